@@ -1,0 +1,1 @@
+"""Hook implementations of the built-in ``declared`` plugin (placeholder until the collector lands)."""

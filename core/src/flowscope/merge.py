@@ -1,0 +1,142 @@
+"""Signals -> edges: normalize names, dedup, merge evidence, score.
+
+Pure functions over the model, used by the scan pipeline and by the store when it combines what several
+collectors found for the same edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from flowscope import scoring
+from flowscope.model import Asset, Basis, Edge, Job, Signal
+
+EdgeKey = tuple[str, str, Asset, Asset | None]
+
+
+def _strip_quotes(part: str) -> str:
+    part = part.strip()
+    if len(part) >= 2 and part[0] == part[-1] and part[0] in "\"`'":
+        return part[1:-1]
+    if len(part) >= 2 and part[0] == "[" and part[-1] == "]":
+        return part[1:-1]
+    return part
+
+
+def normalize_namespace(namespace: str) -> str:
+    """Lower-case the scheme and authority (hosts are case-insensitive) and drop a trailing slash."""
+    namespace = namespace.strip()
+    scheme, sep, rest = namespace.partition("://")
+    if not sep:
+        return namespace.rstrip("/") or namespace
+    authority, slash, path = rest.partition("/")
+    tail = f"{slash}{path}".rstrip("/")
+    return f"{scheme.lower()}://{authority.lower()}{tail}"
+
+
+def normalize_asset(asset: Asset) -> Asset:
+    """One spelling per asset: quotes around identifier parts removed, whitespace trimmed.
+
+    Table names keep their case (some engines are case-sensitive); plugins that know their engine folds
+    case should fold it themselves.
+    """
+    name = asset.name.strip()
+    if not name.startswith("/") and "://" not in name:
+        name = ".".join(_strip_quotes(p) for p in name.split("."))
+    field = _strip_quotes(asset.field) if asset.field is not None else None
+    return Asset(normalize_namespace(asset.namespace), name, field or None)
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _richer_job(a: Job, b: Job) -> Job:
+    """Keep the job description that says more (SQL text, a source location, a specific type)."""
+
+    def weight(j: Job) -> int:
+        return (j.sql is not None) + (j.source is not None) + (j.job_type != "JOB")
+
+    return b if weight(b) > weight(a) else a
+
+
+def merge_signals(
+    signals: Iterable[tuple[str, Signal]], job_samples: Mapping[tuple[str, str], int] | None = None
+) -> list[Edge]:
+    """Merge ``(collector, signal)`` pairs into scored edges, one per (job, source, target).
+
+    Identical evidence is kept once; counts add up; first/last seen span all signals.
+    """
+    edges: dict[EdgeKey, Edge] = {}
+    seen_evidence: dict[EdgeKey, set[object]] = {}
+    for collector, sig in signals:
+        source = normalize_asset(sig.source)
+        target = normalize_asset(sig.target) if sig.target is not None else None
+        key: EdgeKey = (sig.job.namespace, sig.job.name, source, target)
+        edge = edges.get(key)
+        if edge is None:
+            edge = edges[key] = Edge(job=sig.job, source=source, target=target)
+            seen_evidence[key] = set()
+        else:
+            edge.job = _richer_job(edge.job, sig.job)
+        edge.bases.add(Basis(sig.kind, sig.match))
+        edge.transformations.add(sig.transformation)
+        edge.collectors.add(collector)
+        if sig.guard:
+            edge.guards.add(sig.guard)
+        edge.count += sig.count
+        edge.first_seen = _earliest(edge.first_seen, sig.first_seen)
+        edge.last_seen = _latest(edge.last_seen, sig.last_seen)
+        for ev in sig.evidence:
+            if ev not in seen_evidence[key]:
+                seen_evidence[key].add(ev)
+                edge.evidence.append(ev)
+    samples = job_samples or {}
+    for edge in edges.values():
+        edge.confidence = scoring.score(edge.bases, samples.get(edge.job.key, 0))
+    return sorted(edges.values(), key=_sort_key)
+
+
+def merge_edges(edges: Iterable[Edge], job_samples: Mapping[tuple[str, str], int] | None = None) -> list[Edge]:
+    """Combine already-merged edges (from several collectors or scans) that share a key, and re-score."""
+    out: dict[EdgeKey, Edge] = {}
+    for e in edges:
+        cur = out.get(e.key)
+        if cur is None:
+            out[e.key] = Edge(
+                job=e.job,
+                source=e.source,
+                target=e.target,
+                bases=set(e.bases),
+                transformations=set(e.transformations),
+                evidence=list(e.evidence),
+                collectors=set(e.collectors),
+                guards=set(e.guards),
+                count=e.count,
+                first_seen=e.first_seen,
+                last_seen=e.last_seen,
+            )
+            continue
+        cur.job = _richer_job(cur.job, e.job)
+        cur.bases |= e.bases
+        cur.transformations |= e.transformations
+        cur.collectors |= e.collectors
+        cur.guards |= e.guards
+        cur.count += e.count
+        cur.first_seen = _earliest(cur.first_seen, e.first_seen)
+        cur.last_seen = _latest(cur.last_seen, e.last_seen)
+        known = set(cur.evidence)
+        cur.evidence.extend(ev for ev in e.evidence if ev not in known)
+    samples = job_samples or {}
+    for edge in out.values():
+        edge.confidence = scoring.score(edge.bases, samples.get(edge.job.key, 0))
+    return sorted(out.values(), key=_sort_key)
+
+
+def _sort_key(e: Edge) -> tuple[str, str, str, str]:
+    return (e.job.namespace, e.job.name, e.source.id, e.target.id if e.target else "")
