@@ -122,7 +122,9 @@ class ContextMatcher(Protocol):
     name: str
     kind: str  # "context"
 
-    def connect(self, reads: Iterable[Mapping[str, Any]], writes: Iterable[Mapping[str, Any]]) -> Iterable[Signal]: ...
+    def connect(
+        self, reads: Iterable[Mapping[str, Any]], writes: Iterable[Mapping[str, Any]]
+    ) -> Iterable[Signal]: ...
 
 
 Matcher = PayloadMatcher | ContextMatcher

@@ -58,11 +58,7 @@ def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
 
 def _richer_job(a: Job, b: Job) -> Job:
     """Keep the job description that says more (SQL text, a source location, a specific type)."""
-
-    def weight(j: Job) -> int:
-        return (j.sql is not None) + (j.source is not None) + (j.job_type != "JOB")
-
-    return b if weight(b) > weight(a) else a
+    return b if b.richness > a.richness else a
 
 
 def merge_signals(
@@ -102,7 +98,9 @@ def merge_signals(
     return sorted(edges.values(), key=_sort_key)
 
 
-def merge_edges(edges: Iterable[Edge], job_samples: Mapping[tuple[str, str], int] | None = None) -> list[Edge]:
+def merge_edges(
+    edges: Iterable[Edge], job_samples: Mapping[tuple[str, str], int] | None = None
+) -> list[Edge]:
     """Combine already-merged edges (from several collectors or scans) that share a key, and re-score."""
     out: dict[EdgeKey, Edge] = {}
     for e in edges:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Union
+from typing import Literal
 
 SignalKind = Literal["sql", "static", "runtime", "config", "context", "declared"]
 SIGNAL_KINDS: tuple[str, ...] = ("sql", "static", "runtime", "config", "context", "declared")
@@ -77,6 +77,15 @@ class Job:
     processing_type: Literal["BATCH", "STREAMING"] = field(default="BATCH", compare=False)
     sql: str | None = field(default=None, compare=False)
     source: SourceLocation | None = field(default=None, compare=False)
+    description: str | None = field(default=None, compare=False)
+    owner: str | None = field(default=None, compare=False)
+
+    @property
+    def richness(self) -> int:
+        """How much this description of the job says; merging keeps the richest one."""
+        return sum(x is not None for x in (self.sql, self.source, self.description, self.owner)) + (
+            self.job_type != "JOB"
+        )
 
     def __post_init__(self) -> None:
         if not self.namespace or not self.name:
@@ -172,7 +181,7 @@ class JobSampled:
     samples: int
 
 
-Observation = Union[Signal, AssetInfo, JobSampled]
+Observation = Signal | AssetInfo | JobSampled
 
 
 @dataclass(frozen=True)

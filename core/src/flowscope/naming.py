@@ -62,7 +62,9 @@ def feature(view: str, feature_name: str | None = None, store: str = DEFAULT_SYS
     return Asset(_ns("feature", store), view, feature_name)
 
 
-def model(name: str, version: str | None = None, registry: str = DEFAULT_SYSTEM, key: str | None = None) -> Asset:
+def model(
+    name: str, version: str | None = None, registry: str = DEFAULT_SYSTEM, key: str | None = None
+) -> Asset:
     return Asset(_ns("model", registry), f"{name}/{version}" if version else name, key)
 
 

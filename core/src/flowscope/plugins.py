@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pluggy
 
-from flowscope import hookspecs
+from flowscope import __version__, hookspecs
 from flowscope.contracts import Collector, EmitterFactory, Matcher
 from flowscope.errors import UserError
 
@@ -51,6 +51,7 @@ class Manager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__("flowscope")
         self.load_failures: dict[str, str] = {}
+        self.versions: dict[str, str] = {}
 
 
 def make_manager(load_entrypoints: bool = True, plugins: Sequence[tuple[str, object]] = ()) -> Manager:
@@ -82,6 +83,8 @@ def make_manager(load_entrypoints: bool = True, plugins: Sequence[tuple[str, obj
             if ep.name in disabled:
                 pm.set_blocked(ep.name)
                 continue
+            if ep.dist is not None:
+                pm.versions[ep.name] = ep.dist.version
             try:
                 add(ep.name, ep.load())
             except Exception as exc:  # a broken install must not sink the CLI
@@ -93,7 +96,9 @@ def make_manager(load_entrypoints: bool = True, plugins: Sequence[tuple[str, obj
     if unknown:
         bad = sorted(unknown)[0]
         hint = difflib.get_close_matches(bad, sorted(known), n=3)
-        suggestion = f" (did you mean {', '.join(hint)}?)" if hint else f" (installed: {', '.join(sorted(known))})"
+        suggestion = (
+            f" (did you mean {', '.join(hint)}?)" if hint else f" (installed: {', '.join(sorted(known))})"
+        )
         raise UserError(f"{DISABLE_ENV} names unknown plugin {bad!r}{suggestion}")
     return pm
 
@@ -114,6 +119,13 @@ class Plugins:
         self._collectors: list[Registered[Collector]] | None = None
         self._matchers: list[Registered[Matcher]] | None = None
         self._emitters: list[Registered[EmitterFactory]] | None = None
+
+    def _fail(self, plugin: str, message: str) -> None:
+        known = self.failures.get(plugin)
+        self.failures[plugin] = f"{known}; {message}" if known else message
+
+    def blocked(self) -> list[str]:
+        return sorted(n for n, p in self.pm.list_name_plugin() if p is None)
 
     def names(self) -> list[str]:
         return sorted(n for n, p in self.pm.list_name_plugin() if p is not None)
@@ -144,7 +156,7 @@ class Plugins:
                 raise
             except Exception as exc:
                 log.error("plugin %s failed in %s: %s", plugin, hook_name, exc)
-                self.failures[plugin] = f"{hook_name}: {exc}"
+                self._fail(plugin, f"{hook_name}: {exc}")
         return found
 
     def collectors(self) -> list[Registered[Collector]]:
@@ -168,27 +180,18 @@ class Plugins:
                 impl.function(app=app)
             except Exception as exc:
                 log.error("plugin %s failed in register_commands: %s", impl.plugin_name, exc)
-                self.failures[impl.plugin_name] = f"register_commands: {exc}"
+                self._fail(impl.plugin_name, f"register_commands: {exc}")
 
     def hooks_of(self, plugin_name: str) -> list[str]:
         plugin = self.pm.get_plugin(plugin_name)
         return sorted(c.name for c in self.pm.get_hookcallers(plugin) or []) if plugin is not None else []
 
     def version_of(self, plugin_name: str) -> str:
-        plugin = self.pm.get_plugin(plugin_name)
-        dist = _distribution_of(plugin)
-        return dist or ""
-
-
-def _distribution_of(plugin: object) -> str | None:
-    from importlib.metadata import packages_distributions, version
-
-    module = getattr(plugin, "__module__", None) if not hasattr(plugin, "__name__") else plugin.__name__  # type: ignore[attr-defined]
-    if not module:
-        return None
-    top = str(module).split(".")[0]
-    dists = packages_distributions().get(top, [])
-    return version(dists[0]) if dists else None
+        """The installed distribution's version; core's for built-ins; empty for plugins passed in code."""
+        versions: dict[str, str] = getattr(self.pm, "versions", {})
+        if plugin_name in versions:
+            return versions[plugin_name]
+        return __version__ if plugin_name in dict(BUILTINS) else ""
 
 
 def collector_by_name(plugins: Plugins) -> Callable[[str], Registered[Collector]]:
@@ -197,7 +200,9 @@ def collector_by_name(plugins: Plugins) -> Callable[[str], Registered[Collector]
     def get(name: str) -> Registered[Collector]:
         if name not in table:
             hint = difflib.get_close_matches(name, list(table), n=3)
-            suggestion = f"; did you mean {', '.join(hint)}?" if hint else f"; available: {', '.join(sorted(table))}"
+            suggestion = (
+                f"; did you mean {', '.join(hint)}?" if hint else f"; available: {', '.join(sorted(table))}"
+            )
             raise UserError(f"unknown collector {name!r}{suggestion}")
         return table[name]
 

@@ -1,0 +1,126 @@
+"""The ``flowscope`` command. ``build_app(pm)`` assembles it; nothing registers at import time."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import pluggy
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flowscope import __version__
+from flowscope.commands_lineage import add_lineage_commands
+from flowscope.commands_scan import add_scan_command
+from flowscope.errors import UserError
+from flowscope.plugins import Plugins, make_manager
+
+STORE_ENV = "FLOWSCOPE_STORE"
+DEFAULT_STORE = ".flowscope"
+
+
+def build_app(pm: pluggy.PluginManager) -> typer.Typer:
+    """The CLI over one plugin manager: core commands, then each plugin's ``register_commands``."""
+    plugins = Plugins(pm)
+    app = typer.Typer(
+        name="flowscope",
+        help="Discover where data goes and turn it into OpenLineage lineage.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    state: dict[str, Any] = {"store": None}
+
+    @app.callback()
+    def main_options(
+        store: Annotated[
+            Path | None,
+            typer.Option(
+                help=f"Store folder (default: ${STORE_ENV}, else ./{DEFAULT_STORE}).", show_default=False
+            ),
+        ] = None,
+        debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+        version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    ) -> None:
+        if version:
+            typer.echo(f"flowscope {__version__}")
+            raise typer.Exit()
+        state["store"] = store
+        if debug:
+            logging.getLogger("flowscope").setLevel(logging.DEBUG)
+
+    def store_dir() -> Path:
+        chosen = state["store"] or os.environ.get(STORE_ENV) or DEFAULT_STORE
+        return Path(chosen)
+
+    @app.command("plugins")
+    def plugins_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+        """List installed plugins: name, version, hooks, and what they registered."""
+        rows = []
+        registered: dict[str, list[str]] = {}
+        for kind, items in (
+            ("collector", plugins.collectors()),
+            ("matcher", plugins.matchers()),
+            ("emitter", plugins.emitters()),
+        ):
+            for reg in items:
+                registered.setdefault(reg.plugin, []).append(f"{kind}:{reg.name}")
+        for name in plugins.names():
+            rows.append(
+                {
+                    "name": name,
+                    "version": plugins.version_of(name),
+                    "hooks": plugins.hooks_of(name),
+                    "provides": registered.get(name, []),
+                }
+            )
+        failed = [{"name": n, "error": e} for n, e in sorted(plugins.failures.items())]
+        if as_json:
+            typer.echo(json.dumps({"plugins": rows, "failed": failed}, indent=2))
+            return
+        table = Table("plugin", "version", "hooks", "provides")
+        for r in rows:
+            table.add_row(r["name"], r["version"], ", ".join(r["hooks"]), ", ".join(r["provides"]))
+        console = Console()
+        console.print(table)
+        for f in failed:
+            console.print(f"[red]failed[/red] {f['name']}: {f['error']}")
+
+    add_scan_command(app, plugins, store_dir)
+    add_lineage_commands(app, store_dir)
+    plugins.add_commands(app)
+    return app
+
+
+def _wants_debug(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("FLOWSCOPE_DEBUG", "") not in ("", "0")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one ``error:`` line and exit 1 for expected problems; tracebacks only with --debug."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = _wants_debug(args)
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        app = build_app(make_manager())
+        app(args=args, prog_name="flowscope")  # standalone: exits through SystemExit with the command's code
+    except UserError as exc:
+        if debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,295 @@
+"""CLI: ``lineage downstream|upstream|why``, ``assets`` and ``ingest``. The ``--json`` shapes are documented
+in ``docs/lineage.md`` and stable; human output is a rich table.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flowscope import assetref, graph, ingest
+from flowscope.errors import UserError
+from flowscope.model import Asset, Edge
+from flowscope.store import Store
+from flowscope.store_schema import DB_NAME
+
+AssetArg = Annotated[str, typer.Argument(metavar="ASSET", help=assetref.FORMS_HELP, show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (shape documented in docs/lineage.md).")]
+DepthOpt = Annotated[int, typer.Option("--depth", min=1, help="Maximum number of hops.")]
+MinConfOpt = Annotated[
+    float, typer.Option("--min-confidence", min=0.0, max=1.0, help="Ignore edges less confident than this.")
+]
+
+
+def _console() -> Console:
+    # Pipes and test runners get wide lines: asset ids are long and wrapping them breaks grep.
+    return Console() if sys.stdout.isatty() else Console(width=200, soft_wrap=True)
+
+
+def _open_existing(directory: Path) -> Store:
+    if not (directory / DB_NAME).exists():
+        raise UserError(
+            "no lineage store here yet; run `flowscope scan` or `flowscope ingest FILE` first", str(directory)
+        )
+    return Store.open(directory)
+
+
+def _job(key: tuple[str, str]) -> dict[str, str]:
+    return {"namespace": key[0], "name": key[1]}
+
+
+def _asset_json(a: Asset) -> dict[str, Any]:
+    return {"asset": a.id, "namespace": a.namespace, "name": a.name, "field": a.field}
+
+
+def traversal_json(t: graph.Traversal) -> dict[str, Any]:
+    return {
+        "start": t.start.id,
+        "direction": "downstream" if t.direction == "down" else "upstream",
+        "depth": t.depth,
+        "min_confidence": t.min_confidence,
+        "reached": [
+            {
+                **_asset_json(r.asset),
+                "confidence": r.confidence,
+                "hops": r.hops,
+                "via": _job(r.via),
+                "path": [
+                    {
+                        "job": _job(s.job),
+                        "source": s.source.id,
+                        "target": s.target.id,
+                        "confidence": s.confidence,
+                    }
+                    for s in r.path
+                ],
+            }
+            for r in t.reached
+        ],
+    }
+
+
+def edge_json(e: Edge) -> dict[str, Any]:
+    job: dict[str, Any] = {
+        **_job(e.job.key),
+        "type": e.job.job_type,
+        "sql": e.job.sql,
+        "source_location": None,
+    }
+    if e.job.source is not None:
+        src = e.job.source
+        job["source_location"] = {"path": src.path, "type": src.type, "url": src.url, "version": src.version}
+    return {
+        "job": job,
+        "source": e.source.id,
+        "target": e.target.id if e.target else None,
+        "confidence": e.confidence,
+        "kinds": e.kinds,
+        "collectors": sorted(e.collectors),
+        "transformations": [
+            {"type": t.type, "subtype": t.subtype, "masking": t.masking, "description": t.description}
+            for t in sorted(e.transformations)
+        ],
+        "guards": sorted(e.guards),
+        "count": e.count,
+        "first_seen": e.first_seen.isoformat() if e.first_seen else None,
+        "last_seen": e.last_seen.isoformat() if e.last_seen else None,
+        "evidence": [ev.as_dict() for ev in e.evidence],
+    }
+
+
+def _print_traversal(t: graph.Traversal) -> None:
+    word = "downstream" if t.direction == "down" else "upstream"
+    console = _console()
+    console.print(
+        f"{len(t.reached)} assets {word} of {t.start.id} (depth {t.depth}, min confidence {t.min_confidence:g})",
+        highlight=False,
+    )
+    if not t.reached:
+        return
+    table = Table("asset", "confidence", "hops", "writer job" if t.direction == "down" else "reader job")
+    for r in t.reached:
+        table.add_row(r.asset.id, f"{r.confidence:.3f}", str(r.hops), f"{r.via[0]}/{r.via[1]}")
+    console.print(table)
+
+
+def _print_why(x: graph.Explanation) -> None:
+    """One block per hop: wide ids and evidence lists read better stacked than squeezed into a table."""
+    console = _console()
+    console.print(
+        f"[bold]{x.source.id}[/bold] -> [bold]{x.target.id}[/bold]: "
+        f"confidence {x.confidence:.3f} over {len(x.edges)} hop(s)",
+        highlight=False,
+    )
+    for n, e in enumerate(x.edges, 1):
+        trs = ", ".join(
+            f"{t.type}/{t.subtype}{' (masking)' if t.masking else ''}" for t in sorted(e.transformations)
+        )
+        console.print(f"\n{n}. {e.source.id}\n   -> {e.target.id if e.target else '-'}", highlight=False)
+        console.print(
+            f"   job {e.job.namespace}/{e.job.name}  confidence {e.confidence:.3f}  "
+            f"kinds {', '.join(e.kinds)}  transformations {trs}",
+            highlight=False,
+        )
+        for t in sorted(e.transformations):
+            if t.description:
+                console.print(f"   {t.subtype}: {t.description}", highlight=False, markup=False)
+        for ev in e.evidence[:5]:
+            detail = " ".join(f"{k}={v}" for k, v in ev.detail)
+            console.print(
+                f"   evidence {ev.location} [{ev.collector}/{ev.kind}] {detail}",
+                highlight=False,
+                markup=False,
+            )
+        if len(e.evidence) > 5:
+            console.print(f"   (+{len(e.evidence) - 5} more evidence; see --json)", highlight=False)
+
+
+def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> None:
+    """Add ``lineage`` (downstream, upstream, why), ``assets`` and ``ingest`` to ``app``."""
+    lineage = typer.Typer(help="Query the lineage graph in the store.", no_args_is_help=True)
+    app.add_typer(lineage, name="lineage")
+
+    def walk(direction: graph.Direction, text: str, depth: int, min_confidence: float, as_json: bool) -> None:
+        with _open_existing(store_dir()) as store:
+            start = assetref.resolve(store, text)
+            t = graph.walk(store, start, direction, depth, min_confidence)
+            if as_json:
+                typer.echo(json.dumps(traversal_json(t), indent=2))
+            else:
+                _print_traversal(t)
+
+    @lineage.command("downstream")
+    def downstream_cmd(
+        asset: AssetArg,
+        depth: DepthOpt = graph.DEFAULT_DEPTH,
+        min_confidence: MinConfOpt = 0.0,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Where data of ASSET can go: every reached asset with its best path confidence and hops."""
+        walk("down", asset, depth, min_confidence, as_json)
+
+    @lineage.command("upstream")
+    def upstream_cmd(
+        asset: AssetArg,
+        depth: DepthOpt = graph.DEFAULT_DEPTH,
+        min_confidence: MinConfOpt = 0.0,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Where data in ASSET can come from: every reached asset with its best path confidence and hops."""
+        walk("up", asset, depth, min_confidence, as_json)
+
+    @lineage.command("why")
+    def why_cmd(
+        src: Annotated[
+            str, typer.Argument(metavar="SRC", help="Source asset (same forms as ASSET).", show_default=False)
+        ],
+        dst: Annotated[
+            str, typer.Argument(metavar="DST", help="Target asset (same forms as ASSET).", show_default=False)
+        ],
+        min_confidence: MinConfOpt = 0.0,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """The most confident path from SRC to DST, with each edge's job, kinds, transformations and evidence."""
+        with _open_existing(store_dir()) as store:
+            source, target = assetref.resolve(store, src), assetref.resolve(store, dst)
+            x = graph.why(store, source, target, min_confidence)
+            if x is None:
+                readers = sorted({f"{e.job.namespace}/{e.job.name}" for e in store.reads(source)})
+                hint = f"; jobs that read it without writing: {', '.join(readers)}" if readers else ""
+                floor = f" with every edge >= {min_confidence:g}" if min_confidence > 0 else ""
+                raise UserError(f"no flow from {source.id} to {target.id}{floor}{hint}")
+            if as_json:
+                doc = {
+                    "source": x.source.id,
+                    "target": x.target.id,
+                    "confidence": x.confidence,
+                    "hops": len(x.edges),
+                    "path": [edge_json(e) for e in x.edges],
+                }
+                typer.echo(json.dumps(doc, indent=2))
+            else:
+                _print_why(x)
+
+    @app.command("assets")
+    def assets_cmd(
+        query: Annotated[
+            str | None,
+            typer.Argument(
+                metavar="QUERY",
+                help="Keep datasets whose id or a field name contains this.",
+                show_default=False,
+            ),
+        ] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """List stored datasets with their fields, tags and the jobs that only read them."""
+        with _open_existing(store_dir()) as store:
+            infos = store.assets(query)
+            readers = store.readers()
+        if as_json:
+            doc = [
+                {
+                    "id": i.asset.id,
+                    "namespace": i.asset.namespace,
+                    "name": i.asset.name,
+                    "fields": [{"name": n, "type": t} for n, t in i.fields],
+                    "tags": list(i.tags),
+                    "description": i.description,
+                    "read_by": [_job(j) for j in readers.get(i.asset, [])],
+                }
+                for i in infos
+            ]
+            typer.echo(json.dumps({"assets": doc}, indent=2))
+            return
+        console = _console()
+        console.print(f"{len(infos)} datasets" + (f" matching {query!r}" if query else ""), highlight=False)
+        if infos:
+            table = Table("dataset", "fields", "tags", "read by (no output)")
+            for i in infos:
+                fields = ", ".join(n for n, _ in i.fields[:12]) + (" ..." if len(i.fields) > 12 else "")
+                reads = ", ".join(f"{a}/{b}" for a, b in readers.get(i.asset, []))
+                table.add_row(i.asset.id, fields, ", ".join(i.tags), reads)
+            console.print(table)
+
+    @app.command("ingest")
+    def ingest_cmd(
+        files: Annotated[
+            list[Path],
+            typer.Argument(metavar="FILE", help="OpenLineage event files (JSON lines, JSON, JSON array)."),
+        ],
+    ) -> None:
+        """Load OpenLineage events from any producer into the store; re-ingesting a file replaces it.
+
+        Invalid lines are reported as FILE:LINE: reason; the valid ones are stored and the exit code is 1.
+        """
+        parsed = []
+        for path in files:  # read everything first: a missing file stores nothing
+            loaded = ingest.read_events(path)
+            ingest.derive(loaded, str(path))
+            parsed.append(loaded)
+        console = _console()
+        with Store.open(store_dir()) as store:
+            for loaded in parsed:
+                events = [e for _, e in loaded.events]
+                store.replace(
+                    ingest.COLLECTOR, str(loaded.path.resolve()), loaded.edges, loaded.assets, events
+                )
+                console.print(
+                    f"{loaded.path}: {len(events)} events, {len(loaded.edges)} edges, "
+                    f"{len(loaded.assets)} asset infos stored"
+                    + (f", {len(loaded.problems)} invalid lines skipped" if loaded.problems else ""),
+                    highlight=False,
+                )
+        problems = [p for loaded in parsed for p in loaded.problems]
+        for p in problems:
+            typer.echo(str(p), err=True)
+        if problems:
+            raise UserError(f"{len(problems)} invalid line(s) skipped; the valid events were stored")

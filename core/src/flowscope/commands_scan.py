@@ -1,0 +1,193 @@
+"""``flowscope scan``: collect, store, emit, summarize."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from openlineage.client.event_v2 import RunEvent
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from flowscope.config import Config, check_plugin_sections, load_config
+from flowscope.errors import UserError
+from flowscope.events import build_events, event_to_dict, write_jsonl
+from flowscope.pipeline import ScanResult, scan
+from flowscope.plugins import Plugins
+from flowscope.store import Store
+
+
+def scan_id_for(config: Config) -> str:
+    """Which scan this is, for the store's scopes and the run ids: the config file it ran from."""
+    where = str(config.path.resolve()) if config.path else str(Path.cwd().resolve())
+    return hashlib.sha256(where.encode()).hexdigest()[:16]
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str], Callable[[int], None]]]:
+    """A rich progress display on a terminal; a no-op in pipes and CI."""
+    if not enabled:
+        yield lambda name: lambda n: None
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed} items"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        current: list[int] = []
+
+        def start(name: str) -> Callable[[int], None]:
+            if current:
+                progress.update(current[-1], visible=False)
+            task = progress.add_task(f"collecting [bold]{name}[/bold]", total=None)
+            current.append(task)
+            return lambda n: progress.advance(task, n)
+
+        yield start
+
+
+def store_result(store: Store, result: ScanResult, events: list[RunEvent], scope: str) -> None:
+    """Replace each collector's part of the store; a failed collector keeps what it stored last time."""
+    for report in result.reports:
+        if report.error or report.skipped or report.name not in result.outputs:
+            continue
+        out = result.outputs[report.name]
+        store.replace(report.name, scope, result.edges_of(report.name), list(out.assets.values()), [])
+    store.replace("scan", scope, [], [], [event_to_dict(e) for e in events])
+
+
+def summary_table(result: ScanResult, edges_total: int) -> Table:
+    table = Table("collector", "plugin", "signals", "edges", "problems", "status", title="scan summary")
+    for r in result.reports:
+        status = r.status if not r.error else f"failed: {r.error}"
+        if r.skipped:
+            status = f"skipped: {r.skipped}"
+        table.add_row(r.name, r.plugin, str(r.signals), str(r.edges), str(len(r.problems)), status)
+    table.add_section()
+    table.add_row(
+        "total",
+        "",
+        str(sum(r.signals for r in result.reports)),
+        str(edges_total),
+        str(len(result.problems)),
+        "",
+    )
+    return table
+
+
+def emit_all(plugins: Plugins, config: Config, events: list[RunEvent]) -> list[str]:
+    """Send events to every configured emitter; return one message per emitter that failed."""
+    failures: list[str] = []
+    for reg in plugins.emitters():
+        try:
+            emitter = reg.item.from_config(config.raw, config.base_dir)
+            if emitter is None:
+                continue
+            try:
+                for event in events:
+                    emitter.emit(event)
+            finally:
+                emitter.close()
+        except UserError as exc:
+            failures.append(f"emitter {reg.name}: {exc}")
+        except Exception as exc:
+            failures.append(f"emitter {reg.name} (plugin {reg.plugin}): {type(exc).__name__}: {exc}")
+    return failures
+
+
+def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[], Path]) -> None:
+    @app.command("scan")
+    def scan_cmd(
+        config_path: Annotated[
+            Path | None,
+            typer.Option(
+                "--config", "-c", help="Config file (default: $FLOWSCOPE_CONFIG, else ./flowscope.yaml)."
+            ),
+        ] = None,
+        output: Annotated[
+            Path | None,
+            typer.Option("--output", "-o", help="Also write every OpenLineage event here, as JSON lines."),
+        ] = None,
+        only: Annotated[
+            list[str] | None, typer.Option("--only", help="Run only this collector (repeatable).")
+        ] = None,
+        strict: Annotated[
+            bool, typer.Option("--strict", help="Exit non-zero when any input had problems.")
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    ) -> None:
+        """Run every enabled collector, store the graph, emit OpenLineage events, print a summary."""
+        config = load_config(config_path)
+        check_plugin_sections(config, [c.item.config_section for c in plugins.collectors()] + plugins.blocked())
+        store = Store.open(store_dir())
+        err = Console(stderr=True)
+        with _progress(sys.stderr.isatty() and not as_json) as on_start:
+            result = scan(plugins, config, only or (), on_start)
+        scope = scan_id_for(config)
+        events = build_events(
+            result.edges,
+            result.assets,
+            scan_id=scope,
+            event_time=datetime.now(UTC),
+            problems=result.problems,
+            failed_collectors=result.failures,
+            collectors=[r.name for r in result.reports],
+        )
+        try:
+            store_result(store, result, events, scope)
+        finally:
+            store.close()
+        if output is not None:
+            try:
+                write_jsonl(events, output)
+            except OSError as exc:
+                raise UserError(f"cannot write events: {exc.strerror}", str(output)) from None
+        emit_failures = emit_all(plugins, config, events)
+        if as_json:
+            typer.echo(json.dumps(_summary_json(result, len(events), emit_failures), indent=2))
+        else:
+            Console().print(summary_table(result, len(result.edges)))
+            for p in result.problems:
+                err.print(f"[yellow]warning[/yellow]: {p.collector}: {p}", highlight=False)
+            typer.echo(
+                f"{len(events)} OpenLineage events stored in {store_dir()}"
+                + (f" and written to {output}" if output else "")
+            )
+        for f in emit_failures:
+            err.print(f"[red]error[/red]: {f}", highlight=False)
+        for name, e in result.failures.items():
+            err.print(f"[red]error[/red]: collector {name} failed: {e}", highlight=False)
+        if result.failures or emit_failures or (strict and result.problems):
+            raise typer.Exit(1)
+
+
+def _summary_json(result: ScanResult, events: int, emit_failures: list[str]) -> dict[str, object]:
+    return {
+        "collectors": [
+            {
+                "name": r.name,
+                "plugin": r.plugin,
+                "status": r.status,
+                "signals": r.signals,
+                "edges": r.edges,
+                "problems": [str(p) for p in r.problems],
+                "error": r.error,
+                "skipped": r.skipped,
+            }
+            for r in result.reports
+        ],
+        "edges": len(result.edges),
+        "events": events,
+        "emit_errors": emit_failures,
+    }

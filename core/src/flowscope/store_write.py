@@ -1,0 +1,352 @@
+"""The write path of the embedded store: one ``Store.replace`` call as one transaction.
+
+Kept apart from :mod:`flowscope.store` so the read API stays short. Everything here runs inside the
+transaction the caller opened; nothing commits.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any, TypeVar
+
+from flowscope import scoring
+from flowscope.merge import merge_edges
+from flowscope.model import Asset, AssetInfo, Basis, Edge, Job
+from flowscope.store_codec import decode_edge, edge_doc, info_doc
+from flowscope.store_schema import EDGE_INDEXES
+
+CHUNK = 20_000
+BULK_MIN = 50_000
+SCOPE_BITS = 32  # edge_rows.id = scope_id << SCOPE_BITS | n: one rowid range per scope
+T = TypeVar("T")
+# (src_ds, src, dst, job_id): an edge key as the edges_down index orders it.
+RowKey = tuple[int, int, int, int]
+KEY_WHERE = "src_ds = ? AND src = ? AND dst = ? AND job_id = ?"
+_INSERT = (
+    "INSERT INTO edge_rows (id, job_id, src, dst, src_ds, dst_ds, confidence, own, sampled, bases, data) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def scope_range(scope_id: int) -> tuple[int, int]:
+    return scope_id << SCOPE_BITS, (scope_id + 1) << SCOPE_BITS
+
+
+def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def was_sampled(edge: Edge) -> bool:
+    """Whether the collector lowered this edge because its job was sampled often (scoring rule 5).
+
+    Only the score shows it, so we keep it as a flag: when rows of several scopes are merged later, the
+    merge must know the job was sampled or it would undo the lowering.
+    """
+    return edge.confidence == scoring.UNOBSERVED and scoring.score(edge.bases) != scoring.UNOBSERVED
+
+
+def bases_text(edge: Edge) -> str:
+    """The evidence summary merging needs, kept beside the JSON so re-scoring never decodes it."""
+    if len(edge.bases) == 1:  # the common case, without sorting
+        (b,) = edge.bases
+        return f"{b.kind}:{b.match}" if b.match else b.kind
+    return ",".join(sorted(f"{b.kind}:{b.match}" if b.match else b.kind for b in edge.bases))
+
+
+def _parse_bases(text: str) -> set[Basis]:
+    out = set()
+    for part in text.split(","):
+        kind, _, match = part.partition(":")
+        out.add(Basis(kind, match or None))
+    return out
+
+
+_ANY_JOB = Job("flowscope://store", "merge")  # rows being merged share one key; only their bases matter
+_ANY_ASSET = Asset("flowscope://store", "merge")
+
+
+def merged_confidence(rows: Sequence[tuple[str, bool]]) -> float:
+    """The confidence of several rows of one key: :func:`merge_edges` over their evidence summaries."""
+    edges = [Edge(_ANY_JOB, _ANY_ASSET, None, bases=_parse_bases(b)) for b, _ in rows]
+    samples = {_ANY_JOB.key: scoring.SAMPLED_OFTEN} if any(s for _, s in rows) else None
+    return merge_edges(edges, samples)[0].confidence
+
+
+def merge_rows(edges: list[tuple[Edge, bool]]) -> Edge:
+    """The one edge several ``(collector, scope)`` rows of the same key stand for."""
+    if len(edges) == 1:
+        return edges[0][0]
+    job = edges[0][0].job
+    samples = {job.key: scoring.SAMPLED_OFTEN} if any(s for _, s in edges) else None
+    return merge_edges([e for e, _ in edges], samples)[0]
+
+
+AssetKey = tuple[str, str, str]
+
+
+def asset_key(a: Asset) -> AssetKey:
+    """Plain tuples as dict keys: hashing and comparing them is several times cheaper than the dataclass."""
+    return (a.namespace, a.name, a.field or "")
+
+
+class IdResolver:
+    """Integer ids ``(id, dataset id)`` for assets and ids for jobs, created on first use, cached for one
+    transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.assets: dict[AssetKey, tuple[int, int]] = {}
+        self.jobs: dict[tuple[str, str], int] = {}
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS need (ns TEXT, name TEXT, field TEXT)")
+
+    def resolve_assets(self, keys: Iterable[AssetKey]) -> None:
+        known = self.assets
+        # Membership tests only: set.difference_update(dict) would iterate the whole (growing) cache.
+        missing = {k for k in keys if k not in known}
+        missing.update([d for k in missing if k[2] and (d := (k[0], k[1], "")) not in known])
+        if not missing:
+            return
+        c = self.conn
+        c.execute("DELETE FROM temp.need")
+        c.executemany("INSERT INTO temp.need VALUES (?, ?, ?)", list(missing))
+        c.execute(
+            "INSERT OR IGNORE INTO assets (namespace, name, field, ds) SELECT ns, name, '', 0 FROM temp.need WHERE field = ''"
+        )
+        c.execute("UPDATE assets SET ds = id WHERE ds = 0")
+        c.execute(
+            "INSERT OR IGNORE INTO assets (namespace, name, field, ds) SELECT n.ns, n.name, n.field, d.id "
+            "FROM temp.need n CROSS JOIN assets d ON d.namespace = n.ns AND d.name = n.name AND d.field = '' "
+            "WHERE n.field != ''"
+        )
+        found = c.execute(
+            "SELECT n.ns, n.name, n.field, a.id, a.ds FROM temp.need n CROSS "
+            "JOIN assets a ON a.namespace = n.ns AND a.name = n.name AND a.field = n.field"
+        )
+        for ns, name, field, id_, ds in found:
+            known[(ns, name, field)] = (id_, ds)
+
+    def resolve_jobs(self, keys: Iterable[tuple[str, str]]) -> None:
+        for key in set(keys) - self.jobs.keys():
+            self.conn.execute("INSERT OR IGNORE INTO jobs (namespace, name) VALUES (?, ?)", key)
+            row = self.conn.execute("SELECT id FROM jobs WHERE namespace = ? AND name = ?", key).fetchone()
+            self.jobs[key] = row[0]
+
+
+def replace_scope(
+    conn: sqlite3.Connection,
+    collector: str,
+    scope: str,
+    edges: Sequence[Edge],
+    infos: Sequence[AssetInfo],
+    events: Sequence[dict[str, Any]],
+) -> None:
+    now = datetime.now(UTC).isoformat()
+    conn.execute(
+        "INSERT INTO scopes (collector, scope, updated) VALUES (?, ?, ?) "
+        "ON CONFLICT (collector, scope) DO UPDATE SET updated = excluded.updated",
+        (collector, scope, now),
+    )
+    scope_id = conn.execute(
+        "SELECT id FROM scopes WHERE collector = ? AND scope = ?", (collector, scope)
+    ).fetchone()[0]
+    lo, hi = scope_range(scope_id)
+
+    # Forget what this scope said before: keys other scopes share are re-scored below; assets it alone
+    # referred to are dropped at the end.
+    touched = shared_keys(conn, lo, hi)
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS stale (id INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.stale")
+    conn.execute(
+        "INSERT OR IGNORE INTO temp.stale SELECT src FROM edge_rows WHERE id >= ? AND id < ? "
+        "UNION SELECT dst FROM edge_rows WHERE id >= ? AND id < ? AND dst != 0 "
+        "UNION SELECT asset_id FROM asset_infos WHERE scope_id = ?",
+        (lo, hi, lo, hi, scope_id),
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO temp.stale SELECT ds FROM assets WHERE id IN (SELECT id FROM temp.stale)"
+    )
+    # Bulk load: when this scope outweighs the rest of the store, inserting without the two traversal
+    # indexes and building them afterwards (one sort each) beats a million random index inserts.
+    # DDL is transactional in SQLite, so a failure still rolls everything back.
+    others = conn.execute("SELECT coalesce(sum(edges), 0) FROM scopes WHERE id != ?", (scope_id,)).fetchone()[
+        0
+    ]
+    bulk = len(edges) >= BULK_MIN and len(edges) > others
+    if bulk:
+        for ddl in EDGE_INDEXES:
+            conn.execute("DROP INDEX IF EXISTS " + ddl.split()[2])
+    conn.execute("DELETE FROM edge_rows WHERE id >= ? AND id < ?", (lo, hi))
+    for table in ("asset_infos", "events"):
+        conn.execute(f"DELETE FROM {table} WHERE scope_id = ?", (scope_id,))
+
+    ids = IdResolver(conn)
+    no_target = ("", "", "")
+    ids.assets[no_target] = (0, 0)
+    next_id = lo
+    # The hot loop of a scan: plain tuples as keys and list comprehensions keep Python's share per edge
+    # small enough for SQLite to dominate (bench/graph_bench.py).
+    for batch in chunks(edges):
+        skeys = [(e.source.namespace, e.source.name, e.source.field or "") for e in batch]
+        tkeys = [
+            no_target if (t := e.target) is None else (t.namespace, t.name, t.field or "") for e in batch
+        ]
+        jkeys = [(e.job.namespace, e.job.name) for e in batch]
+        ids.resolve_assets(set(skeys).union(tkeys))
+        ids.resolve_jobs(set(jkeys))
+        assets, jobs = ids.assets, ids.jobs
+        rows = [
+            (
+                n,
+                jobs[j],
+                s[0],
+                t[0],
+                s[1],
+                t[1],
+                e.confidence,
+                e.confidence,
+                was_sampled(e),
+                bases_text(e),
+                edge_doc(e),
+            )
+            for n, e, s, t, j in zip(
+                range(next_id, next_id + len(batch)),
+                batch,
+                map(assets.__getitem__, skeys),
+                map(assets.__getitem__, tkeys),
+                jkeys,
+                strict=True,
+            )
+        ]
+        next_id += len(batch)
+        conn.executemany(_INSERT, rows)
+    if bulk:
+        for ddl in EDGE_INDEXES:
+            conn.execute(ddl)
+    conn.execute("UPDATE scopes SET edges = ? WHERE id = ?", (next_id - lo, scope_id))
+    touched |= shared_keys(conn, lo, hi)
+    rescore(conn, touched)
+
+    ids.resolve_assets(asset_key(i.asset) for i in infos)
+    conn.executemany(
+        "INSERT INTO asset_infos (scope_id, asset_id, data) VALUES (?, ?, ?)",
+        ((scope_id, ids.assets[asset_key(i.asset)][0], info_doc(i)) for i in infos),
+    )
+    conn.executemany(
+        "INSERT INTO events (scope_id, data) VALUES (?, ?)",
+        ((scope_id, json.dumps(ev, separators=(",", ":"), ensure_ascii=False)) for ev in events),
+    )
+    collect_garbage(conn)
+
+
+def shared_keys(conn: sqlite3.Connection, lo: int, hi: int) -> set[RowKey]:
+    """Keys held by a row in the rowid range [lo, hi) and by any other row (another scope or a duplicate)."""
+    rows = conn.execute(
+        "SELECT r.src_ds, r.src, r.dst, r.job_id FROM edge_rows r WHERE r.id >= ? AND r.id < ? AND EXISTS "
+        "(SELECT 1 FROM edge_rows o WHERE o.src_ds = r.src_ds AND o.src = r.src AND o.dst = r.dst "
+        "AND o.job_id = r.job_id AND o.id != r.id)",
+        (lo, hi),
+    )
+    return set(rows)
+
+
+def rescore(conn: sqlite3.Connection, keys: set[RowKey]) -> None:
+    """Store the merged confidence on every row of each key, so traversals read one number per key.
+
+    Keys are looked up in one join, and :func:`merged_confidence` is called once per distinct evidence
+    combination: an overlapping collector can share a million keys with the rest of the store.
+    """
+    if not keys:
+        return
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS touched (src_ds INTEGER, src INTEGER, dst INTEGER, job_id INTEGER)"
+    )
+    conn.execute("DELETE FROM temp.touched")
+    conn.executemany("INSERT INTO temp.touched VALUES (?, ?, ?, ?)", keys)
+    groups: dict[RowKey, list[tuple[int, float, bool, str, float]]] = defaultdict(list)
+    for row_id, src_ds, src, dst, job, own, sampled, bases, conf in conn.execute(
+        "SELECT r.id, r.src_ds, r.src, r.dst, r.job_id, r.own, r.sampled, r.bases, r.confidence FROM temp.touched t "
+        "JOIN edge_rows r ON r.src_ds = t.src_ds AND r.src = t.src AND r.dst = t.dst AND r.job_id = t.job_id"
+    ):
+        groups[(src_ds, src, dst, job)].append((row_id, own, bool(sampled), bases, conf))
+    merged: dict[tuple[tuple[str, bool], ...], float] = {}
+    updates: list[tuple[float, int]] = []
+    for rows in groups.values():
+        if len(rows) == 1:
+            conf = rows[0][1]
+        else:
+            evidence = tuple(sorted((bases, sampled) for _, _, sampled, bases, _ in rows))
+            if evidence not in merged:
+                merged[evidence] = merged_confidence(evidence)
+            conf = merged[evidence]
+        # Only rows whose number changes are written: each write also moves two index entries.
+        updates.extend((conf, row_id) for row_id, *_, old in rows if old != conf)
+    conn.executemany("UPDATE edge_rows SET confidence = ? WHERE id = ?", updates)
+
+
+def rows_of_key(conn: sqlite3.Connection, key: RowKey) -> list[tuple[float, int, str]]:
+    return conn.execute(
+        f"SELECT own, sampled, data FROM edge_rows WHERE {KEY_WHERE} ORDER BY id", key
+    ).fetchall()
+
+
+def load_merged(conn: sqlite3.Connection, keys: Sequence[tuple[int, int, int]]) -> list[Edge]:
+    """The merged edge of each ``(job id, source id, target id)`` key, in the order given."""
+    asset_ids = {a for _, s, d in keys for a in (s, d) if a}
+    assets = assets_by_id(conn, asset_ids)
+    datasets = dict(
+        conn.execute(
+            "SELECT id, ds FROM assets WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(asset_ids)),),
+        )
+    )
+    jobs = jobs_by_id(conn, {j for j, _, _ in keys})
+    out = []
+    for job_id, src, dst in keys:
+        rows = rows_of_key(conn, (datasets[src], src, dst, job_id))
+        target = assets[dst] if dst else None
+        decoded = [
+            (decode_edge(data, jobs[job_id], assets[src], target, own), bool(s)) for own, s, data in rows
+        ]
+        out.append(merge_rows(decoded))
+    return out
+
+
+def assets_by_id(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Asset]:
+    out: dict[int, Asset] = {}
+    for batch in chunks(ids, 50_000):
+        rows = conn.execute(
+            "SELECT id, namespace, name, field FROM assets WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(batch),),
+        )
+        out.update((i, Asset(ns, name, field or None)) for i, ns, name, field in rows)
+    return out
+
+
+def jobs_by_id(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT id, namespace, name FROM jobs WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(ids)),),
+    )
+    return {i: (ns, name) for i, ns, name in rows}
+
+
+def collect_garbage(conn: sqlite3.Connection) -> None:
+    """Drop assets in ``temp.stale`` that nothing refers to any more, so listings show only live ones."""
+    unused = (
+        "id IN (SELECT id FROM temp.stale) "
+        "AND NOT EXISTS (SELECT 1 FROM edge_rows WHERE src_ds = assets.ds AND src = assets.id) "
+        "AND NOT EXISTS (SELECT 1 FROM edge_rows WHERE dst_ds = assets.ds AND dst = assets.id) "
+        "AND NOT EXISTS (SELECT 1 FROM asset_infos WHERE asset_id = assets.id)"
+    )
+    conn.execute(f"DELETE FROM assets WHERE field != '' AND {unused}")
+    conn.execute(
+        f"DELETE FROM assets WHERE field = '' AND {unused} "
+        "AND NOT EXISTS (SELECT 1 FROM assets f WHERE f.ds = assets.id AND f.id != assets.id)"
+    )

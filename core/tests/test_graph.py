@@ -1,0 +1,142 @@
+"""Lineage traversal over a real store: field/dataset semantics, best paths, depth, filters, why."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flowscope import graph
+from flowscope.errors import UserError
+from flowscope.merge import merge_signals
+from flowscope.model import Asset, AssetInfo, Evidence, Job, Signal, SignalKind, Transformation
+from flowscope.store import Store
+
+USERS = Asset("mysql://appdb:3306", "app.users")
+EMAIL, NAME = USERS.with_field("email"), USERS.with_field("name")
+STAGE = Asset("hive://m", "staging.users")
+S_EMAIL, S_NAME = STAGE.with_field("email"), STAGE.with_field("name")
+MART = Asset("hive://m", "mart.contacts")
+M_EMAIL = MART.with_field("email")
+LOG = Asset("log://default", "crm_export")
+AUDIT = Asset("log://default", "audit")
+
+
+def sig(kind: SignalKind, job: str, source: Asset, target: Asset | None, **kw: object) -> tuple[str, Signal]:
+    ev = (Evidence(kind, kind, f"{job}.sql:1"),)
+    return (kind, Signal(kind, Job("flowscope://sql", job), source, target, evidence=ev, **kw))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """users.email -sql-> staging.email -sql-> mart.email -static-> crm_export (dataset)
+    users.name -sql-> staging.name; staging (dataset) -declared-> audit; users.email read by 'lookup'."""
+    signals = [
+        sig("sql", "stage", EMAIL, S_EMAIL),  # 0.90
+        sig("sql", "stage", NAME, S_NAME),  # 0.90
+        sig("sql", "mart", S_EMAIL, M_EMAIL, transformation=Transformation("DIRECT", "TRANSFORMATION")),
+        sig("static", "export", M_EMAIL, LOG),  # 0.35
+        sig("declared", "audit", STAGE, AUDIT),  # 0.95, dataset level
+        sig("sql", "lookup", EMAIL, None),  # pure read
+    ]
+    with Store.open(tmp_path / ".flowscope") as s:
+        by_collector: dict[str, list[tuple[str, Signal]]] = {}
+        for collector, signal in signals:
+            by_collector.setdefault(collector, []).append((collector, signal))
+        for collector, group in by_collector.items():
+            s.replace(collector, "repo", merge_signals(group), [], [])
+        s.replace("catalog", "tags", [], [AssetInfo(AUDIT.with_field("actor"), tags=("audit",))], [])
+        yield s
+
+
+def reached(t: graph.Traversal) -> dict[Asset, tuple[float, int]]:
+    return {r.asset: (r.confidence, r.hops) for r in t.reached}
+
+
+def test_downstream_of_a_field_follows_its_edges_and_its_datasets_edges(store: Store) -> None:
+    got = reached(graph.downstream(store, EMAIL))
+    assert got == {
+        S_EMAIL: (0.9, 1),
+        M_EMAIL: (0.81, 2),
+        LOG: (pytest.approx(0.81 * 0.35), 3),
+        AUDIT: (pytest.approx(0.9 * 0.95), 2),  # staging.email carries the dataset edge staging -> audit
+    }
+    # A field follows the dataset-level edges of its own dataset (staging -> audit), not its siblings.
+    got = reached(graph.downstream(store, S_EMAIL))
+    assert got[AUDIT] == (0.95, 1)
+    assert NAME not in got and S_NAME not in got
+
+
+def test_downstream_of_a_dataset_follows_every_field(store: Store) -> None:
+    got = reached(graph.downstream(store, USERS))
+    assert set(got) == {S_EMAIL, S_NAME, M_EMAIL, LOG, AUDIT}
+    assert got[AUDIT] == (pytest.approx(0.9 * 0.95), 2)
+
+
+def test_pure_reads_are_not_walked_but_listed(store: Store) -> None:
+    assert all(r.via != ("flowscope://sql", "lookup") for r in graph.downstream(store, EMAIL).reached)
+    assert [e.job.name for e in store.reads(EMAIL)] == ["lookup"]
+
+
+def test_min_confidence_drops_weak_edges_and_depth_limits_hops(store: Store) -> None:
+    assert LOG not in reached(graph.downstream(store, EMAIL, min_confidence=0.5))
+    assert set(reached(graph.downstream(store, EMAIL, depth=1))) == {S_EMAIL}
+    with pytest.raises(UserError, match="depth"):
+        graph.downstream(store, EMAIL, depth=0)
+
+
+def test_upstream_mirrors_downstream(store: Store) -> None:
+    got = reached(graph.upstream(store, LOG))
+    assert got == {M_EMAIL: (0.35, 1), S_EMAIL: (pytest.approx(0.315), 2), EMAIL: (pytest.approx(0.2835), 3)}
+    # A dataset-level write into audit feeds every field of it; upstream of audit reaches staging's
+    # writers through staging's fields.
+    up = reached(graph.upstream(store, AUDIT))
+    assert set(up) == {STAGE, EMAIL, NAME}
+    (r,) = [r for r in graph.upstream(store, LOG).reached if r.asset == EMAIL]
+    assert [(s.source, s.target) for s in r.path] == [(EMAIL, S_EMAIL), (S_EMAIL, M_EMAIL), (M_EMAIL, LOG)]
+    assert r.via == ("flowscope://sql", "stage")
+
+
+def test_best_path_wins_over_fewer_hops_within_the_depth(tmp_path: Path) -> None:
+    a, b, c = (Asset("hive://m", n) for n in "abc")
+    with Store.open(tmp_path) as s:
+        s.replace("static", "x", merge_signals([sig("static", "weak", a, b)]), [], [])
+        s.replace(
+            "sql",
+            "x",
+            merge_signals([sig("sql", "j1", a, c), sig("sql", "j2", c, b), sig("sql", "j3", b, a)]),
+            [],
+            [],
+        )
+        two = graph.downstream(s, a)
+        (rb,) = [r for r in two.reached if r.asset == b]
+        assert (rb.confidence, rb.hops) == (pytest.approx(0.81), 2)
+        assert math.prod(step.confidence for step in rb.path) == pytest.approx(rb.confidence)
+        assert [step.job[1] for step in rb.path] == ["j1", "j2"]
+        assert a not in {r.asset for r in two.reached}  # the cycle back to the start is not a result
+        (one,) = [r for r in graph.downstream(s, a, depth=1).reached if r.asset == b]
+        assert (one.confidence, one.hops, one.via) == (0.35, 1, ("flowscope://sql", "weak"))
+
+
+def test_why_returns_the_most_confident_path_with_details(store: Store) -> None:
+    x = graph.why(store, EMAIL, LOG)
+    assert x is not None
+    assert [(e.source, e.target) for e in x.edges] == [(EMAIL, S_EMAIL), (S_EMAIL, M_EMAIL), (M_EMAIL, LOG)]
+    assert x.confidence == pytest.approx(0.9 * 0.9 * 0.35)
+    assert x.edges[1].transformations == {Transformation("DIRECT", "TRANSFORMATION")}
+    assert x.edges[2].kinds == ["static"] and x.edges[2].evidence[0].location == "export.sql:1"
+    # A dataset target is reached by any of its fields; a field target by a write to its dataset.
+    assert graph.why(store, EMAIL, MART) is not None
+    z = graph.why(store, NAME, AUDIT.with_field("actor"))
+    assert z is not None and [(e.source, e.target) for e in z.edges] == [(NAME, S_NAME), (STAGE, AUDIT)]
+    assert graph.why(store, EMAIL, LOG, min_confidence=0.5) is None
+    assert graph.why(store, LOG, EMAIL) is None
+    with pytest.raises(UserError, match="same asset"):
+        graph.why(store, EMAIL, EMAIL)
+
+
+def test_unknown_start_is_a_user_error(store: Store) -> None:
+    with pytest.raises(UserError, match="unknown asset dataset:hive://m:nope"):
+        graph.downstream(store, Asset("hive://m", "nope"))

@@ -1,0 +1,226 @@
+"""``lineage``/``assets``/``ingest`` commands over a real store, and ASSET argument parsing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+from flowscope import assetref
+from flowscope.commands_lineage import add_lineage_commands
+from flowscope.errors import UserError
+from flowscope.model import Asset
+from flowscope.store import Store
+
+DATA = Path(__file__).parent / "data"
+SAMPLES = [DATA / "airflow_photos.jsonl", DATA / "spark_photo_features.json", DATA / "dbt_array.json"]
+OWNER = "datasetField:mysql://appdb:3306:photos_app.photos:owner_id"
+HASH = "datasetField:trino://trino.acme.internal:8080:analytics.public.user_geo_daily:owner_hash"
+
+
+def run(store_dir: Path, *args: str) -> Result:
+    app = typer.Typer()
+    add_lineage_commands(app, lambda: store_dir)
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture
+def loaded(tmp_path: Path) -> Path:
+    store_dir = tmp_path / ".flowscope"
+    result = run(store_dir, "ingest", *map(str, SAMPLES))
+    assert result.exit_code == 0, result.output
+    return store_dir
+
+
+def error_of(result: Result) -> str:
+    assert result.exit_code == 1 and isinstance(result.exception, UserError), result.output
+    return str(result.exception)
+
+
+def test_ingest_reports_what_it_stored(tmp_path: Path) -> None:
+    result = run(tmp_path / "s", "ingest", *map(str, SAMPLES))
+    assert result.stdout.splitlines() == [
+        f"{SAMPLES[0]}: 3 events, 7 edges, 3 asset infos stored",
+        f"{SAMPLES[1]}: 1 events, 4 edges, 2 asset infos stored",
+        f"{SAMPLES[2]}: 2 events, 2 edges, 0 asset infos stored",
+    ]
+
+
+def test_ingest_with_invalid_lines_loads_the_rest_and_fails(tmp_path: Path) -> None:
+    broken = DATA / "broken_lines.jsonl"
+    result = run(tmp_path / "s", "ingest", str(broken))
+    assert "2 events, 2 edges" in result.stdout
+    assert (
+        result.stderr.splitlines()[0] == f"{broken}:2: not JSON: Unterminated string starting at (column 222)"
+    )
+    assert len(result.stderr.splitlines()) == 6
+    assert error_of(result) == "6 invalid line(s) skipped; the valid events were stored"
+    with Store.open(tmp_path / "s") as s:
+        assert len(s.edges()) == 2
+
+
+def test_ingest_of_a_missing_file_stores_nothing(tmp_path: Path) -> None:
+    result = run(tmp_path / "s", "ingest", str(SAMPLES[0]), str(tmp_path / "nope.jsonl"))
+    assert error_of(result) == f"{tmp_path / 'nope.jsonl'}: no such file"
+    assert not (tmp_path / "s").exists()
+
+
+def test_downstream_table_and_json(loaded: Path) -> None:
+    table = run(loaded, "lineage", "downstream", "photos_app.photos#owner_id")
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.splitlines()
+    assert lines[0] == f"5 assets downstream of {OWNER} (depth 10, min confidence 0)"
+    row = next(line for line in lines if "raw/photos:owner_id" in line)
+    assert "0.950" in row and "airflow-prod/photos_daily.extract_photos" in row
+
+    doc = json.loads(run(loaded, "lineage", "downstream", OWNER, "--json", "--min-confidence", "0.9").stdout)
+    assert (doc["start"], doc["direction"], doc["depth"], doc["min_confidence"]) == (
+        OWNER,
+        "downstream",
+        10,
+        0.9,
+    )
+    first = doc["reached"][0]
+    assert first == {
+        "asset": "datasetField:s3://acme-lake:raw/photos:owner_id",
+        "namespace": "s3://acme-lake",
+        "name": "raw/photos",
+        "field": "owner_id",
+        "confidence": 0.95,
+        "hops": 1,
+        "via": {"namespace": "airflow-prod", "name": "photos_daily.extract_photos"},
+        "path": [
+            {
+                "job": {"namespace": "airflow-prod", "name": "photos_daily.extract_photos"},
+                "source": OWNER,
+                "target": "datasetField:s3://acme-lake:raw/photos:owner_id",
+                "confidence": 0.95,
+            }
+        ],
+    }
+    hashed = next(r for r in doc["reached"] if r["asset"] == HASH)
+    assert (hashed["hops"], hashed["confidence"]) == (3, 0.857375)
+    assert doc["reached"] == sorted(doc["reached"], key=lambda r: (-r["confidence"], r["hops"], r["asset"]))
+
+    shallow = json.loads(run(loaded, "lineage", "downstream", OWNER, "--json", "--depth", "1").stdout)
+    assert {r["hops"] for r in shallow["reached"]} == {1}
+
+
+def test_upstream(loaded: Path) -> None:
+    doc = json.loads(run(loaded, "lineage", "upstream", "user_geo_daily.owner_hash", "--json").stdout)
+    assert doc["direction"] == "upstream"
+    assert OWNER in {r["asset"] for r in doc["reached"]}
+    text = run(loaded, "lineage", "upstream", HASH).stdout
+    assert "reader job" in text and "dbt-analytics/analytics.user_geo_daily" in text
+
+
+def test_why_text_and_json(loaded: Path) -> None:
+    text = run(loaded, "lineage", "why", OWNER, "user_geo_daily#owner_hash").stdout
+    assert text.splitlines()[0] == f"{OWNER} -> {HASH}: confidence 0.857 over 3 hop(s)"
+    assert "TRANSFORMATION: sha256(cast(owner_id as varchar))" in text
+    assert f"evidence {DATA / 'dbt_array.json'}:12 [ingest/declared]" in text
+
+    doc = json.loads(run(loaded, "lineage", "why", OWNER, HASH, "--json").stdout)
+    assert (doc["source"], doc["target"], doc["hops"]) == (OWNER, HASH, 3)
+    last = doc["path"][-1]
+    assert last["transformations"] == [
+        {
+            "type": "DIRECT",
+            "subtype": "TRANSFORMATION",
+            "masking": True,
+            "description": "sha256(cast(owner_id as varchar))",
+        }
+    ]
+    assert last["job"]["sql"].startswith("select sha256")
+    assert last["kinds"] == ["declared"] and last["evidence"][0]["detail"]["eventType"] == "COMPLETE"
+    assert set(last) == {
+        "job", "source", "target", "confidence", "kinds", "collectors", "transformations", "guards", "count",
+        "first_seen", "last_seen", "evidence",
+    }  # fmt: skip
+
+
+def test_why_without_a_path_names_pure_readers(loaded: Path) -> None:
+    msg = error_of(run(loaded, "lineage", "why", "raw/photos", "photos_app.photos"))
+    assert msg == (
+        "no flow from dataset:s3://acme-lake:raw/photos to dataset:mysql://appdb:3306:photos_app.photos; "
+        "jobs that read it without writing: airflow-prod/photos_daily.check_row_counts"
+    )
+
+
+def test_assets_table_json_and_query(loaded: Path) -> None:
+    text = run(loaded, "assets").stdout
+    assert text.splitlines()[0] == "4 datasets"
+    doc = json.loads(run(loaded, "assets", "owner", "--json").stdout)
+    assert [a["id"] for a in doc["assets"]] == [
+        "dataset:hive://metastore:9083:features.photo_geo",
+        "dataset:mysql://appdb:3306:photos_app.photos",
+        "dataset:s3://acme-lake:raw/photos",
+        "dataset:trino://trino.acme.internal:8080:analytics.public.user_geo_daily",
+    ]
+    raw = doc["assets"][2]
+    assert raw["fields"][0] == {"name": "id", "type": "BIGINT"}
+    assert raw["read_by"] == [{"namespace": "airflow-prod", "name": "photos_daily.check_row_counts"}]
+    assert set(raw) == {"id", "namespace", "name", "fields", "tags", "description", "read_by"}
+
+
+def test_unknown_and_ambiguous_assets(loaded: Path) -> None:
+    assert error_of(run(loaded, "lineage", "downstream", "fotos")) == (
+        "unknown asset 'fotos'; did you mean: dataset:mysql://appdb:3306:photos_app.photos, "
+        "dataset:s3://acme-lake:raw/photos"
+    )
+    msg = error_of(run(loaded, "lineage", "downstream", "photos#owner_id"))
+    assert (
+        msg
+        == f"'photos#owner_id' is ambiguous; use one of: {OWNER}, datasetField:s3://acme-lake:raw/photos:owner_id"
+    )
+    assert error_of(run(loaded, "lineage", "upstream", "photo_geo.ownr")) == (
+        "no field 'ownr' in dataset:hive://metastore:9083:features.photo_geo; "
+        "did you mean: datasetField:hive://metastore:9083:features.photo_geo:owner_id"
+    )
+    assert error_of(
+        run(loaded, "lineage", "downstream", "dataset:mysql://appdb:3306:photos_app.foto")
+    ).startswith(
+        "unknown asset dataset:mysql://appdb:3306:photos_app.foto; did you mean: "
+        "dataset:mysql://appdb:3306:photos_app.photos"
+    )
+
+
+def test_queries_without_a_store_say_how_to_make_one(tmp_path: Path) -> None:
+    msg = error_of(run(tmp_path / "none", "assets"))
+    assert (
+        msg
+        == f"{tmp_path / 'none'}: no lineage store here yet; run `flowscope scan` or `flowscope ingest FILE` first"
+    )
+    assert not (tmp_path / "none").exists()
+
+
+def test_asset_reference_forms(loaded: Path) -> None:
+    with Store.open(loaded) as s:
+        photos = Asset("mysql://appdb:3306", "photos_app.photos")
+        assert assetref.resolve(s, "dataset:mysql://appdb:3306:photos_app.photos") == photos
+        assert assetref.resolve(s, OWNER) == photos.with_field("owner_id")
+        assert assetref.resolve(s, "photos_app.photos") == photos
+        assert assetref.resolve(s, "photos_app.photos.owner_id") == photos.with_field("owner_id")
+        assert assetref.resolve(s, "mysql://appdb:3306/photos_app.photos#lat") == photos.with_field("lat")
+        assert assetref.resolve(s, "photo_geo") == Asset("hive://metastore:9083", "features.photo_geo")
+        assert assetref.resolve(s, "acme-lake/raw/photos") == Asset("s3://acme-lake", "raw/photos")
+        with pytest.raises(UserError, match="empty asset name"):
+            assetref.resolve(s, "  ")
+
+
+def test_marquez_ids_parse_without_a_store() -> None:
+    assert assetref.parse_id("dataset:mysql://appdb:3306:photos_app.photos", []) == Asset(
+        "mysql://appdb:3306", "photos_app.photos"
+    )
+    assert assetref.parse_id("datasetField:kafka://b1:9092,b2:9092:clicks:user_id", []) == Asset(
+        "kafka://b1:9092,b2:9092", "clicks", "user_id"
+    )
+    assert assetref.parse_id("dataset:bigquery:proj.ds.t", []) == Asset("bigquery", "proj.ds.t")
+    assert assetref.parse_id("dataset:file:/data/x.csv", ["file"]) == Asset("file", "/data/x.csv")
+    # A known namespace wins over the URI heuristic (here a name that itself contains ':').
+    assert assetref.parse_id("dataset:s3://b:k:1", ["s3://b"]) == Asset("s3://b", "k:1")
+    with pytest.raises(UserError, match="bad field id"):
+        assetref.parse_id("datasetField:x", [])

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from flowscope import naming
+from flowscope.merge import normalize_asset
+from flowscope.model import Asset
+
+
+def test_each_kind_has_one_scheme() -> None:
+    made = {
+        "log": naming.log("photo_uploads", "scribe", "location"),
+        "http": naming.http("api/v1/nearby_friends", "nearby-friends.internal", "location"),
+        "cache": naming.cache("photo:", "memcache-main"),
+        "queue": naming.queue("photo_jobs", "sqs"),
+        "kafka": naming.kafka("photos", "broker:9092"),
+        "feature": naming.feature("user_location_features", "home_city", "feast"),
+        "model": naming.model("ad_targeting_model", "3", "registry"),
+        "service": naming.service("ads-ranking", "rank"),
+        "code": naming.code("www/photos/upload.php", "www"),
+    }
+    assert set(made) == set(naming.KINDS)
+    for kind, asset in made.items():
+        assert naming.kind_of(asset) == kind
+    assert made["http"].name == "/api/v1/nearby_friends"
+    assert made["model"].name == "ad_targeting_model/3"
+    assert made["feature"].field == "home_city"
+
+
+def test_empty_system_gets_default() -> None:
+    assert naming.log("x").namespace == "log://default"
+
+
+def test_http_rejects_other_schemes() -> None:
+    with pytest.raises(ValueError):
+        naming.http("/p", "h", scheme="ftp")
+
+
+def test_normalize_folds_host_case_and_quotes() -> None:
+    a = normalize_asset(Asset("MySQL://AppDB:3306/", '"photos_app".`photos`', "`location`"))
+    assert a == Asset("mysql://appdb:3306", "photos_app.photos", "location")
+
+
+def test_asset_ids_are_marquez_style() -> None:
+    assert (
+        Asset("mysql://appdb:3306", "photos_app.photos").id == "dataset:mysql://appdb:3306:photos_app.photos"
+    )
+    assert (
+        Asset("mysql://appdb:3306", "photos_app.photos", "location").id
+        == "datasetField:mysql://appdb:3306:photos_app.photos:location"
+    )

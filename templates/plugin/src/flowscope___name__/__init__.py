@@ -1,0 +1,1 @@
+"""flowscope plugin __name__: __description__"""
