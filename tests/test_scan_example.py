@@ -68,7 +68,13 @@ class ExplodingCollector:
 
     def collect(self, ctx: CollectContext) -> Iterable[Signal]:
         job = Job("flowscope://exploding", "half_done")
-        yield Signal("declared", job, Asset("postgres://db:5432", "app.users", "email"), Asset("log://default", "audit"), evidence=(Evidence("exploding", "declared", "x:1"),))
+        yield Signal(
+            "declared",
+            job,
+            Asset("postgres://db:5432", "app.users", "email"),
+            Asset("log://default", "audit"),
+            evidence=(Evidence("exploding", "declared", "x:1"),),
+        )
         raise RuntimeError("disk on fire")
 
 
@@ -106,7 +112,11 @@ def run_main(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("files", "args", "expected"),
     [
-        ({"flowscope.yaml": "plugins:\n  declared:\n    filez: [a]\n"}, ["scan"], "flowscope.yaml:3: plugins.declared.filez: unknown key"),
+        (
+            {"flowscope.yaml": "plugins:\n  declared:\n    filez: [a]\n"},
+            ["scan"],
+            "flowscope.yaml:3: plugins.declared.filez: unknown key",
+        ),
         ({"flowscope.yaml": "plugins:\n  declard: {}\n"}, ["scan"], "flowscope.yaml:2"),
         ({"flowscope.yaml": "plugins: [\n"}, ["scan"], "flowscope.yaml:"),
         ({}, ["scan", "--only", "declard"], "unknown collector 'declard'; did you mean declared?"),

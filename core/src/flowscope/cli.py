@@ -61,7 +61,7 @@ def build_app(pm: pluggy.PluginManager) -> typer.Typer:
     @app.command("plugins")
     def plugins_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
         """List installed plugins: name, version, hooks, and what they registered."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         registered: dict[str, list[str]] = {}
         for kind, items in (
             ("collector", plugins.collectors()),

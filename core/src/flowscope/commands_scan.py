@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from openlineage.client.event_v2 import RunEvent
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from flowscope.config import Config, check_plugin_sections, load_config
@@ -45,7 +45,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], Callable[[int], None]]]
         console=Console(stderr=True),
         transient=True,
     ) as progress:
-        current: list[int] = []
+        current: list[TaskID] = []
 
         def start(name: str) -> Callable[[int], None]:
             if current:
@@ -129,7 +129,9 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
     ) -> None:
         """Run every enabled collector, store the graph, emit OpenLineage events, print a summary."""
         config = load_config(config_path)
-        check_plugin_sections(config, [c.item.config_section for c in plugins.collectors()] + plugins.blocked())
+        check_plugin_sections(
+            config, [c.item.config_section for c in plugins.collectors()] + plugins.blocked()
+        )
         store = Store.open(store_dir())
         err = Console(stderr=True)
         with _progress(sys.stderr.isatty() and not as_json) as on_start:

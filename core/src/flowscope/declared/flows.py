@@ -114,13 +114,7 @@ def flow_signals(reader: Reader, catalog: Catalog, path: KeyPath, value: Any) ->
         whole = reader.boolean((*path, "dataset"), entry["dataset"])
     description = reader.optional_string((*path, "description"), entry.get("description"))
     guard = reader.optional_string((*path, "guard"), entry.get("guard")) or None
-    detail = tuple(
-        (k, v)
-        for k, v in (
-            ("description", description),
-        )
-        if v
-    )
+    detail = tuple((k, v) for k, v in (("description", description),) if v)
     job_id = declared_job.id
 
     def signal(at: KeyPath, src: Asset, dst: Asset | None, t: Transformation, snippet: str) -> Signal:
