@@ -144,10 +144,12 @@ def _print_why(x: graph.Explanation) -> None:
         for ev in e.evidence[:5]:
             detail = " ".join(f"{k}={v}" for k, v in ev.detail)
             console.print(
-                f"   evidence {ev.location} [{ev.collector}/{ev.kind}] {detail}",
+                f"   evidence {ev.location} [{ev.collector}/{ev.kind}] {detail}".rstrip(),
                 highlight=False,
                 markup=False,
             )
+            if ev.snippet:
+                console.print(f"     | {ev.snippet}", highlight=False, markup=False)
         if len(e.evidence) > 5:
             console.print(f"   (+{len(e.evidence) - 5} more evidence; see --json)", highlight=False)
 
