@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,13 +40,9 @@ T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def spec() -> Path:
-    pytest.importorskip("jsonschema", reason="validating events needs jsonschema (a dev dependency)")
-    default = Path(__file__).resolve().parents[2] / ".." / "shared" / "spec" / "openlineage"
-    folder = Path(os.environ.get("FLOWSCOPE_OL_SPEC", default))
-    if not (folder / "OpenLineage.json").is_file():
-        pytest.skip(f"OpenLineage spec folder {folder} is absent; set FLOWSCOPE_OL_SPEC to validate events")
-    return folder
+def spec(ol_spec: Path) -> Path:
+    """The official schemas, from flowscope.testing (skips with a reason when absent)."""
+    return ol_spec
 
 
 def edges() -> list[Edge]:

@@ -221,7 +221,7 @@ def test_composite_failure_names_each_transport(
     assert "\n" not in message
 
 
-def test_composite_partial_failure_is_a_warning(
+def test_composite_partial_failure_drops_the_dead_child_and_fails_at_close(
     tmp_path: Path, dead_url: str, events: list[RunEvent], caplog: pytest.LogCaptureFixture
 ) -> None:
     section = {
@@ -230,11 +230,18 @@ def test_composite_partial_failure_is_a_warning(
             "transports": [http(dead_url), {"type": "file", "log_file_path": "ok.jsonl", "append": True}],
         }
     }
+    emitter = make(section, tmp_path)
     with caplog.at_level(logging.WARNING, logger="flowscope_emitters"):
-        send(make(section, tmp_path), events)
+        for event in events:
+            emitter.emit(event)
+        with pytest.raises(
+            UserError, match=rf"cannot reach .*\({len(events)} event\(s\) not delivered there\)"
+        ):
+            emitter.close()
     assert len((tmp_path / "ok.jsonl").read_text("utf-8").splitlines()) == len(events)
     warned = [r.getMessage() for r in caplog.records if r.name.startswith("flowscope_emitters")]
-    assert warned and all("cannot reach" in w and "other transports delivered" in w for w in warned)
+    assert len(warned) == 1, "the dead server is tried once, not once per event"
+    assert "cannot reach" in warned[0] and "other transports delivered" in warned[0]
 
 
 @pytest.mark.parametrize(

@@ -108,6 +108,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    if not debug:  # per-attempt retry chatter; the emitter reports the outcome in one line
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
     try:
         app = build_app(make_manager())
         app(args=args, prog_name="flowscope")  # standalone: exits through SystemExit with the command's code

@@ -161,15 +161,15 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
         else:
             Console().print(summary_table(result, len(result.edges)))
             for p in result.problems:
-                err.print(f"[yellow]warning[/yellow]: {p.collector}: {p}", highlight=False)
+                err.print(f"[yellow]warning[/yellow]: {p.collector}: {p}", highlight=False, soft_wrap=True)
             typer.echo(
                 f"{len(events)} OpenLineage events stored in {store_dir()}"
                 + (f" and written to {output}" if output else "")
             )
         for f in emit_failures:
-            err.print(f"[red]error[/red]: {f}", highlight=False)
+            err.print(f"[red]error[/red]: {f}", highlight=False, soft_wrap=True)
         for name, e in result.failures.items():
-            err.print(f"[red]error[/red]: collector {name} failed: {e}", highlight=False)
+            err.print(f"[red]error[/red]: collector {name} failed: {e}", highlight=False, soft_wrap=True)
         if result.failures or emit_failures or (strict and result.problems):
             raise typer.Exit(1)
 

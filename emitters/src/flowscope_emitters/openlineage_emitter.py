@@ -131,6 +131,9 @@ class OpenLineageEmitter:
         self._secrets = set(secrets) | secrets_in(client.config.transport)
         self._failure: UserError | None = None
         self._closed = False
+        # Children of a composite that failed: dropped for the rest of the run (a dead server would make
+        # every later event wait for its retries), with how many events each did not get.
+        self._dropped: dict[str, int] = {}
 
     def emit(self, event: RunEvent) -> None:
         if self._failure is not None:
@@ -142,8 +145,14 @@ class OpenLineageEmitter:
                 self.client.emit(event)
             except Exception as exc:
                 self._fail(self._describe(exc, partial))
-        for message in partial:
-            log.warning("%s (the other transports delivered the event)", self._scrub(message))
+        for child, message in partial:
+            text = self._scrub(message)
+            log.warning("%s (the other transports delivered the event; no more events go there)", text)
+            self._dropped[text] = 0
+            with suppress(ValueError):
+                self.client.transport.transports.remove(child)
+        for text in self._dropped:
+            self._dropped[text] += 1
         self._check_logged(logged)
 
     def close(self) -> None:
@@ -156,19 +165,25 @@ class OpenLineageEmitter:
             except Exception as exc:
                 raise UserError(self._scrub(describe(exc, self.client.transport))) from None
         self._check_logged(logged)
+        if self._dropped and self._failure is None:
+            lost = "; ".join(
+                f"{text} ({n} event(s) not delivered there)" for text, n in self._dropped.items()
+            )
+            raise UserError(
+                f"openlineage composite transport: {lost}; the other transports delivered every event"
+            )
         if not delivered and self._failure is None:
             raise UserError(
                 f"openlineage {self.kind} transport: not every event was delivered within {CLOSE_TIMEOUT:g}s of closing"
             )
 
-    def _describe(self, exc: Exception, partial: list[str]) -> str:
+    def _describe(self, exc: Exception, partial: list[tuple[Any, str]]) -> str:
         if self.kind == "composite" and partial:
             config = getattr(self.client.transport, "config", None)
+            messages = [m for _, m in partial]
             if getattr(config, "continue_on_failure", True):
-                return (
-                    f"openlineage composite transport: no transport delivered the event: {'; '.join(partial)}"
-                )
-            return f"openlineage composite transport: stopped at the first failure: {partial[-1]}"
+                return f"openlineage composite transport: no transport delivered the event: {'; '.join(messages)}"
+            return f"openlineage composite transport: stopped at the first failure: {messages[-1]}"
         return describe(exc, self.client.transport)
 
     def _scrub(self, message: str) -> str:
@@ -185,10 +200,10 @@ class OpenLineageEmitter:
 
 
 @contextmanager
-def _child_failures(transport: Any) -> Iterator[list[str]]:
+def _child_failures(transport: Any) -> Iterator[list[tuple[Any, str]]]:
     """Record what each child of a composite transport raised: the composite only logs it, or raises a
     generic "none of the transports" error, and users need the actual cause."""
-    failures: list[str] = []
+    failures: list[tuple[Any, str]] = []
     children = (
         list(getattr(transport, "transports", [])) if getattr(transport, "kind", None) == "composite" else []
     )
@@ -202,7 +217,7 @@ def _child_failures(transport: Any) -> Iterator[list[str]]:
             try:
                 return _emit(event)
             except Exception as exc:
-                failures.append(describe(exc, _child))
+                failures.append((_child, describe(exc, _child)))
                 raise
 
         patched.append(child)

@@ -1,0 +1,1 @@
+"""flowscope plugin ml_config: lineage from ML configs, read as data (no user code is ever executed)."""

@@ -1,0 +1,164 @@
+"""Feast feature repositories read with libcst: definitions are found in the syntax tree, never imported.
+
+Top-level assignments are remembered so ``FeatureView(source=user_source, entities=[user])`` resolves
+names bound earlier in the file; anything that is not a literal (a computed name, a helper call) is
+reported and left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+VIEW_CLASSES = ("FeatureView", "BatchFeatureView", "StreamFeatureView")
+_CODE = cst.Module([])
+
+
+@dataclass
+class PyCall:
+    """A call to a Feast class with its literal keyword arguments (names bound earlier resolved)."""
+
+    kind: str
+    line: int
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    args: list[Any] = field(default_factory=list)
+    var: str = ""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """``view[["a", "b"]]`` in a FeatureService: a projection of a view."""
+
+    view: Any
+    features: tuple[str, ...]
+
+
+@dataclass
+class PyRepo:
+    calls: list[PyCall] = field(default_factory=list)
+    problems: list[tuple[str, int]] = field(default_factory=list)
+
+
+def dtype_name(text: str) -> str:
+    """``Array(String)`` -> ``array<string>``: Feast type expressions as schema-facet types."""
+    text = text.replace("feast.types.", "").replace("types.", "").strip()
+    if text.startswith("Array(") and text.endswith(")"):
+        return f"array<{dtype_name(text[6:-1])}>"
+    return text.lower()
+
+
+class _Reader:
+    def __init__(self, wrapper: MetadataWrapper) -> None:
+        self.positions = wrapper.resolve(PositionProvider)
+        self.env: dict[str, Any] = {}
+        self.repo = PyRepo()
+
+    def line(self, node: cst.CSTNode) -> int:
+        return int(self.positions[node].start.line)
+
+    def value(self, node: cst.BaseExpression) -> Any:
+        if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+            v = node.evaluated_value
+            return v.decode() if isinstance(v, bytes) else v
+        if isinstance(node, cst.Integer):
+            return int(node.value, 0)
+        if isinstance(node, cst.Float):
+            return float(node.value)
+        if isinstance(node, cst.Name):
+            if node.value in ("True", "False", "None"):
+                return {"True": True, "False": False, "None": None}[node.value]
+            return self.env.get(node.value, _Opaque(node.value))
+        if isinstance(node, cst.List | cst.Tuple | cst.Set):
+            return [self.value(e.value) for e in node.elements if isinstance(e, cst.Element)]
+        if isinstance(node, cst.Dict):
+            return {
+                self.value(e.key): self.value(e.value) for e in node.elements if isinstance(e, cst.DictElement)
+            }
+        if isinstance(node, cst.Call):
+            return self.call(node)
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            index = node.slice[0].slice
+            if isinstance(index, cst.Index):
+                picked = self.value(index.value)
+                if isinstance(picked, list):
+                    return Selection(self.value(node.value), tuple(str(p) for p in picked))
+        return _Opaque(_CODE.code_for_node(node))
+
+    def call(self, node: cst.Call, var: str = "") -> PyCall:
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        out = PyCall(str(name), self.line(node), var=var)
+        for arg in node.args:
+            if arg.keyword is None:
+                out.args.append(self.value(arg.value))
+            elif arg.keyword.value == "dtype":
+                out.kwargs["dtype"] = dtype_name(_CODE.code_for_node(arg.value))
+            else:
+                out.kwargs[arg.keyword.value] = self.value(arg.value)
+        return out
+
+    def statement(self, stmt: cst.CSTNode) -> None:
+        if isinstance(stmt, cst.FunctionDef):
+            for deco in stmt.decorators:
+                if isinstance(deco.decorator, cst.Call):
+                    call = self.call(deco.decorator, var=stmt.name.value)
+                    call.kwargs.setdefault("name", stmt.name.value)
+                    self.repo.calls.append(call)
+                    self.env[stmt.name.value] = call
+            return
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return
+        for small in stmt.body:
+            target, expr = None, None
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target, expr = small.targets[0].target, small.value
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                target, expr = small.target, small.value
+            elif isinstance(small, cst.Expr):
+                expr = small.value
+            if expr is None:
+                continue
+            var = target.value if isinstance(target, cst.Name) else ""
+            value = self.call(expr, var) if isinstance(expr, cst.Call) else self.value(expr)
+            if var:
+                self.env[var] = value
+            if isinstance(value, PyCall):
+                self.repo.calls.append(value)
+
+
+@dataclass(frozen=True)
+class _Opaque:
+    """A value we cannot know without running the code (a computed name, a helper's result)."""
+
+    code: str
+
+
+def is_opaque(value: Any) -> bool:
+    return isinstance(value, _Opaque)
+
+
+def read_python(text: str) -> PyRepo:
+    """Every top-level Feast-looking call of a Python module, in order; SyntaxError -> ValueError."""
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise ValueError(f"invalid Python: {exc.message} (line {exc.raw_line})") from None
+    wrapper = MetadataWrapper(module)
+    reader = _Reader(wrapper)
+    for stmt in wrapper.module.body:
+        reader.statement(stmt)
+    return reader.repo
+
+
+def as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def str_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in value.items() if isinstance(k, str) and not is_opaque(v)}

@@ -1,0 +1,136 @@
+"""One input file, read safely: a size cap, binary detection, YAML/JSON with the line of every key.
+
+Configs are parsed as data only (``yaml.SafeLoader``); Python files are handed to libcst, never imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KeyPath = tuple[str | int, ...]
+
+
+class SkipFile(Exception):
+    """The file cannot be read at all (too big, binary, not UTF-8, invalid YAML); the message says why."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def read_text(path: Path, max_bytes: int) -> str:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SkipFile(f"skipped: file is {size} bytes, over the max_file_bytes cap of {max_bytes}")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SkipFile(f"cannot read: {exc.strerror}") from None
+    if b"\x00" in raw[:8192]:
+        raise SkipFile("skipped: binary file")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SkipFile("skipped: not UTF-8 text (binary?)") from None
+
+
+@dataclass
+class Doc:
+    """One YAML document: its data and the 1-based line of each key path."""
+
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line(self, path: KeyPath) -> int:
+        for n in range(len(path), -1, -1):
+            found = self.lines.get(path[:n])
+            if found is not None:
+                return found
+        return 1
+
+
+def load_docs(text: str) -> list[Doc]:
+    """Every document of a YAML (or JSON) text, with lines; raise SkipFile with the line on bad YAML."""
+    loader = yaml.SafeLoader(text)
+    docs: list[Doc] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            doc = Doc(loader.construct_document(node))
+            doc.lines[()] = node.start_mark.line + 1
+            _walk(node, (), doc.lines, ())
+            docs.append(doc)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "unparsable"
+        raise SkipFile(f"invalid YAML: {problem}", mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise SkipFile(f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return docs
+
+
+def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], seen: tuple[int, ...]) -> None:
+    if id(node) in seen:
+        return
+    seen = (*seen, id(node))
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                child = (*path, str(key_node.value))
+                lines[child] = key_node.start_mark.line + 1
+                _walk(value_node, child, lines, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[(*path, i)] = item.start_mark.line + 1
+            _walk(item, (*path, i), lines, seen)
+
+
+def dotted(path: KeyPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def get(data: Any, *keys: str | int) -> Any:
+    """``data[k1][k2]...`` or None when any step is missing or of the wrong type."""
+    for key in keys:
+        if isinstance(key, int):
+            if not isinstance(data, list) or key >= len(data):
+                return None
+        elif not isinstance(data, Mapping) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def first(data: Any, *paths: KeyPath) -> tuple[KeyPath, Any] | None:
+    """The first of ``paths`` present (and not None) in ``data``, with its value."""
+    for path in paths:
+        value = get(data, *path)
+        if value is not None:
+            return path, value
+    return None
+
+
+def items(value: Any) -> Iterator[tuple[str | int, Any]]:
+    """List items as (index, item), mappings as (key, value); anything else as one item at index 0."""
+    if isinstance(value, list):
+        yield from enumerate(value)
+    elif isinstance(value, Mapping):
+        yield from ((str(k), v) for k, v in value.items())
+    elif value is not None:
+        yield 0, value
+
+
+Reporter = Callable[[str, int | None], None]

@@ -1,0 +1,1 @@
+"""flowscope plugin sql: column-level lineage from SQL files, built on sqlglot."""

@@ -1,0 +1,213 @@
+"""SQL text -> statements -> flows, one statement at a time, each bounded in size and time.
+
+A statement that does not parse, is unsupported or runs out of budget becomes a problem with its line;
+the statements around it are still analysed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import OptimizeError, SqlglotError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.schema import MappingSchema
+
+from flowscope.model import Transformation
+
+from flowscope_sql.lineage import TableKey, Tracer, analyze, table_key
+from flowscope_sql.settings import Catalog, Source
+from flowscope_sql.statements import Ddl, Unsupported, Write, writes_of
+
+
+@dataclass(frozen=True)
+class Flow:
+    """``source.column`` -> ``target.column`` (target None: a read; column None: the whole dataset)."""
+
+    source: TableKey
+    source_column: str
+    target: TableKey | None
+    target_column: str | None
+    transformation: Transformation
+
+
+@dataclass
+class Statement:
+    index: int  # 1-based position in its file
+    line: int
+    text: str
+    operation: str = ""
+    flows: list[Flow] = field(default_factory=list)
+    reads: set[TableKey] = field(default_factory=set)
+    writes: list[TableKey] = field(default_factory=list)
+    error: str | None = None
+
+
+def split(text: str, dialect: str) -> Iterator[tuple[int, str]]:
+    """(line, text) of each statement, split on the dialect's own semicolon tokens."""
+    try:
+        tokens = Dialect.get_or_raise(dialect).tokenize(text)
+    except (SqlglotError, ValueError):
+        yield from _split_naively(text)
+        return
+    start: int | None = None
+    line = 1
+    for tok in tokens:
+        if tok.token_type == sqlglot.TokenType.SEMICOLON:
+            if start is not None:
+                yield line, text[start:end].strip()
+            start = None
+            continue
+        if start is None:
+            start, line = tok.start, tok.line
+        end = tok.end + 1
+    if start is not None:
+        yield line, text[start:end].strip()
+
+
+def _split_naively(text: str) -> Iterator[tuple[int, str]]:
+    line, buf, first = 1, [], 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not buf and not raw.strip():
+            continue
+        if not buf:
+            first = number
+        buf.append(raw)
+        if raw.rstrip().endswith(";"):
+            yield first, "\n".join(buf).rstrip().rstrip(";")
+            buf = []
+    if buf and "".join(buf).strip():
+        yield first, "\n".join(buf)
+    del line
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise TimeoutError after ``seconds`` (SIGALRM, main thread only; elsewhere the step budget bounds work)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def fire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"statement took longer than {seconds:g}s")
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class Analyzer:
+    """Analyses the statements of one source; remembers tables created and ``USE`` across a script."""
+
+    def __init__(self, source: Source, catalog: Catalog | None = None, *, max_chars: int = 1_000_000,
+                 timeout: float = 10.0) -> None:
+        self.source = source
+        self.catalog = catalog or Catalog()
+        self.max_chars = max_chars
+        self.timeout = timeout
+        self.db = source.default_schema
+
+    def run(self, text: str) -> list[Statement]:
+        return [self.statement(i, line, sql) for i, (line, sql) in enumerate(split(text, self.source.dialect), 1)]
+
+    def statement(self, index: int, line: int, sql: str) -> Statement:
+        st = Statement(index, line, sql)
+        if len(sql) > self.max_chars:
+            st.error = f"statement too large ({len(sql)} characters, limit {self.max_chars})"
+            return st
+        try:
+            with time_limit(self.timeout):
+                self._analyze(st)
+        except Unsupported as exc:
+            st.error = str(exc)
+        except SqlglotError as exc:
+            st.error = "syntax error: " + str(exc).splitlines()[0][:200]
+        except (TimeoutError, RecursionError) as exc:
+            st.error = f"gave up: {exc or 'statement nested too deeply'}"
+        return st
+
+    def _analyze(self, st: Statement) -> None:
+        parsed = sqlglot.parse_one(st.text, read=self.source.dialect)
+        if isinstance(parsed, exp.Command):
+            raise Unsupported(f"unsupported statement {parsed.name.upper() or 'command'}: {st.text[:60]}")
+        result = writes_of(parsed)
+        if isinstance(result, Ddl):
+            st.operation = "DDL"
+            if result.use:
+                self.db = result.use.split(".")[-1]
+            if result.table is not None and result.columns:
+                self.catalog.add(self._key(result.table), result.columns)
+            return
+        st.operation = result[0].operation if result else ""
+        for write in result:
+            self._write(st, write)
+
+    def _key(self, table: exp.Table) -> TableKey:
+        key = table_key(table)
+        if len(key) == 1 and self.db:
+            key = (self.db, *key)
+        return self.source.full_key(key)
+
+    def _write(self, st: Statement, write: Write) -> None:
+        dialect = self.source.dialect
+        schema = MappingSchema(self.catalog.mapping(self.source), dialect=dialect, normalize=True)
+        common = dict(dialect=dialect, db=self.db, catalog=self.source.default_catalog,
+                      quote_identifiers=False, identify=False, validate_qualify_columns=False)
+        try:
+            query = qualify(write.query.copy(), schema=schema, **common)  # type: ignore[arg-type]
+        except OptimizeError:
+            query = qualify(write.query.copy(), schema=schema, qualify_columns=False, **common)  # type: ignore[arg-type]
+        tracer = Tracer(self.catalog.columns(self.source))
+        lineage = analyze(query, tracer)
+        st.reads |= {self.source.full_key(t) for t in lineage.tables}
+        if write.target is None:
+            for _, direct in lineage.columns:
+                for d in direct:
+                    st.flows.append(Flow(self.source.full_key(d.table), d.column, None, None, _direct(d)))
+            for ind in lineage.indirect:
+                st.flows.append(Flow(self.source.full_key(ind.table), ind.column, None, None, _indirect(ind.subtype)))
+            return
+        target = self._key(write.target)
+        if target not in st.writes:
+            st.writes.append(target)
+        names = self._target_columns(write, target, [n for n, _ in lineage.columns])
+        for name, (_, direct) in zip(names, lineage.columns, strict=False):
+            for d in direct:
+                out = name if not (name == "*" and d.column != "*") else d.column
+                st.flows.append(Flow(self.source.full_key(d.table), d.column, target, out, _direct(d)))
+        for ind in lineage.indirect:
+            subtype = write.condition_subtype if ind.subtype == "FILTER" else ind.subtype
+            st.flows.append(Flow(self.source.full_key(ind.table), ind.column, target, None, _indirect(subtype)))
+        if write.operation.startswith("CREATE") and "*" not in names:
+            self.catalog.add(target, [(n, "") for n in names])
+
+    def _target_columns(self, write: Write, target: TableKey, produced: list[str]) -> list[str]:
+        if write.columns:
+            return write.columns
+        known = self.catalog.columns(self.source).get(target, [])
+        if known and "*" not in produced:
+            static = set(write.static_partitions)
+            dynamic = [c for c in write.dynamic_partitions if c not in static]
+            body = [c for c in known if c not in static and c not in dynamic]
+            return body + dynamic
+        return produced
+
+
+def _direct(d: object) -> Transformation:
+    subtype = getattr(d, "subtype", "IDENTITY")
+    path = getattr(d, "path", "")
+    return Transformation("DIRECT", subtype, bool(getattr(d, "masking", False)), f"path {path}" if path else "")
+
+
+def _indirect(subtype: str) -> Transformation:
+    return Transformation("INDIRECT", subtype)

@@ -1,0 +1,110 @@
+"""SQL files -> signals: one QUERY job per statement, one ``sql`` signal per column flow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from flowscope.contracts import CollectContext
+from flowscope.model import Asset, AssetInfo, Evidence, Job, Observation, Signal, SourceLocation, Transformation
+
+from flowscope_sql.analyze import Analyzer, Statement
+from flowscope_sql.settings import Catalog, Settings, Source
+
+NAME = "sql"
+TABLE_LEVEL = Transformation("DIRECT", "TRANSFORMATION", description="table-level: no column referenced")
+
+
+def decode(data: bytes) -> str:
+    """The file as text; binary or non-UTF-8 bytes raise ValueError with a reason."""
+    if b"\x00" in data[:8192]:
+        raise ValueError("binary file (NUL bytes), not SQL text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
+
+
+def job_name(base: str, index: int, total: int) -> str:
+    return base if total == 1 else f"{base}#{index}"
+
+
+def statement_observations(
+    st: Statement, source: Source, job: Job, location: str, catalog: Catalog | None = None
+) -> Iterator[Observation]:
+    """The signals of one analysed statement (and what the catalog says about the tables it touches)."""
+    snippet = st.text.strip().splitlines()[0][:200] if st.text.strip() else ""
+    evidence = (
+        Evidence(NAME, "sql", location, snippet, (("statement", str(st.index)), ("operation", st.operation))),
+    )
+    linked: set[tuple[tuple[str, ...], tuple[str, ...] | None]] = set()
+    for f in st.flows:
+        src = source.asset(f.source, f.source_column)
+        tgt = source.asset(f.target, f.target_column) if f.target is not None else None
+        linked.add((f.source, f.target))
+        yield Signal("sql", job, src, tgt, f.transformation, evidence)
+    for target in st.writes or [None]:
+        for table in sorted(st.reads):
+            if (table, target) not in linked:
+                tgt = source.asset(target) if target is not None else None
+                yield Signal("sql", job, source.asset(table), tgt, TABLE_LEVEL, evidence)
+    if catalog is not None:
+        known = catalog.columns(source)
+        for table in sorted({*st.reads, *st.writes}):
+            if cols := known.get(table):
+                types = dict(catalog.tables.get(table, []))
+                yield AssetInfo(source.asset(table), tuple((c, types.get(c, "")) for c in cols))
+
+
+def analyse_text(
+    text: str, source: Source, settings: Settings, catalog: Catalog, relpath: str, job_base: str
+) -> Iterator[tuple[Statement, Job]]:
+    analyzer = Analyzer(source, catalog, max_chars=settings.max_statement_chars, timeout=settings.timeout_seconds)
+    statements = analyzer.run(text)
+    for st in statements:
+        name = job_name(job_base, st.index, len(statements))
+        job = Job(
+            source.job_namespace or source.namespace,
+            name,
+            job_type="QUERY",
+            sql=st.text,
+            source=SourceLocation(path=relpath),
+        )
+        yield st, job
+
+
+class SqlCollector:
+    name = NAME
+    config_section = NAME
+    config_class = Settings
+
+    def collect(self, ctx: CollectContext) -> Iterator[Observation]:
+        settings: Settings = ctx.settings
+        catalog = Catalog()
+        for entry in settings.catalog:
+            catalog.load(ctx.resolve(entry))
+        seen: set[Path] = set()
+        for pattern in settings.files:
+            matches = sorted(ctx.base_dir.glob(pattern))
+            if not matches:
+                ctx.problem(f"no file matches {pattern!r}")
+            for path in matches:
+                if path not in seen and path.is_file():
+                    seen.add(path)
+                    yield from self._file(ctx, settings, catalog, path)
+
+    def _file(self, ctx: CollectContext, settings: Settings, catalog: Catalog, path: Path) -> Iterator[Observation]:
+        relpath = path.relative_to(ctx.base_dir).as_posix() if path.is_relative_to(ctx.base_dir) else path.name
+        try:
+            text = decode(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            ctx.problem(f"cannot read: {exc}", relpath)
+            return
+        source = settings.source_for(relpath)
+        base = settings.jobs.get(relpath, relpath)
+        for st, job in analyse_text(text, source, settings, catalog, relpath, base):
+            ctx.advance(1)
+            if st.error:
+                ctx.problem(st.error, relpath, st.line)
+                continue
+            yield from statement_observations(st, source, job, f"{relpath}:{st.line}", catalog)
