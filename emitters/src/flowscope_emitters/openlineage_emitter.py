@@ -149,8 +149,8 @@ class OpenLineageEmitter:
             text = self._scrub(message)
             log.warning("%s (the other transports delivered the event; no more events go there)", text)
             self._dropped[text] = 0
-            with suppress(ValueError):
-                self.client.transport.transports.remove(child)
+            with suppress(ValueError, AttributeError):
+                getattr(self.client.transport, "transports", []).remove(child)
         for text in self._dropped:
             self._dropped[text] += 1
         self._check_logged(logged)
