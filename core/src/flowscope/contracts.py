@@ -53,7 +53,7 @@ class CollectContext:
 
     def problem(self, message: str, path: str | Path | None = None, line: int | None = None) -> None:
         p = Problem(self.collector, message, str(path) if path is not None else None, line)
-        self.log.warning("%s: %s", self.collector, p)
+        self.log.debug("%s: %s", self.collector, p)  # the CLI prints problems; logging them too doubled them
         self.problems.append(p)
 
     def resolve(self, path: str | Path) -> Path:

@@ -7,6 +7,7 @@ the statements around it are still analysed.
 from __future__ import annotations
 
 import contextlib
+import re
 import signal
 import threading
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import OptimizeError, SqlglotError
+from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
@@ -130,8 +131,12 @@ class Analyzer:
                 self._analyze(st)
         except Unsupported as exc:
             st.error = str(exc)
+        except ParseError as exc:
+            first = exc.errors[0] if exc.errors else {}
+            where = f" at line {st.line + int(first.get('line') or 1) - 1}" if first else ""
+            st.error = f"syntax error{where}: {_clean(first.get('description') or str(exc))}"[:300]
         except SqlglotError as exc:
-            st.error = "syntax error: " + str(exc).splitlines()[0][:200]
+            st.error = f"cannot analyse: {str(exc).splitlines()[0][:200]}"
         except (TimeoutError, RecursionError) as exc:
             st.error = f"gave up: {exc or 'statement nested too deeply'}"
         return st
@@ -201,6 +206,12 @@ class Analyzer:
             body = [c for c in known if c not in static and c not in dynamic]
             return body + dynamic
         return produced
+
+
+def _clean(message: str) -> str:
+    """sqlglot's messages quote token reprs; keep the token's text."""
+    text = re.sub(r"<Token token_type: TokenType\.(\w+), text: ([^,]*),[^>]*>", r"'\2'", message.splitlines()[0])
+    return text.replace("'SENTINEL'", "the end of the statement")
 
 
 def _direct(d: object) -> Transformation:

@@ -205,7 +205,7 @@ class Tracer:
             if via is not None:
                 indirect |= {Indirect(d.table, d.column, via) for d in found}
                 continue
-            path = _path(col)
+            path = _path(col) or (col.sql() if col.table and col.table not in scope.sources else "")
             for d in found:
                 d = d.then(subtype, masking)
                 direct.append(Direct(d.table, d.column, d.subtype, d.masking, d.path or path))
@@ -226,7 +226,9 @@ class Tracer:
             source = scope.sources.get(col.table)
             if source is None and col.table in {k[-1] for k in self._tables(scope)}:
                 source = next(s for s in scope.sources.values() if isinstance(s, exp.Table) and s.name == col.table)
-            if source is None:  # struct access written as a.b where a is a column
+            if source is None and col.db in scope.sources:  # alias.struct_col.field
+                return self._from_source(scope.sources[col.db], col.table)
+            if source is None:  # struct_col.field, without a table alias
                 return self.resolve(scope, exp.column(col.table)) if col.table != name else ([], set())
             return self._from_source(source, name)
         candidates = self._candidates(scope, name)

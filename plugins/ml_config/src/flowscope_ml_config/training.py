@@ -1,0 +1,201 @@
+"""Training configs: generic YAML/JSON (dataset + features -> model), Hydra-composed ones, and
+Hugging Face Trainer-style fine-tuning (dataset + base model -> output model).
+
+Keys are looked up in the places real configs put them (``model.name``, ``output.model``,
+``registered_model_name`` ...); the README lists them. A config that names features (``view:feature``
+Feast references, ``{view, features}`` or a Feast ``feature_service``) gives feature-level lineage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flowscope import naming
+from flowscope.model import Asset, AssetInfo, Job, SourceLocation, Transformation
+
+from flowscope_ml_config.links import Found, Link, Scope, guarded
+from flowscope_ml_config.refs import hf_dataset, hf_model, looks_like_path
+from flowscope_ml_config.source import KeyPath, dotted, first, get, items
+
+Where = Callable[[KeyPath], tuple[str, int]]
+TRAIN = Transformation("DIRECT", "TRANSFORMATION")
+
+MODEL_KEYS: tuple[KeyPath, ...] = (
+    ("model", "name"), ("output", "model"), ("output_model",), ("model_name",), ("registered_model_name",),
+    ("output", "registered_model_name"), ("training", "output_model"),
+)  # fmt: skip
+FEATURE_KEYS: tuple[KeyPath, ...] = (
+    ("features",), ("model", "features"), ("data", "features"), ("training", "features"), ("feature_refs",),
+)  # fmt: skip
+SERVICE_KEYS: tuple[KeyPath, ...] = (("feature_service",), ("data", "feature_service"), ("features", "service"))
+DATASET_KEYS: tuple[KeyPath, ...] = (
+    ("dataset",), ("datasets",), ("data", "train"), ("data", "validation"), ("data", "test"), ("data", "source"),
+    ("data", "table"), ("data", "entity_df"), ("data", "labels"), ("train_data",), ("inputs",), ("labels",),
+    ("training", "dataset"),
+)  # fmt: skip
+BASE_KEYS: tuple[KeyPath, ...] = (("model_name_or_path",), ("base_model",), ("pretrained_model_name_or_path",), ("model", "base"))
+
+
+def is_training(data: Any) -> bool:
+    if not isinstance(data, Mapping):
+        return False
+    has_model = first(data, *MODEL_KEYS) is not None
+    return has_model and (first(data, *FEATURE_KEYS, *SERVICE_KEYS, *DATASET_KEYS) is not None)
+
+
+def is_finetune(data: Any) -> bool:
+    return isinstance(data, Mapping) and first(data, *BASE_KEYS) is not None and (
+        first(data, ("dataset_name",), ("datasets",), ("train_file",), ("data_files",), ("dataset",)) is not None
+    )
+
+
+def _link(found: Found, where: Where, main: str, job: Job, src: Asset, dst: Asset, path: KeyPath, t: Transformation = TRAIN) -> None:
+    rel, line = where(path)
+    snippet = f"{dotted(path)}: {src.name}{'#' + src.field if src.field else ''}"
+    found.add(Link(job, src, dst, dotted(path), line, snippet, t, "" if rel == main else rel))
+
+
+def parse_training(data: Mapping[str, Any], where: Where, main: str, scope: Scope, found: Found) -> None:
+    names = scope.names
+    model_at = first(data, *MODEL_KEYS)
+    assert model_at is not None
+    mpath, mvalue = model_at
+    holder = get(data, *mpath[:-1]) if len(mpath) > 1 else data
+    version = get(holder, "version") if isinstance(holder, Mapping) else None
+    registry = get(holder, "registry") if isinstance(holder, Mapping) else None
+    model = guarded(found, where(mpath)[1], lambda: names.model(mvalue, version, registry if isinstance(registry, str) else None))
+    if model is None:
+        return
+    plain = model.name.split("/")[0]
+    job = Job(
+        model.namespace,
+        f"train.{plain}",
+        job_type="TRAINING",
+        source=SourceLocation(main),
+        owner=_text(first(data, ("model", "owner"), ("owner",), ("team",))),
+        description=_text(first(data, ("model", "description"), ("description",))),
+    )
+    fields: list[str] = []
+    for path, ref in _feature_refs(data, scope, found, where):
+        feat = guarded(found, where(path)[1], lambda ref=ref: names.feature(ref))  # type: ignore[misc]
+        if feat is None or feat.field is None:
+            if feat is None and "${" not in ref:
+                found.problem(f"feature {ref!r} is not view:feature", where(path)[1])
+            continue
+        fields.append(feat.field)
+        _link(found, where, main, job, feat, model.with_field(feat.field), path)
+    for path, value in _dataset_entries(data):
+        ds = guarded(found, where(path)[1], lambda value=value: names.dataset(value))  # type: ignore[misc]
+        if ds is None:
+            continue
+        cols = [str(c) for c in value.get("columns") or []] if isinstance(value, Mapping) else []
+        for col in cols:
+            fields.append(col)
+            _link(found, where, main, job, ds.with_field(col), model.with_field(col), (*path, "columns"))
+        if not cols:
+            _link(found, where, main, job, ds, model, path)
+    scope.learn_model(model, fields)
+    found.infos.append(AssetInfo(model, tuple((f, "") for f in dict.fromkeys(fields)), (), job.description or ""))
+
+
+def _dataset_entries(data: Mapping[str, Any]) -> list[tuple[KeyPath, Any]]:
+    out: list[tuple[KeyPath, Any]] = []
+    for key in DATASET_KEYS:
+        value = get(data, *key)
+        if isinstance(value, list) or (isinstance(value, Mapping) and not _is_ref(value)):
+            out += [((*key, i), v) for i, v in items(value)]
+        elif value is not None:
+            out.append((key, value))
+    return out
+
+
+def _is_ref(value: Any) -> bool:
+    return isinstance(value, Mapping) and any(k in value for k in ("uri", "path", "table", "location", "url", "name"))
+
+
+def _text(hit: tuple[KeyPath, Any] | None) -> str | None:
+    return str(hit[1]) if hit and isinstance(hit[1], str | int) else None
+
+
+def _feature_refs(data: Mapping[str, Any], scope: Scope, found: Found, where: Where) -> list[tuple[KeyPath, str]]:
+    out: list[tuple[KeyPath, str]] = []
+    svc = first(data, *SERVICE_KEYS)
+    if svc and isinstance(svc[1], str):
+        refs = scope.feature_services.get(svc[1])
+        if refs is None:
+            found.problem(f"feature service {svc[1]!r} is not defined in the scanned Feast repos", where(svc[0])[1])
+        out += [(svc[0], r) for r in refs or []]
+    hit = first(data, *FEATURE_KEYS)
+    if not hit or hit[0] == ("features", "service"):
+        return out
+    path, value = hit
+    for i, entry in items(value):
+        at = (*path, i)
+        if isinstance(entry, str):
+            out.append((at, entry))
+        elif isinstance(entry, Mapping):
+            view = entry.get("view") or entry.get("feature_view")
+            feats = entry.get("features") or scope.feature_views.get(str(view), [])
+            out += [((*at, "features", j), f"{view}:{f}") for j, f in enumerate(feats) if view]
+        elif isinstance(i, str) and isinstance(entry, list):  # {view: [features]}
+            out += [((*at, j), f"{i}:{f}") for j, f in enumerate(entry)]
+    return out
+
+
+def parse_finetune(data: Mapping[str, Any], where: Where, main: str, scope: Scope, found: Found) -> None:
+    names = scope.names
+    base_at = first(data, *BASE_KEYS)
+    assert base_at is not None
+    bpath, bvalue = base_at
+    base = guarded(found, where(bpath)[1], lambda: _model_ref(bvalue, scope))
+    out_at = first(data, ("hub_model_id",), ("output_model",), ("output_dir",))
+    if out_at is None:
+        found.problem("fine-tuning config without hub_model_id, output_model or output_dir; no output model", 1)
+        return
+    opath, ovalue = out_at
+    if opath == ("hub_model_id",):
+        out = guarded(found, where(opath)[1], lambda: hf_model(str(ovalue)) if "${" not in str(ovalue) else names.model(ovalue))
+    elif opath == ("output_dir",):
+        out = guarded(found, where(opath)[1], lambda: names.model(str(ovalue).rstrip("/").rsplit("/", 1)[-1]))
+    else:
+        out = guarded(found, where(opath)[1], lambda: names.model(ovalue))
+    if out is None:
+        return
+    job = Job(out.namespace, f"finetune.{out.name}", job_type="FINE_TUNING", source=SourceLocation(main))
+    if base is not None:
+        _link(found, where, main, job, base, out, bpath)
+    text_field = _text(first(data, ("dataset_text_field",), ("text_column",), ("dataset", "text_field")))
+    for path, value in _datasets(data):
+        ds = guarded(found, where(path)[1], lambda value=value: _dataset_ref(value, scope))  # type: ignore[misc]
+        if ds is not None:
+            _link(found, where, main, job, ds.with_field(text_field) if text_field else ds, out, path)
+    scope.learn_model(out, [])
+
+
+def _datasets(data: Mapping[str, Any]) -> list[tuple[KeyPath, Any]]:
+    out: list[tuple[KeyPath, Any]] = []
+    for key in (("dataset_name",), ("train_file",), ("validation_file",), ("dataset", "path"), ("dataset", "name")):
+        if isinstance(get(data, *key), str):
+            out.append((key, get(data, *key)))
+    for key in (("datasets",), ("data_files",)):
+        for i, entry in items(get(data, *key)):
+            value = entry.get("path") if isinstance(entry, Mapping) else entry
+            if isinstance(value, str):
+                out.append(((*key, i), value))
+    return out
+
+
+def _dataset_ref(value: str, scope: Scope) -> Asset | None:
+    if "${" in value:
+        return scope.names.dataset(value)
+    return scope.names.dataset(value) if looks_like_path(value) or "." in value.rsplit("/", 1)[-1] else hf_dataset(value)
+
+
+def _model_ref(value: Any, scope: Scope) -> Asset | None:
+    text = str(value)
+    if "${" in text or text.startswith("models:/"):
+        return scope.names.model(text)
+    if looks_like_path(text):
+        return scope.names.dataset(text)
+    return hf_model(text) if "/" in text else naming.model(text, registry="huggingface")

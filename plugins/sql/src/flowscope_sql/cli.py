@@ -1,0 +1,99 @@
+"""``flowscope sql lineage FILE|- --dialect D``: one OpenLineage RunEvent per statement, or a table."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flowscope.errors import UserError
+from flowscope.events import build_events, event_to_dict
+from flowscope.merge import merge_signals
+from flowscope.model import Signal
+
+from flowscope_sql.collector import NAME, analyse_text, decode, statement_observations
+from flowscope_sql.settings import DIALECTS, Catalog, Settings, Source, check_dialect
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Format(str, Enum):
+    openlineage = "openlineage"
+    table = "table"
+
+
+def _read(file: str) -> tuple[str, str]:
+    if file == "-":
+        return decode(sys.stdin.buffer.read()), "stdin"
+    path = Path(file)
+    try:
+        return decode(path.read_bytes()), path.as_posix()
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read: {exc}", file) from None
+
+
+def lineage(
+    file: Annotated[str, typer.Argument(help="A SQL file, or - for standard input.")],
+    dialect: Annotated[str, typer.Option("--dialect", "-d", help=f"One of: {', '.join(DIALECTS)}.")],
+    schema: Annotated[
+        list[Path] | None, typer.Option("--schema", help="Catalog file (YAML/JSON) of table columns; repeatable.")
+    ] = None,
+    namespace: Annotated[str | None, typer.Option(help="Namespace of the tables (default DIALECT://default).")] = None,
+    default_catalog: Annotated[str | None, typer.Option(help="Catalog for names that omit it.")] = None,
+    default_schema: Annotated[str | None, typer.Option(help="Schema (database) for names that omit it.")] = None,
+    job: Annotated[str | None, typer.Option(help="Job name (default: the file path; #N per statement).")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="openlineage (JSON lines) or table.")] = Format.openlineage,
+) -> None:
+    """Column-level lineage of every statement in FILE, as OpenLineage RunEvents (JSON lines) or a table."""
+    source = Source(check_dialect(dialect), namespace or "", default_catalog, default_schema)
+    catalog = Catalog()
+    for path in schema or []:
+        catalog.load(path)
+    text, name = _read(file)
+    failed = 0
+    rows: list[tuple[str, ...]] = []
+    for st, jb in analyse_text(text, source, Settings(), catalog, name, job or name):
+        if st.error:
+            failed += 1
+            typer.echo(f"warning: {name}:{st.line}: {st.error}", err=True)
+            continue
+        obs = list(statement_observations(st, source, jb, f"{name}:{st.line}", catalog))
+        signals = [o for o in obs if isinstance(o, Signal)]
+        if fmt is Format.table:
+            rows += [_row(st.index, st.operation, s) for s in signals]
+            continue
+        assets = {o.asset: o for o in obs if not isinstance(o, Signal)}  # AssetInfo only
+        edges = merge_signals((NAME, s) for s in signals)
+        for event in build_events(edges, assets, scan_id=f"sql-cli:{name}", event_time=EPOCH)[1:]:  # type: ignore[arg-type]
+            typer.echo(json.dumps(event_to_dict(event), sort_keys=True))
+    if fmt is Format.table:
+        _print_table(rows)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _row(index: int, operation: str, s: Signal) -> tuple[str, ...]:
+    t = s.transformation
+    how = f"{t.type}/{t.subtype}" + (" masked" if t.masking else "") + (f" ({t.description})" if t.description else "")
+    target = "-" if s.target is None else f"{s.target.name}.{s.target.field or '(dataset)'}"
+    return (str(index), operation, f"{s.source.name}.{s.source.field or '(table)'}", target, how)
+
+
+def _print_table(rows: list[tuple[str, ...]]) -> None:
+    table = Table("#", "statement", "source", "target", "transformation")
+    for row in rows:
+        table.add_row(*row)
+    Console(width=200).print(table)
+
+
+def sql_app() -> typer.Typer:
+    app = typer.Typer(help="SQL lineage (flowscope-sql).", no_args_is_help=True)
+    app.command("lineage")(lineage)
+    return app
