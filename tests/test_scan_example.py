@@ -49,6 +49,12 @@ def test_scan_example_emits_valid_events_and_location_reaches_both_models(
     assert why.exit_code == 0, why.output
     path = json.loads(why.stdout)
     assert all(step["evidence"] for step in path["path"])
+    # The ML hops come from the configs under ml/ (the ml_config plugin), not from declarations.
+    last = path["path"][-1]
+    assert last["kinds"] == ["config"] and last["job"]["name"] == "train.ad_targeting_model"
+    assert last["evidence"][0]["location"].startswith("ml/models/ad_targeting/")
+    assert ("service://ads-ranking", "/v1/rank") in names
+    assert ("service://friend-suggestions", "/v1/suggest") in names
 
 
 def test_rescan_replaces_instead_of_duplicating(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
@@ -87,7 +93,8 @@ class ExplodingPlugin:
 def test_a_failing_collector_is_recorded_and_exits_nonzero_but_the_rest_is_kept(
     tmp_path: Path, run_cli: Callable[..., Any], assert_valid_event: Callable[[dict[str, Any]], None]
 ) -> None:
-    pm = make_manager(load_entrypoints=False, plugins=[("exploding", ExplodingPlugin())])
+    # Entry points too: the example configures installed plugins (plugins.ml_config), whose sections must be known.
+    pm = make_manager(load_entrypoints=True, plugins=[("exploding", ExplodingPlugin())])
     out = tmp_path / "events.jsonl"
     result = run_cli(pm, "scan", "--config", str(EXAMPLE), "-o", str(out))
     assert result.exit_code == 1

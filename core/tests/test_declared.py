@@ -20,8 +20,6 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "photo_sharing"
 APPDB = "mysql://appdb:3306"
 HIVE = "hive://warehouse:9083"
 PHOTOS_LOCATION = Asset(APPDB, "photos_app.photos", "location")
-AD_MODEL = Asset("model://registry", "ad_targeting_model")
-FRIENDS_MODEL = Asset("model://registry", "nearby_friends_model")
 
 
 def run(settings: object, base_dir: Path) -> tuple[list[Observation], CollectContext]:
@@ -59,10 +57,13 @@ def test_example_estate_loads_without_problems(example: tuple[list[Observation],
     observations, ctx = example
     assert ctx.problems == []
     sigs = signals(observations)
-    assert len(sigs) >= 30
+    assert len(sigs) >= 10
     assert all(s.kind == "declared" and len(s.evidence) == 1 for s in sigs)
     locations = {s.evidence[0].location.rsplit(":", 1)[0] for s in sigs}
-    assert locations == {"flows/app.yaml", "flows/warehouse.yaml", "flows/ml.yaml"}
+    # The ML hops come from ml/ (ml_config plugin) and the warehouse SQL from warehouse/ (sql plugin);
+    # tests/test_scan_example.py follows the whole path across all collectors.
+    assert locations == {"flows/app.yaml", "flows/warehouse.yaml"}
+    assert not any(s.job.name == "analytics.import_photo_events" for s in sigs), "SQL jobs are not declared"
 
 
 def test_example_tags_photos_location_as_pii(example: tuple[list[Observation], CollectContext]) -> None:
@@ -73,56 +74,28 @@ def test_example_tags_photos_location_as_pii(example: tuple[list[Observation], C
     assert infos[Asset("log://scribe", "photo_uploads")].fields[0] == ("photo_id", "bigint")
 
 
-def test_photos_location_reaches_ad_targeting_model_field_by_field(
+def test_example_declares_the_app_tier_field_by_field(
     example: tuple[list[Observation], CollectContext],
 ) -> None:
     edges = merge_signals(("declared", s) for s in signals(example[0]))
     reach = downstream(edges, PHOTOS_LOCATION)
-
-    path = reach[AD_MODEL.with_field("home_city")]
-    hops = [(e.source, e.target) for e in path]
-    assert hops == [
-        (PHOTOS_LOCATION, Asset(HIVE, "analytics.photo_events", "location")),
-        (
-            Asset(HIVE, "analytics.photo_events", "location"),
-            Asset(HIVE, "analytics.user_location_daily", "top_location"),
-        ),
-        (
-            Asset(HIVE, "analytics.user_location_daily", "top_location"),
-            Asset("feature://feast", "user_location_features", "home_city"),
-        ),
-        (Asset("feature://feast", "user_location_features", "home_city"), AD_MODEL.with_field("home_city")),
-    ]
-    assert [e.job.name for e in path] == [
-        "analytics.import_photo_events",
-        "analytics.build_user_location_daily",
-        "materialize.user_location_features",
-        "train.ad_targeting_model",
-    ]
-    assert path[1].transformations == {
-        Transformation("DIRECT", "AGGREGATION", False, "most frequent location of the day")
-    }
-    assert all(e.confidence == 0.95 for e in path)
-    assert path[0].evidence[0].location == "flows/warehouse.yaml:82"
-    assert path[0].evidence[0].snippet == "import_photo_events: photos.location -> photo_events.location"
-
-    reached = set(reach)
-    assert FRIENDS_MODEL.with_field("recent_locations") in reached
-    assert Asset("service://ads-ranking", "/v1/rank", "ranked_ads") in reached
-    assert Asset("http://nearby-friends.internal", "/api/v1/nearby_friends", "location") in reached
+    api = Asset("http://nearby-friends.internal", "/api/v1/nearby_friends", "location")
+    log = Asset("log://scribe", "photo_uploads", "location")
+    for target in (api, log):
+        [edge] = reach[target]
+        assert edge.job.name == "PhotoUploadController.genUpload"
+        assert edge.confidence == 0.95
+        assert edge.evidence[0].location.startswith("flows/app.yaml:")
+    upstream = Asset("https://www.photoshare.example", "/api/v1/photos/upload", "location")
+    assert PHOTOS_LOCATION in downstream(edges, upstream)
     # Selectivity: the caption's path to content moderation is not downstream of the location.
-    assert Asset("service://content-moderation", "/v1/classify", "text") not in reached
-    assert Asset("service://content-moderation", "/v1/classify", "text") in downstream(
-        edges, PHOTOS_LOCATION.with_field("caption")
-    )
+    moderation = Asset("service://content-moderation", "/v1/classify", "text")
+    assert moderation not in reach
+    assert moderation in downstream(edges, PHOTOS_LOCATION.with_field("caption"))
 
 
-def test_masked_user_id_and_whole_dataset_flow(example: tuple[list[Observation], CollectContext]) -> None:
+def test_whole_dataset_flow_and_job_details(example: tuple[list[Observation], CollectContext]) -> None:
     sigs = signals(example[0])
-    hashed = [s for s in sigs if s.target == Asset(HIVE, "analytics.photo_events", "user_id_hash")]
-    assert [s.transformation for s in hashed] == [
-        Transformation("DIRECT", "TRANSFORMATION", True, "sha256 of the user id")
-    ]
     whole = [s for s in sigs if s.target == Asset(HIVE, "raw_logs.photo_uploads")]
     assert [(s.source, s.job.processing_type) for s in whole] == [
         (Asset("log://scribe", "photo_uploads"), "STREAMING")

@@ -28,7 +28,9 @@ def describe(st: Statement) -> set[tuple[str, str, str]]:
 
 @pytest.fixture
 def run_sql() -> Callable[..., list[Statement]]:
-    def run(sql: str, dialect: str = "hive", catalog: dict[str, Any] | None = None, **source: Any) -> list[Statement]:
+    def run(
+        sql: str, dialect: str = "hive", catalog: dict[str, Any] | None = None, **source: Any
+    ) -> list[Statement]:
         cat = Catalog()
         for name, cols in (catalog or {}).items():
             cat.add(tuple(name.split(".")), list(cols.items()))
@@ -46,3 +48,8 @@ def flows(run_sql: Callable[..., list[Statement]]) -> Callable[..., set[tuple[st
         return describe(statements[0])
 
     return one
+
+
+@pytest.fixture(name="describe")
+def describe_fixture() -> Callable[[Statement], set[tuple[str, str, str]]]:
+    return describe

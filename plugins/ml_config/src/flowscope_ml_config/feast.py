@@ -12,13 +12,28 @@ from typing import Any
 
 from flowscope import naming
 from flowscope.model import Asset, AssetInfo, Job, SourceLocation, Transformation
-
 from flowscope_ml_config.links import Found, Link, Scope, guarded
-from flowscope_ml_config.pyfeast import VIEW_CLASSES, PyCall, Selection, as_str, is_opaque, read_python, str_map
+from flowscope_ml_config.pyfeast import (
+    VIEW_CLASSES,
+    ModuleLoader,
+    PyCall,
+    Selection,
+    as_str,
+    is_opaque,
+    read_python,
+    str_map,
+)
 from flowscope_ml_config.source import Doc, get
 from flowscope_ml_config.sqlselect import parse_select
 
-TABLE_SOURCES = ("SparkSource", "HiveSource", "TrinoSource", "PostgreSQLSource", "AthenaSource", "MsSqlServerSource")
+TABLE_SOURCES = (
+    "SparkSource",
+    "HiveSource",
+    "TrinoSource",
+    "PostgreSQLSource",
+    "AthenaSource",
+    "MsSqlServerSource",
+)
 
 
 def parse_store_yaml(doc: Doc, found: Found) -> dict[str, Any]:
@@ -35,7 +50,9 @@ def parse_store_yaml(doc: Doc, found: Found) -> dict[str, Any]:
 
 def source_asset(call: PyCall, scope: Scope, offline: Mapping[str, Any], found: Found) -> Asset | None:
     kw, names = call.kwargs, scope.names
-    if call.kind in ("PushSource", "KafkaSource", "KinesisSource") and isinstance(kw.get("batch_source"), PyCall):
+    if call.kind in ("PushSource", "KafkaSource", "KinesisSource") and isinstance(
+        kw.get("batch_source"), PyCall
+    ):
         if call.kind == "KafkaSource" and as_str(kw.get("topic")):
             servers = as_str(kw.get("kafka_bootstrap_servers")) or naming.DEFAULT_SYSTEM
             return naming.kafka(str(kw["topic"]), servers.split(",")[0])
@@ -54,7 +71,9 @@ def source_asset(call: PyCall, scope: Scope, offline: Mapping[str, Any], found: 
     if call.kind == "RedshiftSource" and table:
         host = f"{offline.get('cluster_id', naming.DEFAULT_SYSTEM)}.{offline.get('region', 'us-east-1')}:5439"
         schema = as_str(kw.get("schema")) or "public"
-        return Asset(f"redshift://{host}", f"{as_str(kw.get('database')) or offline.get('database')}.{schema}.{table}")
+        return Asset(
+            f"redshift://{host}", f"{as_str(kw.get('database')) or offline.get('database')}.{schema}.{table}"
+        )
     if call.kind == "PostgreSQLSource" and table:
         ns = f"postgres://{offline.get('host', 'localhost')}:{offline.get('port', 5432)}"
         return Asset(ns, f"{offline.get('database', 'postgres')}.{table}")
@@ -85,12 +104,16 @@ def _tags(value: Any) -> tuple[str, ...]:
 
 
 def _fields(value: Any) -> list[PyCall]:
-    return [f for f in (value if isinstance(value, list) else []) if isinstance(f, PyCall) and f.kind == "Field"]
+    return [
+        f for f in (value if isinstance(value, list) else []) if isinstance(f, PyCall) and f.kind == "Field"
+    ]
 
 
-def parse_python(text: str, rel: str, scope: Scope, store_doc: Doc | None, found: Found) -> None:
+def parse_python(
+    text: str, rel: str, scope: Scope, store_doc: Doc | None, found: Found, load: ModuleLoader | None = None
+) -> None:
     try:
-        repo = read_python(text)
+        repo = read_python(text, load)
     except ValueError as exc:
         found.problem(str(exc), None)
         return
@@ -134,26 +157,52 @@ def _view(call: PyCall, rel: str, scope: Scope, offline: Mapping[str, Any], foun
     scope.feature_views[name] = field_names
     types = {str(f.kwargs.get("name")): str(f.kwargs.get("dtype", "")) for f in schema}
     found.infos.append(
-        AssetInfo(view, tuple((f, types.get(f, "")) for f in field_names), _tags(call.kwargs.get("tags")), description)
+        AssetInfo(
+            view,
+            tuple((f, types.get(f, "")) for f in field_names),
+            _tags(call.kwargs.get("tags")),
+            description,
+        )
     )
     for f in schema:
         tags = _tags(f.kwargs.get("tags"))
         if tags or as_str(f.kwargs.get("description")):
-            found.infos.append(AssetInfo(view.with_field(str(f.kwargs.get("name"))), (), tags, as_str(f.kwargs.get("description")) or ""))
+            found.infos.append(
+                AssetInfo(
+                    view.with_field(str(f.kwargs.get("name"))),
+                    (),
+                    tags,
+                    as_str(f.kwargs.get("description")) or "",
+                )
+            )
     snippet = f"{call.kind}(name={name!r})"
     if call.kind == "on_demand_feature_view":
-        job = Job(view.namespace, f"transform.{name}", job_type="FEATURE_TRANSFORMATION", source=SourceLocation(rel))
+        job = Job(
+            view.namespace, f"transform.{name}", job_type="FEATURE_TRANSFORMATION", source=SourceLocation(rel)
+        )
         for src in call.kwargs.get("sources") or []:
             src_name = as_str(src.kwargs.get("name")) if isinstance(src, PyCall) else None
             if src_name and isinstance(src, PyCall) and src.kind in VIEW_CLASSES:
-                for f in field_names:
+                for out_name in field_names:
                     t = Transformation("DIRECT", "TRANSFORMATION")
-                    found.add(Link(job, naming.feature(src_name, store=store), view.with_field(f), "sources", call.line, snippet, t))
+                    found.add(
+                        Link(
+                            job,
+                            naming.feature(src_name, store=store),
+                            view.with_field(out_name),
+                            "sources",
+                            call.line,
+                            snippet,
+                            t,
+                        )
+                    )
         return
     source = call.kwargs.get("source") or call.kwargs.get("batch_source")
     if not isinstance(source, PyCall):
-        what = source.code if is_opaque(source) else "missing"
-        found.problem(f"{name}: source {what} is not a Feast source defined in this file; lineage left out", call.line)
+        what = getattr(source, "code", "missing") if is_opaque(source) else "missing"
+        found.problem(
+            f"{name}: source {what} is not a Feast source defined in this file; lineage left out", call.line
+        )
         return
     table = source_asset(source, scope, offline, found)
     if table is None:
@@ -162,12 +211,15 @@ def _view(call: PyCall, rel: str, scope: Scope, offline: Mapping[str, Any], foun
     if not field_names:
         found.add(Link(job, table, view, "source", call.line, snippet))
         return
-    for f in field_names:
-        cols, kind = columns.get(f, ((f,), "IDENTITY"))
+    for feat in field_names:
+        cols, kind = columns.get(feat, ((feat,), "IDENTITY"))
         t = Transformation("DIRECT", kind)
-        line = next((x.line for x in schema if x.kwargs.get("name") == f), call.line)
+        line = next((x.line for x in schema if x.kwargs.get("name") == feat), call.line)
         for col in cols:
-            found.add(Link(job, table.with_field(col), view.with_field(f), "schema", line, f"Field(name={f!r})", t))
+            link = Link(
+                job, table.with_field(col), view.with_field(feat), "schema", line, f"Field(name={feat!r})", t
+            )
+            found.add(link)
 
 
 def _service(call: PyCall, scope: Scope, found: Found) -> None:
@@ -176,7 +228,9 @@ def _service(call: PyCall, scope: Scope, found: Found) -> None:
     for item in call.kwargs.get("features") or []:
         view = item.view if isinstance(item, Selection) else item
         if not isinstance(view, PyCall) or not as_str(view.kwargs.get("name")):
-            found.problem(f"FeatureService {name}: a feature view that is not defined in this file", call.line)
+            found.problem(
+                f"FeatureService {name}: a feature view that is not defined in this file", call.line
+            )
             continue
         vname = str(view.kwargs["name"])
         feats = list(item.features) if isinstance(item, Selection) else scope.feature_views.get(vname, [])

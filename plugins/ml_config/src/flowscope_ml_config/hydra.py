@@ -72,12 +72,12 @@ class Composer:
             return path.name
 
     def load(self, path: Path, package: str, from_file: str, line: int) -> None:
+        if not path.is_file():
+            self.out.problems.append((from_file, f"defaults: config {self.rel(path)} not found", line))
+            return
         try:
             text = read_text(path, self.max_bytes)
             docs = load_docs(text)
-        except FileNotFoundError:
-            self.out.problems.append((from_file, f"defaults: config {self.rel(path)} not found", line))
-            return
         except SkipFile as exc:
             self.out.problems.append((self.rel(path), exc.message, exc.line))
             return
@@ -88,7 +88,8 @@ class Composer:
         doc = docs[0] if docs else Doc({})
         data = doc.data if isinstance(doc.data, Mapping) else {}
         self_done = False
-        defaults = data.get("defaults") if isinstance(data.get("defaults"), list) else []
+        raw_defaults = data.get("defaults")
+        defaults: list[Any] = raw_defaults if isinstance(raw_defaults, list) else []
         for i, entry in enumerate(defaults):
             if entry == "_self_":
                 self._apply(data, doc, package, path)
@@ -105,7 +106,7 @@ class Composer:
         if not isinstance(entry, Mapping) or len(entry) != 1:
             self.out.problems.append((rel, f"defaults: cannot read entry {entry!r}", line))
             return
-        (group, option), = entry.items()
+        ((group, option),) = entry.items()
         group = str(group).removeprefix("override ").removeprefix("optional ").strip()
         if option is None:
             return
@@ -159,7 +160,7 @@ def resolve(data: dict[str, Any], out: Composed) -> dict[str, Any]:
             raise KeyError(ref)
         if ref.startswith("."):
             level = len(ref) - len(ref.lstrip("."))
-            parts = list(here[: max(0, len(here) - level)]) + ref.lstrip(".").split(".")
+            parts = [str(p) for p in here[: max(0, len(here) - level + 1)]] + ref.lstrip(".").split(".")
         else:
             parts = ref.split(".")
         node: Any = data
@@ -195,7 +196,9 @@ def resolve(data: dict[str, Any], out: Composed) -> dict[str, Any]:
             return value(v, path, 0)
         except KeyError as exc:
             rel, line = out.where(path)
-            out.problems.append((rel, f"unresolved interpolation {v!r} at {dotted(path)} ({exc.args[0]})", line))
+            out.problems.append(
+                (rel, f"unresolved interpolation {v!r} at {dotted(path)} ({exc.args[0]})", line)
+            )
             return v
 
     return {k: walk(v, (k,)) for k, v in data.items()}

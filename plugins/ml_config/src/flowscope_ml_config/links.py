@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flowscope.model import IDENTITY, Asset, AssetInfo, Job, Transformation
-
 from flowscope_ml_config.refs import Names, Unresolved
 from flowscope_ml_config.source import KeyPath, dotted
 
@@ -61,7 +60,9 @@ def guarded(found: Found, line: int, make: Callable[[], Asset | None]) -> Asset 
     try:
         return make()
     except Unresolved as exc:
-        found.problem(str(exc), line)
+        # Interpolation already reported the key it could not resolve; say it once per line.
+        if not any(m.startswith("unresolved interpolation") and at == line for m, at in found.problems):
+            found.problem(str(exc), line)
         return None
     except ValueError as exc:
         found.problem(f"bad name: {exc}", line)

@@ -1,15 +1,22 @@
-"""Hook implementations only; the logic lives in collector.py, which never imports pluggy."""
+"""Hook implementations only; the logic lives in modules that never import pluggy."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import typer
+
 from flowscope import hookimpl
 from flowscope.contracts import Collector
-
-from flowscope_ml_config.collector import ArrowCollector
+from flowscope_ml_config.cli import build_commands
+from flowscope_ml_config.collector import MlConfigCollector
 
 
 @hookimpl
 def register_collectors(register: Callable[[Collector], None]) -> None:
-    register(ArrowCollector())
+    register(MlConfigCollector())
+
+
+@hookimpl
+def register_commands(app: typer.Typer) -> None:
+    app.add_typer(build_commands(), name="ml-config")

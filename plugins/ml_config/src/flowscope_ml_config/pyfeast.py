@@ -7,7 +7,7 @@ reported and left out rather than guessed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,11 +51,36 @@ def dtype_name(text: str) -> str:
     return text.lower()
 
 
+# ``from data_sources import driver_source``: the module's source text (or None), for names defined in
+# sibling files of the repo. The imported module is read the same way, never imported.
+ModuleLoader = Callable[[str, int], str | None]
+
+
 class _Reader:
-    def __init__(self, wrapper: MetadataWrapper) -> None:
+    def __init__(self, wrapper: MetadataWrapper, load: ModuleLoader | None = None, depth: int = 0) -> None:
         self.positions = wrapper.resolve(PositionProvider)
         self.env: dict[str, Any] = {}
         self.repo = PyRepo()
+        self.load, self.depth = load, depth
+
+    def import_from(self, node: cst.ImportFrom) -> None:
+        if self.load is None or self.depth > 3 or isinstance(node.names, cst.ImportStar):
+            return
+        module = _CODE.code_for_node(node.module) if node.module is not None else ""
+        text = self.load(module, len(node.relative))
+        if text is None:
+            return
+        try:
+            other = _read(text, self.load, self.depth + 1)
+        except ValueError:
+            return
+        for alias in node.names:
+            name = _CODE.code_for_node(alias.name)
+            local = (
+                alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+            )
+            if name in other.env:
+                self.env[local] = other.env[name]
 
     def line(self, node: cst.CSTNode) -> int:
         return int(self.positions[node].start.line)
@@ -76,7 +101,9 @@ class _Reader:
             return [self.value(e.value) for e in node.elements if isinstance(e, cst.Element)]
         if isinstance(node, cst.Dict):
             return {
-                self.value(e.key): self.value(e.value) for e in node.elements if isinstance(e, cst.DictElement)
+                self.value(e.key): self.value(e.value)
+                for e in node.elements
+                if isinstance(e, cst.DictElement)
             }
         if isinstance(node, cst.Call):
             return self.call(node)
@@ -113,6 +140,9 @@ class _Reader:
         if not isinstance(stmt, cst.SimpleStatementLine):
             return
         for small in stmt.body:
+            if isinstance(small, cst.ImportFrom):
+                self.import_from(small)
+                continue
             target, expr = None, None
             if isinstance(small, cst.Assign) and len(small.targets) == 1:
                 target, expr = small.targets[0].target, small.value
@@ -141,17 +171,22 @@ def is_opaque(value: Any) -> bool:
     return isinstance(value, _Opaque)
 
 
-def read_python(text: str) -> PyRepo:
-    """Every top-level Feast-looking call of a Python module, in order; SyntaxError -> ValueError."""
+def read_python(text: str, load: ModuleLoader | None = None) -> PyRepo:
+    """Every top-level call of a Python module, in order (names imported from sibling modules resolved
+    through ``load``); a syntax error raises ValueError."""
+    return _read(text, load, 0).repo
+
+
+def _read(text: str, load: ModuleLoader | None, depth: int) -> _Reader:
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise ValueError(f"invalid Python: {exc.message} (line {exc.raw_line})") from None
     wrapper = MetadataWrapper(module)
-    reader = _Reader(wrapper)
+    reader = _Reader(wrapper, load, depth)
     for stmt in wrapper.module.body:
         reader.statement(stmt)
-    return reader.repo
+    return reader
 
 
 def as_str(value: Any) -> str | None:

@@ -64,7 +64,9 @@ class Names:
             if scheme in _OBJECT_STORES:
                 return Asset(f"{scheme}://{authority}", path or "/")
             return Asset(f"{scheme}://{authority}", path.replace("/", ".") if "." not in path else path)
-        if text.startswith(("/", "./", "../")) or re.search(r"\.(csv|parquet|json|jsonl|tfrecord|txt)$", text):
+        if text.startswith(("/", "./", "../")) or re.search(
+            r"\.(csv|parquet|json|jsonl|tfrecord|txt)$", text
+        ):
             return Asset("file", text)
         return self.table(text)
 
@@ -88,7 +90,9 @@ class Names:
         if text.startswith("models:/"):
             name, _, ver = text.removeprefix("models:/").partition("/")
             return naming.model(name, ver or None, registry=registry or self.registry, key=key)
-        return naming.model(text, str(version) if version is not None else None, registry or self.registry, key)
+        return naming.model(
+            text, str(version) if version is not None else None, registry or self.registry, key
+        )
 
     def feature(self, ref: str, view: str | None = None) -> Asset | None:
         """A Feast feature reference ``view:feature`` (or a bare feature of ``view``)."""

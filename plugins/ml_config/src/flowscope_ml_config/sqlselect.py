@@ -54,7 +54,7 @@ def parse_select(sql: str) -> Select | None:
     m = re.search(r"\bselect\b(?P<cols>.*?)\bfrom\b(?P<rest>.*)$", text, re.I | re.S)
     if not m:
         return None
-    tables = tuple(re.findall(r"\b(?:from|join)\s+([\w.`\"]+)", "from " + m["rest"], re.I))
+    tables = tuple(re.findall(r"\b(?:from|join)\s+(`[^`]+`|\"[^\"]+\"|[\w.]+)", "from " + m["rest"], re.I))
     columns = []
     for item in _split_top(m["cols"]):
         alias = re.search(r"\bas\s+([\w`\"]+)\s*$", item, re.I) or re.search(

@@ -13,7 +13,6 @@ from typing import Any
 
 from flowscope import naming
 from flowscope.model import Asset, AssetInfo, Job, SourceLocation, Transformation
-
 from flowscope_ml_config.links import Found, Link, Scope, guarded
 from flowscope_ml_config.refs import hf_dataset, hf_model, looks_like_path
 from flowscope_ml_config.source import KeyPath, dotted, first, get, items
@@ -28,13 +27,22 @@ MODEL_KEYS: tuple[KeyPath, ...] = (
 FEATURE_KEYS: tuple[KeyPath, ...] = (
     ("features",), ("model", "features"), ("data", "features"), ("training", "features"), ("feature_refs",),
 )  # fmt: skip
-SERVICE_KEYS: tuple[KeyPath, ...] = (("feature_service",), ("data", "feature_service"), ("features", "service"))
+SERVICE_KEYS: tuple[KeyPath, ...] = (
+    ("feature_service",),
+    ("data", "feature_service"),
+    ("features", "service"),
+)
 DATASET_KEYS: tuple[KeyPath, ...] = (
     ("dataset",), ("datasets",), ("data", "train"), ("data", "validation"), ("data", "test"), ("data", "source"),
     ("data", "table"), ("data", "entity_df"), ("data", "labels"), ("train_data",), ("inputs",), ("labels",),
     ("training", "dataset"),
 )  # fmt: skip
-BASE_KEYS: tuple[KeyPath, ...] = (("model_name_or_path",), ("base_model",), ("pretrained_model_name_or_path",), ("model", "base"))
+BASE_KEYS: tuple[KeyPath, ...] = (
+    ("model_name_or_path",),
+    ("base_model",),
+    ("pretrained_model_name_or_path",),
+    ("model", "base"),
+)
 
 
 def is_training(data: Any) -> bool:
@@ -45,12 +53,26 @@ def is_training(data: Any) -> bool:
 
 
 def is_finetune(data: Any) -> bool:
-    return isinstance(data, Mapping) and first(data, *BASE_KEYS) is not None and (
-        first(data, ("dataset_name",), ("datasets",), ("train_file",), ("data_files",), ("dataset",)) is not None
+    return (
+        isinstance(data, Mapping)
+        and first(data, *BASE_KEYS) is not None
+        and (
+            first(data, ("dataset_name",), ("datasets",), ("train_file",), ("data_files",), ("dataset",))
+            is not None
+        )
     )
 
 
-def _link(found: Found, where: Where, main: str, job: Job, src: Asset, dst: Asset, path: KeyPath, t: Transformation = TRAIN) -> None:
+def _link(
+    found: Found,
+    where: Where,
+    main: str,
+    job: Job,
+    src: Asset,
+    dst: Asset,
+    path: KeyPath,
+    t: Transformation = TRAIN,
+) -> None:
     rel, line = where(path)
     snippet = f"{dotted(path)}: {src.name}{'#' + src.field if src.field else ''}"
     found.add(Link(job, src, dst, dotted(path), line, snippet, t, "" if rel == main else rel))
@@ -64,7 +86,11 @@ def parse_training(data: Mapping[str, Any], where: Where, main: str, scope: Scop
     holder = get(data, *mpath[:-1]) if len(mpath) > 1 else data
     version = get(holder, "version") if isinstance(holder, Mapping) else None
     registry = get(holder, "registry") if isinstance(holder, Mapping) else None
-    model = guarded(found, where(mpath)[1], lambda: names.model(mvalue, version, registry if isinstance(registry, str) else None))
+    model = guarded(
+        found,
+        where(mpath)[1],
+        lambda: names.model(mvalue, version, registry if isinstance(registry, str) else None),
+    )
     if model is None:
         return
     plain = model.name.split("/")[0]
@@ -96,43 +122,63 @@ def parse_training(data: Mapping[str, Any], where: Where, main: str, scope: Scop
         if not cols:
             _link(found, where, main, job, ds, model, path)
     scope.learn_model(model, fields)
-    found.infos.append(AssetInfo(model, tuple((f, "") for f in dict.fromkeys(fields)), (), job.description or ""))
+    found.infos.append(
+        AssetInfo(model, tuple((f, "") for f in dict.fromkeys(fields)), (), job.description or "")
+    )
 
 
 def _dataset_entries(data: Mapping[str, Any]) -> list[tuple[KeyPath, Any]]:
     out: list[tuple[KeyPath, Any]] = []
     for key in DATASET_KEYS:
         value = get(data, *key)
-        if isinstance(value, list) or (isinstance(value, Mapping) and not _is_ref(value)):
+        if isinstance(value, list):
             out += [((*key, i), v) for i, v in items(value)]
+        elif isinstance(value, Mapping) and not _is_ref(value):  # splits: {train: ..., validation: ...}
+            out += [((*key, k), v) for k, v in items(value) if _is_ref(v) or k in SPLITS or _uri(v)]
         elif value is not None:
             out.append((key, value))
     return out
 
 
+SPLITS = ("train", "validation", "val", "test", "eval", "source", "table", "labels", "entity_df")
+
+
+def _uri(value: Any) -> bool:
+    return isinstance(value, str) and (looks_like_path(value) or value.startswith("bigquery:"))
+
+
 def _is_ref(value: Any) -> bool:
-    return isinstance(value, Mapping) and any(k in value for k in ("uri", "path", "table", "location", "url", "name"))
+    return isinstance(value, Mapping) and any(
+        k in value for k in ("uri", "path", "table", "location", "url", "name")
+    )
 
 
 def _text(hit: tuple[KeyPath, Any] | None) -> str | None:
     return str(hit[1]) if hit and isinstance(hit[1], str | int) else None
 
 
-def _feature_refs(data: Mapping[str, Any], scope: Scope, found: Found, where: Where) -> list[tuple[KeyPath, str]]:
+def _feature_refs(
+    data: Mapping[str, Any], scope: Scope, found: Found, where: Where
+) -> list[tuple[KeyPath, str]]:
     out: list[tuple[KeyPath, str]] = []
     svc = first(data, *SERVICE_KEYS)
     if svc and isinstance(svc[1], str):
         refs = scope.feature_services.get(svc[1])
         if refs is None:
-            found.problem(f"feature service {svc[1]!r} is not defined in the scanned Feast repos", where(svc[0])[1])
+            found.problem(
+                f"feature service {svc[1]!r} is not defined in the scanned Feast repos", where(svc[0])[1]
+            )
         out += [(svc[0], r) for r in refs or []]
     hit = first(data, *FEATURE_KEYS)
     if not hit or hit[0] == ("features", "service"):
         return out
     path, value = hit
-    for i, entry in items(value):
-        at = (*path, i)
-        if isinstance(entry, str):
+    grouped = isinstance(value, Mapping) and any(k in value for k in ("view", "feature_view", "refs"))
+    for i, entry in [(-1, value)] if grouped else items(value):
+        at = path if i == -1 else (*path, i)
+        if isinstance(entry, Mapping) and isinstance(entry.get("refs"), list):
+            out += [((*at, "refs", j), str(r)) for j, r in enumerate(entry["refs"])]
+        elif isinstance(entry, str):
             out.append((at, entry))
         elif isinstance(entry, Mapping):
             view = entry.get("view") or entry.get("feature_view")
@@ -151,11 +197,17 @@ def parse_finetune(data: Mapping[str, Any], where: Where, main: str, scope: Scop
     base = guarded(found, where(bpath)[1], lambda: _model_ref(bvalue, scope))
     out_at = first(data, ("hub_model_id",), ("output_model",), ("output_dir",))
     if out_at is None:
-        found.problem("fine-tuning config without hub_model_id, output_model or output_dir; no output model", 1)
+        found.problem(
+            "fine-tuning config without hub_model_id, output_model or output_dir; no output model", 1
+        )
         return
     opath, ovalue = out_at
     if opath == ("hub_model_id",):
-        out = guarded(found, where(opath)[1], lambda: hf_model(str(ovalue)) if "${" not in str(ovalue) else names.model(ovalue))
+        out = guarded(
+            found,
+            where(opath)[1],
+            lambda: hf_model(str(ovalue)) if "${" not in str(ovalue) else names.model(ovalue),
+        )
     elif opath == ("output_dir",):
         out = guarded(found, where(opath)[1], lambda: names.model(str(ovalue).rstrip("/").rsplit("/", 1)[-1]))
     else:
@@ -175,7 +227,13 @@ def parse_finetune(data: Mapping[str, Any], where: Where, main: str, scope: Scop
 
 def _datasets(data: Mapping[str, Any]) -> list[tuple[KeyPath, Any]]:
     out: list[tuple[KeyPath, Any]] = []
-    for key in (("dataset_name",), ("train_file",), ("validation_file",), ("dataset", "path"), ("dataset", "name")):
+    for key in (
+        ("dataset_name",),
+        ("train_file",),
+        ("validation_file",),
+        ("dataset", "path"),
+        ("dataset", "name"),
+    ):
         if isinstance(get(data, *key), str):
             out.append((key, get(data, *key)))
     for key in (("datasets",), ("data_files",)):
@@ -189,7 +247,11 @@ def _datasets(data: Mapping[str, Any]) -> list[tuple[KeyPath, Any]]:
 def _dataset_ref(value: str, scope: Scope) -> Asset | None:
     if "${" in value:
         return scope.names.dataset(value)
-    return scope.names.dataset(value) if looks_like_path(value) or "." in value.rsplit("/", 1)[-1] else hf_dataset(value)
+    return (
+        scope.names.dataset(value)
+        if looks_like_path(value) or "." in value.rsplit("/", 1)[-1]
+        else hf_dataset(value)
+    )
 
 
 def _model_ref(value: Any, scope: Scope) -> Asset | None:

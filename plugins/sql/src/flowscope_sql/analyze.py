@@ -6,22 +6,22 @@ the statements around it are still analysed.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
 from flowscope.model import Transformation
-
 from flowscope_sql.lineage import TableKey, Tracer, analyze, table_key
 from flowscope_sql.settings import Catalog, Source
 from flowscope_sql.statements import Ddl, Unsupported, Write, writes_of
@@ -58,7 +58,7 @@ def split(text: str, dialect: str) -> Iterator[tuple[int, str]]:
         yield from _split_naively(text)
         return
     start: int | None = None
-    line = 1
+    line, end = 1, 0
     for tok in tokens:
         if tok.token_type == sqlglot.TokenType.SEMICOLON:
             if start is not None:
@@ -73,7 +73,8 @@ def split(text: str, dialect: str) -> Iterator[tuple[int, str]]:
 
 
 def _split_naively(text: str) -> Iterator[tuple[int, str]]:
-    line, buf, first = 1, [], 0
+    buf: list[str] = []
+    first = 0
     for number, raw in enumerate(text.splitlines(), 1):
         if not buf and not raw.strip():
             continue
@@ -85,33 +86,50 @@ def _split_naively(text: str) -> Iterator[tuple[int, str]]:
             buf = []
     if buf and "".join(buf).strip():
         yield first, "\n".join(buf)
-    del line
 
 
-@contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise TimeoutError after ``seconds`` (SIGALRM, main thread only; elsewhere the step budget bounds work)."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
-        yield
-        return
+class TimeLimit:
+    """Raise TimeoutError in the main thread after ``seconds`` (SIGALRM); elsewhere only the tracer's step
+    budget and the size limit bound the work. ``fired`` tells a timeout apart from the errors sqlglot
+    wraps it in."""
 
-    def fire(signum: int, frame: object) -> None:
-        raise TimeoutError(f"statement took longer than {seconds:g}s")
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._previous: Any = None
+        self._armed = (
+            seconds > 0
+            and threading.current_thread() is threading.main_thread()
+            and hasattr(signal, "SIGALRM")
+        )
 
-    previous = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    def _fire(self, signum: int, frame: object) -> None:
+        self.fired = True
+        raise TimeoutError(f"statement took longer than {self.seconds:g}s")
+
+    def __enter__(self) -> TimeLimit:
+        if self._armed:
+            self._previous = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
 
 
 class Analyzer:
     """Analyses the statements of one source; remembers tables created and ``USE`` across a script."""
 
-    def __init__(self, source: Source, catalog: Catalog | None = None, *, max_chars: int = 1_000_000,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        source: Source,
+        catalog: Catalog | None = None,
+        *,
+        max_chars: int = 1_000_000,
+        timeout: float = 10.0,
+    ) -> None:
         self.source = source
         self.catalog = catalog or Catalog()
         self.max_chars = max_chars
@@ -119,15 +137,18 @@ class Analyzer:
         self.db = source.default_schema
 
     def run(self, text: str) -> list[Statement]:
-        return [self.statement(i, line, sql) for i, (line, sql) in enumerate(split(text, self.source.dialect), 1)]
+        return [
+            self.statement(i, line, sql) for i, (line, sql) in enumerate(split(text, self.source.dialect), 1)
+        ]
 
     def statement(self, index: int, line: int, sql: str) -> Statement:
         st = Statement(index, line, sql)
         if len(sql) > self.max_chars:
             st.error = f"statement too large ({len(sql)} characters, limit {self.max_chars})"
             return st
+        limit = TimeLimit(self.timeout)
         try:
-            with time_limit(self.timeout):
+            with limit:
                 self._analyze(st)
         except Unsupported as exc:
             st.error = str(exc)
@@ -139,10 +160,14 @@ class Analyzer:
             st.error = f"cannot analyse: {str(exc).splitlines()[0][:200]}"
         except (TimeoutError, RecursionError) as exc:
             st.error = f"gave up: {exc or 'statement nested too deeply'}"
+        if limit.fired:
+            st.flows.clear()
+            st.error = f"gave up: statement took longer than {self.timeout:g}s"
         return st
 
     def _analyze(self, st: Statement) -> None:
         parsed = sqlglot.parse_one(st.text, read=self.source.dialect)
+        parsed = normalize_identifiers(parsed, dialect=self.source.dialect)  # the engine's case rules
         if isinstance(parsed, exp.Command):
             raise Unsupported(f"unsupported statement {parsed.name.upper() or 'command'}: {st.text[:60]}")
         result = writes_of(parsed)
@@ -166,8 +191,14 @@ class Analyzer:
     def _write(self, st: Statement, write: Write) -> None:
         dialect = self.source.dialect
         schema = MappingSchema(self.catalog.mapping(self.source), dialect=dialect, normalize=True)
-        common = dict(dialect=dialect, db=self.db, catalog=self.source.default_catalog,
-                      quote_identifiers=False, identify=False, validate_qualify_columns=False)
+        common = dict(
+            dialect=dialect,
+            db=self.db,
+            catalog=self.source.default_catalog,
+            quote_identifiers=False,
+            identify=False,
+            validate_qualify_columns=False,
+        )
         try:
             query = qualify(write.query.copy(), schema=schema, **common)  # type: ignore[arg-type]
         except OptimizeError:
@@ -180,7 +211,9 @@ class Analyzer:
                 for d in direct:
                     st.flows.append(Flow(self.source.full_key(d.table), d.column, None, None, _direct(d)))
             for ind in lineage.indirect:
-                st.flows.append(Flow(self.source.full_key(ind.table), ind.column, None, None, _indirect(ind.subtype)))
+                st.flows.append(
+                    Flow(self.source.full_key(ind.table), ind.column, None, None, _indirect(ind.subtype))
+                )
             return
         target = self._key(write.target)
         if target not in st.writes:
@@ -192,7 +225,9 @@ class Analyzer:
                 st.flows.append(Flow(self.source.full_key(d.table), d.column, target, out, _direct(d)))
         for ind in lineage.indirect:
             subtype = write.condition_subtype if ind.subtype == "FILTER" else ind.subtype
-            st.flows.append(Flow(self.source.full_key(ind.table), ind.column, target, None, _indirect(subtype)))
+            st.flows.append(
+                Flow(self.source.full_key(ind.table), ind.column, target, None, _indirect(subtype))
+            )
         if write.operation.startswith("CREATE") and "*" not in names:
             self.catalog.add(target, [(n, "") for n in names])
 
@@ -210,14 +245,18 @@ class Analyzer:
 
 def _clean(message: str) -> str:
     """sqlglot's messages quote token reprs; keep the token's text."""
-    text = re.sub(r"<Token token_type: TokenType\.(\w+), text: ([^,]*),[^>]*>", r"'\2'", message.splitlines()[0])
+    text = re.sub(
+        r"<Token token_type: TokenType\.(\w+), text: ([^,]*),[^>]*>", r"'\2'", message.splitlines()[0]
+    )
     return text.replace("'SENTINEL'", "the end of the statement")
 
 
 def _direct(d: object) -> Transformation:
     subtype = getattr(d, "subtype", "IDENTITY")
     path = getattr(d, "path", "")
-    return Transformation("DIRECT", subtype, bool(getattr(d, "masking", False)), f"path {path}" if path else "")
+    return Transformation(
+        "DIRECT", subtype, bool(getattr(d, "masking", False)), f"path {path}" if path else ""
+    )
 
 
 def _indirect(subtype: str) -> Transformation:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,17 +14,18 @@ from rich.console import Console
 from rich.table import Table
 
 from flowscope.errors import UserError
-from flowscope.events import build_events, event_to_dict
+from flowscope.events import build_events, event_to_dict, write_jsonl
 from flowscope.merge import merge_signals
-from flowscope.model import Signal
-
-from flowscope_sql.collector import NAME, analyse_text, decode, statement_observations
-from flowscope_sql.settings import DIALECTS, Catalog, Settings, Source, check_dialect
+from flowscope.model import AssetInfo, Signal
+from flowscope_sql.analyze import Analyzer
+from flowscope_sql.collector import analyse_text, decode, statement_observations
+from flowscope_sql.logs import read_log
+from flowscope_sql.settings import DIALECTS, NAME, Catalog, Settings, Source, check_dialect
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     openlineage = "openlineage"
     table = "table"
 
@@ -43,16 +44,30 @@ def lineage(
     file: Annotated[str, typer.Argument(help="A SQL file, or - for standard input.")],
     dialect: Annotated[str, typer.Option("--dialect", "-d", help=f"One of: {', '.join(DIALECTS)}.")],
     schema: Annotated[
-        list[Path] | None, typer.Option("--schema", help="Catalog file (YAML/JSON) of table columns; repeatable.")
+        list[Path] | None,
+        typer.Option("--schema", help="Catalog file (YAML/JSON) of table columns; repeatable."),
     ] = None,
-    namespace: Annotated[str | None, typer.Option(help="Namespace of the tables (default DIALECT://default).")] = None,
+    namespace: Annotated[
+        str | None, typer.Option(help="Namespace of the tables (default DIALECT://default).")
+    ] = None,
     default_catalog: Annotated[str | None, typer.Option(help="Catalog for names that omit it.")] = None,
-    default_schema: Annotated[str | None, typer.Option(help="Schema (database) for names that omit it.")] = None,
-    job: Annotated[str | None, typer.Option(help="Job name (default: the file path; #N per statement).")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="openlineage (JSON lines) or table.")] = Format.openlineage,
+    default_schema: Annotated[
+        str | None, typer.Option(help="Schema (database) for names that omit it.")
+    ] = None,
+    schema_namespace: Annotated[
+        list[str] | None,
+        typer.Option(help="SCHEMA=NAMESPACE: tables of SCHEMA live in another system; repeatable."),
+    ] = None,
+    job: Annotated[
+        str | None, typer.Option(help="Job name (default: the file path; #N per statement).")
+    ] = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", help="openlineage (JSON lines) or table.")
+    ] = Format.openlineage,
 ) -> None:
     """Column-level lineage of every statement in FILE, as OpenLineage RunEvents (JSON lines) or a table."""
-    source = Source(check_dialect(dialect), namespace or "", default_catalog, default_schema)
+    mapped = dict(_pair(item) for item in schema_namespace or [])
+    source = Source(check_dialect(dialect), namespace or "", default_catalog, default_schema, mapped)
     catalog = Catalog()
     for path in schema or []:
         catalog.load(path)
@@ -69,9 +84,9 @@ def lineage(
         if fmt is Format.table:
             rows += [_row(st.index, st.operation, s) for s in signals]
             continue
-        assets = {o.asset: o for o in obs if not isinstance(o, Signal)}  # AssetInfo only
+        assets = {o.asset: o for o in obs if isinstance(o, AssetInfo)}
         edges = merge_signals((NAME, s) for s in signals)
-        for event in build_events(edges, assets, scan_id=f"sql-cli:{name}", event_time=EPOCH)[1:]:  # type: ignore[arg-type]
+        for event in build_events(edges, assets, scan_id=f"sql-cli:{name}", event_time=EPOCH)[1:]:
             typer.echo(json.dumps(event_to_dict(event), sort_keys=True))
     if fmt is Format.table:
         _print_table(rows)
@@ -79,9 +94,58 @@ def lineage(
         raise typer.Exit(1)
 
 
+def logs(
+    files: Annotated[list[Path], typer.Argument(help="JSONL query logs (generic format, see the README).")],
+    dialect: Annotated[str, typer.Option("--dialect", "-d", help="Dialect of the logged queries.")],
+    schema: Annotated[list[Path] | None, typer.Option("--schema", help="Catalog file; repeatable.")] = None,
+    namespace: Annotated[str | None, typer.Option(help="Namespace of the tables.")] = None,
+    default_catalog: Annotated[str | None, typer.Option(help="Catalog for names that omit it.")] = None,
+    default_schema: Annotated[str | None, typer.Option(help="Schema for names that omit it.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the events here.")] = None,
+) -> None:
+    """Column lineage of every query shape in query logs, as OpenLineage RunEvents (one per job)."""
+    source = Source(check_dialect(dialect), namespace or "", default_catalog, default_schema)
+    catalog = Catalog()
+    for path in schema or []:
+        catalog.load(path)
+    signals: list[Signal] = []
+    entries = shapes = problems = 0
+    for file in files:
+        text, name = _read(str(file))
+        result = read_log(iter(text.splitlines()), name, source, Analyzer(source, catalog))
+        signals += result.signals
+        entries, shapes = entries + result.entries, shapes + result.shapes
+        for message, line in result.problems:
+            problems += 1
+            typer.echo(f"warning: {name}:{line}: {message}", err=True)
+    edges = merge_signals((NAME, s) for s in signals)
+    events = build_events(edges, {}, scan_id="sql-logs", event_time=EPOCH)[1:]
+    if output is not None:
+        write_jsonl(events, output)
+        typer.echo(
+            f"{entries} entries, {shapes} query shapes, {len(events)} events written to {output}", err=True
+        )
+    else:
+        for event in events:
+            typer.echo(json.dumps(event_to_dict(event), sort_keys=True))
+    if problems:
+        raise typer.Exit(1)
+
+
+def _pair(item: str) -> tuple[str, str]:
+    schema, sep, namespace = item.partition("=")
+    if not sep or not schema or not namespace:
+        raise UserError(f"--schema-namespace expects SCHEMA=NAMESPACE, got {item!r}")
+    return schema.strip(), namespace.strip()
+
+
 def _row(index: int, operation: str, s: Signal) -> tuple[str, ...]:
     t = s.transformation
-    how = f"{t.type}/{t.subtype}" + (" masked" if t.masking else "") + (f" ({t.description})" if t.description else "")
+    how = (
+        f"{t.type}/{t.subtype}"
+        + (" masked" if t.masking else "")
+        + (f" ({t.description})" if t.description else "")
+    )
     target = "-" if s.target is None else f"{s.target.name}.{s.target.field or '(dataset)'}"
     return (str(index), operation, f"{s.source.name}.{s.source.field or '(table)'}", target, how)
 
@@ -96,4 +160,5 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
 def sql_app() -> typer.Typer:
     app = typer.Typer(help="SQL lineage (flowscope-sql).", no_args_is_help=True)
     app.command("lineage")(lineage)
+    app.command("logs")(logs)
     return app

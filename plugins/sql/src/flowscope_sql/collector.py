@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flowscope.contracts import CollectContext
-from flowscope.model import Asset, AssetInfo, Evidence, Job, Observation, Signal, SourceLocation, Transformation
-
+from flowscope.model import AssetInfo, Evidence, Job, Observation, Signal, SourceLocation, Transformation
 from flowscope_sql.analyze import Analyzer, Statement
-from flowscope_sql.settings import Catalog, Settings, Source
+from flowscope_sql.logs import read_log
+from flowscope_sql.settings import NAME, Catalog, Settings, Source
 
-NAME = "sql"
 TABLE_LEVEL = Transformation("DIRECT", "TRANSFORMATION", description="table-level: no column referenced")
 
 
@@ -43,7 +42,8 @@ def statement_observations(
         tgt = source.asset(f.target, f.target_column) if f.target is not None else None
         linked.add((f.source, f.target))
         yield Signal("sql", job, src, tgt, f.transformation, evidence)
-    for target in st.writes or [None]:
+    targets: list[tuple[str, ...] | None] = [*st.writes] or [None]
+    for target in targets:
         for table in sorted(st.reads):
             if (table, target) not in linked:
                 tgt = source.asset(target) if target is not None else None
@@ -59,7 +59,9 @@ def statement_observations(
 def analyse_text(
     text: str, source: Source, settings: Settings, catalog: Catalog, relpath: str, job_base: str
 ) -> Iterator[tuple[Statement, Job]]:
-    analyzer = Analyzer(source, catalog, max_chars=settings.max_statement_chars, timeout=settings.timeout_seconds)
+    analyzer = Analyzer(
+        source, catalog, max_chars=settings.max_statement_chars, timeout=settings.timeout_seconds
+    )
     statements = analyzer.run(text)
     for st in statements:
         name = job_name(job_base, st.index, len(statements))
@@ -76,7 +78,7 @@ def analyse_text(
 class SqlCollector:
     name = NAME
     config_section = NAME
-    config_class = Settings
+    config_class: type | None = Settings
 
     def collect(self, ctx: CollectContext) -> Iterator[Observation]:
         settings: Settings = ctx.settings
@@ -92,9 +94,40 @@ class SqlCollector:
                 if path not in seen and path.is_file():
                     seen.add(path)
                     yield from self._file(ctx, settings, catalog, path)
+        for pattern in settings.logs:
+            matches = sorted(ctx.base_dir.glob(pattern))
+            if not matches:
+                ctx.problem(f"no query log matches {pattern!r}")
+            for path in matches:
+                yield from self._log(ctx, settings, catalog, path)
 
-    def _file(self, ctx: CollectContext, settings: Settings, catalog: Catalog, path: Path) -> Iterator[Observation]:
-        relpath = path.relative_to(ctx.base_dir).as_posix() if path.is_relative_to(ctx.base_dir) else path.name
+    def _log(
+        self, ctx: CollectContext, settings: Settings, catalog: Catalog, path: Path
+    ) -> Iterator[Observation]:
+        relpath = (
+            path.relative_to(ctx.base_dir).as_posix() if path.is_relative_to(ctx.base_dir) else path.name
+        )
+        try:
+            text = decode(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            ctx.problem(f"cannot read: {exc}", relpath)
+            return
+        source = settings.source_for(relpath)
+        analyzer = Analyzer(
+            source, catalog, max_chars=settings.max_statement_chars, timeout=settings.timeout_seconds
+        )
+        result = read_log(iter(text.splitlines()), relpath, source, analyzer)
+        for message, line in result.problems:
+            ctx.problem(message, relpath, line)
+        ctx.advance(result.entries)
+        yield from result.signals
+
+    def _file(
+        self, ctx: CollectContext, settings: Settings, catalog: Catalog, path: Path
+    ) -> Iterator[Observation]:
+        relpath = (
+            path.relative_to(ctx.base_dir).as_posix() if path.is_relative_to(ctx.base_dir) else path.name
+        )
         try:
             text = decode(path.read_bytes())
         except (OSError, ValueError) as exc:

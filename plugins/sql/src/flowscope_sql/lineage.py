@@ -19,12 +19,38 @@ TableKey = tuple[str, ...]  # (catalog, db, table) parts as written after qualif
 
 _RANK = {"IDENTITY": 0, "TRANSFORMATION": 1, "AGGREGATION": 2}
 MASKING_FUNCTIONS = frozenset(
-    "md5 sha sha1 sha2 sha256 sha512 hash xxhash64 xxhash murmur_hash murmur3 crc32 hmac mask mask_hash "
-    "mask_first_n mask_last_n mask_show_first_n mask_show_last_n farm_fingerprint fingerprint "
-    "to_hex_sha256 hash_md5 approx_hash standard_hash ora_hash".split()
+    [
+        "md5",
+        "sha",
+        "sha1",
+        "sha2",
+        "sha256",
+        "sha512",
+        "hash",
+        "xxhash64",
+        "xxhash",
+        "murmur_hash",
+        "murmur3",
+        "crc32",
+        "hmac",
+        "mask",
+        "mask_hash",
+        "mask_first_n",
+        "mask_last_n",
+        "mask_show_first_n",
+        "mask_show_last_n",
+        "farm_fingerprint",
+        "fingerprint",
+        "to_hex_sha256",
+        "hash_md5",
+        "approx_hash",
+        "standard_hash",
+        "ora_hash",
+    ]
 )
 _MASK_TYPES: tuple[type[exp.Expr], ...] = tuple(
-    t for t in (getattr(exp, n, None) for n in ("MD5", "MD5Digest", "SHA", "SHA2", "SHA1Digest", "SHA2Digest"))
+    t
+    for t in (getattr(exp, n, None) for n in ("MD5", "MD5Digest", "SHA", "SHA2", "SHA1Digest", "SHA2Digest"))
     if isinstance(t, type)
 )
 
@@ -62,6 +88,12 @@ class QueryLineage:
     tables: set[TableKey] = field(default_factory=set)
 
 
+def _branches(scope: Scope) -> list[Scope]:
+    """The two sides of a set operation (``union_scopes`` before sqlglot 30.2x renamed it)."""
+    found = getattr(scope, "set_operation_scopes", None)
+    return list(found if found is not None else getattr(scope, "union_scopes", []))
+
+
 def table_key(table: exp.Table) -> TableKey:
     return tuple(p for p in (table.catalog, table.db, table.name) if p)
 
@@ -77,9 +109,8 @@ def _is_mask(node: exp.Expr) -> bool:
 
 def _clause_of(col: exp.Column, top: exp.Expr) -> tuple[str | None, str, bool]:
     """Walk from ``col`` up to ``top``: (indirect subtype or None, direct subtype, masking)."""
-    direct, masking, node = "IDENTITY" if col is top or col.parent is top else "TRANSFORMATION", False, col
-    if isinstance(top, exp.Alias) and top.this is col:
-        direct = "IDENTITY"
+    direct, masking = "IDENTITY", False
+    node: exp.Expr = col
     child: exp.Expr = col
     while node is not top and node.parent is not None:
         parent = node.parent
@@ -89,6 +120,8 @@ def _clause_of(col: exp.Column, top: exp.Expr) -> tuple[str | None, str, bool]:
             return "CONDITIONAL", direct, masking
         if isinstance(parent, exp.Case) and child is parent.this:
             return "CONDITIONAL", direct, masking
+        if isinstance(parent, exp.ArgMax | exp.ArgMin) and child is parent.expression:
+            return "SORT", direct, masking  # max_by(value, key): the key picks the row, it is not copied
         if isinstance(parent, exp.AggFunc):
             direct = "AGGREGATION"
         elif isinstance(parent, exp.Dot | exp.Bracket) and direct == "IDENTITY":
@@ -120,7 +153,9 @@ def _columns_in(node: exp.Expr) -> list[exp.Column]:
 class Tracer:
     """Traces columns of one built scope tree; ``schema_columns`` knows physical tables' columns."""
 
-    def __init__(self, schema_columns: dict[TableKey, list[str]] | None = None, budget: int = 200_000) -> None:
+    def __init__(
+        self, schema_columns: dict[TableKey, list[str]] | None = None, budget: int = 200_000
+    ) -> None:
         self.schema_columns = schema_columns or {}
         self.budget = budget
 
@@ -131,8 +166,8 @@ class Tracer:
 
     # -- output columns ---------------------------------------------------------------------------
     def outputs(self, scope: Scope) -> list[str]:
-        while scope.set_operation_scopes:
-            scope = scope.set_operation_scopes[0]
+        while _branches(scope):
+            scope = _branches(scope)[0]
         if isinstance(scope.expression, exp.Select):
             return [self._name(p, i) for i, p in enumerate(scope.expression.expressions)]
         return []
@@ -147,10 +182,10 @@ class Tracer:
 
     def trace_index(self, scope: Scope, i: int) -> tuple[list[Direct], set[Indirect]]:
         self._tick()
-        if scope.set_operation_scopes:
+        if _branches(scope):
             direct: list[Direct] = []
             indirect: set[Indirect] = set()
-            for branch in scope.set_operation_scopes:
+            for branch in _branches(scope):
                 d, n = self.trace_index(branch, i)
                 direct += d
                 indirect |= n
@@ -171,7 +206,9 @@ class Tracer:
             return self.trace_index(scope, names.index(name))
         if "*" in names:
             direct, indirect = self.trace_index(scope, names.index("*"))
-            return [Direct(d.table, name if d.column == "*" else d.column, d.subtype, d.masking) for d in direct], indirect
+            return [
+                Direct(d.table, name if d.column == "*" else d.column, d.subtype, d.masking) for d in direct
+            ], indirect
         if not names:  # a UDTF: every column it produces comes from its expression
             return self._udtf(scope)
         return [], set()
@@ -206,9 +243,9 @@ class Tracer:
                 indirect |= {Indirect(d.table, d.column, via) for d in found}
                 continue
             path = _path(col) or (col.sql() if col.table and col.table not in scope.sources else "")
-            for d in found:
-                d = d.then(subtype, masking)
-                direct.append(Direct(d.table, d.column, d.subtype, d.masking, d.path or path))
+            for origin in found:
+                hop = origin.then(subtype, masking)
+                direct.append(Direct(hop.table, hop.column, hop.subtype, hop.masking, hop.path or path))
         for sub in projection.find_all(exp.Subquery):  # scalar subqueries
             child = next((s for s in scope.subquery_scopes if s.expression is sub.this), None)
             if child is not None:
@@ -225,7 +262,13 @@ class Tracer:
         if col.table:
             source = scope.sources.get(col.table)
             if source is None and col.table in {k[-1] for k in self._tables(scope)}:
-                source = next(s for s in scope.sources.values() if isinstance(s, exp.Table) and s.name == col.table)
+                source = next(
+                    s for s in scope.sources.values() if isinstance(s, exp.Table) and s.name == col.table
+                )
+            outer = scope.parent
+            while source is None and outer is not None:  # a correlated reference to an enclosing query
+                source = outer.sources.get(col.table)
+                outer = outer.parent
             if source is None and col.db in scope.sources:  # alias.struct_col.field
                 return self._from_source(scope.sources[col.db], col.table)
             if source is None:  # struct_col.field, without a table alias
@@ -311,16 +354,31 @@ def clause_origins(scope: Scope, tracer: Tracer) -> set[Indirect]:
             if join.args.get(key) is not None:
                 value = join.args[key]
                 parts += [(v, "JOIN") for v in value] if isinstance(value, list) else [(value, "JOIN")]
-    if scope.is_subquery:  # a subquery's result is compared by its parent: WHERE x IN (SELECT y ...)
+    if scope.is_subquery and not _in_projection(select):  # WHERE x IN (SELECT y ...): y filters
         parts += [(p, "FILTER") for p in select.expressions]
     for node, subtype in parts:
         for col in _columns_in(node):
-            if isinstance(col.parent, exp.Ordered | exp.Group) and col.table == "" and _is_alias(select, col):
-                continue
+            if isinstance(col.parent, exp.Ordered | exp.Group) and not col.table:
+                alias = _alias(select, col)
+                if alias is not None:  # GROUP BY / ORDER BY an output alias: the aliased expression's columns
+                    for inner in _columns_in(alias):
+                        direct, indirect = tracer.resolve(scope, inner)
+                        out |= {Indirect(d.table, d.column, subtype) for d in direct} | indirect
+                    continue
             direct, indirect = tracer.resolve(scope, col)
             out |= {Indirect(d.table, d.column, subtype) for d in direct} | indirect
     return out
 
 
-def _is_alias(select: exp.Select, col: exp.Column) -> bool:
-    return any(isinstance(p, exp.Alias) and p.alias == col.name for p in select.expressions)
+def _alias(select: exp.Select, col: exp.Column) -> exp.Expr | None:
+    return next(
+        (p.this for p in select.expressions if isinstance(p, exp.Alias) and p.alias == col.name), None
+    )
+
+
+def _in_projection(select: exp.Select) -> bool:
+    """Whether this subquery is a scalar value in its parent's SELECT list (not a filter)."""
+    node: exp.Expr = select
+    while node.parent is not None and not isinstance(node.parent, exp.Select):
+        node = node.parent
+    return node.parent is not None and node.arg_key == "expressions"

@@ -8,7 +8,6 @@ import typer
 
 from flowscope import hookimpl
 from flowscope.contracts import Collector
-
 from flowscope_sql.cli import sql_app
 from flowscope_sql.collector import SqlCollector
 

@@ -13,9 +13,9 @@ from sqlglot.dialects.dialect import Dialects
 
 from flowscope.errors import UserError
 from flowscope.model import Asset
-
 from flowscope_sql.lineage import TableKey
 
+NAME = "sql"
 DIALECTS: tuple[str, ...] = tuple(sorted(d.value for d in Dialects if d.value))
 
 
@@ -76,6 +76,7 @@ class Settings:
     """``plugins.sql``: see the plugin README for every key."""
 
     files: list[str] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)  # JSONL query logs (see logs.py)
     sources: list[Source] = field(default_factory=list)
     catalog: list[str] = field(default_factory=list)
     jobs: dict[str, str] = field(default_factory=dict)  # file path -> job name

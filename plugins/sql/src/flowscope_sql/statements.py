@@ -45,7 +45,9 @@ NO_LINEAGE = (exp.Drop, exp.Set, exp.Alter, exp.Describe, exp.Show, exp.Transact
 
 def _target(node: exp.Expr) -> tuple[exp.Table, list[str] | None]:
     if isinstance(node, exp.Schema) and isinstance(node.this, exp.Table):
-        cols = [e.name for e in node.expressions if isinstance(e, exp.Identifier | exp.Column | exp.ColumnDef)]
+        cols = [
+            e.name for e in node.expressions if isinstance(e, exp.Identifier | exp.Column | exp.ColumnDef)
+        ]
         return node.this, cols or None
     if isinstance(node, exp.Table):
         return node, None
