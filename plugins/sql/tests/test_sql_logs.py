@@ -82,3 +82,24 @@ def test_scan_reads_logs_from_config(tmp_path, plugin_manager, run_cli) -> None:
     )
     [mine] = [c for c in json.loads(result.stdout)["collectors"] if c["name"] == "sql"]
     assert mine["signals"] >= 4 and len(mine["problems"]) == 3
+
+
+def test_logged_literals_never_reach_signals_or_events() -> None:
+    """Query logs carry users' values in literals; flowscope keeps the query's shape, not the values."""
+    from flowscope_sql.logs import redact_literals
+
+    assert redact_literals("SELECT 1 FROM t WHERE email = 'a@b.com' AND id = 42", "trino") == (
+        "SELECT ? FROM t WHERE email = ? AND id = ?"
+    )
+    source = Source("trino", "trino://coordinator:8080", "hive", "shop")
+    line = json.dumps(
+        {
+            "query": "INSERT INTO out SELECT email FROM users WHERE email = 'jane.doe@example.com'",
+            "query_id": "q9",
+        }
+    )
+    result = read_log(iter([line]), "log.jsonl", source, Analyzer(source))
+    assert result.signals, "the query is still analyzed with its literals"
+    for sig in result.signals:
+        assert "jane.doe" not in (sig.job.sql or "")
+        assert all("jane.doe" not in ev.snippet for ev in sig.evidence)

@@ -36,6 +36,23 @@ def fingerprint(sql: str, dialect: str) -> str:
     return hashlib.sha1(shape.encode("utf-8")).hexdigest()[:16]
 
 
+def redact_literals(sql: str, dialect: str) -> str:
+    """The query with every literal replaced by ``?``: logged queries carry users' values (emails, ids)
+    in their literals, and those never leave the process (DESIGN.md, privacy of flowscope itself)."""
+    try:
+        tokens = Dialect.get_or_raise(dialect).tokenize(sql)
+    except (SqlglotError, ValueError):
+        return "<query not tokenizable; text withheld>"
+    out, pos = [], 0
+    for t in tokens:
+        if t.token_type in LITERALS:
+            out.append(sql[pos : t.start])
+            out.append("?")
+            pos = t.end + 1
+    out.append(sql[pos:])
+    return "".join(out)
+
+
 @dataclass
 class Shape:
     """Every log entry of one (job, query shape)."""
@@ -114,10 +131,11 @@ def read_log(lines: Iterator[str], name: str, source: Source, analyzer: Analyzer
 def _signals(
     st: Statement, shape: Shape, source: Source, job_name: str, fp: str, location: str
 ) -> list[Signal]:
-    job = Job(source.job_namespace or source.namespace, job_name, job_type="QUERY", sql=st.text)
+    text = redact_literals(st.text, source.dialect)  # parsed with its literals, kept without them
+    job = Job(source.job_namespace or source.namespace, job_name, job_type="QUERY", sql=text)
     detail = [("fingerprint", fp), ("count", str(shape.count))]
     detail += [(k, ",".join(v)) for k, v in sorted(shape.ids.items()) if v]
-    snippet = st.text.strip().splitlines()[0][:200]
+    snippet = text.strip().splitlines()[0][:200]
     evidence = (Evidence(NAME, "query_log", location, snippet, tuple(detail)),)
     out = []
     for f in st.flows:
