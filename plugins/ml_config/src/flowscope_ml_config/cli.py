@@ -110,6 +110,6 @@ def build_commands() -> typer.Typer:
             if output is not None:
                 typer.echo(f"events written to {output}")
         for p in ctx.problems:
-            err.print(f"[yellow]warning[/yellow]: {p}", highlight=False)
+            err.print(f"[yellow]warning[/yellow]: {p}", highlight=False, soft_wrap=True)
 
     return sub
