@@ -6,6 +6,7 @@ the statements around it are still analysed.
 
 from __future__ import annotations
 
+import logging
 import re
 import signal
 import threading
@@ -129,12 +130,15 @@ class Analyzer:
         *,
         max_chars: int = 1_000_000,
         timeout: float = 10.0,
+        quote_sql: bool = True,
     ) -> None:
         self.source = source
+        self.quote_sql = quote_sql  # False for logged queries: problems never quote their text
         self.catalog = catalog or Catalog()
         self.max_chars = max_chars
         self.timeout = timeout
         self.db = source.default_schema
+        self.temporary: set[TableKey] = set()  # temporary tables and views created by the script so far
 
     def run(self, text: str) -> list[Statement]:
         return [
@@ -151,7 +155,7 @@ class Analyzer:
             with limit:
                 self._analyze(st)
         except Unsupported as exc:
-            st.error = str(exc)
+            st.error = str(exc) if self.quote_sql else exc.message
         except ParseError as exc:
             first = exc.errors[0] if exc.errors else {}
             where = f" at line {st.line + int(first.get('line') or 1) - 1}" if first else ""
@@ -166,10 +170,15 @@ class Analyzer:
         return st
 
     def _analyze(self, st: Statement) -> None:
-        parsed = sqlglot.parse_one(st.text, read=self.source.dialect)
+        sqlglot_log = logging.getLogger("sqlglot")
+        quiet, sqlglot_log.disabled = sqlglot_log.disabled, sqlglot_log.disabled or not self.quote_sql
+        try:  # sqlglot's warnings quote the statement; a logged query's text never reaches the logs
+            parsed = sqlglot.parse_one(st.text, read=self.source.dialect)
+        finally:
+            sqlglot_log.disabled = quiet
         parsed = normalize_identifiers(parsed, dialect=self.source.dialect)  # the engine's case rules
         if isinstance(parsed, exp.Command):
-            raise Unsupported(f"unsupported statement {parsed.name.upper() or 'command'}: {st.text[:60]}")
+            raise Unsupported(f"unsupported statement {parsed.name.upper() or 'command'}", st.text[:60])
         result = writes_of(parsed)
         if isinstance(result, Ddl):
             st.operation = "DDL"
@@ -177,6 +186,8 @@ class Analyzer:
                 self.db = result.use.split(".")[-1]
             if result.table is not None and result.columns:
                 self.catalog.add(self._key(result.table), result.columns)
+            if result.table is not None and result.temporary:
+                self.temporary.add(self._key(result.table))
             return
         st.operation = result[0].operation if result else ""
         for write in result:
@@ -210,19 +221,34 @@ class Analyzer:
             for _, direct in lineage.columns:
                 for d in direct:
                     st.flows.append(Flow(self.source.full_key(d.table), d.column, None, None, _direct(d)))
-            for ind in lineage.indirect:
+            for ind in lineage.indirect.union(*lineage.column_indirect):
                 st.flows.append(
                     Flow(self.source.full_key(ind.table), ind.column, None, None, _indirect(ind.subtype))
                 )
             return
         target = self._key(write.target)
+        if write.temporary:
+            self.temporary.add(target)
         if target not in st.writes:
             st.writes.append(target)
         names = self._target_columns(write, target, [n for n, _ in lineage.columns])
-        for name, (_, direct) in zip(names, lineage.columns, strict=False):
+        for name, (_, direct), per_column in zip(
+            names, lineage.columns, lineage.column_indirect, strict=False
+        ):
             for d in direct:
                 out = name if not (name == "*" and d.column != "*") else d.column
                 st.flows.append(Flow(self.source.full_key(d.table), d.column, target, out, _direct(d)))
+            for ind in per_column:  # a CASE condition or window key shapes this column only
+                field_name = None if name == "*" else name
+                st.flows.append(
+                    Flow(
+                        self.source.full_key(ind.table),
+                        ind.column,
+                        target,
+                        field_name,
+                        _indirect(ind.subtype),
+                    )
+                )
         for ind in lineage.indirect:
             subtype = write.condition_subtype if ind.subtype == "FILTER" else ind.subtype
             st.flows.append(

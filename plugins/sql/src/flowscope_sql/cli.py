@@ -64,6 +64,9 @@ def lineage(
     fmt: Annotated[
         Format, typer.Option("--format", help="openlineage (JSON lines) or table.")
     ] = Format.openlineage,
+    through_temp_tables: Annotated[
+        bool, typer.Option(help="Trace end to end through the script's temporary tables.")
+    ] = False,
 ) -> None:
     """Column-level lineage of every statement in FILE, as OpenLineage RunEvents (JSON lines) or a table."""
     mapped = dict(_pair(item) for item in schema_namespace or [])
@@ -74,7 +77,8 @@ def lineage(
     text, name = _read(file)
     failed = 0
     rows: list[tuple[str, ...]] = []
-    for st, jb in analyse_text(text, source, Settings(), catalog, name, job or name):
+    settings = Settings(through_temp_tables=through_temp_tables)
+    for st, jb in analyse_text(text, source, settings, catalog, name, job or name):
         if st.error:
             failed += 1
             typer.echo(f"warning: {name}:{st.line}: {st.error}", err=True)

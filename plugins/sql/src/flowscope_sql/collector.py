@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import fnmatch
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from flowscope.contracts import CollectContext
-from flowscope.model import AssetInfo, Evidence, Job, Observation, Signal, SourceLocation, Transformation
+from flowscope.model import (
+    Asset,
+    AssetInfo,
+    Evidence,
+    Job,
+    Observation,
+    Signal,
+    SourceLocation,
+    Transformation,
+)
+from flowscope_sql.access import AccessContextMatcher, read_access_log
 from flowscope_sql.analyze import Analyzer, Statement
 from flowscope_sql.logs import read_log
 from flowscope_sql.settings import NAME, Catalog, Settings, Source
+from flowscope_sql.storeschemas import load_store_schemas, store_dir
+from flowscope_sql.temptables import through_temp_tables
 
 TABLE_LEVEL = Transformation("DIRECT", "TRANSFORMATION", description="table-level: no column referenced")
 
@@ -63,8 +76,19 @@ def analyse_text(
         source, catalog, max_chars=settings.max_statement_chars, timeout=settings.timeout_seconds
     )
     statements = analyzer.run(text)
+    total = len(statements)
+    if settings.through_temp_tables:
+        patterns = settings.temp_tables
+
+        def is_temp(key: tuple[str, ...]) -> bool:
+            dotted = ".".join(key)
+            return key in analyzer.temporary or any(
+                fnmatch.fnmatch(dotted, p) or fnmatch.fnmatch(key[-1], p) for p in patterns
+            )
+
+        statements = through_temp_tables(statements, is_temp)
     for st in statements:
-        name = job_name(job_base, st.index, len(statements))
+        name = job_name(job_base, st.index, total)
         job = Job(
             source.job_namespace or source.namespace,
             name,
@@ -73,6 +97,15 @@ def analyse_text(
             source=SourceLocation(path=relpath),
         )
         yield st, job
+
+
+def _namer(source: Source) -> Callable[[str], Asset]:
+    """``db.table`` as written in an access log -> the source's asset."""
+    return lambda table: source.asset(tuple(table.split(".")))
+
+
+def _relpath(ctx: CollectContext, path: Path) -> str:
+    return path.relative_to(ctx.base_dir).as_posix() if path.is_relative_to(ctx.base_dir) else path.name
 
 
 class SqlCollector:
@@ -85,6 +118,13 @@ class SqlCollector:
         catalog = Catalog()
         for entry in settings.catalog:
             catalog.load(ctx.resolve(entry))
+        if settings.use_store_schemas:
+            directory = store_dir(ctx.resolve(settings.store) if settings.store else None)
+            try:
+                added = load_store_schemas(catalog, directory, settings.sources)
+                ctx.log.debug("%d table schemas from the store in %s", added, directory)
+            except FileNotFoundError as exc:
+                ctx.problem(f"use_store_schemas: {exc}")
         seen: set[Path] = set()
         for pattern in settings.files:
             matches = sorted(ctx.base_dir.glob(pattern))
@@ -100,13 +140,37 @@ class SqlCollector:
                 ctx.problem(f"no query log matches {pattern!r}")
             for path in matches:
                 yield from self._log(ctx, settings, catalog, path)
+        yield from self._access(ctx, settings)
+
+    def _access(self, ctx: CollectContext, settings: Settings) -> Iterator[Observation]:
+        """Access logs: every file's reads and writes, connected together by the context matcher."""
+        reads: list[dict[str, object]] = []
+        writes: list[dict[str, object]] = []
+        for pattern in settings.access_logs:
+            matches = sorted(ctx.base_dir.glob(pattern))
+            if not matches:
+                ctx.problem(f"no access log matches {pattern!r}")
+            for path in matches:
+                relpath = _relpath(ctx, path)
+                try:
+                    text = decode(path.read_bytes())
+                except (OSError, ValueError) as exc:
+                    ctx.problem(f"cannot read: {exc}", relpath)
+                    continue
+                source = settings.source_for(relpath)
+                log = read_access_log(text.splitlines(), relpath, _namer(source))
+                for message, line in log.problems:
+                    ctx.problem(message, relpath, line)
+                reads += log.reads
+                writes += log.writes
+                ctx.advance(len(log.reads) + len(log.writes))
+        if writes:
+            yield from AccessContextMatcher(settings.context_window_seconds).connect(reads, writes)
 
     def _log(
         self, ctx: CollectContext, settings: Settings, catalog: Catalog, path: Path
     ) -> Iterator[Observation]:
-        relpath = (
-            path.relative_to(ctx.base_dir).as_posix() if path.is_relative_to(ctx.base_dir) else path.name
-        )
+        relpath = _relpath(ctx, path)
         try:
             text = decode(path.read_bytes())
         except (OSError, ValueError) as exc:
@@ -125,9 +189,7 @@ class SqlCollector:
     def _file(
         self, ctx: CollectContext, settings: Settings, catalog: Catalog, path: Path
     ) -> Iterator[Observation]:
-        relpath = (
-            path.relative_to(ctx.base_dir).as_posix() if path.is_relative_to(ctx.base_dir) else path.name
-        )
+        relpath = _relpath(ctx, path)
         try:
             text = decode(path.read_bytes())
         except (OSError, ValueError) as exc:

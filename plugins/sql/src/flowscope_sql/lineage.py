@@ -81,9 +81,12 @@ class Indirect:
 
 @dataclass
 class QueryLineage:
-    """Per output column (by position) its direct origins; dataset-level indirect origins; all reads."""
+    """Per output column (by position) its direct origins and the indirect ones that shape only that column
+    (CONDITIONAL, WINDOW, SORT inside its expression); dataset-level indirect origins (FILTER, JOIN,
+    GROUP_BY, ...); all reads."""
 
     columns: list[tuple[str, list[Direct]]] = field(default_factory=list)
+    column_indirect: list[set[Indirect]] = field(default_factory=list)
     indirect: set[Indirect] = field(default_factory=set)
     tables: set[TableKey] = field(default_factory=set)
 
@@ -120,9 +123,11 @@ def _clause_of(col: exp.Column, top: exp.Expr) -> tuple[str | None, str, bool]:
             return "CONDITIONAL", direct, masking
         if isinstance(parent, exp.Case) and child is parent.this:
             return "CONDITIONAL", direct, masking
+        if isinstance(parent, exp.Order) and child is not parent.this and not _within_group(parent):
+            return "SORT", direct, masking  # string_agg(x ORDER BY y): y orders the values, is not copied
         if isinstance(parent, exp.ArgMax | exp.ArgMin) and child is parent.expression:
             return "SORT", direct, masking  # max_by(value, key): the key picks the row, it is not copied
-        if isinstance(parent, exp.AggFunc):
+        if isinstance(parent, exp.AggFunc | exp.WithinGroup):
             direct = "AGGREGATION"
         elif isinstance(parent, exp.Dot | exp.Bracket) and direct == "IDENTITY":
             pass
@@ -132,6 +137,12 @@ def _clause_of(col: exp.Column, top: exp.Expr) -> tuple[str | None, str, bool]:
             masking = True
         child = node = parent
     return None, direct, masking
+
+
+def _within_group(order: exp.Order) -> bool:
+    """percentile_cont(0.5) WITHIN GROUP (ORDER BY x): x is the aggregated value, not a sort key; and a
+    window's own ORDER BY is classified as WINDOW when the walk reaches the window."""
+    return isinstance(order.parent, exp.WithinGroup | exp.Window)  # a window's ORDER BY is WINDOW
 
 
 def _path(col: exp.Column) -> str:
@@ -222,7 +233,8 @@ class Tracer:
     def _star(self, scope: Scope, projection: exp.Expr) -> list[Direct]:
         wanted = projection.table if isinstance(projection, exp.Column) else ""
         out: list[Direct] = []
-        for alias, source in scope.sources.items():
+        selected = {alias: src for alias, (_, src) in scope.selected_sources.items()} or scope.sources
+        for alias, source in selected.items():
             if wanted and alias != wanted:
                 continue
             if isinstance(source, exp.Table):
@@ -304,7 +316,8 @@ class Tracer:
         return cols
 
     def _candidates(self, scope: Scope, name: str) -> list[exp.Table | Scope]:
-        sources = list(scope.sources.values())
+        # selected_sources: only what FROM/JOIN name; ``sources`` also holds every CTE defined before
+        sources = [s for _, s in scope.selected_sources.values()] or list(scope.sources.values())
         if len(sources) == 1:
             return sources
         known = [(s, self._known(s)) for s in sources]
@@ -333,7 +346,7 @@ def analyze(query: exp.Expr, tracer: Tracer) -> QueryLineage:
     for i, name in enumerate(tracer.outputs(root)):
         direct, indirect = tracer.trace_index(root, i)
         result.columns.append((name, direct))
-        result.indirect |= indirect
+        result.column_indirect.append(indirect)
     for scope in root.traverse():
         for source in scope.sources.values():
             if isinstance(source, exp.Table):

@@ -1,7 +1,7 @@
-"""Query logs in the generic JSONL format: one executed query per line, parsed once per query shape.
+"""Query logs: one executed query per line, parsed once per query shape.
 
-Each line is an object with ``query`` (the SQL text, required) and optionally ``query_id``, ``job_id``,
-``trace_id``, ``user``, ``engine`` (a dialect name), ``start_time`` / ``end_time`` (ISO 8601). Queries are
+The formats (generic JSONL, Trino/Presto query-completed events, Spark event logs) are read by
+:mod:`flowscope_sql.logformats`; each entry's dialect and session defaults pick how it is parsed. Queries are
 fingerprinted (sqlglot tokens with literals replaced by ``?``), so a shape repeated a million times with
 different dates or ids is analysed once; its signals carry the count, first/last seen and sample ids.
 """
@@ -11,15 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlglot
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 
-from flowscope.model import Evidence, Job, Signal
-from flowscope_sql.analyze import Analyzer, Statement
+from flowscope.model import Evidence, Job, Signal, Transformation
+from flowscope_sql.analyze import Analyzer, Flow, Statement
+from flowscope_sql.logformats import Entry, EntryReader, Skip
 from flowscope_sql.settings import NAME, Source
 
 LITERALS = {sqlglot.TokenType.STRING, sqlglot.TokenType.NUMBER, sqlglot.TokenType.NATIONAL_STRING}
@@ -55,35 +56,27 @@ def redact_literals(sql: str, dialect: str) -> str:
 
 @dataclass
 class Shape:
-    """Every log entry of one (job, query shape)."""
+    """Every log entry of one (job, dialect, session defaults, query shape)."""
 
     sql: str
     line: int
+    entry: Entry
     count: int = 0
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     ids: dict[str, list[str]] = field(default_factory=dict)
 
-    def add(self, entry: dict[str, object], when: datetime | None) -> None:
+    def add(self, entry: Entry) -> None:
         self.count += 1
+        when = entry.time
         if when is not None:
             self.first_seen = when if self.first_seen is None else min(self.first_seen, when)
             self.last_seen = when if self.last_seen is None else max(self.last_seen, when)
         for key in ("query_id", "trace_id", "user"):
-            value = entry.get(key)
+            value = getattr(entry, key)
             seen = self.ids.setdefault(key, [])
-            if value is not None and len(seen) < SAMPLE_IDS and str(value) not in seen:
-                seen.append(str(value))
-
-
-def _time(entry: dict[str, object]) -> datetime | None:
-    raw = entry.get("end_time") or entry.get("start_time") or entry.get("timestamp")
-    if not isinstance(raw, str):
-        return None
-    try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+            if value is not None and len(seen) < SAMPLE_IDS and value not in seen:
+                seen.append(value)
 
 
 @dataclass
@@ -94,44 +87,85 @@ class LogResult:
     shapes: int = 0
 
 
+def _source_for(source: Source, entry: Entry) -> Source:
+    """The entry's dialect and session defaults over the configured source (namespace and mapping kept)."""
+    if entry.dialect in (None, source.dialect) and not entry.catalog and not entry.schema:
+        return source
+    return replace(
+        source,
+        dialect=entry.dialect or source.dialect,
+        default_catalog=entry.catalog or source.default_catalog,
+        default_schema=entry.schema or source.default_schema,
+    )
+
+
 def read_log(lines: Iterator[str], name: str, source: Source, analyzer: Analyzer) -> LogResult:
-    """Signals of a JSONL query log named ``name`` (for evidence); bad lines become problems."""
+    """Signals of a query log named ``name`` (for evidence), any format of :mod:`flowscope_sql.logformats`
+    line by line; bad lines become problems with their line number."""
     result = LogResult()
-    shapes: dict[tuple[str, str], Shape] = {}
+    analyzer.quote_sql = False  # a problem's message must not carry the query's literals
+    shapes: dict[tuple[str, str, str, str, str], Shape] = {}
+    reader = EntryReader()
     for number, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
         try:
-            entry = json.loads(raw)
-        except ValueError as exc:
-            result.problems.append((f"not JSON: {exc}", number))
+            entry = reader.entry(json.loads(raw))
+        except Skip:
             continue
-        if not isinstance(entry, dict) or not isinstance(entry.get("query"), str):
-            result.problems.append(("a log entry needs a 'query' string", number))
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError too
+            result.problems.append(
+                (f"not JSON: {exc}" if isinstance(exc, json.JSONDecodeError) else str(exc), number)
+            )
             continue
         result.entries += 1
-        sql = entry["query"]
-        job = str(entry.get("job_id") or "")
-        key = (job, fingerprint(sql, source.dialect))
+        dialect = entry.dialect or source.dialect
+        fp = fingerprint(entry.query, dialect)
+        key = (entry.job_id or "", dialect, entry.catalog or "", entry.schema or "", fp)
         shape = shapes.get(key)
         if shape is None:
-            shape = shapes[key] = Shape(sql, number)
-        shape.add(entry, _time(entry))
+            shape = shapes[key] = Shape(entry.query, number, entry)
+        shape.add(entry)
     result.shapes = len(shapes)
-    for (job_id, fp), shape in shapes.items():
-        statements = analyzer.run(shape.sql)
+    analyzers: dict[tuple[str, str, str], Analyzer] = {}
+    for (job_id, dialect, catalog, schema, fp), shape in shapes.items():
+        src = _source_for(source, shape.entry)
+        if src is source:
+            active = analyzer
+        else:
+            active = analyzers.get((dialect, catalog, schema)) or Analyzer(
+                src, analyzer.catalog, max_chars=analyzer.max_chars, timeout=analyzer.timeout, quote_sql=False
+            )
+            analyzers[(dialect, catalog, schema)] = active
+        statements = active.run(shape.sql)
+        where = f"{name}:{shape.line}"
         for st in statements:
             if st.error:
-                result.problems.append((st.error, shape.line))
-                continue
-            result.signals += _signals(st, shape, source, job_id or f"query/{fp}", fp, f"{name}:{shape.line}")
+                qid = f" (query {shape.entry.query_id})" if shape.entry.query_id else ""
+                result.problems.append((f"{st.error}{qid}", shape.line))
+                st.flows = _reported_flows(shape.entry)  # what the engine itself said it read and wrote
+                if not st.flows:
+                    continue
+            result.signals += _signals(st, shape, src, job_id or f"query/{fp}", fp, where)
     return result
+
+
+def _reported_flows(entry: Entry) -> list[Flow]:
+    """Table-level flows from the engine's own I/O metadata, for a query flowscope could not parse."""
+    if entry.output is None:
+        return []
+    how = Transformation(
+        "DIRECT", "TRANSFORMATION", description="table-level, from the engine's I/O metadata"
+    )
+    return [Flow(t, "", entry.output, None, how) for t in entry.inputs]
 
 
 def _signals(
     st: Statement, shape: Shape, source: Source, job_name: str, fp: str, location: str
 ) -> list[Signal]:
-    text = redact_literals(st.text, source.dialect)  # parsed with its literals, kept without them
+    text = redact_literals(
+        st.text, source.dialect
+    )  # parsed with its literals, kept without them (every format)
     job = Job(source.job_namespace or source.namespace, job_name, job_type="QUERY", sql=text)
     detail = [("fingerprint", fp), ("count", str(shape.count))]
     detail += [(k, ",".join(v)) for k, v in sorted(shape.ids.items()) if v]
@@ -139,7 +173,7 @@ def _signals(
     evidence = (Evidence(NAME, "query_log", location, snippet, tuple(detail)),)
     out = []
     for f in st.flows:
-        src = source.asset(f.source, f.source_column)
+        src = source.asset(f.source, f.source_column or None)
         tgt = source.asset(f.target, f.target_column) if f.target is not None else None
         out.append(
             Signal(

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import typer
 
 from flowscope import hookimpl
-from flowscope.contracts import Collector
+from flowscope.contracts import Collector, Matcher
+from flowscope_sql.access import AccessContextMatcher
 from flowscope_sql.cli import sql_app
 from flowscope_sql.collector import SqlCollector
 
@@ -15,6 +16,11 @@ from flowscope_sql.collector import SqlCollector
 @hookimpl
 def register_collectors(register: Callable[[Collector], None]) -> None:
     register(SqlCollector())
+
+
+@hookimpl
+def register_matchers(register: Callable[[Matcher], None]) -> None:
+    register(AccessContextMatcher())
 
 
 @hookimpl

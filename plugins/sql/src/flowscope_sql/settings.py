@@ -82,6 +82,12 @@ class Settings:
     jobs: dict[str, str] = field(default_factory=dict)  # file path -> job name
     max_statement_chars: int = 1_000_000
     timeout_seconds: float = 10.0
+    access_logs: list[str] = field(default_factory=list)  # JSONL table accesses (see access.py)
+    context_window_seconds: float = 300.0  # same user, a read this long before a write: USER_WINDOW
+    use_store_schemas: bool = False  # star expansion from schema facets already in the store
+    store: str | None = None  # the store folder (default: $FLOWSCOPE_STORE, else ./.flowscope)
+    through_temp_tables: bool = False  # trace end to end through a script's temporary tables
+    temp_tables: list[str] = field(default_factory=list)  # globs of table names treated as temporary
 
     def source_for(self, relpath: str) -> Source:
         for s in self.sources:

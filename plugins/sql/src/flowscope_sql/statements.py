@@ -15,7 +15,14 @@ from sqlglot import exp
 
 
 class Unsupported(Exception):
-    """The statement parsed but flowscope does not extract lineage from it (reported as a problem)."""
+    """The statement parsed but flowscope does not extract lineage from it (reported as a problem).
+
+    ``snippet`` (the SQL text in question) is kept apart from the message, so a logged query's problem can
+    be reported without it: its literals are users' values."""
+
+    def __init__(self, message: str, snippet: str = "") -> None:
+        super().__init__(f"{message}: {snippet}" if snippet else message)
+        self.message = message
 
 
 @dataclass
@@ -29,6 +36,7 @@ class Write:
     dynamic_partitions: list[str] = field(default_factory=list)
     condition_subtype: str = "FILTER"  # MERGE branch conditions are CONDITIONAL
     operation: str = "SELECT"
+    temporary: bool = False  # CREATE TEMPORARY TABLE / TEMP VIEW
 
 
 @dataclass
@@ -38,6 +46,7 @@ class Ddl:
     table: exp.Table | None = None
     columns: list[tuple[str, str]] = field(default_factory=list)
     use: str | None = None
+    temporary: bool = False
 
 
 NO_LINEAGE = (exp.Drop, exp.Set, exp.Alter, exp.Describe, exp.Show, exp.Transaction, exp.Commit, exp.Rollback)
@@ -51,7 +60,7 @@ def _target(node: exp.Expr) -> tuple[exp.Table, list[str] | None]:
         return node.this, cols or None
     if isinstance(node, exp.Table):
         return node, None
-    raise Unsupported(f"cannot write to {node.sql()[:60]}")
+    raise Unsupported("cannot write to this target", node.sql()[:60])
 
 
 def _partitions(table: exp.Table) -> tuple[list[str], list[str]]:
@@ -165,15 +174,19 @@ def writes_of(stmt: exp.Expr) -> list[Write] | Ddl:
     if isinstance(stmt, exp.Create):
         kind = str(stmt.args.get("kind") or "").upper()
         query = _query(stmt.expression)
+        props = stmt.args.get("properties")
+        found = list(props.expressions) if isinstance(props, exp.Properties) else []
+        temporary = any(isinstance(p, exp.TemporaryProperty) for p in found)
         if query is not None and kind in ("TABLE", "VIEW"):
             table, columns = _target(stmt.this)
-            materialized = any(isinstance(p, exp.MaterializedProperty) for p in stmt.find_all(exp.Property))
-            op = f"CREATE {'MATERIALIZED ' if materialized else ''}{kind}"
-            return [Write(table, query, columns, operation=op)]
+            materialized = any(isinstance(p, exp.MaterializedProperty) for p in found)
+            op = f"CREATE {'MATERIALIZED ' if materialized else ''}{'TEMPORARY ' if temporary else ''}{kind}"
+            return [Write(table, query, columns, operation=op, temporary=temporary)]
         if kind == "TABLE" and isinstance(stmt.this, exp.Schema):
             defs = [c for c in stmt.this.expressions if isinstance(c, exp.ColumnDef)]
             cols = [(c.name, c.args["kind"].sql() if c.args.get("kind") else "") for c in defs]
-            return Ddl(stmt.this.this if isinstance(stmt.this.this, exp.Table) else None, cols)
+            target = stmt.this.this if isinstance(stmt.this.this, exp.Table) else None
+            return Ddl(target, cols, temporary=temporary)
         return Ddl()
     if isinstance(stmt, exp.Update):
         return _update(stmt)
@@ -185,4 +198,4 @@ def writes_of(stmt: exp.Expr) -> list[Write] | Ddl:
         return Ddl(use=stmt.this.sql() if stmt.this else None)
     if isinstance(stmt, NO_LINEAGE):
         return Ddl()
-    raise Unsupported(f"unsupported statement {stmt.key.upper()}: {stmt.sql()[:60]}")
+    raise Unsupported(f"unsupported statement {stmt.key.upper()}", stmt.sql()[:60])

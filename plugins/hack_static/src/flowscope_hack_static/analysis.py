@@ -1,0 +1,391 @@
+"""Intra-procedural taint flow over the IR, field-sensitive for dict and struct keys.
+
+Each variable holds a *taint*: a map from field (a dict key or struct member; None for the value itself) to
+labels. A label names the source asset and field it came from and carries its hops (file:line evidence),
+whether a masking function touched it and whether it was transformed on the way. A key read narrows a whole
+source (``$body['location']`` of the request body is the request's ``location``). A write to a table with
+``relabel`` turns the written values into that table's fields, so what the function does with them next
+(log them, send them on) is attributed to the stored data, as the lineage graph expects.
+
+Flows under a guard that the file's own constants make false (``if (self::DEBUG_MODE)`` with the constant
+``false``) are dead and dropped; other guards are recorded on the flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from flowscope import naming
+from flowscope.model import Asset, Evidence
+from flowscope_hack_static.ir import (
+    Call,
+    DictLit,
+    Expr,
+    FileIR,
+    Function,
+    Lit,
+    Other,
+    Stmt,
+    Sub,
+    Tmpl,
+    Var,
+    access_path,
+    walk,
+)
+from flowscope_hack_static.packs import Models, SinkModel
+from flowscope_hack_static.sqlnames import insert_columns
+from flowscope_hack_static.taint import (
+    COLLECTOR,
+    PARAM_NS,
+    Flow,
+    Label,
+    ParamSink,
+    Result,
+    Summary,
+    Taint,
+    describe,
+    flatten,
+    guard_value,
+    hop,
+    mark,
+)
+
+Lookup = Callable[[str | None, str], Summary | None]  # (caller's class, callee text) -> the callee's summary
+
+
+def analyze(ir: FileIR, models: Models, lookup: Lookup | None = None) -> Result:
+    """Flows of every function in ``ir``, and each function's summary for its callers."""
+    result = Result()
+    for fn in ir.functions:
+        _Function(ir, fn, models, result, lookup or (lambda cls, callee: None)).run()
+    return result
+
+
+class _Function:
+    def __init__(self, ir: FileIR, fn: Function, models: Models, result: Result, lookup: Lookup) -> None:
+        self.ir, self.fn, self.models, self.result, self.lookup = ir, fn, models, result, lookup
+        self.cls = fn.name.rpartition(".")[0] or None
+        self.lang = ir.language
+        self.env: dict[str, Taint] = {}
+        self.types: dict[str, str] = {}
+        self.stmt: Stmt | None = None
+
+    def evidence(self, stmt: Stmt) -> Evidence:
+        return Evidence(COLLECTOR, "static", f"{self.ir.path}:{stmt.line}", stmt.snippet)
+
+    def run(self) -> None:
+        for i, (name, typ) in enumerate(self.fn.params):
+            self.env[name] = {None: frozenset({Label(Asset(PARAM_NS, str(i)), (), narrow=True)})}
+            model = self.models.source_param(self.lang, typ)
+            if model is not None:
+                ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{self.fn.line}", f"{typ} {name}")
+                asset = Asset(model.namespace, model.name, model.field)
+                self.env[name] = {None: frozenset({Label(asset, (ev,), narrow=model.field is None)})}
+        passes = 2 if any(s.in_loop for s in self.fn.body) else 1
+        for _ in range(passes):
+            self.flows: list[Flow] = []
+            self.param_sinks: set[ParamSink] = set()
+            self.returns: set[Label] = set()
+            self.dead = 0
+            for stmt in self.fn.body:
+                self.statement(stmt)
+        self.result.flows.extend(self.flows)
+        self.result.dead += self.dead
+        old = self.result.summaries.get(self.fn.name, Summary())
+        self.result.summaries[self.fn.name] = Summary(
+            old.sinks | frozenset(self.param_sinks), old.returns | frozenset(self.returns)
+        )
+
+    def statement(self, stmt: Stmt) -> None:
+        self.stmt = stmt
+        if isinstance(stmt.target, Var) and isinstance(stmt.value, Call):
+            self.types[stmt.target.name] = stmt.value.callee
+        taint = self.eval(stmt.value)
+        if stmt.is_return:
+            self.returns |= hop(flatten(taint), self.evidence(stmt))
+        if stmt.target is None:
+            return
+        ev = self.evidence(stmt)
+        taint = {k: hop(v, ev) for k, v in taint.items() if v}
+        self.assign(stmt.target, taint, strong=not stmt.guards and not stmt.in_loop)
+
+    def assign(self, target: Expr, taint: Taint, strong: bool) -> None:
+        path = access_path(target)
+        if path is None:
+            for part in walk(target) or [target]:
+                if part is not target:
+                    self.assign(part, {None: flatten(taint)}, strong=False)
+            return
+        var, key = path
+        if key is None and not isinstance(target, Sub):
+            old = {} if strong else self.env.get(var, {})
+            self.env[var] = {k: old.get(k, frozenset()) | taint.get(k, frozenset()) for k in {*old, *taint}}
+            return
+        cur = dict(self.env.get(var, {}))
+        flat = flatten(taint)
+        cur[key] = flat if (strong and key is not None) else cur.get(key, frozenset()) | flat
+        self.env[var] = cur
+
+    # -- expressions ----------------------------------------------------------------------------------
+    def eval(self, e: Expr) -> Taint:
+        if isinstance(e, Var):
+            return self.var(e.name)
+        if isinstance(e, Sub):
+            return self.sub(e)
+        if isinstance(e, Call):
+            return self.call(e)
+        if isinstance(e, DictLit):
+            out: dict[str | None, frozenset[Label]] = {}
+            for key, value in e.entries:
+                out[key] = out.get(key, frozenset()) | flatten(self.eval(value))
+            return out
+        if isinstance(e, Tmpl | Other):
+            labels = frozenset().union(*(flatten(self.eval(p)) for p in walk(e))) if walk(e) else frozenset()
+            return {
+                None: mark(labels, transformed=True) if isinstance(e, Tmpl) or len(walk(e)) > 1 else labels
+            }
+        return {}
+
+    def var(self, name: str) -> Taint:
+        if name in self.env:
+            return self.env[name]
+        model = self.models.source_var(self.lang, name)
+        if model is None and "." in name:  # Python attribute paths: obj.field reads a field of obj
+            base, _, attr = name.rpartition(".")
+            return self.sub(Sub(Var(base), attr))
+        if model is None or self.stmt is None:
+            return {}
+        label = Label(
+            Asset(model.namespace, model.name, model.field),
+            (self.evidence(self.stmt),),
+            narrow=model.field is None,
+        )
+        return {None: frozenset({label})}
+
+    def sub(self, e: Sub) -> Taint:
+        return self.key_of(self.eval(e.base), e.key)
+
+    def key_of(self, base: Taint, key: str | None) -> Taint:
+        if key is None:
+            return {None: flatten(base)}
+        out = set(base.get(key, frozenset()))
+        shadowed = key in base  # a write to this key replaced what the whole value held there
+        for lb in base.get(None, frozenset()):
+            if lb.narrow and shadowed:
+                continue
+            if lb.narrow and not lb.masked:
+                out.add(replace(lb, source=lb.source.with_field(key), narrow=False))
+            else:
+                out.add(lb)
+        return {None: frozenset(out)} if out else {}
+
+    def typed(self, e: Call) -> str:
+        """``kv.setex`` where ``kv = redis.Redis()``: ``redis.Redis.setex``, so packs match by the class."""
+        if isinstance(e.receiver, Var):
+            made = self.types.get(e.receiver.name) or self.ir.types.get(e.receiver.name)
+            if made:
+                return f"{made}.{e.callee.rpartition('.')[2].rpartition('>')[2]}"
+        return e.callee
+
+    def call(self, e: Call) -> Taint:
+        args = [self.eval(a) for a in e.args]
+        kwargs = {k: self.eval(v) for k, v in e.kwargs}
+        flat = (
+            frozenset().union(*(flatten(t) for t in [*args, *kwargs.values()]))
+            if args or kwargs
+            else frozenset()
+        )
+        stmt = self.stmt
+        assert stmt is not None
+        callee = e.callee if self.models.knows(self.lang, e.callee) else self.typed(e)
+        sink = self.models.sink(self.lang, callee)
+        if sink is not None:
+            self.sink(e, sink, args, kwargs, stmt)
+            return {}
+        own = isinstance(e.receiver, Var) and e.receiver.name in ("this", "self")
+        if self.models.masks(self.lang, callee):
+            if e.receiver is not None and not own:  # hashlib.sha256(x).hexdigest()
+                flat |= flatten(self.eval(e.receiver))
+            return {None: mark(flat, masked=True, transformed=True, narrow=False)}
+        source = self.models.source_call(self.lang, callee)
+        if source is not None:
+            fld = source.field
+            if source.field_arg is not None and source.field_arg < len(e.args):
+                arg = e.args[source.field_arg]
+                fld = arg.value if isinstance(arg, Lit) else fld
+            label = Label(
+                Asset(source.namespace, source.name, fld), (self.evidence(stmt),), narrow=fld is None
+            )
+            return {None: frozenset({label})}
+        summary = self.lookup(self.cls, e.callee)
+        if summary is not None:
+            return self.apply(summary, args, stmt)
+        prop = self.models.propagator(self.lang, callee)
+        if prop is not None and prop.key_arg is not None and prop.key_arg < len(e.args):
+            key = e.args[prop.key_arg]
+            if prop.receiver and e.receiver is not None:
+                base = self.eval(e.receiver)
+            else:
+                base = args[0] if args else {}
+            return self.key_of(base, key.value if isinstance(key, Lit) else None)
+        if (
+            (prop is None or prop.receiver) and e.receiver is not None and not own
+        ):  # a method of a tainted value
+            flat |= flatten(self.eval(e.receiver))
+        if prop is not None and prop.transformation == "IDENTITY":
+            return {None: flat}
+        return {None: mark(flat, transformed=True)} if flat else {}
+
+    # -- sinks ----------------------------------------------------------------------------------------
+    def resolve(self, e: Expr | None) -> tuple[str, bool]:
+        if isinstance(e, Lit) and e.value is not None:
+            return e.value, True
+        if isinstance(e, Var | Sub):
+            key = e.name if isinstance(e, Var) else (e.key or "")
+            const = self.ir.constants.get(key)
+            if isinstance(const, str):
+                return const, True
+        if isinstance(e, Tmpl) and any(isinstance(p, str) for p in e.parts):
+            return "".join(p if isinstance(p, str) else "{}" for p in e.parts), True
+        return f"unresolved:{describe(e) if e is not None else '?'}", False
+
+    def sink(self, e: Call, sink: SinkModel, args: list[Taint], kwargs: dict[str, Taint], stmt: Stmt) -> None:
+        def arg(i: int | None) -> Expr | None:
+            return e.args[i] if i is not None and i < len(e.args) else None
+
+        name, ok = (sink.name, True) if sink.name else self.resolve(arg(sink.name_arg))
+        if sink.kind == "http":
+            name, ok = self.resolve(arg(sink.path_arg))
+        data: Taint
+        if sink.data_kwarg is not None and sink.data_kwarg in kwargs:
+            data, data_expr = kwargs[sink.data_kwarg], dict(e.kwargs)[sink.data_kwarg]
+        elif sink.data_arg is not None and sink.data_arg < len(args):
+            data, data_expr = args[sink.data_arg], e.args[sink.data_arg]
+        else:
+            data, data_expr = (
+                {None: frozenset().union(*(flatten(t) for t in args)) if args else frozenset()},
+                None,
+            )
+        if sink.kind == "sql":
+            sql, ok = self.resolve(arg(sink.sql_arg))
+            table, columns = insert_columns(sql) if ok else (None, [])
+            name, ok = (
+                (table, True) if table else (f"unresolved:{describe(arg(sink.sql_arg) or Lit(None))}", False)
+            )
+            if data_expr is None and columns and sink.sql_arg is not None:  # queryf(sql, $a, $b)
+                params = e.args[sink.sql_arg + 1 :]
+                data = {col: flatten(self.eval(v)) for col, v in zip(columns, params, strict=False)}
+            if isinstance(data_expr, DictLit) and columns and all(k is None for k, _ in data_expr.entries):
+                data = {
+                    col: flatten(self.eval(v))
+                    for col, (_, v) in zip(columns, data_expr.entries, strict=False)
+                }
+        target = self.target(sink, name, arg)
+        ev = self.evidence(stmt)
+        dead = any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
+        for key, labels in data.items():
+            for lb in labels:
+                dst = target.with_field(key) if key is not None else target
+                self.emit(lb, dst, (*lb.hops, ev), lb.masked, lb.transformed, stmt.guards, not ok, dead)
+        if sink.relabel and not dead:
+            self.relabel(target, data_expr, stmt)
+
+    def emit(
+        self,
+        lb: Label,
+        dst: Asset,
+        hops: tuple[Evidence, ...],
+        masked: bool,
+        transformed: bool,
+        guards: tuple[str, ...],
+        unresolved: bool,
+        dead: bool,
+    ) -> None:
+        """A label reached a sink: a flow, or for a parameter's label an entry of this function's summary."""
+        if dst.field is None:
+            dst = dst.with_field(lb.source.field)  # a value written whole keeps its name
+        if dst.dataset == lb.source.dataset:
+            return
+        if dead:
+            self.dead += 1
+        elif lb.source.namespace == PARAM_NS:
+            param = ParamSink(
+                int(lb.source.name), lb.source.field, dst, hops, masked, transformed, guards, unresolved
+            )
+            self.param_sinks.add(param)
+        else:
+            self.flows.append(
+                Flow(self.fn.name, lb.source, dst, hops, masked, transformed, guards, unresolved)
+            )
+
+    def apply(self, summary: Summary, args: list[Taint], stmt: Stmt) -> Taint:
+        """A call of a function with a summary: its parameter sinks fire with the arguments' labels."""
+        ev = self.evidence(stmt)
+        dead = any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
+        for ps in summary.sinks:
+            if ps.param >= len(args):
+                continue
+            for lb in flatten(self.key_of(args[ps.param], ps.field)):
+                dst = ps.target
+                hops = (*lb.hops, ev, *ps.hops)
+                guards = (*stmt.guards, *ps.guards)
+                self.emit(
+                    lb,
+                    dst,
+                    hops,
+                    lb.masked or ps.masked,
+                    lb.transformed or ps.transformed,
+                    guards,
+                    ps.unresolved,
+                    dead,
+                )
+        out: set[Label] = set()
+        for ret in summary.returns:
+            if ret.source.namespace != PARAM_NS:
+                out.add(replace(ret, hops=(ev, *ret.hops)))
+                continue
+            i = int(ret.source.name)
+            if i < len(args):
+                for lb in flatten(self.key_of(args[i], ret.source.field)):
+                    out.add(
+                        replace(
+                            lb, masked=lb.masked or ret.masked, transformed=lb.transformed or ret.transformed
+                        )
+                    )
+        return {None: frozenset(out)} if out else {}
+
+    def target(self, sink: SinkModel, name: str, arg: object) -> Asset:
+        system = sink.system or naming.DEFAULT_SYSTEM
+        if sink.kind in ("table", "sql"):
+            return Asset(sink.namespace or "unknown://default", sink.name_template.format(name=name))
+        if sink.kind == "log":
+            return naming.log(name, system)
+        if sink.kind == "http":
+            host = sink.host or (self.resolve(arg(sink.host_arg))[0] if sink.host_arg is not None else "")  # type: ignore[operator]
+            path = name
+            if not host and "://" in path:
+                scheme, _, rest = path.partition("://")
+                host, _, tail = rest.partition("/")
+                path, host = "/" + tail, f"{scheme}://{host}"
+            scheme, _, host = host.rpartition("://")
+            return naming.http(path.split("?")[0], host or naming.DEFAULT_SYSTEM, scheme=scheme or "http")
+        if sink.kind == "cache":
+            return naming.cache(name, system)
+        if sink.kind == "queue":
+            return naming.queue(name, system)
+        if sink.kind == "kafka":
+            return naming.kafka(name, system)
+        return Asset("file", name)
+
+    def relabel(self, target: Asset, data_expr: Expr | None, stmt: Stmt) -> None:
+        ev = self.evidence(stmt)
+        if isinstance(data_expr, DictLit):
+            for key, value in data_expr.entries:
+                path = access_path(value)
+                if key is not None and path is not None:
+                    label = Label(target.with_field(key), (ev,))
+                    self.assign(value, {None: frozenset({label})}, strong=True)
+        elif isinstance(data_expr, Var):
+            fields = [k for k in self.env.get(data_expr.name, {}) if k is not None]
+            self.env[data_expr.name] = {k: frozenset({Label(target.with_field(k), (ev,))}) for k in fields}

@@ -1,0 +1,114 @@
+"""``flowscope static scan PATH [--models PACK...] [-o EVENTS.jsonl] [--json]``: analyze code without a config.
+
+Prints the flows found (or ``--json``), writes OpenLineage events with ``-o``; problems go to stderr.
+The ``--json`` shape: ``{"files": N, "languages": {LANG: {files, lines, flows, error_regions}},
+"signals": N, "dead_flows": N, "edges": [{job, source, target, confidence, transformations, guards,
+evidence}], "problems": ["FILE:LINE: message"]}``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from flowscope.contracts import CollectContext
+from flowscope.errors import UserError
+from flowscope.events import build_events, write_jsonl
+from flowscope.merge import merge_signals, normalize_asset
+from flowscope.model import Asset, AssetInfo, Signal
+from flowscope_hack_static.collector import HackStaticCollector, Settings
+
+
+def build_commands() -> typer.Typer:
+    sub = typer.Typer(help="Source-to-sink data flows in Hack, C++ and Python code.")
+
+    @sub.command("scan")
+    def scan_cmd(
+        path: Annotated[Path, typer.Argument(help="A source file or a folder to walk.")],
+        models: Annotated[
+            list[Path] | None, typer.Option("--models", help="Extra model pack (YAML); repeatable.")
+        ] = None,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write OpenLineage events (JSON lines).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the flows as JSON.")] = False,
+        job_namespace: Annotated[
+            str, typer.Option(help="Namespace of the jobs (functions).")
+        ] = "service://default",
+    ) -> None:
+        """Analyze the code under PATH and print the source-to-sink flows it holds."""
+        if not path.exists():
+            raise UserError(f"no such file or folder: {path}")
+        for pack in models or []:
+            if not pack.is_file():
+                raise UserError(f"{pack}: no such model pack")
+        base = path if path.is_dir() else path.parent
+        settings = Settings(
+            paths=["."] if path.is_dir() else [path.name],
+            models=[str(p.resolve()) for p in models or []],
+            job_namespace=job_namespace,
+        )
+        ctx = CollectContext(collector="hack_static", settings=settings, base_dir=base)
+        collector = HackStaticCollector()
+        signals: list[Signal] = []
+        assets: dict[Asset, AssetInfo] = {}
+        for obs in collector.collect(ctx):
+            if isinstance(obs, Signal):
+                signals.append(obs)
+            elif isinstance(obs, AssetInfo):
+                assets.setdefault(normalize_asset(obs.asset), obs)
+        edges = merge_signals(("hack_static", s) for s in signals)
+        stats = collector.stats
+        if output is not None:
+            events = build_events(
+                edges,
+                assets,
+                scan_id=f"hack-static:{path.resolve()}",
+                event_time=datetime.now(UTC),
+                problems=ctx.problems,
+                collectors=["hack_static"],
+            )
+            write_jsonl(events, output)
+        if as_json:
+            out = {
+                "files": len(stats.files),
+                "languages": stats.by_language(),
+                "signals": len(signals),
+                "dead_flows": stats.dead,
+                "edges": [
+                    {
+                        "job": f"{e.job.namespace}/{e.job.name}",
+                        "source": e.source.id,
+                        "target": e.target.id if e.target else None,
+                        "confidence": e.confidence,
+                        "masked": e.masked,
+                        "transformations": sorted(f"{t.type}/{t.subtype}" for t in e.transformations),
+                        "guards": sorted(e.guards),
+                        "evidence": [ev.as_dict() for ev in e.evidence],
+                    }
+                    for e in edges
+                ],
+                "problems": [str(p) for p in ctx.problems],
+            }
+            typer.echo(json.dumps(out, indent=2))
+        else:
+            typer.echo(
+                f"{len(edges)} flows from {len(stats.files)} files ({stats.dead} dead-branch flows dropped)"
+            )
+            for e in edges:
+                notes = ("  masked" if e.masked else "") + "".join(f"  if {g}" for g in sorted(e.guards))
+                where = e.evidence[-1].location if e.evidence else ""
+                typer.echo(f"{e.job.namespace}/{e.job.name}  {e.confidence:.2f}{notes}  [{where}]")
+                typer.echo(f"    {e.source} -> {e.target}")
+            if output is not None:
+                typer.echo(f"events written to {output}")
+        err = Console(stderr=True)
+        for p in ctx.problems:
+            err.print(f"[yellow]warning[/yellow]: {p}", highlight=False, soft_wrap=True)
+
+    return sub

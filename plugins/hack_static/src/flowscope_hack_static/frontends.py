@@ -1,0 +1,26 @@
+"""One entry point over the three front ends, picklable so a process pool can lower files on every core."""
+
+from __future__ import annotations
+
+from flowscope_hack_static.ir import FileIR
+
+Lowered = tuple[FileIR | None, str | None, int | None]  # the IR, or a problem and its line
+
+
+def lower_file(language: str, data: bytes, text: str, utf8: bool, rel: str) -> Lowered:
+    if language == "python":
+        from flowscope_hack_static.pyfront import PyParseError, lower
+
+        try:
+            return lower(text, rel), None, None
+        except PyParseError as exc:
+            return None, f"unparsable Python, skipped: {exc}", exc.line
+        except RecursionError:
+            return None, "too deeply nested to parse, skipped", None
+    from flowscope_hack_static.tsfront import lower as ts_lower
+
+    return ts_lower(data if utf8 else text.encode("utf-8"), rel, language), None, None
+
+
+def lower_star(job: tuple[str, bytes, str, bool, str]) -> Lowered:
+    return lower_file(*job)

@@ -1,0 +1,110 @@
+"""The small language-neutral program form every front end lowers to, so one analysis serves all three.
+
+Only what data-flow needs survives: variables, key/field reads, literals, calls (with the callee's text,
+which model packs match), dict/struct literals keyed by constant strings, and string templates whose
+constant parts name assets. Anything else becomes :class:`Other`, which just carries its sub-expressions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str  # without sigils; attribute paths dotted (``request.form``, ``self.db``)
+
+
+@dataclass(frozen=True)
+class Sub:
+    base: Expr
+    key: str | None  # None: a computed key
+
+
+@dataclass(frozen=True)
+class Lit:
+    value: str | None  # string value; None for numbers, booleans, null
+
+
+@dataclass(frozen=True)
+class Call:
+    callee: str  # normalized text: ``db->insert``, ``Logger::log``, ``logging.info``, ``sha256``
+    args: tuple[Expr, ...] = ()
+    kwargs: tuple[tuple[str, Expr], ...] = ()
+    receiver: Expr | None = None
+
+
+@dataclass(frozen=True)
+class DictLit:
+    entries: tuple[tuple[str | None, Expr], ...]
+
+
+@dataclass(frozen=True)
+class Tmpl:
+    """A string built from constant parts and expressions (interpolation, concatenation, f-string)."""
+
+    parts: tuple[str | Expr, ...]
+
+
+@dataclass(frozen=True)
+class Other:
+    parts: tuple[Expr, ...] = ()
+
+
+Expr = Var | Sub | Lit | Call | DictLit | Tmpl | Other
+
+
+@dataclass(frozen=True)
+class Stmt:
+    """An assignment (``target`` set), an expression statement, or a return (``is_return``)."""
+
+    value: Expr
+    line: int
+    snippet: str
+    target: Expr | None = None
+    guards: tuple[str, ...] = ()
+    is_return: bool = False
+    in_loop: bool = False
+
+
+@dataclass
+class Function:
+    name: str  # ``Class.method`` or ``function``
+    line: int
+    params: tuple[tuple[str, str | None], ...] = ()  # (name, declared type)
+    body: list[Stmt] = field(default_factory=list)
+
+
+@dataclass
+class FileIR:
+    path: str
+    language: str
+    functions: list[Function] = field(default_factory=list)
+    constants: dict[str, str | bool | None] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)  # module-level x = redis.Redis(): x -> redis.Redis
+    error_regions: list[int] = field(default_factory=list)  # first line of each parse-error region
+
+
+def walk(expr: Expr) -> list[Expr]:
+    """Direct sub-expressions."""
+    if isinstance(expr, Sub):
+        return [expr.base]
+    if isinstance(expr, Call):
+        out = list(expr.args) + [v for _, v in expr.kwargs]
+        return out + ([expr.receiver] if expr.receiver is not None else [])
+    if isinstance(expr, DictLit):
+        return [v for _, v in expr.entries]
+    if isinstance(expr, Tmpl):
+        return [p for p in expr.parts if not isinstance(p, str)]
+    if isinstance(expr, Other):
+        return list(expr.parts)
+    return []
+
+
+def access_path(expr: Expr) -> tuple[str, str | None] | None:
+    """``$x`` -> (x, None); ``$x['k']`` -> (x, k); anything else has no stable path."""
+    if isinstance(expr, Var):
+        return (expr.name, None)
+    if isinstance(expr, Sub) and isinstance(expr.base, Var):
+        return (expr.base.name, expr.key)
+    return None

@@ -1,0 +1,236 @@
+"""Model packs: YAML files that say which calls are sources, sinks, propagators and masking functions.
+
+A pack is data, so the analysis knows no framework by name. Every entry is checked when the pack is
+loaded; a wrong key, a missing one or a bad value is a :class:`UserError` naming the file and line.
+Built-in packs live in ``flowscope_hack_static/packs/``; users add theirs with ``models:`` or ``--models``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from flowscope.errors import UserError
+from flowscope.yamlpos import Document, KeyPath, dotted, load_yaml, suggest
+
+LANGUAGES = ("hack", "cpp", "python")
+SINK_KINDS = ("table", "sql", "log", "http", "cache", "queue", "kafka", "file")
+
+_TOP = {"name", "description", "languages", "sources", "sinks", "propagators", "masking"}
+_SOURCE = {"call", "var", "param_type", "namespace", "name", "field", "field_arg", "languages"}
+_SINK = {
+    "call",
+    "kind",
+    "namespace",
+    "system",
+    "name",
+    "name_arg",
+    "name_template",
+    "host",
+    "host_arg",
+    "path_arg",
+    "data_arg",
+    "data_kwarg",
+    "sql_arg",
+    "relabel",
+    "languages",
+}
+_PROPAGATOR = {"call", "transformation", "receiver", "key_arg", "languages"}
+_MASKING = {"call", "languages"}
+
+
+@dataclass(frozen=True)
+class SourceModel:
+    namespace: str
+    name: str
+    call: str | None = None
+    var: str | None = None
+    param_type: str | None = None
+    field: str | None = None
+    field_arg: int | None = None
+    languages: tuple[str, ...] = LANGUAGES
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class SinkModel:
+    call: str
+    kind: str
+    namespace: str | None = None
+    system: str | None = None
+    name: str | None = None
+    name_arg: int | None = None
+    name_template: str = "{name}"
+    host: str | None = None
+    host_arg: int | None = None
+    path_arg: int | None = None
+    data_arg: int | None = None
+    data_kwarg: str | None = None
+    sql_arg: int | None = None
+    relabel: bool = False
+    languages: tuple[str, ...] = LANGUAGES
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class CallModel:
+    call: str
+    transformation: str = "TRANSFORMATION"
+    receiver: bool = False
+    key_arg: int | None = None  # idx($d, 'k'), d.get('k'): the result is key k of the value
+    languages: tuple[str, ...] = LANGUAGES
+
+
+@dataclass
+class Models:
+    """All loaded packs, merged; lookups are by language and callee text (shell-style patterns)."""
+
+    sources: list[SourceModel] = field(default_factory=list)
+    sinks: list[SinkModel] = field(default_factory=list)
+    propagators: list[CallModel] = field(default_factory=list)
+    masking: list[CallModel] = field(default_factory=list)
+    packs: list[str] = field(default_factory=list)
+
+    memo: dict[tuple[int, str, str], Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def _first(self, items: list[Any], language: str, callee: str) -> Any:
+        key = (id(items), language, callee)  # callees repeat across a code base: match each text once
+        if key not in self.memo:
+            self.memo[key] = next(
+                (m for m in items if language in m.languages and m.call and _match(m.call, callee)), None
+            )
+        return self.memo[key]
+
+    def source_call(self, language: str, callee: str) -> SourceModel | None:
+        return self._first(self.sources, language, callee)  # type: ignore[no-any-return]
+
+    def source_var(self, language: str, name: str) -> SourceModel | None:
+        return next(
+            (m for m in self.sources if language in m.languages and m.var and _match(m.var, name)), None
+        )
+
+    def source_param(self, language: str, type_name: str | None) -> SourceModel | None:
+        if not type_name:
+            return None
+        bare = type_name.replace("const", "").replace("&", "").replace("*", "").strip().split("::")[-1]
+        return next(
+            (
+                m
+                for m in self.sources
+                if language in m.languages and m.param_type and _match(m.param_type, bare)
+            ),
+            None,
+        )
+
+    def sink(self, language: str, callee: str) -> SinkModel | None:
+        return self._first(self.sinks, language, callee)  # type: ignore[no-any-return]
+
+    def masks(self, language: str, callee: str) -> bool:
+        return self._first(self.masking, language, callee) is not None
+
+    def propagator(self, language: str, callee: str) -> CallModel | None:
+        return self._first(self.propagators, language, callee)  # type: ignore[no-any-return]
+
+    def knows(self, language: str, callee: str) -> bool:
+        """Whether any model names this callee (else the analysis retries it with the receiver's class)."""
+        lists = (self.sinks, self.sources, self.masking, self.propagators)
+        return any(self._first(items, language, callee) is not None for items in lists)
+
+    def prefilter_words(self) -> set[str]:
+        """Plain words that must appear in a file for any model to fire (the cheap textual prefilter)."""
+        words: set[str] = set()
+        for m in [*self.sources, *self.sinks]:
+            pattern = (
+                getattr(m, "call", None) or getattr(m, "var", None) or getattr(m, "param_type", None) or ""
+            )
+            tail = pattern.replace("->", ".").replace("::", ".").split(".")[-1].strip("*?[]")
+            words.add(tail or "")
+        return words
+
+
+def _match(pattern: str, callee: str) -> bool:
+    return fnmatchcase(callee, pattern) or fnmatchcase(callee.replace("->", ".").replace("::", "."), pattern)
+
+
+def builtin_packs() -> list[Path]:
+    root = files("flowscope_hack_static") / "packs"
+    return sorted(Path(str(p)) for p in root.iterdir() if str(p).endswith(".yaml"))
+
+
+def load_models(paths: list[Path], builtins: bool = True) -> Models:
+    models = Models()
+    for path in [*paths, *(builtin_packs() if builtins else [])]:  # user packs first: they win
+        load_pack(path, models)
+    return models
+
+
+def load_pack(path: Path, into: Models) -> None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read model pack: {exc}") from None
+    doc = load_yaml(text, str(path))
+    data = doc.data
+    if not isinstance(data, dict):
+        raise UserError(f"{path}:1: a model pack is a mapping with sources, sinks, propagators, masking")
+    _keys(doc, path, (), data, _TOP)
+    default_langs = _langs(doc, path, ("languages",), data.get("languages", list(LANGUAGES)))
+    for section, allowed in (
+        ("sources", _SOURCE),
+        ("sinks", _SINK),
+        ("propagators", _PROPAGATOR),
+        ("masking", _MASKING),
+    ):
+        items = data.get(section) or []
+        if not isinstance(items, list):
+            raise _err(doc, path, (section,), "must be a list")
+        for i, item in enumerate(items):
+            at: KeyPath = (section, i)
+            if not isinstance(item, dict):
+                raise _err(doc, path, at, "must be a mapping")
+            _keys(doc, path, at, item, allowed)
+            langs = _langs(doc, path, (*at, "languages"), item.get("languages", default_langs))
+            where = f"{path.name}:{doc.line_of(at)}"
+            fields = {k: v for k, v in item.items() if k != "languages"}
+            try:
+                if section == "sources":
+                    if not any(k in item for k in ("call", "var", "param_type")):
+                        raise ValueError("needs one of call, var, param_type")
+                    into.sources.append(SourceModel(languages=langs, where=where, **fields))
+                elif section == "sinks":
+                    if item.get("kind") not in SINK_KINDS:
+                        raise _err(
+                            doc,
+                            path,
+                            (*at, "kind"),
+                            "unknown sink kind" + suggest(str(item.get("kind")), SINK_KINDS),
+                        )
+                    into.sinks.append(SinkModel(languages=langs, where=where, **fields))
+                else:
+                    model = CallModel(languages=langs, **fields)
+                    (into.propagators if section == "propagators" else into.masking).append(model)
+            except TypeError as exc:
+                raise _err(doc, path, at, str(exc).split("__init__() ")[-1]) from None
+            except ValueError as exc:
+                raise _err(doc, path, at, str(exc)) from None
+    into.packs.append(str(data.get("name") or path.stem))
+
+
+def _keys(doc: Document, path: Path, at: KeyPath, item: dict[str, Any], allowed: set[str]) -> None:
+    for key in item:
+        if key not in allowed:
+            raise _err(doc, path, (*at, key), f"unknown key{suggest(str(key), sorted(allowed))}")
+
+
+def _langs(doc: Document, path: Path, at: KeyPath, value: Any) -> tuple[str, ...]:
+    value = [value] if isinstance(value, str) else value
+    if not isinstance(value, list | tuple) or any(v not in LANGUAGES for v in value):
+        raise _err(doc, path, at, f"languages must be among {', '.join(LANGUAGES)}")
+    return tuple(value)
+
+
+def _err(doc: Document, path: Path, at: KeyPath, message: str) -> UserError:
+    return UserError(f"{path}:{doc.line_of(at) or 1}: {dotted(at)}: {message}")

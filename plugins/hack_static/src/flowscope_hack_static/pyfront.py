@@ -1,0 +1,275 @@
+"""Python front end on libcst: lowers a module to the IR without importing or running it.
+
+libcst's import-alias tracking maps ``import requests as rq`` / ``from flask import request as req`` back to
+the names model packs use. Positions come from libcst's ``PositionProvider``, a metadata pass we only pay
+for on files the collector's textual prefilter flagged as mentioning a source or a sink.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from flowscope_hack_static.ir import Call, DictLit, Expr, FileIR, Function, Lit, Other, Stmt, Sub, Tmpl, Var
+
+
+class PyParseError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def lower(source: str, path: str) -> FileIR:
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise PyParseError(exc.raw_line, exc.message) from None
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    return _Lowering(wrapper.module, positions, path).run()
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+class _Lowering:
+    def __init__(self, module: cst.Module, positions: object, path: str) -> None:
+        self.module, self.positions = module, positions
+        self.ir = FileIR(path, "python")
+        self.aliases: dict[str, str] = {}
+        self.lines = module.code.splitlines()
+
+    def line(self, node: cst.CSTNode) -> int:
+        return int(self.positions[node].start.line)  # type: ignore[index]
+
+    def snippet(self, node: cst.CSTNode) -> str:
+        n = self.line(node)
+        return self.lines[n - 1].strip()[:160] if 0 < n <= len(self.lines) else ""
+
+    def run(self) -> FileIR:
+        for stmt in self.module.body:
+            self._top(stmt, None)
+        return self.ir
+
+    def _top(self, node: cst.CSTNode, cls: str | None) -> None:
+        if isinstance(node, cst.FunctionDef):
+            name = f"{cls}.{node.name.value}" if cls else node.name.value
+            params = tuple(
+                (p.name.value, self.module.code_for_node(p.annotation.annotation) if p.annotation else None)
+                for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
+            )
+            fn = Function(name, self.line(node), params)
+            self._block(node.body, fn, (), False)
+            self.ir.functions.append(fn)
+        elif isinstance(node, cst.ClassDef):
+            for item in node.body.body:
+                self._top(item, node.name.value)
+        elif isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                self._module_small(small)
+        elif isinstance(node, cst.If | cst.Try):  # `try: import x` and `if TYPE_CHECKING:` blocks
+            for child in node.body.body:
+                self._top(child, cls)
+
+    def _module_small(self, small: cst.BaseSmallStatement) -> None:
+        if isinstance(small, cst.Import):
+            for a in small.names:
+                full = _dotted(a.name) or ""
+                local = (
+                    a.asname.name.value
+                    if a.asname and isinstance(a.asname.name, cst.Name)
+                    else full.split(".")[0]
+                )
+                self.aliases[local] = full if a.asname else local
+        elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+            mod = _dotted(small.module) if small.module else ""
+            for a in small.names:
+                name = _dotted(a.name) or ""
+                local = a.asname.name.value if a.asname and isinstance(a.asname.name, cst.Name) else name
+                # framework objects keep their short name (request, logging): packs match those
+                self.aliases[local] = (
+                    name
+                    if mod in ("flask", "django.http", "fastapi", "starlette.requests")
+                    else f"{mod}.{name}"
+                )
+        elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target = small.targets[0].target
+            if isinstance(target, cst.Name):
+                value = small.value
+                if isinstance(value, cst.Call) and _dotted(value.func):
+                    self.ir.types[target.value] = self._name(str(_dotted(value.func)))
+                if isinstance(value, cst.Name) and value.value in ("True", "False"):
+                    self.ir.constants[target.value] = value.value == "True"
+                elif isinstance(value, cst.SimpleString):
+                    self.ir.constants[target.value] = str(value.evaluated_value)
+
+    # -- statements -----------------------------------------------------------------------------------
+    def _block(
+        self, block: cst.BaseSuite | cst.CSTNode, fn: Function, guards: tuple[str, ...], loop: bool
+    ) -> None:
+        body = getattr(block, "body", ())
+        for stmt in body if isinstance(body, list | tuple) else ():
+            self._stmt(stmt, fn, guards, loop)
+
+    def _stmt(self, node: cst.CSTNode, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
+        if isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                self._small(small, node, fn, guards, loop)
+        elif isinstance(node, cst.If):
+            text = " ".join(self.module.code_for_node(node.test).split())
+            fn.body.append(
+                Stmt(self.expr(node.test), self.line(node), self.snippet(node), None, guards, in_loop=loop)
+            )
+            self._block(node.body, fn, (*guards, text), loop)
+            if node.orelse is not None:
+                other = node.orelse
+                if isinstance(other, cst.If):
+                    self._stmt(other, fn, (*guards, f"not ({text})"), loop)
+                else:
+                    self._block(other.body, fn, (*guards, f"not ({text})"), loop)
+        elif isinstance(node, cst.For):
+            fn.body.append(
+                Stmt(
+                    self.expr(node.iter),
+                    self.line(node),
+                    self.snippet(node),
+                    self.expr(node.target),
+                    guards,
+                    in_loop=True,
+                )
+            )
+            self._block(node.body, fn, guards, True)
+        elif isinstance(node, cst.While):
+            self._block(node.body, fn, guards, True)
+        elif isinstance(node, cst.With):
+            for item in node.items:
+                if item.asname is not None:
+                    target = self.expr(item.asname.name)
+                    fn.body.append(
+                        Stmt(
+                            self.expr(item.item),
+                            self.line(node),
+                            self.snippet(node),
+                            target,
+                            guards,
+                            in_loop=loop,
+                        )
+                    )
+            self._block(node.body, fn, guards, loop)
+        elif isinstance(node, cst.Try):
+            self._block(node.body, fn, guards, loop)
+            for handler in node.handlers:
+                self._block(handler.body, fn, guards, loop)
+            if node.finalbody is not None:
+                self._block(node.finalbody.body, fn, guards, loop)
+
+    def _small(
+        self,
+        small: cst.BaseSmallStatement,
+        line: cst.CSTNode,
+        fn: Function,
+        guards: tuple[str, ...],
+        loop: bool,
+    ) -> None:
+        n, snip = self.line(line), self.snippet(line)
+        if isinstance(small, cst.Assign):
+            value = self.expr(small.value)
+            for t in small.targets:
+                fn.body.append(Stmt(value, n, snip, self.expr(t.target), guards, in_loop=loop))
+        elif isinstance(small, cst.AnnAssign) and small.value is not None:
+            fn.body.append(
+                Stmt(self.expr(small.value), n, snip, self.expr(small.target), guards, in_loop=loop)
+            )
+        elif isinstance(small, cst.AugAssign):
+            target = self.expr(small.target)
+            fn.body.append(
+                Stmt(Other((target, self.expr(small.value))), n, snip, target, guards, in_loop=loop)
+            )
+        elif isinstance(small, cst.Expr):
+            fn.body.append(Stmt(self.expr(small.value), n, snip, None, guards, in_loop=loop))
+        elif isinstance(small, cst.Return) and small.value is not None:
+            fn.body.append(Stmt(self.expr(small.value), n, snip, None, guards, True, loop))
+
+    # -- expressions ----------------------------------------------------------------------------------
+    def _name(self, dotted: str) -> str:
+        head, dot, rest = dotted.partition(".")
+        return self.aliases.get(head, head) + dot + rest
+
+    def expr(self, node: cst.BaseExpression) -> Expr:
+        if isinstance(node, cst.Name):
+            return Lit(None) if node.value in ("True", "False", "None") else Var(self._name(node.value))
+        if isinstance(node, cst.Attribute):
+            dotted = _dotted(node)
+            return Var(self._name(dotted)) if dotted else Sub(self.expr(node.value), node.attr.value)
+        if isinstance(node, cst.Subscript):
+            key = None
+            if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+                k = node.slice[0].slice.value
+                key = str(k.evaluated_value) if isinstance(k, cst.SimpleString) else None
+            return Sub(self.expr(node.value), key)
+        if isinstance(node, cst.SimpleString):
+            v = node.evaluated_value
+            return Lit(v if isinstance(v, str) else None)
+        if isinstance(node, cst.FormattedString):
+            parts: list[str | Expr] = []
+            for p in node.parts:
+                parts.append(p.value if isinstance(p, cst.FormattedStringText) else self.expr(p.expression))  # type: ignore[attr-defined]
+            return Tmpl(tuple(parts))
+        if isinstance(node, cst.ConcatenatedString):
+            return Tmpl((*_parts(self.expr(node.left)), *_parts(self.expr(node.right))))
+        if isinstance(node, cst.BinaryOperation):
+            left, right = self.expr(node.left), self.expr(node.right)
+            if isinstance(node.operator, cst.Add | cst.Modulo) and (
+                isinstance(left, Lit | Tmpl) or isinstance(right, Lit | Tmpl)
+            ):
+                return Tmpl((*_parts(left), *_parts(right)))
+            return Other((left, right))
+        if isinstance(node, cst.Call):
+            return self._call(node)
+        if isinstance(node, cst.Dict):
+            entries: list[tuple[str | None, Expr]] = []
+            for el in node.elements:
+                if isinstance(el, cst.DictElement):
+                    k = el.key
+                    entries.append(
+                        (
+                            str(k.evaluated_value) if isinstance(k, cst.SimpleString) else None,
+                            self.expr(el.value),
+                        )
+                    )
+                else:
+                    entries.append((None, self.expr(el.value)))
+            return DictLit(tuple(entries))
+        if isinstance(node, cst.Tuple | cst.List | cst.Set):
+            return DictLit(tuple((None, self.expr(el.value)) for el in node.elements))
+        if isinstance(node, cst.Await):
+            return self.expr(node.expression)
+        if isinstance(node, cst.Integer | cst.Float | cst.Imaginary):
+            return Lit(None)
+        if isinstance(node, cst.Lambda):
+            return Other()
+        return Other(tuple(self.expr(c) for c in node.children if isinstance(c, cst.BaseExpression)))
+
+    def _call(self, node: cst.Call) -> Expr:
+        dotted = _dotted(node.func)
+        callee = self._name(dotted) if dotted else "".join(self.module.code_for_node(node.func).split())
+        args = tuple(self.expr(a.value) for a in node.args if a.keyword is None and not a.star)
+        kwargs = tuple((a.keyword.value, self.expr(a.value)) for a in node.args if a.keyword is not None)
+        if callee == "dict" and kwargs and not args:
+            return DictLit(tuple((k, v) for k, v in kwargs))
+        receiver = self.expr(node.func.value) if isinstance(node.func, cst.Attribute) else None
+        return Call(callee, args, kwargs, receiver)
+
+
+def _parts(e: Expr) -> tuple[str | Expr, ...]:
+    if isinstance(e, Tmpl):
+        return e.parts
+    if isinstance(e, Lit) and e.value is not None:
+        return (e.value,)
+    return (e,)

@@ -1,0 +1,107 @@
+"""Finding and reading source files safely: size cap, binary and non-UTF-8 detection, symlink loops.
+
+Every file that cannot be analyzed becomes a problem naming it; the scan goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+EXTENSIONS = {
+    ".php": "hack",
+    ".hack": "hack",
+    ".hh": "hack",
+    ".cpp": "cpp",
+    ".cc": "cpp",
+    ".cxx": "cpp",
+    ".h": "cpp",
+    ".hpp": "cpp",
+    ".py": "python",
+}
+SKIP_DIRS = {".git", ".hg", "node_modules", "__pycache__", ".venv", ".flowscope", "buck-out"}
+
+Report = Callable[[str, Path, int | None], None]
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    language: str
+    data: bytes
+    text: str
+    utf8: bool
+
+
+def language_of(path: Path) -> str | None:
+    return EXTENSIONS.get(path.suffix.lower())
+
+
+def walk(root: Path, exclude: list[str], report: Report) -> Iterator[Path]:
+    """Source files under ``root`` (or ``root`` itself), sorted, following symlinks once each."""
+    if root.is_file():
+        if language_of(root):
+            yield root
+        return
+    if not root.is_dir():
+        report("no such file or folder", root, None)
+        return
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        real = os.path.realpath(folder)
+        if real in seen:
+            report("symlink loop: folder already scanned, skipped", folder, None)
+            continue
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            report(f"cannot list: {exc.strerror or exc}", folder, None)
+            continue
+        subdirs = []
+        for entry in entries:
+            path = Path(entry.path)
+            rel = path.relative_to(root).as_posix()
+            if any(fnmatch(rel, pat) or fnmatch(entry.name, pat) for pat in exclude):
+                continue
+            try:
+                if entry.is_dir():
+                    if entry.name not in SKIP_DIRS:
+                        subdirs.append(path)
+                elif entry.is_file() and language_of(path):
+                    yield path
+                elif entry.is_symlink() and not path.exists():
+                    report("broken or looping symlink, skipped", path, None)
+            except OSError as exc:  # ELOOP on a self-referencing link
+                report(f"cannot stat: {exc.strerror or exc}", path, None)
+        stack.extend(reversed(subdirs))
+
+
+def read(path: Path, max_bytes: int, report: Report) -> SourceFile | None:
+    language = language_of(path)
+    if language is None:
+        return None
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            report(f"skipped: {size} bytes is over max_file_bytes ({max_bytes}); generated code?", path, None)
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        report(f"cannot read: {exc.strerror or exc}", path, None)
+        return None
+    if b"\0" in data[:8192]:
+        report("skipped: binary file", path, None)
+        return None
+    try:
+        text, utf8 = data.decode("utf-8"), True
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        report("not UTF-8: undecodable bytes replaced, the rest analyzed", path, line)
+        text, utf8 = data.decode("utf-8", "replace"), False
+    return SourceFile(path, language, data, text, utf8)

@@ -1,0 +1,130 @@
+"""Taint labels, flows and function summaries: the values the analysis computes, shared by its modules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from flowscope.model import Asset, Evidence
+from flowscope_hack_static.ir import Call, Expr, Sub, Var
+
+COLLECTOR = "hack_static"
+MAX_HOPS = 6
+
+
+@dataclass(frozen=True)
+class Label:
+    source: Asset
+    hops: tuple[Evidence, ...]
+    masked: bool = False
+    transformed: bool = False
+    narrow: bool = False  # a whole source value: reading a key narrows it to that field
+
+
+Taint = dict[str | None, frozenset[Label]]
+
+
+@dataclass(frozen=True)
+class Flow:
+    function: str
+    source: Asset
+    target: Asset
+    hops: tuple[Evidence, ...]
+    masked: bool
+    transformed: bool
+    guards: tuple[str, ...]
+    unresolved: bool = False
+
+
+PARAM_NS = "param"  # the namespace of the labels that stand for a function's parameters in its summary
+
+
+@dataclass(frozen=True)
+class ParamSink:
+    """Parameter ``param`` (or its key ``field``) reaches ``target`` inside the function."""
+
+    param: int
+    field: str | None
+    target: Asset
+    hops: tuple[Evidence, ...]
+    masked: bool
+    transformed: bool
+    guards: tuple[str, ...]
+    unresolved: bool
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a call of the function does with data: parameters reaching sinks, sources and parameters returned."""
+
+    sinks: frozenset[ParamSink] = frozenset()
+    returns: frozenset[Label] = frozenset()  # real sources, and PARAM_NS labels for pass-through
+
+
+@dataclass
+class Result:
+    flows: list[Flow] = field(default_factory=list)
+    dead: int = 0  # flows dropped because their guard is constantly false
+    summaries: dict[str, Summary] = field(default_factory=dict)
+
+
+def guard_value(text: str, constants: dict[str, str | bool | None]) -> bool | None:
+    """True/False when the guard's value is known from literals and the file's constants, else None."""
+    t = " ".join(text.split())
+    negate = False
+    while True:
+        t = t.strip()
+        if t.startswith("(") and t.endswith(")"):
+            t = t[1:-1]
+        elif t.startswith("!"):
+            negate, t = not negate, t[1:]
+        elif t.startswith("not "):
+            negate, t = not negate, t[4:]
+        else:
+            break
+    t = re.sub(r"^(\$?this->|self::|static::|self\.|cls\.)", "", t)
+    value: bool | None
+    if t in ("false", "False", "0", "nullptr", "None", "null"):
+        value = False
+    elif t in ("true", "True", "1"):
+        value = True
+    else:
+        const = constants.get(t.split("::")[-1].split(".")[-1])
+        value = const if isinstance(const, bool) else None
+    return None if value is None else value != negate
+
+
+def flatten(t: Taint) -> frozenset[Label]:
+    return frozenset().union(*t.values()) if t else frozenset()
+
+
+def mark(
+    labels: frozenset[Label], masked: bool | None = None, transformed: bool = True, narrow: bool | None = None
+) -> frozenset[Label]:
+    return frozenset(
+        replace(
+            lb,
+            masked=lb.masked if masked is None else masked,
+            transformed=transformed,
+            narrow=lb.narrow if narrow is None else narrow,
+        )
+        for lb in labels
+    )
+
+
+def hop(labels: frozenset[Label], ev: Evidence) -> frozenset[Label]:
+    out = set()
+    for lb in labels:
+        hops = lb.hops if lb.hops and lb.hops[-1] == ev else (*lb.hops, ev)
+        out.add(replace(lb, hops=hops[: MAX_HOPS - 1] + hops[-1:] if len(hops) > MAX_HOPS else hops))
+    return frozenset(out)
+
+
+def describe(expr: Expr) -> str:
+    if isinstance(expr, Var):
+        return expr.name
+    if isinstance(expr, Sub):
+        return f"{describe(expr.base)}[{expr.key or '?'}]"
+    if isinstance(expr, Call):
+        return f"{expr.callee}()"
+    return "expr"

@@ -1,0 +1,383 @@
+"""Hack and C++ front ends on tree-sitter (the grammars bundled in tree-sitter-languages 1.10.2).
+
+Both grammars recover from what they cannot parse by wrapping it in ERROR nodes; real Hack with old syntax and
+C++ full of macros produce many. We keep every statement outside those regions, count the regions per file,
+and when a function's own header ends up inside an ERROR node (a macro before it, say) we still read the
+statements that follow the header, so the flows that can be seen are not lost.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from functools import cache
+from typing import Any
+
+from flowscope_hack_static.ir import Call, DictLit, Expr, FileIR, Function, Lit, Other, Stmt, Sub, Tmpl, Var
+from flowscope_hack_static.tsnodes import (
+    Node,
+    children,
+    find,
+    first_child,
+    flatten_concat,
+    pairs,
+    strip_parens,
+    tmpl_parts,
+)
+
+_FUNCTIONS = {
+    "hack": ("method_declaration", "function_declaration"),
+    "cpp": ("function_definition",),
+}
+_CLASSES = (
+    "class_declaration",
+    "class_specifier",
+    "struct_specifier",
+    "interface_declaration",
+    "trait_declaration",
+)
+_LOOPS = ("foreach_statement", "for_statement", "while_statement", "do_statement", "for_range_loop")
+_ASSIGN_OPS = ("=", ".=", "+=", "??=", "|=")
+_INTERP = re.compile(r"\{?\$(\w+)(?:->(\w+)|\[['\"]?(\w+)['\"]?\])?\}?")
+
+
+@cache
+def parser(language: str) -> Any:
+    """A parser for ``hack`` or ``cpp`` (the bundle's loader warns about an API it still uses)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        from tree_sitter_languages import get_parser
+
+        return get_parser(language)
+
+
+def lower(source: bytes, path: str, language: str) -> FileIR:
+    tree = parser(language).parse(source)
+    return _Lowering(source, path, language).run(tree.root_node)
+
+
+class _Lowering:
+    def __init__(self, source: bytes, path: str, language: str) -> None:
+        self.lines = source.decode("utf-8", "replace").splitlines()
+        self.ir = FileIR(path, language)
+        self.language = language
+
+    def run(self, root: Node) -> FileIR:
+        self._errors(root)
+        self._visit(root, None)
+        return self.ir
+
+    def _errors(self, node: Node) -> None:
+        if node.type == "ERROR" or node.is_missing:
+            self.ir.error_regions.append(node.start_point[0] + 1)
+            return
+        if node.has_error:
+            for child in node.children:
+                self._errors(child)
+
+    def text(self, node: Node | None) -> str:
+        return "" if node is None else node.text.decode("utf-8", "replace")
+
+    def snippet(self, node: Node) -> str:
+        row = node.start_point[0]
+        return self.lines[row].strip()[:160] if row < len(self.lines) else ""
+
+    # -- declarations ---------------------------------------------------------------------------------
+    def _visit(self, node: Node, cls: str | None) -> None:
+        for child in node.named_children:
+            kind = child.type
+            if kind in _CLASSES:
+                name = child.child_by_field_name("name")
+                self._visit(child, self.text(name) or cls)
+            elif kind in _FUNCTIONS[self.language]:
+                self._function(child, cls)
+            elif kind == "ERROR" and self.language == "cpp" and first_child(child, "function_declarator"):
+                self._orphan_function(child, cls)
+            elif kind in ("const_declarator", "preproc_def", "init_declarator"):
+                self._constant(child)
+                self._visit(child, cls)
+            else:
+                self._visit(child, cls)
+
+    def _constant(self, node: Node) -> None:
+        named = node.named_children
+        if len(named) < 2:
+            return
+        name, value = self.text(named[0]).split("::")[-1], named[-1]
+        raw = self.text(value).strip()
+        if value.type in ("true", "false") or raw in ("true", "false"):
+            self.ir.constants[name] = raw == "true"
+        elif raw[:1] in "\"'" and raw[-1:] == raw[:1]:
+            self.ir.constants[name] = raw[1:-1]
+
+    def _qualified(self, name: str, cls: str | None) -> str:
+        name = name.replace("::", ".")
+        return f"{cls}.{name}" if cls and "." not in name else name
+
+    def _function(self, node: Node, cls: str | None) -> None:
+        body = node.child_by_field_name("body")
+        if self.language == "hack":
+            name = self.text(node.child_by_field_name("name"))
+            params = tuple(
+                self._hack_param(p) for p in children(first_child(node, "parameters"), "parameter")
+            )
+        else:
+            decl = find(node.child_by_field_name("declarator"), "function_declarator")
+            if decl is None:
+                return
+            name = self.text(decl.child_by_field_name("declarator"))
+            params = self._cpp_params(decl)
+        fn = Function(self._qualified(name, cls), node.start_point[0] + 1, params)
+        if body is not None:
+            self._block(body, fn, (), False)
+        self.ir.functions.append(fn)
+
+    def _orphan_function(self, node: Node, cls: str | None) -> None:
+        decl = first_child(node, "function_declarator")
+        assert decl is not None  # the caller checked
+        name = self.text(decl.child_by_field_name("declarator"))
+        fn = Function(self._qualified(name, cls), decl.start_point[0] + 1, self._cpp_params(decl))
+        after = False
+        for child in node.named_children:
+            if child.id == decl.id:
+                after = True
+            elif after and child.type in _FUNCTIONS["cpp"]:
+                self._function(child, cls)
+            elif after:
+                self._statement(child, fn, (), False)
+        self.ir.functions.append(fn)
+
+    def _hack_param(self, node: Node) -> tuple[str, str | None]:
+        var = first_child(node, "variable")
+        typ = first_child(node, "type_specifier")
+        return (self.text(var).lstrip("$"), self.text(typ) or None)
+
+    def _cpp_params(self, decl: Node) -> tuple[tuple[str, str | None], ...]:
+        out = []
+        for p in children(decl.child_by_field_name("parameters"), "parameter_declaration"):
+            ident = find(p.child_by_field_name("declarator"), "identifier")
+            typ = p.child_by_field_name("type")
+            if ident is not None:
+                out.append((self.text(ident), self.text(typ).split("::")[-1] or None))
+        return tuple(out)
+
+    # -- statements -----------------------------------------------------------------------------------
+    def _block(self, node: Node, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
+        for child in node.named_children:
+            self._statement(child, fn, guards, loop)
+
+    def _statement(self, node: Node, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
+        kind = node.type
+        if kind in ("compound_statement", "ERROR", "else_clause", "declaration_list"):
+            self._block(node, fn, guards, loop)
+        elif kind == "if_statement":
+            cond = node.child_by_field_name("condition") or node.named_children[0]
+            text = strip_parens(self.text(cond))
+            fn.body.append(
+                Stmt(self.expr(cond), node.start_point[0] + 1, self.snippet(node), None, guards, in_loop=loop)
+            )
+            branches = [c for c in node.named_children if c.id != cond.id]
+            for i, branch in enumerate(branches):
+                guard = text if i == 0 else f"!({text})"
+                self._statement(branch, fn, (*guards, guard), loop)
+        elif kind in _LOOPS:
+            self._loop(node, fn, guards)
+        elif kind == "return_statement":
+            value = node.named_children[0] if node.named_children else None
+            if value is not None:
+                fn.body.append(
+                    Stmt(
+                        self.expr(value),
+                        node.start_point[0] + 1,
+                        self.snippet(node),
+                        None,
+                        guards,
+                        True,
+                        loop,
+                    )
+                )
+        elif kind == "declaration":
+            for init in children(node, "init_declarator"):
+                target = init.child_by_field_name("declarator")
+                value = init.child_by_field_name("value")
+                if value is not None:
+                    stmt = Stmt(
+                        self.expr(value),
+                        init.start_point[0] + 1,
+                        self.snippet(init),
+                        self.expr(target),
+                        guards,
+                        in_loop=loop,
+                    )
+                    fn.body.append(stmt)
+        elif kind == "expression_statement" or node.is_named:
+            inner = node.named_children[0] if kind == "expression_statement" and node.named_children else node
+            self._expression_statement(inner, fn, guards, loop)
+
+    def _loop(self, node: Node, fn: Function, guards: tuple[str, ...]) -> None:
+        body = node.child_by_field_name("body") or (node.named_children[-1] if node.named_children else None)
+        heads = [c for c in node.named_children if body is None or c.id != body.id]
+        if (
+            node.type == "foreach_statement" and len(heads) >= 2
+        ):  # foreach ($items as $k => $v): items flow to v
+            fn.body.append(
+                Stmt(
+                    self.expr(heads[0]),
+                    node.start_point[0] + 1,
+                    self.snippet(node),
+                    self.expr(heads[-1]),
+                    guards,
+                    in_loop=True,
+                )
+            )
+        elif node.type == "for_range_loop":
+            target, value = node.child_by_field_name("declarator"), node.child_by_field_name("right")
+            if target is not None and value is not None:
+                fn.body.append(
+                    Stmt(
+                        self.expr(value),
+                        node.start_point[0] + 1,
+                        self.snippet(node),
+                        self.expr(target),
+                        guards,
+                        in_loop=True,
+                    )
+                )
+        if body is not None:
+            self._statement(body, fn, guards, True)
+
+    def _expression_statement(self, node: Node, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
+        while (
+            node.type in ("prefix_unary_expression", "await_expression", "parenthesized_expression")
+            and node.named_children
+        ):
+            node = node.named_children[-1]
+        line, snip = node.start_point[0] + 1, self.snippet(node)
+        op = node.child_by_field_name("operator")
+        if (
+            node.type in ("binary_expression", "assignment_expression")
+            and op is not None
+            and self.text(op) in _ASSIGN_OPS
+        ):
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            target, value = self.expr(left), self.expr(right)
+            if self.text(op) != "=":  # compound: the old value flows on
+                value = Other((target, value))
+            fn.body.append(Stmt(value, line, snip, target, guards, in_loop=loop))
+        else:
+            fn.body.append(Stmt(self.expr(node), line, snip, None, guards, in_loop=loop))
+
+    # -- expressions ----------------------------------------------------------------------------------
+    def expr(self, node: Node | None) -> Expr:
+        if node is None:
+            return Other()
+        kind = node.type
+        if kind in (
+            "variable",
+            "identifier",
+            "field_identifier",
+            "this",
+            "qualified_identifier",
+            "scoped_identifier",
+        ):
+            return Var(
+                self.text(node).lstrip("$").split("::")[-1]
+                if kind == "scoped_identifier"
+                else self.text(node).lstrip("$")
+            )
+        if (
+            kind
+            in (
+                "parenthesized_expression",
+                "prefix_unary_expression",
+                "await_expression",
+                "argument",
+                "pointer_expression",
+                "cast_expression",
+                "condition_clause",
+            )
+            and node.named_children
+        ):
+            return self.expr(node.named_children[-1])
+        if kind == "subscript_expression":
+            parts = node.named_children
+            index = parts[1] if len(parts) > 1 else None
+            if index is not None and index.type == "subscript_argument_list" and index.named_children:
+                index = index.named_children[0]  # C++: row["k"]
+            key = self._literal(index) if index is not None else None
+            return Sub(self.expr(parts[0]), key if isinstance(key, str) else None)
+        if kind in ("selection_expression", "field_expression"):
+            parts = node.named_children
+            return Sub(self.expr(parts[0]), self.text(parts[-1]).lstrip("$"))
+        if kind in ("string", "string_literal", "raw_string_literal", "heredoc", "concatenated_string"):
+            return self._string(node)
+        if kind == "call_expression":
+            return self._call(node)
+        if kind == "array":
+            return self._array(node)
+        if kind == "binary_expression":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            op = self.text(node.child_by_field_name("operator"))
+            if op in (".", "+"):
+                return Tmpl(flatten_concat(self.expr(left), self.expr(right)))
+            return Other((self.expr(left), self.expr(right)))
+        if kind in ("true", "false", "null", "integer", "float", "number_literal", "nullptr"):
+            return Lit(None)
+        if kind in ("lambda_expression", "anonymous_function_creation_expression"):
+            return Other()
+        return Other(tuple(self.expr(c) for c in node.named_children if c.type != "comment"))
+
+    def _literal(self, node: Node) -> str | None:
+        e = self.expr(node)
+        return e.value if isinstance(e, Lit) else None
+
+    def _string(self, node: Node) -> Expr:
+        raw = self.text(node)
+        if node.type == "concatenated_string":
+            return Tmpl(tuple(p for c in node.named_children for p in tmpl_parts(self._string(c))))
+        if raw.startswith("'") or node.type in ("string_literal", "raw_string_literal"):
+            content = raw[1:-1] if raw[:1] in "'\"" else raw
+            return Lit(content)
+        content = raw[1:-1] if raw[:1] == '"' else raw
+        parts: list[str | Expr] = []
+        pos = 0
+        for m in _INTERP.finditer(content):  # "x{$y['k']}z$w": Hack interpolation
+            parts.append(content[pos : m.start()])
+            base: Expr = Var(m.group(1))
+            parts.append(Sub(base, m.group(2) or m.group(3)) if m.group(2) or m.group(3) else base)
+            pos = m.end()
+        parts.append(content[pos:])
+        return Lit(content) if len(parts) == 1 else Tmpl(tuple(p for p in parts if p != ""))
+
+    def _call(self, node: Node) -> Expr:
+        fn_node = node.child_by_field_name("function") or node.named_children[0]
+        args_node = (
+            node.child_by_field_name("arguments")
+            or first_child(node, "arguments")
+            or first_child(node, "argument_list")
+        )
+        args = tuple(
+            self.expr(a)
+            for a in (args_node.named_children if args_node is not None else [])
+            if a.type != "comment"
+        )
+        if fn_node.type == "call_expression" and "dynamic::object" in self.text(fn_node):
+            inner = self._call(fn_node)  # folly::dynamic::object("k", v)("k2", v2): a struct literal
+            base = inner.entries if isinstance(inner, DictLit) else ()
+            return DictLit(base + pairs(args))
+        callee = re.sub(r"\s+", "", self.text(fn_node)).replace("$", "")
+        if callee.endswith("dynamic::object"):
+            return DictLit(pairs(args))
+        receiver = None
+        if fn_node.type in ("selection_expression", "field_expression") and fn_node.named_children:
+            receiver = self.expr(fn_node.named_children[0])
+        return Call(callee, args, (), receiver)
+
+    def _array(self, node: Node) -> Expr:
+        entries: list[tuple[str | None, Expr]] = []
+        for el in node.named_children:
+            if el.type == "element_initializer" and len(el.named_children) == 2:
+                entries.append((self._literal(el.named_children[0]), self.expr(el.named_children[1])))
+            elif el.type not in ("array_type", "type_arguments", "comment"):
+                entries.append((None, self.expr(el)))
+        return DictLit(tuple(entries))
