@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,6 +62,8 @@ class Server:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.status = 200
+        self.script: list[int] = []  # answers for the next requests, before falling back to ``status``
+        self.delay = 0.0  # seconds to wait before answering (a slow server: the client times out)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,7 +72,9 @@ class Server:
                 server.requests.append(
                     {"path": self.path, "headers": dict(self.headers), "body": json.loads(body)}
                 )
-                self.send_response(server.status)
+                if server.delay:
+                    time.sleep(server.delay)
+                self.send_response(server.script.pop(0) if server.script else server.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

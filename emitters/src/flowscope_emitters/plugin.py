@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import typer
+
 from flowscope import hookimpl
 from flowscope.contracts import EmitterFactory
+from flowscope_emitters.emit_cli import add_emit_command, add_marquez_commands
 from flowscope_emitters.openlineage_emitter import OpenLineageEmitterFactory
 
 
 @hookimpl
 def register_emitters(register: Callable[[EmitterFactory], None]) -> None:
     register(OpenLineageEmitterFactory())
+
+
+@hookimpl
+def register_commands(app: typer.Typer) -> None:
+    add_emit_command(app)
+    add_marquez_commands(app)
