@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flowscope.config import Config, parse_section
 from flowscope.contracts import CollectContext, Collector, Problem
 from flowscope.errors import UserError
+from flowscope.events import build_events, write_jsonl
 from flowscope.merge import merge_signals, normalize_asset
-from flowscope.model import Asset, AssetInfo, Edge, JobSampled, Signal
+from flowscope.model import Asset, AssetInfo, Edge, JobSampled, Observation, Signal
 from flowscope.plugins import Plugins, Registered
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,57 @@ def _merge_info(known: AssetInfo | None, new: AssetInfo) -> AssetInfo:
     return AssetInfo(known.asset, tuple(fields.items()), tags, known.description or new.description)
 
 
+def _consume(observations: Iterable[Observation], out: CollectorOutput) -> None:
+    """Sort a collector's observations into ``out`` as they come, so a later failure keeps the earlier ones."""
+    for obs in observations:
+        if isinstance(obs, Signal):
+            out.signals.append(obs)
+        elif isinstance(obs, AssetInfo):
+            asset = normalize_asset(obs.asset)
+            out.assets[asset] = _merge_info(
+                out.assets.get(asset), AssetInfo(asset, obs.fields, obs.tags, obs.description)
+            )
+        elif isinstance(obs, JobSampled):
+            out.samples[obs.job.key] = out.samples.get(obs.job.key, 0) + obs.samples
+        else:
+            raise TypeError(
+                f"collector yielded {type(obs).__name__}, expected Signal, AssetInfo or JobSampled"
+            )
+
+
+@dataclass
+class Standalone:
+    """One collector run alone, outside ``flowscope scan`` (a plugin's own ``scan`` command)."""
+
+    name: str
+    output: CollectorOutput
+    problems: list[Problem]
+
+    @property
+    def edges(self) -> list[Edge]:
+        return merge_signals(((self.name, s) for s in self.output.signals), self.output.samples)
+
+    def write_events(self, path: Path, scan_id: str) -> int:
+        """The run's OpenLineage events as JSON lines (``-o``), built exactly as ``flowscope scan`` builds them."""
+        events = build_events(
+            self.edges,
+            self.output.assets,
+            scan_id=scan_id,
+            event_time=datetime.now(UTC),
+            problems=self.problems,
+            collectors=[self.name],
+        )
+        return write_jsonl(events, path)
+
+
+def collect_alone(collector: Collector, settings: Any, base_dir: Path) -> Standalone:
+    """Run ``collector`` with ``settings`` (its parsed config section) and gather what it yields."""
+    ctx = CollectContext(collector=collector.name, settings=settings, base_dir=base_dir)
+    out = CollectorOutput()
+    _consume(collector.collect(ctx), out)
+    return Standalone(collector.name, out, ctx.problems)
+
+
 def _settings(reg: Registered[Collector], config: Config) -> tuple[Any, str | None]:
     """The collector's parsed section, or a reason to skip it when it is absent and has required keys."""
     section = reg.item.config_section
@@ -118,20 +172,7 @@ def run_collector(
     )
     start = time.perf_counter()
     try:
-        for obs in reg.item.collect(ctx):
-            if isinstance(obs, Signal):
-                out.signals.append(obs)
-            elif isinstance(obs, AssetInfo):
-                asset = normalize_asset(obs.asset)
-                out.assets[asset] = _merge_info(
-                    out.assets.get(asset), AssetInfo(asset, obs.fields, obs.tags, obs.description)
-                )
-            elif isinstance(obs, JobSampled):
-                out.samples[obs.job.key] = out.samples.get(obs.job.key, 0) + obs.samples
-            else:
-                raise TypeError(
-                    f"collector yielded {type(obs).__name__}, expected Signal, AssetInfo or JobSampled"
-                )
+        _consume(reg.item.collect(ctx), out)
     except UserError as exc:
         report.error = str(exc)
         log.error("collector %s (plugin %s) failed: %s", reg.name, reg.plugin, exc)

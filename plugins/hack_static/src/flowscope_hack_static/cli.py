@@ -9,18 +9,14 @@ evidence}], "problems": ["FILE:LINE: message"]}``.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from flowscope.contracts import CollectContext
 from flowscope.errors import UserError
-from flowscope.events import build_events, write_jsonl
-from flowscope.merge import merge_signals, normalize_asset
-from flowscope.model import Asset, AssetInfo, Signal
+from flowscope.pipeline import collect_alone
 from flowscope_hack_static.collector import HackStaticCollector, Settings
 
 
@@ -53,27 +49,12 @@ def build_commands() -> typer.Typer:
             models=[str(p.resolve()) for p in models or []],
             job_namespace=job_namespace,
         )
-        ctx = CollectContext(collector="hack_static", settings=settings, base_dir=base)
         collector = HackStaticCollector()
-        signals: list[Signal] = []
-        assets: dict[Asset, AssetInfo] = {}
-        for obs in collector.collect(ctx):
-            if isinstance(obs, Signal):
-                signals.append(obs)
-            elif isinstance(obs, AssetInfo):
-                assets.setdefault(normalize_asset(obs.asset), obs)
-        edges = merge_signals(("hack_static", s) for s in signals)
+        run = collect_alone(collector, settings, base)
+        signals, edges, problems = run.output.signals, run.edges, run.problems
         stats = collector.stats
         if output is not None:
-            events = build_events(
-                edges,
-                assets,
-                scan_id=f"hack-static:{path.resolve()}",
-                event_time=datetime.now(UTC),
-                problems=ctx.problems,
-                collectors=["hack_static"],
-            )
-            write_jsonl(events, output)
+            run.write_events(output, scan_id=f"hack-static:{path.resolve()}")
         if as_json:
             out = {
                 "files": len(stats.files),
@@ -93,7 +74,7 @@ def build_commands() -> typer.Typer:
                     }
                     for e in edges
                 ],
-                "problems": [str(p) for p in ctx.problems],
+                "problems": [str(p) for p in problems],
             }
             typer.echo(json.dumps(out, indent=2))
         else:
@@ -108,7 +89,7 @@ def build_commands() -> typer.Typer:
             if output is not None:
                 typer.echo(f"events written to {output}")
         err = Console(stderr=True)
-        for p in ctx.problems:
+        for p in problems:
             err.print(f"[yellow]warning[/yellow]: {p}", highlight=False, soft_wrap=True)
 
     return sub

@@ -8,7 +8,6 @@ transformations, evidence}], "problems": ["FILE:LINE: message"]}``.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,11 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flowscope.contracts import CollectContext
 from flowscope.errors import UserError
-from flowscope.events import build_events, write_jsonl
-from flowscope.merge import merge_signals, normalize_asset
-from flowscope.model import Asset, AssetInfo, Signal
+from flowscope.model import Asset
+from flowscope.pipeline import collect_alone
 from flowscope_ml_config.collector import MlConfigCollector, Settings
 
 
@@ -56,26 +53,11 @@ def build_commands() -> typer.Typer:
             feature_store=feature_store,
             table_namespace=table_namespace,
         )
-        ctx = CollectContext(collector="ml_config", settings=settings, base_dir=base)
-        signals: list[Signal] = []
-        assets: dict[Asset, AssetInfo] = {}
-        for obs in MlConfigCollector().collect(ctx):
-            if isinstance(obs, Signal):
-                signals.append(obs)
-            elif isinstance(obs, AssetInfo):
-                assets.setdefault(normalize_asset(obs.asset), obs)
+        run = collect_alone(MlConfigCollector(), settings, base)
+        signals, edges, problems = run.output.signals, run.edges, run.problems
         files = len({ev.location.rsplit(":", 1)[0] for s in signals for ev in s.evidence})
-        edges = merge_signals(("ml_config", s) for s in signals)
         if output is not None:
-            events = build_events(
-                edges,
-                assets,
-                scan_id=f"ml-config:{path.resolve()}",
-                event_time=datetime.now(UTC),
-                problems=ctx.problems,
-                collectors=["ml_config"],
-            )
-            write_jsonl(events, output)
+            run.write_events(output, scan_id=f"ml-config:{path.resolve()}")
         err = Console(stderr=True)
         if as_json:
             out = {
@@ -92,7 +74,7 @@ def build_commands() -> typer.Typer:
                     }
                     for e in edges
                 ],
-                "problems": [str(p) for p in ctx.problems],
+                "problems": [str(p) for p in problems],
             }
             typer.echo(json.dumps(out, indent=2))
         else:
@@ -109,7 +91,7 @@ def build_commands() -> typer.Typer:
             Console(width=200).print(table)
             if output is not None:
                 typer.echo(f"events written to {output}")
-        for p in ctx.problems:
+        for p in problems:
             err.print(f"[yellow]warning[/yellow]: {p}", highlight=False, soft_wrap=True)
 
     return sub
