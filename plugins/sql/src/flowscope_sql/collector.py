@@ -108,6 +108,25 @@ def _relpath(ctx: CollectContext, path: Path) -> str:
     return path.relative_to(ctx.base_dir).as_posix() if path.is_relative_to(ctx.base_dir) else path.name
 
 
+def _inputs(ctx: CollectContext, patterns: list[str], what: str) -> Iterator[tuple[str, str]]:
+    """``(relpath, text)`` of every file the globs match, each once; a glob matching nothing and an
+    unreadable or undecodable file are problems, and the other files still come."""
+    seen: set[Path] = set()
+    for pattern in patterns:
+        matches = sorted(ctx.base_dir.glob(pattern))
+        if not matches:
+            ctx.problem(f"no {what} matches {pattern!r}")
+        for path in matches:
+            if path in seen or not path.is_file():
+                continue
+            seen.add(path)
+            relpath = _relpath(ctx, path)
+            try:
+                yield relpath, decode(path.read_bytes())
+            except (OSError, ValueError) as exc:
+                ctx.problem(f"cannot read: {exc}", relpath)
+
+
 class SqlCollector:
     name = NAME
     config_section = NAME
@@ -125,57 +144,30 @@ class SqlCollector:
                 ctx.log.debug("%d table schemas from the store in %s", added, directory)
             except FileNotFoundError as exc:
                 ctx.problem(f"use_store_schemas: {exc}")
-        seen: set[Path] = set()
-        for pattern in settings.files:
-            matches = sorted(ctx.base_dir.glob(pattern))
-            if not matches:
-                ctx.problem(f"no file matches {pattern!r}")
-            for path in matches:
-                if path not in seen and path.is_file():
-                    seen.add(path)
-                    yield from self._file(ctx, settings, catalog, path)
-        for pattern in settings.logs:
-            matches = sorted(ctx.base_dir.glob(pattern))
-            if not matches:
-                ctx.problem(f"no query log matches {pattern!r}")
-            for path in matches:
-                yield from self._log(ctx, settings, catalog, path)
+        for relpath, text in _inputs(ctx, settings.files, "file"):
+            yield from self._file(ctx, settings, catalog, relpath, text)
+        for relpath, text in _inputs(ctx, settings.logs, "query log"):
+            yield from self._log(ctx, settings, catalog, relpath, text)
         yield from self._access(ctx, settings)
 
     def _access(self, ctx: CollectContext, settings: Settings) -> Iterator[Observation]:
         """Access logs: every file's reads and writes, connected together by the context matcher."""
         reads: list[dict[str, object]] = []
         writes: list[dict[str, object]] = []
-        for pattern in settings.access_logs:
-            matches = sorted(ctx.base_dir.glob(pattern))
-            if not matches:
-                ctx.problem(f"no access log matches {pattern!r}")
-            for path in matches:
-                relpath = _relpath(ctx, path)
-                try:
-                    text = decode(path.read_bytes())
-                except (OSError, ValueError) as exc:
-                    ctx.problem(f"cannot read: {exc}", relpath)
-                    continue
-                source = settings.source_for(relpath)
-                log = read_access_log(text.splitlines(), relpath, _namer(source))
-                for message, line in log.problems:
-                    ctx.problem(message, relpath, line)
-                reads += log.reads
-                writes += log.writes
-                ctx.advance(len(log.reads) + len(log.writes))
+        for relpath, text in _inputs(ctx, settings.access_logs, "access log"):
+            source = settings.source_for(relpath)
+            log = read_access_log(text.splitlines(), relpath, _namer(source))
+            for message, line in log.problems:
+                ctx.problem(message, relpath, line)
+            reads += log.reads
+            writes += log.writes
+            ctx.advance(len(log.reads) + len(log.writes))
         if writes:
             yield from AccessContextMatcher(settings.context_window_seconds).connect(reads, writes)
 
     def _log(
-        self, ctx: CollectContext, settings: Settings, catalog: Catalog, path: Path
+        self, ctx: CollectContext, settings: Settings, catalog: Catalog, relpath: str, text: str
     ) -> Iterator[Observation]:
-        relpath = _relpath(ctx, path)
-        try:
-            text = decode(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            ctx.problem(f"cannot read: {exc}", relpath)
-            return
         source = settings.source_for(relpath)
         analyzer = Analyzer(
             source, catalog, max_chars=settings.max_statement_chars, timeout=settings.timeout_seconds
@@ -187,14 +179,8 @@ class SqlCollector:
         yield from result.signals
 
     def _file(
-        self, ctx: CollectContext, settings: Settings, catalog: Catalog, path: Path
+        self, ctx: CollectContext, settings: Settings, catalog: Catalog, relpath: str, text: str
     ) -> Iterator[Observation]:
-        relpath = _relpath(ctx, path)
-        try:
-            text = decode(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            ctx.problem(f"cannot read: {exc}", relpath)
-            return
         source = settings.source_for(relpath)
         base = settings.jobs.get(relpath, relpath)
         for st, job in analyse_text(text, source, settings, catalog, relpath, base):
