@@ -70,13 +70,19 @@ class Server:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 server.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": json.loads(body)}
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": json.loads(body) if body else None,
+                    }
                 )
                 if server.delay:
                     time.sleep(server.delay)
                 self.send_response(server.script.pop(0) if server.script else server.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_PUT = do_POST
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -107,3 +113,28 @@ def dead_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "photo_sharing"
+
+
+@pytest.fixture(scope="session")
+def example_events(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The photo-sharing example's events as ``flowscope scan`` stores them, from its declared flows (the
+    collector core ships; the other collectors are other distributions, not installed beside this one)."""
+    from flowscope.cli import main
+    from flowscope.plugins import make_manager
+    from flowscope.store import Store
+
+    work = tmp_path_factory.mktemp("example")
+    config = work / "flowscope.yaml"
+    flows = (EXAMPLE / "flows").as_posix()
+    config.write_text(f"plugins:\n  declared:\n    files: ['{flows}/*.yaml']\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("flowscope.cli.make_manager", lambda: make_manager(load_entrypoints=False))
+        try:
+            main(["--store", str(work / "store"), "scan", "-c", str(config), "--json"])
+        except SystemExit as done:
+            assert done.code in (0, None), "the example's declared flows scan cleanly"
+    with Store.open(work / "store") as store:
+        return list(store.events())

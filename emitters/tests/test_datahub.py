@@ -110,11 +110,9 @@ def test_cli_emit_to_a_datahub_file(
     assert err.strip() == f"datahub-file {target}: {n} proposals from {len(events)} events"
 
 
-def test_cli_unreachable_gms_is_one_line(
-    events: list[RunEvent], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, dead_url: str
-) -> None:
+@pytest.fixture
+def cli_store(events: list[RunEvent], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     import flowscope_emitters.plugin
-    from flowscope.cli import main
     from flowscope.plugins import make_manager
     from flowscope.store import Store
 
@@ -126,9 +124,83 @@ def test_cli_unreachable_gms_is_one_line(
         "flowscope.cli.make_manager",
         lambda: make_manager(load_entrypoints=False, plugins=[("openlineage", flowscope_emitters.plugin)]),
     )
+    return tmp_path / "store"
+
+
+def run(capsys: Any, *args: str) -> tuple[int, str]:
+    from flowscope.cli import main
+
     with pytest.raises(SystemExit) as done:
-        main(["emit", "--to", "datahub", dead_url, "--retries", "1", "--timeout", "1"])
-    err = capsys.readouterr().err
-    assert done.value.code == 1
-    assert err.startswith(f"error: datahub {dead_url}: ") and len(err.strip().splitlines()) == 1
+        main(list(args))
+    code = done.value.code
+    return (code if isinstance(code, int) else 0), capsys.readouterr().err
+
+
+def sent_proposals(server: Any) -> list[tuple[str, str, str]]:
+    return [
+        (p["entityUrn"], p["aspectName"], p["changeType"])
+        for r in server.requests
+        for p in r["body"]["proposals"]
+    ]
+
+
+def test_cli_emit_to_gms(cli_store: Path, events: list[RunEvent], server: Any, capsys: Any) -> None:
+    code, err = run(capsys, "emit", "--to", "datahub", server.url)
+    assert code == 0, err
+    assert err.strip() == f"datahub {server.url}: {len(events)} sent"
+    assert {r["path"] for r in server.requests} == {"/aspects?action=ingestProposalBatch"}
+    assert {r["headers"]["Authorization"] for r in server.requests} == {"Bearer tok-s3cret"}
+    mcps = convert_all(with_tags(events))
+    assert sent_proposals(server) == [(m.entityUrn, m.aspectName, m.changeType) for m in mcps]
+
+
+def test_dead_gms_spools_and_replay_resends(
+    cli_store: Path, events: list[RunEvent], capsys: Any, dead_url: str, server: Any
+) -> None:
+    code, err = run(capsys, "emit", "--to", "datahub", dead_url, "--retries", "2", "--backoff", "0.01")
+    assert code == 1
+    lines = err.strip().splitlines()
+    # The scan event has no datasets: nothing to send for it, so it counts as delivered.
+    assert lines[0] == f"datahub {dead_url}: 1 sent"
+    assert (
+        lines[1]
+        == f"error: datahub {dead_url}: cannot reach GMS: connection refused (gave up after 2 attempts)"
+    )
+    assert lines[2].startswith(f"{len(events) - 1} event(s) kept in {cli_store / 'spool'}")
+    assert "tok-s3cret" not in err and "Traceback" not in err
+    # GMS is back (at another address here: the spool records where each event was going).
+    [spool_file] = (cli_store / "spool").glob("datahub-*.jsonl")
+    records = [json.loads(x) for x in spool_file.read_text().splitlines()]
+    assert {r["to"] for r in records} == {"datahub"}
+    spool_file.write_text("".join(json.dumps({**r, "target": server.url}) + "\n" for r in records))
+    code, err = run(capsys, "emit", "--replay")
+    assert code == 0, err
+    assert f"datahub {server.url}: {len(events) - 1} sent" in err
+    assert sent_proposals(server) == [
+        (m.entityUrn, m.aspectName, m.changeType) for m in convert_all(with_tags(events))
+    ]
+    assert list((cli_store / "spool").glob("*.jsonl*")) == []
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_gms_auth_failure_names_the_target_and_stops(
+    cli_store: Path, events: list[RunEvent], capsys: Any, server: Any, status: int
+) -> None:
+    server.status = status
+    code, err = run(capsys, "emit", "--to", "datahub", server.url, "--retries", "3", "--backoff", "0.01")
+    assert code == 1
+    reason = "Unauthorized" if status == 401 else "Forbidden"
+    assert f"error: datahub {server.url} answered HTTP {status} {reason} (check $DATAHUB_GMS_TOKEN)" in err
+    assert len(server.requests) == 1, "refused credentials are not retried"
     assert "tok-s3cret" not in err
+
+
+def test_gms_rejecting_one_event_names_it(
+    cli_store: Path, events: list[RunEvent], capsys: Any, server: Any
+) -> None:
+    server.script = [422]
+    code, err = run(capsys, "emit", "--to", "datahub", server.url)
+    assert code == 1
+    job_event = next(e for e in with_tags(events) if e.get("outputs"))
+    assert f"error: event {job_event['run']['runId']} rejected: datahub {server.url} answered HTTP 422" in err
+    assert (cli_store / "spool" / "rejected.jsonl").is_file()

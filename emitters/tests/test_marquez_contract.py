@@ -25,8 +25,8 @@ from openlineage.client.event_v2 import RunEvent
 from flowscope.errors import UserError
 from flowscope.events import event_to_dict
 from flowscope.store import Store
-from flowscope_emitters.delivery import Spool, deliver
-from flowscope_emitters.marquez import MarquezApi, pull, schema_gaps, tag_operations
+from flowscope_emitters.delivery import Backoff, Spool, deliver
+from flowscope_emitters.marquez import MarquezApi, TagSender, pull, schema_gaps, tag_operations, tag_records
 from flowscope_emitters.senders import HttpSender
 
 jsonschema = pytest.importorskip("jsonschema", reason="the contract test validates with jsonschema")
@@ -171,14 +171,14 @@ def test_emit_and_tags_follow_the_spec(marquez: FakeMarquez, events: list[RunEve
     out = deliver(dicts, HttpSender(marquez.url), Spool(tmp_path))
     assert out.ok and out.sent == len(dicts)
     marquez.answers[("PUT", "tags")] = {"tags": [{"name": "pii"}]}
-    api = MarquezApi(marquez.url)
-    assert api.push_tags(tag_operations(dicts)) == 2
+    tags = deliver(tag_records(tag_operations(dicts)), TagSender(marquez.url), Spool(tmp_path))
+    assert tags.ok and tags.sent == 2
     calls = [(m, p) for m, p, _ in marquez.requests]
     ds = "namespaces/postgres%3A%2F%2Fdb.internal%3A5432/datasets/shop.public.emails"
     assert calls[len(dicts) :] == [
-        ("PUT", "/tags/pii"),
         ("PUT", "/tags/zone%3Aemails"),
         ("POST", f"/{ds}/tags/zone%3Aemails"),
+        ("PUT", "/tags/pii"),
         ("POST", f"/{ds}/fields/email_hash/tags/pii"),
     ]
     assert marquez.violations == []
@@ -292,7 +292,7 @@ def test_cli_emit_to_marquez_and_pull(
     assert done.value.code == 0, err
     assert err.splitlines() == [
         f"marquez {marquez.url}: {len(events)} sent",
-        f"marquez {marquez.url}: 2 tag(s) set",
+        f"marquez tags {marquez.url}: 2 sent",
     ]
     marquez.answers[("GET", "lineage")] = LINEAGE
     marquez.answers[("GET", "column-lineage")] = COLUMNS
@@ -305,3 +305,61 @@ def test_cli_emit_to_marquez_and_pull(
     assert done.value.code == 0
     assert "email_hash" in capsys.readouterr().out
     assert marquez.violations == []
+
+
+def test_dead_marquez_spools_events_and_tags_and_replay_sends_both_in_order(
+    marquez: FakeMarquez,
+    events: list[RunEvent],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    dead_url: str,
+) -> None:
+    import flowscope_emitters.plugin
+    from flowscope.cli import main
+    from flowscope.plugins import make_manager
+
+    store = tmp_path / "store"
+    with Store.open(store) as s:
+        s.replace("scan", "scope-1", [], [], tagged_events(events))
+    monkeypatch.setenv("FLOWSCOPE_STORE", str(store))
+    monkeypatch.setattr(
+        "flowscope.cli.make_manager",
+        lambda: make_manager(load_entrypoints=False, plugins=[("openlineage", flowscope_emitters.plugin)]),
+    )
+    with pytest.raises(SystemExit) as done:
+        main(["emit", "--to", "marquez", dead_url, "--retries", "1"])
+    err = capsys.readouterr().err
+    assert done.value.code == 1
+    assert err.splitlines()[-1] == f"2 tag(s) kept in {store / 'spool'} until the events are in"
+    # Marquez is up again (at another address here).
+    for path in (store / "spool").glob("*.jsonl"):
+        records = [json.loads(x) for x in path.read_text().splitlines()]
+        path.write_text("".join(json.dumps({**r, "target": marquez.url}) + "\n" for r in records))
+    marquez.answers[("PUT", "tags")] = {"tags": []}
+    with pytest.raises(SystemExit) as done:
+        main(["emit", "--replay"])
+    err = capsys.readouterr().err
+    assert done.value.code == 0, err
+    assert err.splitlines() == [
+        f"marquez {marquez.url}: {len(events)} sent",
+        f"marquez tags {marquez.url}: 2 sent",
+    ]
+    calls = [(m, p.split("/")[1]) for m, p, _ in marquez.requests]
+    assert calls == [("POST", "lineage")] * len(events) + [("PUT", "tags"), ("POST", "namespaces")] * 2
+    assert marquez.violations == []
+    assert list((store / "spool").glob("*.jsonl*")) == []
+
+
+def test_tag_call_failures_are_retried_then_spooled(
+    server: Any, events: list[RunEvent], tmp_path: Path
+) -> None:
+    """A Marquez that answers the events but fails tag calls: the tags wait in the spool."""
+    server.status = 503
+    spool = Spool(tmp_path)
+    records = tag_records(tag_operations(tagged_events(events)))
+    out = deliver(records, TagSender(server.url, timeout=1), spool, Backoff(attempts=2, base=0.01))
+    assert (out.sent, out.spooled, out.unit) == (0, 2, "tag")
+    assert "answered HTTP 503" in (out.failure or "") and len(server.requests) == 2
+    [path] = spool.files()
+    assert [r["event"] for r in spool.read(path).records] == records

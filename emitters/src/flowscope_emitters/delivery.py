@@ -71,6 +71,7 @@ class Outcome:
     spooled: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (runId, reason)
     failure: str | None = None  # why the rest was spooled
+    unit: str = "event"  # what was sent: events, or a sender's own records (Marquez tags)
 
     @property
     def ok(self) -> bool:
@@ -90,7 +91,8 @@ def deliver(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
     """Send every event; what the target did not take is in the spool when this returns."""
-    out = Outcome()
+    out = Outcome(unit=getattr(sender, "unit", "event"))
+    label: Callable[[Mapping[str, Any]], str] = getattr(sender, "label", run_id)
     pending: list[Mapping[str, Any]] = []
     for event in events:
         if out.failure is not None:
@@ -103,7 +105,7 @@ def deliver(
                 out.sent += 1
                 break
             except Rejected as exc:
-                out.rejected.append((run_id(event), str(exc)))
+                out.rejected.append((label(event), str(exc)))
                 spool.reject(sender, event, str(exc))
                 break
             except Refused as exc:

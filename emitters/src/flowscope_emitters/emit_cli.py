@@ -20,13 +20,25 @@ from flowscope.store_schema import DB_NAME
 from flowscope_emitters.delivery import Backoff, Outcome, Sender, Spool, deliver, replay
 from flowscope_emitters.failures import public_url
 from flowscope_emitters.marquez import COLLECTOR as MARQUEZ
-from flowscope_emitters.marquez import MarquezApi, pull, schema_gaps, tag_operations
+from flowscope_emitters.marquez import (
+    TAGS_TARGET,
+    MarquezApi,
+    TagSender,
+    pull,
+    schema_gaps,
+    tag_operations,
+    tag_records,
+)
 from flowscope_emitters.senders import FileSender, HttpSender
 
 STORE_ENV = "FLOWSCOPE_STORE"  # the same variable and default as core's CLI
 DEFAULT_STORE = ".flowscope"
-TARGETS = ("marquez", "file", "datahub", "datahub-file")
-DATAHUB_TOKEN_ENV = "DATAHUB_GMS_TOKEN"
+TARGETS = ("marquez", "file", "datahub", "datahub-file", "datahub-lite")
+EXAMPLES = {
+    "marquez": "http://localhost:5000",
+    "datahub": "http://localhost:8080",
+    "datahub-file": "mcps.json",
+}
 
 
 def store_dir(ctx: typer.Context) -> Path:
@@ -36,15 +48,30 @@ def store_dir(ctx: typer.Context) -> Path:
     return Path(chosen or os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
-def make_sender(to: str, target: str | None, timeout: float) -> Sender:
+def check_target(to: str | None, target: str | None) -> str:
+    if to is None:
+        raise UserError(f"--to is required (one of {', '.join(TARGETS)}), or use --replay")
     if to not in TARGETS:
         raise UserError(f"--to: unknown target {to!r} (one of {', '.join(TARGETS)})")
     if not target:
-        example = "http://localhost:5000" if to == "marquez" else "events.jsonl"
+        example = EXAMPLES.get(to, "events.jsonl")
         raise UserError(f"--to {to} needs a TARGET, for example `flowscope emit --to {to} {example}`")
+    return target
+
+
+def make_sender(to: str, target: str, timeout: float) -> Sender:
+    """The sender for a target; also what ``--replay`` uses for each spool file's records."""
     if to == "marquez":
         return HttpSender(target, timeout=timeout)
-    return FileSender(Path(target))
+    if to == TAGS_TARGET:
+        return TagSender(target, timeout=timeout)
+    if to == "datahub":
+        from flowscope_emitters.datahub_rest import DataHubSender
+
+        return DataHubSender(target, timeout=timeout)
+    if to == "file":
+        return FileSender(Path(target))
+    raise UserError(f"spool: unknown target kind {to!r} (written by a newer flowscope?)")
 
 
 def stored_events(directory: Path) -> list[dict[str, Any]]:
@@ -55,23 +82,25 @@ def stored_events(directory: Path) -> list[dict[str, Any]]:
 
 
 def report(console: Console, to: str, target: str, out: Outcome, spool: Spool) -> None:
-    console.print(f"{to} {target}: {out.sent} sent", highlight=False, soft_wrap=True)
-    for rid, reason in out.rejected:
-        console.print(f"error: event {rid} rejected: {reason}", highlight=False, soft_wrap=True)
+    for line in report_lines(to, target, out, spool):
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+def report_lines(to: str, target: str, out: Outcome, spool: Spool) -> list[str]:
+    name = "marquez tags" if to == TAGS_TARGET else to
+    lines = [f"{name} {public_url(target) if '://' in target else target}: {out.sent} sent"]
+    lines += [f"error: {out.unit} {rid} rejected: {reason}" for rid, reason in out.rejected]
     if out.failure is not None:
-        console.print(f"error: {out.failure}", highlight=False, soft_wrap=True)
+        lines.append(f"error: {out.failure}")
     if out.spooled:
-        console.print(
-            f"{out.spooled} event(s) kept in {spool.directory}; resend with `flowscope emit --replay`",
-            highlight=False,
-            soft_wrap=True,
+        lines.append(
+            f"{out.spooled} {out.unit}(s) kept in {spool.directory}; resend with `flowscope emit --replay`"
         )
+    return lines
 
 
-def send_datahub(
-    to: str, target: str, events: list[dict[str, Any]], timeout: float = 5.0, retries: int = 4
-) -> str:
-    """Proposals to a file ``datahub ingest`` reads, or to GMS (token from $DATAHUB_GMS_TOKEN)."""
+def write_datahub(to: str, target: str, events: list[dict[str, Any]]) -> str:
+    """Proposals to a file ``datahub ingest`` reads, or into DataHub Lite (patches merged first)."""
     from flowscope_emitters.datahub_convert import convert_all, write_file
 
     mcps = convert_all(events)
@@ -81,39 +110,47 @@ def send_datahub(
         except OSError as exc:
             raise UserError(f"cannot write proposals: {exc.strerror}", target) from None
         return f"datahub-file {target}: {n} proposals from {len(events)} events"
-    from datahub.emitter.rest_emitter import DatahubRestEmitter
+    from flowscope_emitters.datahub_lite import open_lite, write
 
-    token = os.environ.get(DATAHUB_TOKEN_ENV)
-    where = public_url(target)
+    with open_lite(Path(target)) as lite:
+        n = write(lite, mcps)
+    return f"datahub-lite {target}: {n} aspects from {len(events)} events"
+
+
+def send(sender: Sender, events: list[dict[str, Any]], spool: Spool, policy: Backoff) -> Outcome:
     try:
-        emitter = DatahubRestEmitter(target, token=token, timeout_sec=timeout, retry_max_times=retries)
-        for mcp in mcps:
-            emitter.emit(mcp)
-    except Exception as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if token:
-            reason = reason.replace(token, "***")
-        raise UserError(f"datahub {where}: {reason[:300]}") from None
-    return f"datahub {where}: {len(mcps)} proposals from {len(events)} events"
-
-
-def marquez_extras(err: Console, url: str, events: list[dict[str, Any]], timeout: float) -> bool:
-    """After the events: warn about column lineage Marquez would drop, then push zone and field tags."""
-    for event in events:
-        gaps = schema_gaps(event)
-        if gaps:
-            name = (event.get("job") or {}).get("name")
-            err.print(f"warning: job {name}: no schema facet for {', '.join(gaps)}", highlight=False)
-    api = MarquezApi(url, timeout=timeout)
-    try:
-        tagged = api.push_tags(tag_operations(events))
-    except UserError as exc:
-        err.print(f"error: tags not set: {exc}", highlight=False, soft_wrap=True)
-        return False
+        return deliver(events, sender, spool, policy)
     finally:
-        api.close()
-    err.print(f"marquez {url}: {tagged} tag(s) set", highlight=False, soft_wrap=True)
-    return True
+        close = getattr(sender, "close", None)
+        if close is not None:
+            close()
+
+
+def marquez_tags(
+    err: Console,
+    url: str,
+    events: list[dict[str, Any]],
+    spool: Spool,
+    policy: Backoff,
+    timeout: float,
+    dead: bool,
+) -> bool:
+    """After the events, zone and field tags through the tags API, with the same retries and spool as
+    events. When the events did not get through, the tags wait in the spool (the datasets must exist)."""
+    records = tag_records(tag_operations(events))
+    if not records:
+        return True
+    if dead:
+        spool.add(TAGS_TARGET, url, records)
+        err.print(
+            f"{len(records)} tag(s) kept in {spool.directory} until the events are in",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return False
+    out = send(TagSender(url, timeout=timeout), records, spool, policy)
+    report(err, "marquez tags", url, out, spool)
+    return out.ok
 
 
 def add_marquez_commands(app: typer.Typer) -> None:
@@ -174,25 +211,29 @@ def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None)
             for t, where, out in done.outcomes:
                 report(err, t, where, out, spool)
                 failed |= not out.ok
-        elif to in ("datahub", "datahub-file"):
-            if not target:
-                raise UserError(f"--to {to} needs a TARGET (a GMS URL, or a file for datahub-file)")
-            sent = send_datahub(to, target, stored_events(directory), timeout, retries)
-            err.print(sent, highlight=False, soft_wrap=True)
+        elif to in ("datahub-file", "datahub-lite"):
+            if to == "datahub-lite" and not target:
+                from flowscope_emitters.datahub_lite import default_path
+
+                target = str(default_path())
+            path = check_target(to, target)
+            err.print(write_datahub(to, path, stored_events(directory)), highlight=False, soft_wrap=True)
         else:
-            if to is None:
-                raise UserError(f"--to is required (one of {', '.join(TARGETS)}), or use --replay")
-            sender = make_sender(to, target, timeout)
+            where = check_target(to, target)
+            assert to is not None
             events = stored_events(directory)
-            try:
-                out = deliver(events, sender, spool, policy)
-            finally:
-                close = getattr(sender, "close", None)
-                if close is not None:
-                    close()
-            report(err, sender.to, sender.target, out, spool)
+            out = send(make_sender(to, where, timeout), events, spool, policy)
+            report(err, to, where, out, spool)
             failed = not out.ok
-            if to == "marquez" and target and out.sent:
-                failed |= not marquez_extras(err, target, events, timeout)
+            if to == "marquez":
+                for event in events:
+                    gaps = schema_gaps(event)
+                    if gaps:
+                        name = (event.get("job") or {}).get("name")
+                        err.print(
+                            f"warning: job {name}: no schema facet for {', '.join(gaps)}", highlight=False
+                        )
+                dead = out.failure is not None
+                failed |= not marquez_tags(err, where, events, spool, policy, timeout, dead)
         if failed:
             raise typer.Exit(1)

@@ -70,7 +70,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         todo.extend(e for e in nested if isinstance(e, BaseException))
 
 
-def _connection_reason(exc: BaseException) -> str:
+def connection_reason(exc: BaseException) -> str:
     chain = list(_chain(exc))
     for e in chain:
         if isinstance(e, ConnectionRefusedError):
@@ -109,7 +109,7 @@ def describe_http(exc: BaseException, transport: Any) -> str:
     if isinstance(exc, requests.Timeout):
         return f"openlineage http transport: cannot reach {where}: timed out after {getattr(transport, 'timeout', '?')}s"
     if isinstance(exc, requests.RequestException):
-        return f"openlineage http transport: cannot reach {where}: {_connection_reason(exc)}"
+        return f"openlineage http transport: cannot reach {where}: {connection_reason(exc)}"
     return f"openlineage http transport: delivery to {where} failed: {type(exc).__name__}: {exc}"
 
 

@@ -26,6 +26,16 @@ from flowscope_emitters.senders import API_KEY_ENV
 
 COLLECTOR = "marquez"
 TAG_DESCRIPTION = "set by flowscope"
+TAGS_TARGET = "marquez-tags"  # the spool's name for tag calls (replayed after the events)
+_REFUSED = {401, 403, 404, 405}
+
+
+class ApiError(UserError):
+    """A failed Marquez call; ``status`` is the HTTP status, 0 when the server was not reached."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def tag_name(key: str, value: str) -> str:
@@ -90,9 +100,12 @@ class MarquezApi:
             )
         except requests.RequestException as exc:
             reason = "timed out" if isinstance(exc, requests.Timeout) else type(exc).__name__
-            raise UserError(f"marquez: {where}: cannot reach the server ({reason})") from None
+            raise ApiError(f"marquez: {where}: cannot reach the server ({reason})") from None
         if resp.status_code >= 400:
-            raise UserError(f"marquez: {where} answered HTTP {resp.status_code} {resp.reason or ''}".rstrip())
+            raise ApiError(
+                f"marquez: {where} answered HTTP {resp.status_code} {resp.reason or ''}".rstrip(),
+                resp.status_code,
+            )
         if not resp.content:
             return None
         try:
@@ -100,17 +113,51 @@ class MarquezApi:
         except ValueError:
             raise UserError(f"marquez: {where}: malformed response (not JSON)") from None
 
-    def push_tags(self, ops: list[tuple[str, str | None, str]]) -> int:
-        """Create each tag once, then attach it; returns how many attachments were made."""
-        for tag in sorted({t for _, _, t in ops}):
-            self.call("PUT", f"tags/{_seg(tag)}", body={"description": TAG_DESCRIPTION})
-        for path, field, tag in ops:
-            where = f"{path}/fields/{_seg(field)}" if field else path
-            self.call("POST", f"{where}/tags/{_seg(tag)}")
-        return len(ops)
-
     def close(self) -> None:
         self.session.close()
+
+
+def tag_records(ops: Iterable[tuple[str, str | None, str]]) -> list[dict[str, Any]]:
+    """Tag operations as spool records (what :class:`TagSender` sends)."""
+    return [{"path": path, "field": field, "tag": tag} for path, field, tag in ops]
+
+
+class TagSender:
+    """Sets one tag per call (creating it first, once) for :func:`~flowscope_emitters.delivery.deliver`,
+    so failed tag calls are retried, spooled and replayed like events."""
+
+    to = TAGS_TARGET
+    unit = "tag"
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.target = url
+        self.api = MarquezApi(url, timeout=timeout)
+        self._created: set[str] = set()
+
+    @staticmethod
+    def label(record: Mapping[str, Any]) -> str:
+        field = f" field {record['field']}" if record.get("field") else ""
+        return f"{record.get('tag')} on {record.get('path')}{field}"
+
+    def send(self, record: Mapping[str, Any]) -> None:
+        from flowscope_emitters.delivery import Refused, Rejected, Transient
+
+        tag, path, field = str(record["tag"]), str(record["path"]), record.get("field")
+        try:
+            if tag not in self._created:
+                self.api.call("PUT", f"tags/{_seg(tag)}", body={"description": TAG_DESCRIPTION})
+                self._created.add(tag)
+            where = f"{path}/fields/{_seg(str(field))}" if field else path
+            self.api.call("POST", f"{where}/tags/{_seg(tag)}")
+        except ApiError as exc:
+            if exc.status == 0 or exc.status >= 500 or exc.status == 429:
+                raise Transient(str(exc)) from None
+            if exc.status in _REFUSED and not (exc.status == 404 and "/datasets/" in str(exc)):
+                raise Refused(str(exc)) from None
+            raise Rejected(str(exc)) from None
+
+    def close(self) -> None:
+        self.api.close()
 
 
 def pull(api: MarquezApi, node_id: str, depth: int) -> tuple[list[Edge], list[AssetInfo]]:

@@ -1,0 +1,91 @@
+"""DataHub Lite (acryl-datahub's embedded DataHub, ``datahub.lite``) as a target and a lineage source.
+
+acryl-datahub ships two Lite backends: SQLite (``datahub.lite.sqlite_lite``, no extra dependency, the one
+its ``datahub lite`` CLI uses by default) and DuckDB (needs ``acryl-datahub[duckdb]``). flowscope uses SQLite.
+
+Lite stores whole aspects (``write`` takes ``MetadataChangeProposalWrapper`` only), while flowscope's lineage,
+job edges and tags are PATCH proposals so that they never replace what other sources wrote. So each patched
+aspect is read from Lite, merged with :mod:`flowscope_emitters.datahub_patch` (GMS's merge rules) and
+written back whole.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from flowscope.errors import UserError
+from flowscope_emitters.datahub_patch import PatchError, apply, patchable, split_payload
+
+LITE_TYPE = "sqlite"
+
+
+def default_path() -> Path:
+    """Where ``datahub lite`` looks by default (``~/.datahub/lite/datahub.db``)."""
+    return Path("~/.datahub/lite/datahub.db").expanduser()
+
+
+@contextmanager
+def open_lite(path: Path, read_only: bool = False) -> Iterator[Any]:
+    """A Lite instance on ``path``; failures to open are one-line errors naming the file."""
+    from datahub.lite.lite_util import get_datahub_lite
+
+    if read_only and not path.is_file():
+        raise UserError("no DataHub Lite database here", str(path))
+    if path.is_dir():
+        raise UserError("is a folder, expected a DataHub Lite database file", str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lite = get_datahub_lite(
+            {"type": LITE_TYPE, "config": {"file": str(path), "read_only": read_only}}, read_only=read_only
+        )
+    except (sqlite3.Error, OSError) as exc:
+        raise UserError(f"cannot open DataHub Lite: {_reason(exc)}", str(path)) from None
+    try:
+        yield lite
+    except sqlite3.Error as exc:
+        raise UserError(f"DataHub Lite: {_reason(exc)}", str(path)) from None
+    finally:
+        with suppress(sqlite3.Error):  # the error that got us here is the one to report
+            lite.close()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def write(lite: Any, mcps: Iterable[Any]) -> int:
+    """Write proposals into Lite: upserts as they are, patches merged into the stored aspect.
+    Returns how many aspects were written. Patches of one aspect are merged in order, then written once."""
+    from datahub.emitter.aspect import ASPECT_MAP
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+
+    patches: dict[tuple[str, str], list[tuple[list[Any], dict[str, list[str]]]]] = {}
+    written = 0
+    for mcp in mcps:
+        if mcp.changeType != "PATCH":
+            lite.write(mcp)
+            written += 1
+            continue
+        if not patchable(mcp.aspectName):
+            raise UserError(f"DataHub Lite: cannot apply a patch to aspect {mcp.aspectName}")
+        ops = split_payload(json.loads(mcp.aspect.value))
+        patches.setdefault((mcp.entityUrn, mcp.aspectName), []).append(ops)
+    for (urn, name), changes in patches.items():
+        stored = lite.get(urn, [name], typed=True)
+        current = stored[name].to_obj() if stored and name in stored else None
+        try:
+            for operations, keys in changes:
+                current = apply(name, current, operations, keys)
+        except PatchError as exc:
+            raise UserError(f"DataHub Lite: {urn} {name}: {exc}") from None
+        aspect = ASPECT_MAP[name].from_obj(current)
+        lite.write(MetadataChangeProposalWrapper(entityUrn=urn, aspect=aspect))
+        written += 1
+    return written
