@@ -85,6 +85,7 @@ def write(lite: Any, mcps: Iterable[Any]) -> int:
                 current = apply(name, current, operations, keys)
         except PatchError as exc:
             raise UserError(f"DataHub Lite: {urn} {name}: {exc}") from None
+        assert current is not None  # at least one change was applied
         aspect = ASPECT_MAP[name].from_obj(current)
         lite.write(MetadataChangeProposalWrapper(entityUrn=urn, aspect=aspect))
         written += 1
