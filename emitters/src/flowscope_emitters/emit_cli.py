@@ -183,6 +183,39 @@ def add_marquez_commands(app: typer.Typer) -> None:
     app.add_typer(marquez, name="marquez")
 
 
+def add_datahub_commands(app: typer.Typer) -> None:
+    datahub = typer.Typer(help="Read lineage from DataHub.", no_args_is_help=True)
+
+    @datahub.command("pull")
+    def pull_cmd(
+        ctx: typer.Context,
+        url: Annotated[str, typer.Argument(help="DataHub GMS URL, e.g. http://localhost:8080")],
+        urn: Annotated[str, typer.Argument(help="A dataset, schemaField or dataJob urn")],
+        depth: Annotated[int, typer.Option(help="How many hops (DataHub tells 1, 2 and 3+ apart).")] = 3,
+        direction: Annotated[str, typer.Option(help="downstream or upstream.")] = "downstream",
+        timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 10.0,
+    ) -> None:
+        """Load a lineage neighbourhood from DataHub (GraphQL scrollAcrossLineage) into the store
+        (collector `datahub`, kind declared). The token comes from $DATAHUB_GMS_TOKEN."""
+        from flowscope_emitters.datahub_convert import require_datahub
+        from flowscope_emitters.datahub_pull import COLLECTOR, GraphQL
+        from flowscope_emitters.datahub_pull import pull as pull_lineage
+
+        require_datahub()
+        parent: Any = ctx.parent
+        directory = store_dir(parent) if parent is not None else Path(DEFAULT_STORE)
+        api = GraphQL(url, timeout=timeout)
+        try:
+            edges = pull_lineage(api, urn, direction, max(1, depth))
+        finally:
+            api.close()
+        with Store.open(directory) as store:
+            store.replace(COLLECTOR, f"{public_url(url)} {urn} {direction} {depth}", edges, [], [])
+        typer.echo(f"{len(edges)} edges {direction} of {urn} from {public_url(url)} stored in {directory}")
+
+    app.add_typer(datahub, name="datahub")
+
+
 def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None) -> None:
     @app.command("emit")
     def emit_cmd(

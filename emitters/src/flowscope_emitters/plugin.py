@@ -8,7 +8,7 @@ import typer
 
 from flowscope import hookimpl
 from flowscope.contracts import EmitterFactory
-from flowscope_emitters.emit_cli import add_emit_command, add_marquez_commands
+from flowscope_emitters.emit_cli import add_datahub_commands, add_emit_command, add_marquez_commands
 from flowscope_emitters.openlineage_emitter import OpenLineageEmitterFactory
 
 
@@ -21,3 +21,4 @@ def register_emitters(register: Callable[[EmitterFactory], None]) -> None:
 def register_commands(app: typer.Typer) -> None:
     add_emit_command(app)
     add_marquez_commands(app)
+    add_datahub_commands(app)
