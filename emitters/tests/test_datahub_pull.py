@@ -19,11 +19,6 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip(
-    "datahub", reason="acryl-datahub not installed: pip install 'flowscope-emitters[datahub]'"
-)
-graphql = pytest.importorskip("graphql", reason="the fake GMS runs queries with graphql-core")
-
 import flowscope_emitters.plugin
 from flowscope.cli import main
 from flowscope.model import Asset
@@ -31,6 +26,12 @@ from flowscope.plugins import make_manager
 from flowscope.store import Store
 from flowscope_emitters.datahub_convert import dataset_urn
 from flowscope_emitters.datahub_pull import to_asset
+
+pytest.importorskip(
+    "datahub", reason="acryl-datahub not installed: pip install 'flowscope-emitters[datahub]'"
+)
+graphql = pytest.importorskip("graphql", reason="the fake GMS runs queries with graphql-core")
+
 
 SCHEMA = """
 schema { query: Query }

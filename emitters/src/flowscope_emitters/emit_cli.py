@@ -6,6 +6,7 @@ appear in them (senders mask what they report).
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,8 @@ from rich.console import Console
 from flowscope.errors import UserError
 from flowscope.store import Store
 from flowscope.store_schema import DB_NAME
+from flowscope_emitters.client_spool import TO as CLIENT
+from flowscope_emitters.client_spool import ClientSender, describe_target
 from flowscope_emitters.delivery import Backoff, Outcome, Sender, Spool, deliver, replay
 from flowscope_emitters.failures import public_url
 from flowscope_emitters.marquez import COLLECTOR as MARQUEZ
@@ -48,6 +51,22 @@ def store_dir(ctx: typer.Context) -> Path:
     return Path(chosen or os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
+def store_dir_now() -> Path:
+    """The store of the running ``flowscope`` command (for emitters, which get no context): its
+    ``--store``, else ``$FLOWSCOPE_STORE``, else ``.flowscope``."""
+    ctx = None
+    # typer 0.2x ships its own copy of click (typer._click); older typer uses click itself.
+    for module in ("typer._click.globals", "click.globals"):
+        try:
+            ctx = importlib.import_module(module).get_current_context(silent=True)
+        except ImportError:
+            continue
+        if ctx is not None:
+            break
+    chosen = ctx.find_root().params.get("store") if ctx is not None else None
+    return Path(chosen or os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
 def check_target(to: str | None, target: str | None) -> str:
     if to is None:
         raise UserError(f"--to is required (one of {', '.join(TARGETS)}), or use --replay")
@@ -71,6 +90,8 @@ def make_sender(to: str, target: str, timeout: float) -> Sender:
         return DataHubSender(target, timeout=timeout)
     if to == "file":
         return FileSender(Path(target))
+    if to == CLIENT:
+        return ClientSender(target)
     raise UserError(f"spool: unknown target kind {to!r} (written by a newer flowscope?)")
 
 
@@ -87,8 +108,9 @@ def report(console: Console, to: str, target: str, out: Outcome, spool: Spool) -
 
 
 def report_lines(to: str, target: str, out: Outcome, spool: Spool) -> list[str]:
+    where = describe_target(target) if to == CLIENT else public_url(target) if "://" in target else target
     name = "marquez tags" if to == TAGS_TARGET else to
-    lines = [f"{name} {public_url(target) if '://' in target else target}: {out.sent} sent"]
+    lines = [f"{name} {where}: {out.sent} sent"]
     lines += [f"error: {out.unit} {rid} rejected: {reason}" for rid, reason in out.rejected]
     if out.failure is not None:
         lines.append(f"error: {out.failure}")

@@ -25,6 +25,9 @@ from openlineage.client.event_v2 import RunEvent
 from openlineage.client.transport import get_default_factory
 
 from flowscope.errors import UserError
+from flowscope.events import event_to_dict
+from flowscope_emitters.client_spool import TO, Capture, as_dict, children_configs, target_of
+from flowscope_emitters.delivery import Spool
 from flowscope_emitters.failures import describe, mask, scrub, secrets_in
 
 log = logging.getLogger(__name__)
@@ -37,9 +40,15 @@ _KAFKA_TYPES = ("kafka", "msk_iam")
 
 
 class OpenLineageEmitterFactory:
-    """``kind = "openlineage"``: configured when the config has an ``openlineage:`` section."""
+    """``kind = "openlineage"``: configured when the config has an ``openlineage:`` section.
+
+    With ``spool_dir`` (the CLI passes the store folder of the running command), events a dead transport
+    did not take are kept in ``<store>/spool`` for ``flowscope emit --replay`` instead of being lost."""
 
     kind = "openlineage"
+
+    def __init__(self, spool_dir: Callable[[], Path] | None = None) -> None:
+        self.spool_dir = spool_dir
 
     def from_config(self, config: Mapping[str, Any], base_dir: Path) -> OpenLineageEmitter | None:
         if SECTION not in config:
@@ -56,6 +65,8 @@ class OpenLineageEmitterFactory:
         if transport is not None:
             _check_transport(transport, f"{SECTION}.transport")
             _resolve_files(transport, base_dir)
+        # The transport config as given (resolved paths), before the client's factory pops keys from it.
+        transport_config = copy.deepcopy(transport) if isinstance(transport, Mapping) else None
         # Secrets may also come from the environment, which the client merges in.
         env = {k: v for k, v in os.environ.items() if k.startswith("OPENLINEAGE")}
         secrets = secrets_in(client_config) | secrets_in(env)
@@ -70,7 +81,12 @@ class OpenLineageEmitterFactory:
             cause = f" ({exc.__cause__})" if exc.__cause__ is not None else ""
             reason = scrub(f"{exc}{cause}", secrets)
             raise UserError(f"{SECTION}: cannot set up the OpenLineage client: {reason}") from None
-        return OpenLineageEmitter(client, secrets)
+        spool = None
+        if self.spool_dir is not None and transport_config is not None:
+            from flowscope_emitters.delivery import Spool
+
+            spool = Spool(self.spool_dir())
+        return OpenLineageEmitter(client, secrets, spool, transport_config)
 
 
 def _transports(transport: Mapping[str, Any], where: str) -> Iterator[tuple[Any, str]]:
@@ -124,7 +140,13 @@ class OpenLineageEmitter:
     """Forwards each event to the client. The first delivery failure raises a one-line UserError;
     later events are not attempted (a dead server would fail each of them after its retries)."""
 
-    def __init__(self, client: OpenLineageClient, secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        client: OpenLineageClient,
+        secrets: Iterable[str] = (),
+        spool: Spool | None = None,
+        transport_config: Mapping[str, Any] | None = None,
+    ) -> None:
         self.client = client
         self.kind = str(client.transport.kind or type(client.transport).__name__)
         # The client's merged config: the section plus OPENLINEAGE__... variables, where secrets live.
@@ -134,8 +156,28 @@ class OpenLineageEmitter:
         # Children of a composite that failed: dropped for the rest of the run (a dead server would make
         # every later event wait for its retries), with how many events each did not get.
         self._dropped: dict[str, int] = {}
+        # Spool mode (flowscope scan): failures do not raise at once; what was not delivered is spooled at
+        # close, per target (the transport, or a composite's dead child), as the transport would have got it.
+        self._spool = spool
+        self._pending: dict[str, list[Any]] = {}
+        self._capture: Capture | None = None
+        self._target = ""
+        self._child_targets: dict[int, str] = {}
+        self._dead_targets: dict[str, str] = {}  # dropped child's message -> its spool target
+        if spool is not None and transport_config is not None:
+            self._target = target_of(transport_config)
+            self._capture = Capture(client.transport)
+            configs = children_configs(transport_config)
+            children = list(getattr(client.transport, "transports", []) or [])
+            if configs is not None and len(configs) == len(children):
+                self._child_targets = {
+                    id(c): target_of(cfg) for c, cfg in zip(children, configs, strict=True)
+                }
 
     def emit(self, event: RunEvent) -> None:
+        if self._capture is not None:
+            self._emit_spooling(event, self._capture)
+            return
         if self._failure is not None:
             raise self._failure
         # The client adds facets to the event it sends; other emitters must see flowscope's event unchanged.
@@ -155,10 +197,79 @@ class OpenLineageEmitter:
             self._dropped[text] += 1
         self._check_logged(logged)
 
+    def _emit_spooling(self, event: RunEvent, capture: Capture) -> None:
+        event = copy.deepcopy(event)
+        if capture.hold:  # the transport is dead: the client still shapes the event, the spool gets it
+            with _guarded_logs(self._secrets):
+                self.client.emit(event)
+            self._keep(self._target, capture.take())
+            return
+        with _child_failures(self.client.transport) as partial, _guarded_logs(self._secrets) as logged:
+            try:
+                self.client.emit(event)
+            except Exception as exc:
+                self._failure = UserError(self._scrub(self._describe(exc, partial)))
+                capture.hold = True
+                sent = capture.take()
+                self._keep(self._target, sent if sent is not None else event_to_dict_safe(event))
+                return
+        sent = capture.take()
+        for child, message in partial:
+            text = self._scrub(message)
+            log.warning("%s (the other transports delivered the event; no more events go there)", text)
+            self._dropped[text] = 0
+            if id(child) in self._child_targets:
+                self._dead_targets[text] = self._child_targets[id(child)]
+            with suppress(ValueError, AttributeError):
+                getattr(self.client.transport, "transports", []).remove(child)
+        for text in self._dropped:
+            self._dropped[text] += 1
+            if text in self._dead_targets:
+                self._keep(self._dead_targets[text], sent)
+        if logged and self._failure is None:
+            self._failure = UserError(
+                self._scrub(f"openlineage kafka transport: delivery failed: {logged[0]}")
+            )
+
+    def _keep(self, target: str, event: Any | None) -> None:
+        if event is not None:  # None: the client's filters dropped the event
+            self._pending.setdefault(target, []).append(event)
+
+    def _close_spooling(self, spool: Spool) -> None:
+        with _guarded_logs(self._secrets) as logged:
+            try:
+                self.client.close(CLOSE_TIMEOUT)
+            except Exception as exc:
+                if self._failure is None:
+                    self._failure = UserError(self._scrub(describe(exc, self.client.transport)))
+        if logged and self._failure is None:
+            self._failure = UserError(
+                self._scrub(f"openlineage kafka transport: delivery failed: {logged[0]}")
+            )
+        kept = 0
+        for target, events in self._pending.items():
+            spool.add(TO, target, [as_dict(e) for e in events])
+            kept += len(events)
+        parts = [str(self._failure)] if self._failure is not None else []
+        if self._dropped:
+            lost = "; ".join(
+                f"{text} ({n} event(s) not delivered there)" for text, n in self._dropped.items()
+            )
+            parts.append(
+                f"openlineage composite transport: {lost}; the other transports delivered every event"
+            )
+        if kept:
+            parts.append(f"{kept} event(s) kept in {spool.directory}; resend with `flowscope emit --replay`")
+        if parts:
+            raise UserError("; ".join(parts))
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self._spool is not None and self._capture is not None:
+            self._close_spooling(self._spool)
+            return
         with _guarded_logs(self._secrets) as logged:
             try:
                 delivered = self.client.close(CLOSE_TIMEOUT)
@@ -197,6 +308,10 @@ class OpenLineageEmitter:
         """Kafka reports failed deliveries only through its callback, which the client logs."""
         if logged and self._failure is None:
             self._fail(f"openlineage kafka transport: delivery failed: {logged[0]}")
+
+
+def event_to_dict_safe(event: Any) -> Any:
+    return event_to_dict(event) if isinstance(event, RunEvent) else event
 
 
 @contextmanager
