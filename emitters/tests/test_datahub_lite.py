@@ -297,3 +297,51 @@ def test_patch_merge_unit() -> None:
         {"fieldPath": "a/b", "globalTags": {"tags": [{"tag": "urn:li:tag:x"}]}}
     ]
     assert json.dumps(fields)  # plain JSON all the way down
+
+
+def test_pull_back_from_lite_gives_the_example_lineage(
+    store: Path, tmp_path: Path, example_events: list[dict[str, Any]], capsys: Any
+) -> None:
+    """DataHub Lite has no lineage query; `datahub pull` walks the lineage aspects it holds."""
+    from flowscope_emitters.datahub_pull import to_asset
+
+    path = tmp_path / "datahub.db"
+    assert run(capsys, "emit", "--to", "datahub-lite", str(path))[0] == 0
+    want = expected(example_events)
+    start = dataset_urn("https://www.photoshare.example", "/api/v1/photos/upload")
+    # What the events say is downstream of the upload request, worked out here from them alone.
+    step: dict[str, set[str]] = {}
+    for down, ups in want["upstreams"].items():
+        for up in ups:
+            step.setdefault(up, set()).add(down)
+    for (down, _), ups in want["fine"].items():
+        for up in ups:
+            step.setdefault(up, set()).add(down)
+    fields: dict[str, set[str]] = {}
+    for node in step:
+        if node.startswith("urn:li:schemaField:("):
+            fields.setdefault(node.removeprefix("urn:li:schemaField:(").rsplit(",", 1)[0], set()).add(node)
+    hops, todo, seen = set(), [start], {start}
+    for node in todo:
+        todo.extend(f for f in fields.get(node, ()) if f not in seen)
+        seen.update(fields.get(node, ()))
+        for nxt in step.get(node, ()):
+            hops.add((node, nxt))
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    assert any(u.startswith("urn:li:schemaField:") for u, _ in hops), "field-level lineage is walked too"
+    pulled = tmp_path / "pulled"
+    code, out = run(capsys, "--store", str(pulled), "datahub", "pull", str(path), start, "--depth", "10")
+    assert code == 0, out
+    with Store.open(pulled) as s:
+        edges = s.edges()
+    got = {(e.source.id, e.target.id) for e in edges}
+    wanted = set()
+    for u, d in hops:
+        a, b = to_asset(u), to_asset(d)
+        assert a is not None and b is not None
+        wanted.add((a.id, b.id))
+    assert got == wanted
+    jobs = {e.job.name for e in edges}
+    assert "PhotoUploadController.genUpload" in jobs, "hops take the job that wrote them"

@@ -90,3 +90,62 @@ def write(lite: Any, mcps: Iterable[Any]) -> int:
         lite.write(MetadataChangeProposalWrapper(entityUrn=urn, aspect=aspect))
         written += 1
     return written
+
+
+def lineage_hops(lite: Any, urn: str, direction: str, depth: int) -> list[tuple[str, str | None, str]]:
+    """Lite has no lineage query (only get, search and browse), so walk the aspects it holds:
+    ``upstreamLineage`` (datasets and fine-grained fields) for edges, ``dataJobInputOutput`` for the job
+    of each hop. A dataset reached brings its fields along. Returns (source urn, job urn or None, target
+    urn) within ``depth`` hops."""
+    from datahub.metadata.urns import SchemaFieldUrn
+
+    def dataset_of(u: str) -> str:
+        return str(SchemaFieldUrn.from_string(u).parent) if u.startswith("urn:li:schemaField:") else u
+
+    ups: dict[str, set[str]] = {}  # downstream -> upstreams
+    jobs: dict[tuple[str, str], str] = {}
+    for entity in lite.get_all_entities(typed=True):
+        for owner, aspects in entity.items():
+            lineage = aspects.get("upstreamLineage")
+            for up in getattr(lineage, "upstreams", None) or []:
+                ups.setdefault(owner, set()).add(up.dataset)
+            for fgl in getattr(lineage, "fineGrainedLineages", None) or []:
+                for down in fgl.downstreams or []:
+                    ups.setdefault(down, set()).update(fgl.upstreams or [])
+            io = aspects.get("dataJobInputOutput")
+            if io is not None:
+                ins = [e.destinationUrn for e in io.inputDatasetEdges or []] + list(io.inputDatasets or [])
+                outs = [e.destinationUrn for e in io.outputDatasetEdges or []] + list(io.outputDatasets or [])
+                for i in ins:
+                    for o in outs:
+                        jobs.setdefault((i, o), owner)
+    step: dict[str, set[str]] = {}
+    if direction == "upstream":
+        step = ups
+    else:
+        for down, sources in ups.items():
+            for up in sources:
+                step.setdefault(up, set()).add(down)
+    # A dataset's neighbourhood includes its fields' (as Marquez's column lineage does for `marquez pull`).
+    fields: dict[str, set[str]] = {}
+    for node in step:
+        if node.startswith("urn:li:schemaField:"):
+            fields.setdefault(dataset_of(node), set()).add(node)
+    found: list[tuple[str, str | None, str]] = []
+    frontier, seen = [urn], {urn}
+    for _ in range(depth):
+        nxt: list[str] = []
+        for node in list(frontier):
+            for f in sorted(fields.get(node, ())):
+                if f not in seen:
+                    seen.add(f)
+                    frontier.append(f)
+        for node in frontier:
+            for other in sorted(step.get(node, ())):
+                source, target = (node, other) if direction == "downstream" else (other, node)
+                found.append((source, jobs.get((dataset_of(source), dataset_of(target))), target))
+                if other not in seen:
+                    seen.add(other)
+                    nxt.append(other)
+        frontier = nxt
+    return found

@@ -13,7 +13,7 @@ nothing.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from flowscope.errors import UserError
@@ -218,8 +218,7 @@ def hops(path: Sequence[Mapping[str, Any]], downstream: bool) -> Iterator[tuple[
             last, job = entity["urn"], None
 
 
-def pull(api: GraphQL, urn: str, direction: str = "downstream", depth: int = 3) -> list[Edge]:
-    """The neighbourhood of ``urn`` in one direction as merged declared edges of the collector ``datahub``."""
+def check_start(urn: str, direction: str) -> None:
     if direction not in ("downstream", "upstream"):
         raise UserError(f"--direction: expected downstream or upstream, got {direction!r}")
     try:
@@ -228,28 +227,34 @@ def pull(api: GraphQL, urn: str, direction: str = "downstream", depth: int = 3) 
         start = None
     if start is None:
         raise UserError(f"not a dataset, schemaField or dataJob urn: {urn}")
+
+
+def pull(api: GraphQL, urn: str, direction: str = "downstream", depth: int = 3) -> list[Edge]:
+    """The neighbourhood of ``urn`` in one direction as merged declared edges of the collector ``datahub``."""
+    check_start(urn, direction)
     results = scroll(api, urn, direction, depth)
-    evidence = (Evidence(COLLECTOR, "declared", public_url(api.url), detail=(("urn", urn),)),)
     down = direction == "downstream"
-    signals: list[tuple[str, Signal]] = []
-    seen: set[tuple[str, str | None, str]] = set()
+    found: list[tuple[str, str | None, str]] = []
     for result in results:
         paths = result.get("paths") or [{"path": [{"urn": urn, "type": _type_of(urn)}, result["entity"]]}]
         for path in paths:
-            for hop in hops(path["path"], down):
-                if hop in seen:
-                    continue
-                seen.add(hop)
-                try:
-                    source, target = to_asset(hop[0]), to_asset(hop[2])
-                    job = to_job(hop[1]) if hop[1] else None
-                except InvalidUrnError as exc:
-                    raise UserError(f"datahub: {api.where}: malformed response (bad urn: {exc})") from None
-                if source is None or target is None:
-                    continue
-                if job is None:
-                    job = Job(target.namespace, f"{target.dataset.name} (datahub)")
-                signals.append((COLLECTOR, Signal("declared", job, source, target, evidence=evidence)))
+            found.extend(hops(path["path"], down))
+    try:
+        return to_edges(found, Evidence(COLLECTOR, "declared", public_url(api.url), detail=(("urn", urn),)))
+    except InvalidUrnError as exc:
+        raise UserError(f"datahub: {api.where}: malformed response (bad urn: {exc})") from None
+
+
+def to_edges(found: Iterable[tuple[str, str | None, str]], evidence: Evidence) -> list[Edge]:
+    """(source urn, job urn or None, target urn) hops as merged declared edges; a hop without a job gets
+    one named after its target dataset."""
+    signals: list[tuple[str, Signal]] = []
+    for hop in dict.fromkeys(found):
+        source, target = to_asset(hop[0]), to_asset(hop[2])
+        if source is None or target is None:
+            continue
+        job = to_job(hop[1]) if hop[1] else Job(target.namespace, f"{target.dataset.name} (datahub)")
+        signals.append((COLLECTOR, Signal("declared", job, source, target, evidence=(evidence,))))
     return merge_signals(signals)
 
 

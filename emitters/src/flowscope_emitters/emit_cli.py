@@ -211,29 +211,42 @@ def add_datahub_commands(app: typer.Typer) -> None:
     @datahub.command("pull")
     def pull_cmd(
         ctx: typer.Context,
-        url: Annotated[str, typer.Argument(help="DataHub GMS URL, e.g. http://localhost:8080")],
+        source: Annotated[
+            str, typer.Argument(help="DataHub GMS URL (http://localhost:8080), or a DataHub Lite file")
+        ],
         urn: Annotated[str, typer.Argument(help="A dataset, schemaField or dataJob urn")],
-        depth: Annotated[int, typer.Option(help="How many hops (DataHub tells 1, 2 and 3+ apart).")] = 3,
+        depth: Annotated[int, typer.Option(help="How many hops (DataHub GMS tells 1, 2 and 3+ apart).")] = 3,
         direction: Annotated[str, typer.Option(help="downstream or upstream.")] = "downstream",
         timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 10.0,
     ) -> None:
-        """Load a lineage neighbourhood from DataHub (GraphQL scrollAcrossLineage) into the store
-        (collector `datahub`, kind declared). The token comes from $DATAHUB_GMS_TOKEN."""
+        """Load a lineage neighbourhood from DataHub into the store (collector `datahub`, kind declared):
+        GraphQL scrollAcrossLineage on GMS (token from $DATAHUB_GMS_TOKEN), or the lineage aspects of a
+        DataHub Lite file."""
+        from flowscope.model import Evidence
         from flowscope_emitters.datahub_convert import require_datahub
-        from flowscope_emitters.datahub_pull import COLLECTOR, GraphQL
+        from flowscope_emitters.datahub_lite import lineage_hops, open_lite
+        from flowscope_emitters.datahub_pull import COLLECTOR, GraphQL, check_start, to_edges
         from flowscope_emitters.datahub_pull import pull as pull_lineage
 
         require_datahub()
         parent: Any = ctx.parent
         directory = store_dir(parent) if parent is not None else Path(DEFAULT_STORE)
-        api = GraphQL(url, timeout=timeout)
-        try:
-            edges = pull_lineage(api, urn, direction, max(1, depth))
-        finally:
-            api.close()
+        if source.startswith(("http://", "https://")):
+            where = public_url(source)
+            api = GraphQL(source, timeout=timeout)
+            try:
+                edges = pull_lineage(api, urn, direction, max(1, depth))
+            finally:
+                api.close()
+        else:
+            where = source
+            check_start(urn, direction)
+            with open_lite(Path(source), read_only=True) as lite:
+                found = lineage_hops(lite, urn, direction, max(1, depth))
+            edges = to_edges(found, Evidence(COLLECTOR, "declared", source, detail=(("urn", urn),)))
         with Store.open(directory) as store:
-            store.replace(COLLECTOR, f"{public_url(url)} {urn} {direction} {depth}", edges, [], [])
-        typer.echo(f"{len(edges)} edges {direction} of {urn} from {public_url(url)} stored in {directory}")
+            store.replace(COLLECTOR, f"{where} {urn} {direction} {depth}", edges, [], [])
+        typer.echo(f"{len(edges)} edges {direction} of {urn} from {where} stored in {directory}")
 
     app.add_typer(datahub, name="datahub")
 
