@@ -19,7 +19,7 @@ pytest.importorskip(
     "datahub", reason="acryl-datahub not installed: pip install 'flowscope-emitters[datahub]'"
 )
 
-from flowscope_emitters.datahub_convert import convert_all, dataset_urn, write_file
+from flowscope_emitters.datahub_convert import convert_all, convert_with_builders, dataset_urn, write_file
 
 USERS = "urn:li:dataset:(urn:li:dataPlatform:postgres,db.internal_5432.shop.public.users,PROD)"
 EMAILS = "urn:li:dataset:(urn:li:dataPlatform:postgres,db.internal_5432.shop.public.emails,PROD)"
@@ -206,87 +206,6 @@ def test_gms_rejecting_one_event_names_it(
     assert (cli_store / "spool" / "rejected.jsonl").is_file()
 
 
-def builders_convert(event: dict[str, Any]) -> list[Any]:
-    """The conversion written with acryl-datahub's patch builders: what the fast path must equal."""
-    from datahub.emitter.mcp import MetadataChangeProposalWrapper
-    from datahub.metadata import schema_classes as sc
-    from datahub.specific.datajob import DataJobPatchBuilder
-    from datahub.specific.dataset import DatasetPatchBuilder
-
-    from flowscope_emitters.datahub_convert import _confidences, field_urn, job_urn, tag_name
-
-    out: list[Any] = []
-    inputs, outputs = event.get("inputs") or [], event.get("outputs") or []
-    urns = {(d["namespace"], d["name"]): dataset_urn(d["namespace"], d["name"]) for d in inputs + outputs}
-    job = event["job"]
-    if inputs or outputs:
-        jurn = job_urn(job["namespace"], job["name"])
-        info = sc.DataJobInfoClass(
-            name=job["name"], type="COMMAND", customProperties={"namespace": job["namespace"]}
-        )
-        out.append(MetadataChangeProposalWrapper(entityUrn=jurn, aspect=info))
-        jp = DataJobPatchBuilder(jurn)
-        for d in inputs:
-            jp.add_input_dataset(urns[(d["namespace"], d["name"])])
-        for d in outputs:
-            jp.add_output_dataset(urns[(d["namespace"], d["name"])])
-        out.extend(jp.build())
-    for d in inputs + outputs:
-        facets = d.get("facets") or {}
-        urn = urns[(d["namespace"], d["name"])]
-        fields = (facets.get("schema") or {}).get("fields") or []
-        if fields:
-            schema = sc.SchemaMetadataClass(
-                schemaName=d["name"],
-                platform=urn.split(",")[0].removeprefix("urn:li:dataset:("),
-                version=0,
-                hash="",
-                platformSchema=sc.OtherSchemaClass(rawSchema=""),
-                fields=[
-                    sc.SchemaFieldClass(
-                        fieldPath=f["name"],
-                        type=sc.SchemaFieldDataTypeClass(type=sc.StringTypeClass()),
-                        nativeDataType=str(f.get("type") or "unknown"),
-                    )
-                    for f in fields
-                ],
-            )
-            out.append(MetadataChangeProposalWrapper(entityUrn=urn, aspect=schema))
-        dp = DatasetPatchBuilder(urn)
-        for tag in (facets.get("tags") or {}).get("tags") or []:
-            assoc = sc.TagAssociationClass(f"urn:li:tag:{tag_name(tag)}")
-            if tag.get("field"):
-                dp.for_field(str(tag["field"])).add_tag(assoc)
-            else:
-                dp.add_tag(assoc)
-        if d in outputs:
-            for i in inputs:
-                dp.add_upstream_lineage(sc.UpstreamClass(urns[(i["namespace"], i["name"])], "TRANSFORMED"))
-            conf = _confidences(facets)
-            for out_field, spec in ((facets.get("columnLineage") or {}).get("fields") or {}).items():
-                for inf in spec.get("inputFields") or []:
-                    up = urns.get((inf["namespace"], inf["name"])) or dataset_urn(
-                        inf["namespace"], inf["name"]
-                    )
-                    operation = ",".join(
-                        f"{t['type']}/{t['subtype']}" for t in inf.get("transformations") or []
-                    )
-                    dp.add_fine_grained_lineage(
-                        sc.FineGrainedLineageClass(
-                            upstreamType="FIELD_SET",
-                            upstreams=[field_urn(up, str(inf["field"]))],
-                            downstreamType="FIELD",
-                            downstreams=[field_urn(urn, out_field)],
-                            confidenceScore=conf.get(
-                                (inf["namespace"], inf["name"], inf.get("field") or "", out_field), 1.0
-                            ),
-                            transformOperation=operation or None,
-                        )
-                    )
-        out.extend(dp.build())
-    return out
-
-
 def test_fast_proposals_equal_the_patch_builders(
     example_events: list[dict[str, Any]], events: list[RunEvent]
 ) -> None:
@@ -299,6 +218,6 @@ def test_fast_proposals_equal_the_patch_builders(
     datasets = [d for e in example_events for d in (e.get("inputs") or []) + (e.get("outputs") or [])]
     assert any((d.get("facets") or {}).get("tags") for d in datasets), "the example has tags"
     fast = [m.to_obj() for m in convert_all(cases)]
-    slow = [m.to_obj() for e in cases for m in builders_convert(e)]
+    slow = [m.to_obj() for e in cases for m in convert_with_builders(e)]
     assert len(fast) == len(slow) > 20
     assert fast == slow

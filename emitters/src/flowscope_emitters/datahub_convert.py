@@ -226,6 +226,88 @@ def convert(event: Mapping[str, Any], env: str = "PROD") -> Iterator[Any]:
         yield from dp.build()
 
 
+def convert_with_builders(event: Mapping[str, Any], env: str = "PROD") -> list[Any]:
+    """:func:`convert` written with acryl-datahub's patch builders (``DatasetPatchBuilder``,
+    ``DataJobPatchBuilder``): the reference the direct JSON must equal (tests) and be compared with (bench)."""
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+    from datahub.metadata import schema_classes as sc
+    from datahub.specific.datajob import DataJobPatchBuilder
+    from datahub.specific.dataset import DatasetPatchBuilder
+
+    out: list[Any] = []
+    inputs, outputs = event.get("inputs") or [], event.get("outputs") or []
+    urns = {
+        (d["namespace"], d["name"]): dataset_urn(d["namespace"], d["name"], env) for d in inputs + outputs
+    }
+    job = event.get("job") or {}
+    if job and (inputs or outputs):
+        jurn = job_urn(job["namespace"], job["name"])
+        info = sc.DataJobInfoClass(
+            name=job["name"], type="COMMAND", customProperties={"namespace": job["namespace"]}
+        )
+        out.append(MetadataChangeProposalWrapper(entityUrn=jurn, aspect=info))
+        jp = DataJobPatchBuilder(jurn)
+        for d in inputs:
+            jp.add_input_dataset(urns[(d["namespace"], d["name"])])
+        for d in outputs:
+            jp.add_output_dataset(urns[(d["namespace"], d["name"])])
+        out.extend(jp.build())
+    for d in inputs + outputs:
+        facets = d.get("facets") or {}
+        urn = urns[(d["namespace"], d["name"])]
+        fields = (facets.get("schema") or {}).get("fields") or []
+        if fields:
+            schema = sc.SchemaMetadataClass(
+                schemaName=d["name"],
+                platform=urn.split(",")[0].removeprefix("urn:li:dataset:("),
+                version=0,
+                hash="",
+                platformSchema=sc.OtherSchemaClass(rawSchema=""),
+                fields=[
+                    sc.SchemaFieldClass(
+                        fieldPath=f["name"],
+                        type=sc.SchemaFieldDataTypeClass(type=sc.StringTypeClass()),  # type: ignore[no-untyped-call]
+                        nativeDataType=str(f.get("type") or "unknown"),
+                    )
+                    for f in fields
+                ],
+            )
+            out.append(MetadataChangeProposalWrapper(entityUrn=urn, aspect=schema))
+        dp = DatasetPatchBuilder(urn)
+        for tag in (facets.get("tags") or {}).get("tags") or []:
+            assoc = sc.TagAssociationClass(f"urn:li:tag:{tag_name(tag)}")
+            if tag.get("field"):
+                dp.for_field(str(tag["field"])).add_tag(assoc)
+            else:
+                dp.add_tag(assoc)
+        if d in outputs:
+            for i in inputs:
+                dp.add_upstream_lineage(sc.UpstreamClass(urns[(i["namespace"], i["name"])], "TRANSFORMED"))
+            conf = _confidences(facets)
+            for out_field, spec in ((facets.get("columnLineage") or {}).get("fields") or {}).items():
+                for inf in spec.get("inputFields") or []:
+                    up = urns.get((inf["namespace"], inf["name"])) or dataset_urn(
+                        inf["namespace"], inf["name"]
+                    )
+                    operation = ",".join(
+                        f"{t['type']}/{t['subtype']}" for t in inf.get("transformations") or []
+                    )
+                    dp.add_fine_grained_lineage(
+                        sc.FineGrainedLineageClass(
+                            upstreamType="FIELD_SET",
+                            upstreams=[field_urn(up, str(inf["field"]))],
+                            downstreamType="FIELD",
+                            downstreams=[field_urn(urn, out_field)],
+                            confidenceScore=conf.get(
+                                (inf["namespace"], inf["name"], inf.get("field") or "", out_field), 1.0
+                            ),
+                            transformOperation=operation or None,
+                        )
+                    )
+        out.extend(dp.build())
+    return out
+
+
 def convert_all(events: Iterable[Mapping[str, Any]], env: str = "PROD") -> list[Any]:
     require_datahub()
     return [mcp for event in events for mcp in convert(event, env)]
