@@ -147,7 +147,7 @@ def sent_proposals(server: Any) -> list[tuple[str, str, str]]:
 def test_cli_emit_to_gms(cli_store: Path, events: list[RunEvent], server: Any, capsys: Any) -> None:
     code, err = run(capsys, "emit", "--to", "datahub", server.url)
     assert code == 0, err
-    assert err.strip() == f"datahub {server.url}: {len(events)} sent"
+    assert err.strip() == f"datahub {server.url}: {len(events) - 1} sent"  # the scan event has no datasets
     assert {r["path"] for r in server.requests} == {"/aspects?action=ingestProposalBatch"}
     assert {r["headers"]["Authorization"] for r in server.requests} == {"Bearer tok-s3cret"}
     mcps = convert_all(with_tags(events))
@@ -160,8 +160,7 @@ def test_dead_gms_spools_and_replay_resends(
     code, err = run(capsys, "emit", "--to", "datahub", dead_url, "--retries", "2", "--backoff", "0.01")
     assert code == 1
     lines = err.strip().splitlines()
-    # The scan event has no datasets: nothing to send for it, so it counts as delivered.
-    assert lines[0] == f"datahub {dead_url}: 1 sent"
+    assert lines[0] == f"datahub {dead_url}: 0 sent"  # the scan event has no datasets: not sent
     assert (
         lines[1]
         == f"error: datahub {dead_url}: cannot reach GMS: connection refused (gave up after 2 attempts)"

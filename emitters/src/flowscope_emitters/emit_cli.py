@@ -290,6 +290,8 @@ def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None)
             where = check_target(to, target)
             assert to is not None
             events = stored_events(directory)
+            if to == "datahub":  # DataHub has nothing to hold for an event without datasets (the scan's own)
+                events = [e for e in events if e.get("inputs") or e.get("outputs")]
             out = send(make_sender(to, where, timeout), events, spool, policy)
             report(err, to, where, out, spool)
             failed = not out.ok
