@@ -112,12 +112,13 @@ class _DataHub:
     def __init__(self) -> None:
         from datahub.emitter.aspect import JSON_PATCH_CONTENT_TYPE
         from datahub.emitter.mcp import MetadataChangeProposalWrapper
-        from datahub.metadata import schema_classes as sc
+        from datahub.metadata import schema_classes
 
+        sc: Any = schema_classes  # its classes are partly untyped
         self.sc = sc
         self.wrapper = MetadataChangeProposalWrapper
         self.content_type = JSON_PATCH_CONTENT_TYPE
-        self.string_type = sc.SchemaFieldDataTypeClass(type=sc.StringTypeClass())  # type: ignore[no-untyped-call]
+        self.string_type = sc.SchemaFieldDataTypeClass(type=sc.StringTypeClass())
 
     def unknown_stamp(self) -> Any:
         return self.sc.AuditStampClass(time=0, actor="urn:li:corpuser:unknown")
@@ -230,9 +231,11 @@ def convert_with_builders(event: Mapping[str, Any], env: str = "PROD") -> list[A
     """:func:`convert` written with acryl-datahub's patch builders (``DatasetPatchBuilder``,
     ``DataJobPatchBuilder``): the reference the direct JSON must equal (tests) and be compared with (bench)."""
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
-    from datahub.metadata import schema_classes as sc
+    from datahub.metadata import schema_classes
     from datahub.specific.datajob import DataJobPatchBuilder
     from datahub.specific.dataset import DatasetPatchBuilder
+
+    sc: Any = schema_classes  # its classes are partly untyped
 
     out: list[Any] = []
     inputs, outputs = event.get("inputs") or [], event.get("outputs") or []
@@ -266,7 +269,7 @@ def convert_with_builders(event: Mapping[str, Any], env: str = "PROD") -> list[A
                 fields=[
                     sc.SchemaFieldClass(
                         fieldPath=f["name"],
-                        type=sc.SchemaFieldDataTypeClass(type=sc.StringTypeClass()),  # type: ignore[no-untyped-call]
+                        type=sc.SchemaFieldDataTypeClass(type=sc.StringTypeClass()),
                         nativeDataType=str(f.get("type") or "unknown"),
                     )
                     for f in fields
