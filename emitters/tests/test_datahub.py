@@ -220,3 +220,36 @@ def test_fast_proposals_equal_the_patch_builders(
     slow = [m.to_obj() for e in cases for m in convert_with_builders(e)]
     assert len(fast) == len(slow) > 20
     assert fast == slow
+
+
+URN_CASES = [
+    ("postgres://db.internal:5432", "shop.public.users"),
+    ("hive://warehouse:9083", "a.b"),
+    ("bigquery", "p.d.t"),
+    ("https://www.photoshare.example", "/api/v1/photos/upload"),
+    ("file", "/data/events/dt=2024-05-01"),
+    ("s3://bucket", "path/with,comma(and)parens"),
+    ("kafka://broker:9092", "Topic.With.UPPER"),
+    ("gs://b", "x\u241fy"),
+    ("queue://async", "urn:li:weird"),
+]
+
+
+@pytest.mark.parametrize(("namespace", "name"), URN_CASES)
+def test_urns_written_directly_equal_acryl_datahubs(namespace: str, name: str) -> None:
+    from datahub.emitter.mce_builder import (
+        make_data_flow_urn,
+        make_data_job_urn_with_flow,
+        make_dataset_urn_with_platform_instance,
+    )
+
+    from flowscope_emitters.datahub_convert import PLATFORMS, job_urn
+
+    scheme, sep, host = namespace.partition("://")
+    platform = PLATFORMS.get(scheme, scheme) if sep else namespace
+    instance = (host.replace(":", "_").strip("/") or None) if sep else None
+    for env in ("PROD", "DEV"):
+        want = make_dataset_urn_with_platform_instance(platform, name, instance, env)
+        assert dataset_urn(namespace, name, env) == want
+    flow = make_data_flow_urn("flowscope", namespace.replace(":", "_").replace("/", "_"), "PROD")
+    assert job_urn(namespace, name) == make_data_job_urn_with_flow(flow, name)

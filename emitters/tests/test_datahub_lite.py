@@ -347,3 +347,36 @@ def test_pull_back_from_lite_gives_the_example_lineage(
     assert got == wanted
     jobs = {e.job.name for e in edges}
     assert "PhotoUploadController.genUpload" in jobs, "hops take the job that wrote them"
+
+
+def test_a_failed_write_leaves_lite_as_it_was(
+    tmp_path: Path, example_events: list[dict[str, Any]], lite_reader: Any
+) -> None:
+    """Lite is written in one transaction: an error half-way leaves nothing of flowscope's behind."""
+    from datahub.metadata.schema_classes import (
+        ChangeTypeClass,
+        GenericAspectClass,
+        MetadataChangeProposalClass,
+    )
+
+    from flowscope.errors import UserError
+    from flowscope_emitters.datahub_convert import convert_all
+    from flowscope_emitters.datahub_lite import open_lite, write
+
+    path = tmp_path / "datahub.db"
+    with open_lite(path) as lite:
+        write(lite, convert_all(example_events[:1]))
+    before = sorted(lite_reader(path).list_ids())
+    unknown = MetadataChangeProposalClass(
+        entityUrn=dataset_urn("postgres://db:5432", "t"),
+        entityType="dataset",
+        changeType=ChangeTypeClass.PATCH,
+        aspectName="datasetProperties",
+        aspect=GenericAspectClass(value=b"[]", contentType="application/json-patch+json"),
+    )
+    with (
+        pytest.raises(UserError, match="cannot apply a patch to aspect datasetProperties"),
+        open_lite(path) as lite,
+    ):
+        write(lite, [*convert_all(example_events), unknown])
+    assert sorted(lite_reader(path).list_ids()) == before

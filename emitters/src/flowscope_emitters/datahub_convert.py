@@ -32,24 +32,41 @@ def require_datahub() -> None:
         raise UserError(f"DataHub support needs acryl-datahub: {DATAHUB_HINT}") from None
 
 
+# Characters acryl-datahub percent-encodes inside urns (``UrnEncoder``): names holding one take its slow path.
+_RESERVED = frozenset(",()\u241f")
+
+
+def _plain(*parts: str) -> bool:
+    return all(p and not _RESERVED.intersection(p) and not p.startswith("urn:") for p in parts)
+
+
 @lru_cache(maxsize=65536)
 def dataset_urn(namespace: str, name: str, env: str = "PROD") -> str:
     """Platform from the namespace's scheme, its host as the platform instance (two Postgres servers with
-    the same table names stay apart), the OpenLineage name as the DataHub name."""
-    from datahub.emitter.mce_builder import make_dataset_urn_with_platform_instance
+    the same table names stay apart), the OpenLineage name as the DataHub name. The string is what
+    acryl-datahub's ``make_dataset_urn_with_platform_instance`` returns (a test compares them); it is
+    written directly when no part needs encoding, as acryl-datahub's urn classes validate at length."""
+    from datahub.emitter import mce_builder
 
     scheme, sep, host = namespace.partition("://")
     platform = PLATFORMS.get(scheme, scheme) if sep else namespace
     instance = host.replace(":", "_").strip("/") or None if sep else None
-    return str(make_dataset_urn_with_platform_instance(platform, name, instance, env))
+    full = f"{instance}.{name}" if instance else name
+    if _plain(platform, full, env) and env == env.upper() and not mce_builder.DATASET_URN_TO_LOWER:
+        return f"urn:li:dataset:(urn:li:dataPlatform:{platform},{full},{env})"
+    return str(mce_builder.make_dataset_urn_with_platform_instance(platform, name, instance, env))
 
 
 @lru_cache(maxsize=65536)
 def job_urn(namespace: str, name: str) -> str:
+    """acryl-datahub's ``make_data_job_urn_with_flow(make_data_flow_urn(...))``, written directly when
+    nothing needs encoding (a test compares them)."""
     from datahub.emitter.mce_builder import make_data_flow_urn, make_data_job_urn_with_flow
 
-    flow = make_data_flow_urn("flowscope", namespace.replace(":", "_").replace("/", "_"), "PROD")
-    return str(make_data_job_urn_with_flow(flow, name))
+    flow_id = namespace.replace(":", "_").replace("/", "_")
+    if _plain(flow_id, name):
+        return f"urn:li:dataJob:(urn:li:dataFlow:(flowscope,{flow_id},PROD),{name})"
+    return str(make_data_job_urn_with_flow(make_data_flow_urn("flowscope", flow_id, "PROD"), name))
 
 
 @lru_cache(maxsize=65536)
