@@ -6,8 +6,12 @@ The corpus (``corpus/{python,hack,cpp}``) is small realistic programs whose comm
 ``FLOW SOURCE -> TARGET`` for a flow that must be found, ``NOFLOW SOURCE -> TARGET`` for one that must
 not (masked, dead branch, overwritten or unrelated variable). A reported masked flow counts as "not a flow"
 (it carries a hash, not the value). Any unmasked flow that is not labeled FLOW is a false positive.
-Speed: every file is analyzed ``--repeat`` times as distinct files, front end (on ``--workers`` processes,
-default one per core) plus analysis (one process), reported as lines per second per language.
+Speed: the corpus of each language is copied ``--repeat`` times as distinct files whose classes and
+functions are renamed per copy (so copies do not merge into one program), and scanned the way the collector
+does (front end and first analysis per file, on a process pool for ``--workers`` > 1; then the fixed point):
+lines per second on one core (``--workers 1``) and on ``--workers`` processes (default 2). The cache rows
+scan all three languages' copies written to a temporary tree with the real collector, first with an empty
+cache, then again unchanged, then with one file edited.
 """
 
 from __future__ import annotations
@@ -16,18 +20,23 @@ import argparse
 import json
 import re
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from flowscope.contracts import CollectContext
 from flowscope_hack_static import pyfront, tsfront
-from flowscope_hack_static.collector import lower_all
+from flowscope_hack_static.collector import HackStaticCollector, Settings
+from flowscope_hack_static.engine import analyze_all
 from flowscope_hack_static.ir import FileIR
-from flowscope_hack_static.packs import load_models
+from flowscope_hack_static.packs import Models, load_models
+from flowscope_hack_static.scan import FileJob, analyze_files
 from flowscope_hack_static.scanner import language_of
-from flowscope_hack_static.summaries import analyze_all
 
 CORPUS = Path(__file__).parent / "corpus"
 LABEL = re.compile(r"(?:#|//)\s*(NO)?FLOW\s+(\S+)\s*->\s*(\S+)")
+PRIVATE = re.compile(r"\b(?:get|set|gen|log|insert|execute|post|send|produce|create|save|update|add)\b")
 
 
 def lower(path: Path, name: str) -> FileIR:
@@ -37,14 +46,82 @@ def lower(path: Path, name: str) -> FileIR:
     return tsfront.lower(path.read_bytes(), name, str(lang))
 
 
+def renamer(files: list[Path], models: Models) -> Callable[[str, int], str]:
+    """Rename the corpus's own classes and functions with a copy number, leaving modelled names alone."""
+    names: set[str] = set()
+    for f in files:
+        for fn in lower(f, f.name).functions:
+            names.update(part for part in fn.name.split(".") if part)
+    names = {n for n in names if not PRIVATE.fullmatch(n) and not models.knows("python", n)}
+    if not names:
+        return lambda text, i: text
+    pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b")
+    return lambda text, i: pattern.sub(lambda m: f"{m.group(1)}_{i}", text)
+
+
+def copies(files: list[Path], repeat: int, models: Models) -> list[tuple[str, str]]:
+    """(relative path, text) of ``repeat`` renamed copies of ``files``."""
+    rename = renamer(files, models)
+    return [
+        (f"c{i}/{f.name}", rename(f.read_text(encoding="utf-8"), i)) for i in range(repeat) for f in files
+    ]
+
+
+def rate(tree: list[tuple[str, str]], models: Models, workers: int) -> tuple[float, int]:
+    jobs = [FileJob(str(language_of(Path(rel))), t.encode(), t, True, rel) for rel, t in tree]
+    start = time.perf_counter()
+    outcomes = analyze_files(jobs, models, workers=workers, cache=None)
+    seconds = time.perf_counter() - start
+    lines = sum(t.count("\n") + 1 for _, t in tree)
+    return lines / seconds, sum(len(o.flows) for o in outcomes)
+
+
+def scan_tree(root: Path, cache_dir: Path, workers: int) -> tuple[float, int, HackStaticCollector]:
+    settings = Settings(paths=["."], cache_dir=str(cache_dir), workers=workers)
+    ctx = CollectContext(collector="hack_static", settings=settings, base_dir=root)
+    collector = HackStaticCollector()
+    start = time.perf_counter()
+    n = sum(1 for _ in collector.collect(ctx))
+    return time.perf_counter() - start, n, collector
+
+
+def cache_rows(tree: list[tuple[str, str]], workers: int) -> list[dict[str, float]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root, cache_dir = Path(tmp) / "src", Path(tmp) / "cache"
+        for rel, text in tree:
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text, encoding="utf-8")
+        lines = sum(t.count("\n") + 1 for _, t in tree)
+        rows = []
+        for label in ("first scan", "re-scan, unchanged", "re-scan, 1 file edited"):
+            if label.endswith("edited"):
+                rel, text = tree[0]
+                (root / rel).write_text(
+                    text + "\n# edited\n" if rel.endswith(".py") else text + "\n// edited\n"
+                )
+            seconds, n, collector = scan_tree(root, cache_dir, workers)
+            rows.append(
+                {
+                    "scan": label,
+                    "seconds": round(seconds, 3),
+                    "lines_per_second": round(lines / seconds),
+                    "observations": n,
+                    "cache_hits": collector.stats.cache_hits,
+                }
+            )
+        return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=0, help="processes lowering files (0: one per core)")
+    parser.add_argument("--workers", type=int, default=2, help="processes for the parallel rate")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--skip-cache", action="store_true", help="leave out the first-scan/re-scan rows")
     args = parser.parse_args(argv)
     models = load_models([])
     report: dict[str, dict[str, float]] = {}
+    trees: list[tuple[str, str]] = []
     misses: list[str] = []
     for lang_dir in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
         files = sorted(p for p in lang_dir.iterdir() if language_of(p))
@@ -62,15 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         misses += [f"missed {x}" for x in sorted(truth - found)] + [
             f"false {x}" for x in sorted(found - truth)
         ]
-        lines = sum(f.read_text(encoding="utf-8").count("\n") + 1 for f in files)
-        start = time.perf_counter()
-        jobs = [
-            (str(language_of(f)), data, data.decode("utf-8"), True, f"{i}/{f.name}")
-            for i in range(args.repeat)
-            for f, data in ((f, f.read_bytes()) for f in files)
-        ]
-        analyze_all([ir for ir, _, _ in lower_all(jobs, args.workers) if ir is not None], models)
-        seconds = time.perf_counter() - start
+        tree = copies(files, args.repeat, models)
+        trees.extend(tree)
+        one_core, flows_one = rate(tree, models, 1)
+        many, flows_many = rate(tree, models, args.workers)
+        if flows_one != flows_many:
+            misses.append(f"{lang_dir.name}: {flows_one} flows on one core, {flows_many} on {args.workers}")
         report[lang_dir.name] = {
             "files": len(files),
             "flows": len(truth),
@@ -80,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             "negatives_reported": len(found & negatives),
             "precision": round(tp / (tp + fp), 3) if tp + fp else 1.0,
             "recall": round(tp / len(truth), 3) if truth else 1.0,
-            "lines_per_second": round(lines * args.repeat / seconds),
+            "lines_per_second_1_core": round(one_core),
+            f"lines_per_second_{args.workers}_cores": round(many),
         }
     total_tp = sum(r["true_positives"] for r in report.values())
     total_fp = sum(r["false_positives"] for r in report.values())
@@ -91,18 +166,34 @@ def main(argv: list[str] | None = None) -> int:
         "precision": round(total_tp / (total_tp + total_fp), 3) if total_tp + total_fp else 1.0,
         "recall": round(total_tp / total_truth, 3) if total_truth else 1.0,
     }
+    cached = cache_rows(trees, args.workers) if not args.skip_cache else []
     if args.json:
-        print(json.dumps({"languages": report, "overall": overall, "misses": misses}, indent=2))
+        out = {"languages": report, "overall": overall, "cache": cached, "misses": misses}
+        print(json.dumps(out, indent=2))
     else:
-        print(f"{'language':<8} {'flows':>5} {'non':>4} {'prec':>6} {'recall':>6} {'lines/s':>9}")
+        w = args.workers
+        print(
+            f"{'language':<8} {'flows':>5} {'non':>4} {'prec':>6} {'recall':>6} {'lines/s 1 core':>15}"
+            f" {f'lines/s {w} cores':>16}"
+        )
         for lang, r in report.items():
             print(
                 f"{lang:<8} {r['flows']:>5} {r['non_flows']:>4} {r['precision']:>6.3f} {r['recall']:>6.3f}"
-                f" {r['lines_per_second']:>9,}"
+                f" {r['lines_per_second_1_core']:>15,} {r[f'lines_per_second_{w}_cores']:>16,}"
             )
         print(
             f"{'overall':<8} {overall['flows']:>5} {overall['non_flows']:>4} {overall['precision']:>6.3f} {overall['recall']:>6.3f}"
         )
+        if cached:
+            first = cached[0]["seconds"]
+            print(
+                f"\n{'cache (all languages, ' + str(w) + ' workers)':<34} {'seconds':>8} {'lines/s':>10} {'hits':>6} {'speed-up':>9}"
+            )
+            for row in cached:
+                print(
+                    f"{row['scan']:<34} {row['seconds']:>8.3f} {row['lines_per_second']:>10,} {row['cache_hits']:>6}"
+                    f" {first / row['seconds']:>8.1f}x"
+                )
         for m in misses:
             print(m)
     return 0

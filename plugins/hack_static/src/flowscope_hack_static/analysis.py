@@ -14,7 +14,6 @@ Flows under a guard that the file's own constants make false (``if (self::DEBUG_
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from flowscope import naming
 from flowscope.model import Asset, Evidence
@@ -59,6 +58,13 @@ def analyze(ir: FileIR, models: Models, lookup: Lookup | None = None) -> Result:
     result = Result()
     for fn in ir.functions:
         _Function(ir, fn, models, result, lookup or (lambda cls, callee: None)).run()
+    return result
+
+
+def analyze_function(ir: FileIR, fn: Function, models: Models, lookup: Lookup) -> Result:
+    """One function's flows and its summary (``summaries`` holds only that function's)."""
+    result = Result()
+    _Function(ir, fn, models, result, lookup).run()
     return result
 
 
@@ -175,7 +181,7 @@ class _Function:
             if lb.narrow and shadowed:
                 continue
             if lb.narrow and not lb.masked:
-                out.add(replace(lb, source=lb.source.with_field(key), narrow=False))
+                out.add(Label(lb.source.with_field(key), lb.hops, lb.masked, lb.transformed, False))
             else:
                 out.add(lb)
         return {None: frozenset(out)} if out else {}
@@ -198,17 +204,19 @@ class _Function:
         )
         stmt = self.stmt
         assert stmt is not None
-        callee = e.callee if self.models.knows(self.lang, e.callee) else self.typed(e)
-        sink = self.models.sink(self.lang, callee)
+        sink, masks, source, prop = self.models.classify(self.lang, e.callee)
+        if sink is None and not masks and source is None and prop is None:
+            callee = self.typed(e)
+            if callee != e.callee:
+                sink, masks, source, prop = self.models.classify(self.lang, callee)
         if sink is not None:
             self.sink(e, sink, args, kwargs, stmt)
             return {}
         own = isinstance(e.receiver, Var) and e.receiver.name in ("this", "self")
-        if self.models.masks(self.lang, callee):
+        if masks:
             if e.receiver is not None and not own:  # hashlib.sha256(x).hexdigest()
                 flat |= flatten(self.eval(e.receiver))
             return {None: mark(flat, masked=True, transformed=True, narrow=False)}
-        source = self.models.source_call(self.lang, callee)
         if source is not None:
             fld = source.field
             if source.field_arg is not None and source.field_arg < len(e.args):
@@ -221,7 +229,6 @@ class _Function:
         summary = self.lookup(self.cls, e.callee)
         if summary is not None:
             return self.apply(summary, args, stmt)
-        prop = self.models.propagator(self.lang, callee)
         if prop is not None and prop.key_arg is not None and prop.key_arg < len(e.args):
             key = e.args[prop.key_arg]
             if prop.receiver and e.receiver is not None:
@@ -343,14 +350,14 @@ class _Function:
         out: set[Label] = set()
         for ret in summary.returns:
             if ret.source.namespace != PARAM_NS:
-                out.add(replace(ret, hops=(ev, *ret.hops)))
+                out.add(ret._replace(hops=(ev, *ret.hops)))
                 continue
             i = int(ret.source.name)
             if i < len(args):
                 for lb in flatten(self.key_of(args[i], ret.source.field)):
                     out.add(
-                        replace(
-                            lb, masked=lb.masked or ret.masked, transformed=lb.transformed or ret.transformed
+                        lb._replace(
+                            masked=lb.masked or ret.masked, transformed=lb.transformed or ret.transformed
                         )
                     )
         return {None: frozenset(out)} if out else {}

@@ -73,6 +73,7 @@ class Function:
     line: int
     params: tuple[tuple[str, str | None], ...] = ()  # (name, declared type)
     body: list[Stmt] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)  # callee texts, in order: the file's call graph
 
 
 @dataclass

@@ -7,6 +7,7 @@ Built-in packs live in ``flowscope_hack_static/packs/``; users add theirs with `
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from importlib.resources import files
@@ -93,6 +94,7 @@ class Models:
     propagators: list[CallModel] = field(default_factory=list)
     masking: list[CallModel] = field(default_factory=list)
     packs: list[str] = field(default_factory=list)
+    texts: list[bytes] = field(default_factory=list, repr=False)  # every pack's bytes, for the digest
 
     memo: dict[tuple[int, str, str], Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -134,13 +136,38 @@ class Models:
     def propagator(self, language: str, callee: str) -> CallModel | None:
         return self._first(self.propagators, language, callee)  # type: ignore[no-any-return]
 
+    def classify(
+        self, language: str, callee: str
+    ) -> tuple[SinkModel | None, bool, SourceModel | None, CallModel | None]:
+        """(sink, masks, source, propagator) for a callee, matched once per callee text."""
+        key = (0, language, callee)
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self.memo[key] = (
+                self.sink(language, callee),
+                self.masks(language, callee),
+                self.source_call(language, callee),
+                self.propagator(language, callee),
+            )
+        return hit
+
     def knows(self, language: str, callee: str) -> bool:
         """Whether any model names this callee (else the analysis retries it with the receiver's class)."""
         lists = (self.sinks, self.sources, self.masking, self.propagators)
         return any(self._first(items, language, callee) is not None for items in lists)
 
+    def digest(self) -> str:
+        """Changes whenever a loaded pack does: part of every cache key."""
+        h = hashlib.blake2b(digest_size=16)
+        for text in self.texts:
+            h.update(len(text).to_bytes(8, "big") + text)
+        return h.hexdigest()
+
     def prefilter_words(self) -> set[str]:
         """Plain words that must appear in a file for any model to fire (the cheap textual prefilter)."""
+        key = (1, "", "prefilter")
+        if key in self.memo:
+            return self.memo[key]  # type: ignore[no-any-return]
         words: set[str] = set()
         for m in [*self.sources, *self.sinks]:
             pattern = (
@@ -148,6 +175,8 @@ class Models:
             )
             tail = pattern.replace("->", ".").replace("::", ".").split(".")[-1].strip("*?[]")
             words.add(tail or "")
+        words.discard("")
+        self.memo[key] = words
         return words
 
 
@@ -172,6 +201,7 @@ def load_pack(path: Path, into: Models) -> None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read model pack: {exc}") from None
+    into.texts.append(text.encode())
     doc = load_yaml(text, str(path))
     data = doc.data
     if not isinstance(data, dict):

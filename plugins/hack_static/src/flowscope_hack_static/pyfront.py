@@ -1,8 +1,11 @@
 """Python front end on libcst: lowers a module to the IR without importing or running it.
 
 libcst's import-alias tracking maps ``import requests as rq`` / ``from flask import request as req`` back to
-the names model packs use. Positions come from libcst's ``PositionProvider``, a metadata pass we only pay
-for on files the collector's textual prefilter flagged as mentioning a source or a sink.
+the names model packs use. Lines come from the standard library's ``ast`` (a C parser, far cheaper than
+libcst's ``PositionProvider``, which re-generates the whole file's code): both parsers see the same statements
+in the same order, so :mod:`pylines` pairs them up. When they disagree (syntax one of them reads differently),
+the file falls back to ``PositionProvider``. Only files the collector's textual prefilter flagged as
+mentioning a source or a sink are parsed at all.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from flowscope_hack_static.ir import Call, DictLit, Expr, FileIR, Function, Lit, Other, Stmt, Sub, Tmpl, Var
+from flowscope_hack_static.pylines import statement_lines
 
 
 class PyParseError(Exception):
@@ -24,9 +28,13 @@ def lower(source: str, path: str) -> FileIR:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise PyParseError(exc.raw_line, exc.message) from None
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    return _Lowering(wrapper.module, positions, path).run()
+    lines = statement_lines(module, source)
+    if lines is None:  # the two parsers disagree: pay for libcst's own positions
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        positions = wrapper.resolve(PositionProvider)
+        lines = {id(node): pos.start.line for node, pos in positions.items()}
+        module = wrapper.module
+    return _Lowering(module, lines, source, path).run()
 
 
 def _dotted(node: cst.BaseExpression) -> str | None:
@@ -39,14 +47,15 @@ def _dotted(node: cst.BaseExpression) -> str | None:
 
 
 class _Lowering:
-    def __init__(self, module: cst.Module, positions: object, path: str) -> None:
-        self.module, self.positions = module, positions
+    def __init__(self, module: cst.Module, lines: dict[int, int], source: str, path: str) -> None:
+        self.module, self.positions = module, lines
         self.ir = FileIR(path, "python")
         self.aliases: dict[str, str] = {}
-        self.lines = module.code.splitlines()
+        self.calls: list[str] = []  # the current function's
+        self.lines = source.splitlines()
 
     def line(self, node: cst.CSTNode) -> int:
-        return int(self.positions[node].start.line)  # type: ignore[index]
+        return self.positions.get(id(node), 0)
 
     def snippet(self, node: cst.CSTNode) -> str:
         n = self.line(node)
@@ -65,7 +74,9 @@ class _Lowering:
                 for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
             )
             fn = Function(name, self.line(node), params)
+            saved, self.calls = self.calls, fn.calls
             self._block(node.body, fn, (), False)
+            self.calls = saved
             self.ir.functions.append(fn)
         elif isinstance(node, cst.ClassDef):
             for item in node.body.body:
@@ -264,6 +275,7 @@ class _Lowering:
         if callee == "dict" and kwargs and not args:
             return DictLit(tuple((k, v) for k, v in kwargs))
         receiver = self.expr(node.func.value) if isinstance(node.func, cst.Attribute) else None
+        self.calls.append(callee)
         return Call(callee, args, kwargs, receiver)
 
 

@@ -61,6 +61,7 @@ class _Lowering:
         self.lines = source.decode("utf-8", "replace").splitlines()
         self.ir = FileIR(path, language)
         self.language = language
+        self.calls: list[str] = []  # the current function's
 
     def run(self, root: Node) -> FileIR:
         self._errors(root)
@@ -128,8 +129,10 @@ class _Lowering:
             name = self.text(decl.child_by_field_name("declarator"))
             params = self._cpp_params(decl)
         fn = Function(self._qualified(name, cls), node.start_point[0] + 1, params)
+        saved, self.calls = self.calls, fn.calls
         if body is not None:
             self._block(body, fn, (), False)
+        self.calls = saved
         self.ir.functions.append(fn)
 
     def _orphan_function(self, node: Node, cls: str | None) -> None:
@@ -137,6 +140,7 @@ class _Lowering:
         assert decl is not None  # the caller checked
         name = self.text(decl.child_by_field_name("declarator"))
         fn = Function(self._qualified(name, cls), decl.start_point[0] + 1, self._cpp_params(decl))
+        saved, self.calls = self.calls, fn.calls
         after = False
         for child in node.named_children:
             if child.id == decl.id:
@@ -145,6 +149,7 @@ class _Lowering:
                 self._function(child, cls)
             elif after:
                 self._statement(child, fn, (), False)
+        self.calls = saved
         self.ir.functions.append(fn)
 
     def _hack_param(self, node: Node) -> tuple[str, str | None]:
@@ -371,6 +376,7 @@ class _Lowering:
         receiver = None
         if fn_node.type in ("selection_expression", "field_expression") and fn_node.named_children:
             receiver = self.expr(fn_node.named_children[0])
+        self.calls.append(callee)
         return Call(callee, args, (), receiver)
 
     def _array(self, node: Node) -> Expr:

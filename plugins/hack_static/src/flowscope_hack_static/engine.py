@@ -1,0 +1,214 @@
+"""Inter-procedural flow: per-function summaries solved to a bounded fixed point, across files and modules.
+
+The unit of work is one function. A summary says which parameters (and which of their keys) reach which
+sinks, and which sources and parameters a function returns. Every analysis of a function records the
+summaries it looked up (its *dependencies*: call text -> the function it resolved to and that function's
+summary). After each round the summaries are merged by name; only functions one of whose dependencies now
+resolves to something else are analyzed again, so a change to a helper re-analyzes its callers, not the
+code base. It stops when nothing is stale, or after ``max_rounds`` rounds (recursion and long call chains
+converge or are cut off there; call depth up to ``max_rounds`` is exact).
+
+Callees are resolved by name: ``$this->f()`` and ``self.f()`` within the caller's class, ``Cls::f()`` and
+``f()`` by qualified name, anything else by its last name when exactly one function with a summary has it.
+The first analysis of every function needs no summaries, so it runs beside the front end on the process
+pool; later rounds run in the parent on the functions that need them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flowscope_hack_static.analysis import analyze_function
+from flowscope_hack_static.ir import FileIR
+from flowscope_hack_static.packs import Models
+from flowscope_hack_static.taint import Result, Summary
+
+_SELF = ("this.", "self.", "static.", "parent.", "cls.")
+EMPTY = Summary()
+
+Key = tuple[str | None, str]  # (caller's class, callee text)
+Deps = dict[Key, tuple[str | None, Summary | None]]  # what each lookup resolved to, and its summary
+
+
+@dataclass
+class Unit:
+    """One function of one file, with its latest analysis."""
+
+    file: int  # index of its FileIR
+    index: int  # index of the function in FileIR.functions
+    name: str
+    result: Result = field(default_factory=Result)
+    deps: Deps = field(default_factory=dict)
+    summary: Summary = EMPTY
+
+
+class Index:
+    """Callee text -> the summary of the function it names, over the non-empty summaries of a round."""
+
+    def __init__(self, summaries: dict[str, Summary]) -> None:
+        self.full = summaries
+        short: dict[str, list[str]] = defaultdict(list)
+        for name in summaries:
+            short[name.rpartition(".")[2]].append(name)
+        self.short = {k: v[0] for k, v in short.items() if len(v) == 1}
+        self.memo: dict[Key, str | None] = {}
+
+    def resolve(self, cls: str | None, callee: str) -> str | None:
+        key = (cls, callee)
+        if key not in self.memo:
+            self.memo[key] = self._resolve(cls, callee)
+        return self.memo[key]
+
+    def _resolve(self, cls: str | None, callee: str) -> str | None:
+        name = callee.replace("::", ".").replace("->", ".")
+        for prefix in _SELF:
+            if name.startswith(prefix):
+                name = name[len(prefix) :]
+                if cls and f"{cls}.{name}" in self.full:
+                    return f"{cls}.{name}"
+        if name in self.full:
+            return name
+        if "(" in name:  # a call on a call's result: too loose to resolve by name
+            return None
+        return self.short.get(name.rpartition(".")[2])
+
+    def __call__(self, cls: str | None, callee: str) -> Summary | None:
+        name = self.resolve(cls, callee)
+        return self.full[name] if name else None
+
+    def stale(self, deps: Deps) -> bool:
+        for (cls, callee), (name, summary) in deps.items():
+            now = self.resolve(cls, callee)
+            if now != name or (
+                now is not None and self.full[now] is not summary and self.full[now] != summary
+            ):
+                return True
+        return False
+
+
+NO_SUMMARIES = Index({})
+
+
+def analyze_unit(ir: FileIR, unit: Unit, models: Models, index: Index) -> None:
+    deps: Deps = {}
+
+    def lookup(cls: str | None, callee: str) -> Summary | None:
+        name = index.resolve(cls, callee)
+        summary = index.full[name] if name else None
+        deps[(cls, callee)] = (name, summary)
+        return summary
+
+    fn = ir.functions[unit.index]
+    unit.result = analyze_function(ir, fn, models, lookup)
+    unit.summary = unit.result.summaries.get(fn.name, EMPTY)
+    unit.deps = deps
+
+
+def first_units(ir: FileIR, file: int, models: Models) -> list[Unit]:
+    """Every function of a file analyzed once, callees in the same file before their callers, with the
+    summaries of the file's own functions: the first round, done beside the front end. Calls into other
+    files resolve later; a call the whole program resolves differently makes the function stale then."""
+    units = [Unit(file, i, fn.name) for i, fn in enumerate(ir.functions)]
+    summaries: dict[str, Summary] = {}
+    index = NO_SUMMARIES
+    for i in bottom_up(ir):
+        unit = units[i]
+        analyze_unit(ir, unit, models, index)
+        if unit.summary != EMPTY:
+            old = summaries.get(unit.name)
+            s = unit.summary
+            summaries[unit.name] = s if old is None else Summary(old.sinks | s.sinks, old.returns | s.returns)
+            index = Index(summaries)
+    return units
+
+
+def bottom_up(ir: FileIR) -> list[int]:
+    """Function indices, callees (within the file) before callers; recursion in any order."""
+    names = {fn.name: i for i, fn in enumerate(ir.functions)}
+    if len(names) < 2:
+        return list(range(len(ir.functions)))
+    potential = Index(dict.fromkeys(names, EMPTY))
+    calls: list[list[int]] = []
+    for fn in ir.functions:
+        cls = fn.name.rpartition(".")[0] or None
+        targets = [names[n] for c in dict.fromkeys(fn.calls) if (n := potential.resolve(cls, c)) is not None]
+        calls.append(targets)
+    order: list[int] = []
+    seen: set[int] = set()
+    for root in range(len(ir.functions)):
+        if root in seen:
+            continue
+        seen.add(root)
+        work = [(root, iter(calls[root]))]
+        while work:
+            node, it = work[-1]
+            nxt = next((t for t in it if t not in seen), None)
+            if nxt is None:
+                work.pop()
+                order.append(node)
+            else:
+                seen.add(nxt)
+                work.append((nxt, iter(calls[nxt])))
+    return order
+
+
+def merged(units: list[Unit]) -> dict[str, Summary]:
+    out: dict[str, Summary] = {}
+    for u in units:
+        s = u.summary
+        if s == EMPTY:
+            continue
+        old = out.get(u.name)
+        out[u.name] = s if old is None else Summary(old.sinks | s.sinks, old.returns | s.returns)
+    return out
+
+
+def solve(
+    ir_of: Callable[[int], FileIR],
+    units: list[Unit],
+    models: Models,
+    max_rounds: int = 4,
+    todo: set[int] | None = None,
+) -> set[int]:
+    """Bring ``units`` (analyzed at least once, or listed in ``todo``) to the fixed point.
+
+    Returns the files some of whose functions were analyzed again.
+    """
+    pending = set(todo or ())
+    touched: set[int] = set()
+    rounds = 1
+    while rounds < max(1, max_rounds) or pending:
+        index = Index(merged([u for i, u in enumerate(units) if i not in pending]))
+        stale = pending | {i for i, u in enumerate(units) if i not in pending and index.stale(u.deps)}
+        pending = set()
+        if not stale:
+            break
+        for i in sorted(stale):
+            analyze_unit(ir_of(units[i].file), units[i], models, index)
+            touched.add(units[i].file)
+        rounds += 1
+    return touched
+
+
+def file_results(n_files: int, units: list[Unit]) -> list[Result]:
+    results = [Result() for _ in range(n_files)]
+    for u in units:
+        r = results[u.file]
+        r.flows.extend(u.result.flows)
+        r.dead += u.result.dead
+        old = r.summaries.get(u.name)
+        r.summaries[u.name] = (
+            u.summary
+            if old is None
+            else Summary(old.sinks | u.summary.sinks, old.returns | u.summary.returns)
+        )
+    return results
+
+
+def analyze_all(irs: list[FileIR], models: Models, max_rounds: int = 4) -> list[Result]:
+    """Every file's flows after the fixed point (all in this process)."""
+    units = [u for i, ir in enumerate(irs) for u in first_units(ir, i, models)]
+    solve(irs.__getitem__, units, models, max_rounds)
+    return file_results(len(irs), units)
