@@ -91,7 +91,7 @@ class Cache:
             entry = head[1]
             if not isinstance(entry, Entry):
                 raise ValueError("not an entry")
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             self.misses += 1
             return None
         except Exception as exc:  # corrupt, truncated, foreign: a miss, never fatal
