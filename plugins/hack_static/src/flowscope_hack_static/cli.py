@@ -127,7 +127,7 @@ def build_commands() -> typer.Typer:
         for pack in models or []:
             if not pack.is_file():
                 raise UserError(f"{pack}: no such model pack")
-        top, prefix = repo_root(Path.cwd())
+        top = repo_root(Path.cwd())
         target = path if path.is_absolute() else Path.cwd() / path
         try:
             rel = Path(os.path.relpath(target.resolve(), top.resolve())).as_posix()

@@ -59,11 +59,9 @@ def _git(repo: Path, *args: str) -> bytes:
     return done.stdout
 
 
-def repo_root(cwd: Path) -> tuple[Path, str]:
-    """The repository's top folder and ``cwd`` relative to it."""
-    top = _git(cwd, "rev-parse", "--show-toplevel").decode().strip()
-    prefix = _git(cwd, "rev-parse", "--show-prefix").decode().strip()
-    return Path(top), prefix
+def repo_root(cwd: Path) -> Path:
+    """The top folder of the repository holding ``cwd``."""
+    return Path(_git(cwd, "rev-parse", "--show-toplevel").decode().strip())
 
 
 def export(repo: Path, commit: str, path: str, into: Path) -> None:
