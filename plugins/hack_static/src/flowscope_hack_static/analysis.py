@@ -75,6 +75,7 @@ class _Function:
         self.lang = ir.language
         self.env: dict[str, Taint] = {}
         self.types: dict[str, str] = {}
+        self.made: dict[str, Call] = {}  # variable -> the call that made its value (ORM instances)
         self.stmt: Stmt | None = None
 
     def evidence(self, stmt: Stmt) -> Evidence:
@@ -107,6 +108,7 @@ class _Function:
         self.stmt = stmt
         if isinstance(stmt.target, Var) and isinstance(stmt.value, Call):
             self.types[stmt.target.name] = stmt.value.callee
+            self.made[stmt.target.name] = stmt.value
         taint = self.eval(stmt.value)
         if stmt.is_return:
             self.returns |= hop(flatten(taint), self.evidence(stmt))
@@ -274,6 +276,12 @@ class _Function:
                 {None: frozenset().union(*(flatten(t) for t in args)) if args else frozenset()},
                 None,
             )
+        if sink.orm is not None:
+            name, record = self.orm(e, sink.orm)
+            ok = True
+            if record is not None:
+                data = {k: flatten(self.eval(v)) for k, v in record.entries}
+                data_expr = record
         if sink.kind == "sql":
             sql, ok = self.resolve(arg(sink.sql_arg))
             table, columns = insert_columns(sql) if ok else (None, [])
@@ -297,6 +305,34 @@ class _Function:
                 self.emit(lb, dst, (*lb.hops, ev), lb.masked, lb.transformed, stmt.guards, not ok, dead)
         if sink.relabel and not dead:
             self.relabel(target, data_expr, stmt)
+
+    def orm(self, e: Call, how: str) -> tuple[str, DictLit | None]:
+        """``orm:<Class or Table variable>`` (the collector maps it to the table) and the written fields.
+
+        ``insert_values``: ``insert(users).values(email=x)``; ``instance_arg``: ``session.add(User(email=x))``;
+        ``instance_receiver``: ``User(email=x).save()``; ``manager``: ``User.objects.create(email=x)`` and
+        ``User.objects.filter(...).update(email=x)``. An instance held in a variable is followed back to the
+        constructor call that made it.
+        """
+        fields = DictLit(tuple(e.kwargs)) if e.kwargs else None
+        if fields is None and e.args and isinstance(e.args[0], DictLit):
+            fields = e.args[0]
+        if how == "manager":
+            return f"orm:{e.callee.partition('.objects')[0]}", fields
+        if how == "insert_values":
+            made = e.receiver
+            if isinstance(made, Call):  # insert(users) / sqlalchemy.insert(User) / users.insert()
+                table = made.args[0] if made.args else made.receiver
+                return f"orm:{describe(table) if table is not None else '?'}", fields
+            return "orm:?", fields
+        # ``x.save()`` is a write only when x is an instance of a model the scanned code declares: ``orm?:``
+        kind = "orm?" if how == "instance_receiver" else "orm"
+        inst = e.receiver if how == "instance_receiver" else (e.args[0] if e.args else None)
+        if isinstance(inst, Var) and inst.name in self.made:
+            inst = self.made[inst.name]
+        if isinstance(inst, Call):
+            return f"{kind}:{inst.callee}", DictLit(tuple(inst.kwargs)) if inst.kwargs else fields
+        return f"{kind}:{describe(inst) if inst is not None else '?'}", None
 
     def emit(
         self,

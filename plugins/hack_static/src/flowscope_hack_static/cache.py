@@ -38,6 +38,7 @@ class Entry:
     units: list[Unit] = field(default_factory=list)  # file index rewritten on load
     error_regions: list[int] = field(default_factory=list)
     problem: tuple[str, int | None] | None = None  # the front end gave up on the file
+    tables: dict[str, str] = field(default_factory=dict)  # ORM classes / Table variables it defines
 
 
 def default_dir() -> Path:

@@ -146,9 +146,13 @@ class HackStaticCollector:
         return Cache(root, salt, lambda message: ctx.problem(message))
 
 
+# Files that declare ORM tables name no source or sink, but the names of the tables are read from them.
+_DECLARES_TABLES = ("__tablename__", "db_table", "models.Model", "Table(")
+
+
 def _prefilter(text: str, models: Models) -> bool:
-    """The cheap textual check: parse only files that mention a source or a sink by name."""
-    return any(word and word in text for word in models.prefilter_words())
+    """The cheap textual check: parse only files that mention a source or a sink by name, or declare tables."""
+    return any(word in text for word in models.prefilter_words()) or any(w in text for w in _DECLARES_TABLES)
 
 
 def _namespace(rel: str, settings: Settings) -> str:

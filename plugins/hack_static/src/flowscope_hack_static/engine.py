@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from flowscope.model import Asset
 from flowscope_hack_static.analysis import analyze_function
 from flowscope_hack_static.ir import FileIR
 from flowscope_hack_static.packs import Models
-from flowscope_hack_static.taint import Result, Summary
+from flowscope_hack_static.taint import Flow, Result, Summary
 
 _SELF = ("this.", "self.", "static.", "parent.", "cls.")
 EMPTY = Summary()
@@ -208,7 +209,32 @@ def file_results(n_files: int, units: list[Unit]) -> list[Result]:
 
 
 def analyze_all(irs: list[FileIR], models: Models, max_rounds: int = 4) -> list[Result]:
-    """Every file's flows after the fixed point (all in this process)."""
+    """Every file's flows after the fixed point (all in this process), ORM writes named by their tables."""
     units = [u for i, ir in enumerate(irs) for u in first_units(ir, i, models)]
     solve(irs.__getitem__, units, models, max_rounds)
-    return file_results(len(irs), units)
+    results = file_results(len(irs), units)
+    tables = {name: table for ir in irs for name, table in ir.tables.items()}
+    for r in results:
+        r.flows = [f for f in (orm_table(f, tables) for f in r.flows) if f is not None]
+    return results
+
+
+def orm_table(flow: Flow, tables: dict[str, str]) -> Flow | None:
+    """``orm:app.models.User`` -> the table the scanned code maps ``User`` to (unresolved when none does);
+    ``orm?:x`` (``x.save()``) -> that table, or no flow when ``x`` is no model the code declares."""
+    target = flow.target
+    name = target.name
+    at = name.find("orm:")
+    maybe = at < 0
+    if maybe:
+        at = name.find("orm?:")
+        if at < 0:
+            return flow
+    prefix, rest = name[:at], name[at + (5 if maybe else 4) :]
+    table = tables.get(rest.partition("(")[0].rpartition(".")[2])
+    if table is None and maybe:
+        return None
+    if table is None:
+        asset = Asset(target.namespace, f"{prefix}unresolved:{rest}", target.field)
+        return replace(flow, target=asset, unresolved=True)
+    return replace(flow, target=Asset(target.namespace, f"{prefix}{table}", target.field))

@@ -37,8 +37,10 @@ _SINK = {
     "data_kwarg",
     "sql_arg",
     "relabel",
+    "orm",
     "languages",
 }
+ORM_FORMS = ("insert_values", "instance_arg", "instance_receiver", "manager")
 _PROPAGATOR = {"call", "transformation", "receiver", "key_arg", "languages"}
 _MASKING = {"call", "languages"}
 
@@ -72,6 +74,7 @@ class SinkModel:
     data_kwarg: str | None = None
     sql_arg: int | None = None
     relabel: bool = False
+    orm: str | None = None  # one of ORM_FORMS: table and fields from an ORM write (see analysis.orm)
     languages: tuple[str, ...] = LANGUAGES
     where: str = ""
 
@@ -237,6 +240,10 @@ def load_pack(path: Path, into: Models) -> None:
                             path,
                             (*at, "kind"),
                             "unknown sink kind" + suggest(str(item.get("kind")), SINK_KINDS),
+                        )
+                    if item.get("orm") is not None and item["orm"] not in ORM_FORMS:
+                        raise _err(
+                            doc, path, (*at, "orm"), "unknown ORM form" + suggest(str(item["orm"]), ORM_FORMS)
                         )
                     into.sinks.append(SinkModel(languages=langs, where=where, **fields))
                 else:

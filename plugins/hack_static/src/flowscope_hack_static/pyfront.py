@@ -79,6 +79,7 @@ class _Lowering:
             self.calls = saved
             self.ir.functions.append(fn)
         elif isinstance(node, cst.ClassDef):
+            self._table_of_class(node)
             for item in node.body.body:
                 self._top(item, node.name.value)
         elif isinstance(node, cst.SimpleStatementLine):
@@ -87,6 +88,33 @@ class _Lowering:
         elif isinstance(node, cst.If | cst.Try):  # `try: import x` and `if TYPE_CHECKING:` blocks
             for child in node.body.body:
                 self._top(child, cls)
+
+    def _table_of_class(self, node: cst.ClassDef) -> None:
+        """SQLAlchemy ``__tablename__``, Django ``Meta.db_table``, else Django's default ``app_model``."""
+        name = node.name.value
+        bases = " ".join(self.module.code_for_node(b.value) for b in node.bases)
+        for item in node.body.body:
+            if isinstance(item, cst.SimpleStatementLine):
+                for small in item.body:
+                    found = _string_assign(small, "__tablename__")
+                    if found:
+                        self.ir.tables[name] = found
+                        return
+            elif isinstance(item, cst.ClassDef) and item.name.value == "Meta":
+                for inner in item.body.body:
+                    for small in getattr(inner, "body", ()):
+                        found = _string_assign(small, "db_table")
+                        if found:
+                            self.ir.tables[name] = found
+                            return
+        if "Model" in bases and "models" in self._name(bases.split("(")[0]):  # django.db.models.Model
+            parts = self.ir.path.split("/")
+            app = (
+                parts[-2]
+                if parts[-1] == "models.py" and len(parts) > 1
+                else (parts[-3] if len(parts) > 2 and parts[-2] == "models" else "")
+            )
+            self.ir.tables[name] = f"{app}_{name.lower()}" if app else name.lower()
 
     def _module_small(self, small: cst.BaseSmallStatement) -> None:
         if isinstance(small, cst.Import):
@@ -114,7 +142,13 @@ class _Lowering:
             if isinstance(target, cst.Name):
                 value = small.value
                 if isinstance(value, cst.Call) and _dotted(value.func):
-                    self.ir.types[target.value] = self._name(str(_dotted(value.func)))
+                    made = self._name(str(_dotted(value.func)))
+                    self.ir.types[target.value] = made
+                    first = value.args[0].value if value.args else None
+                    if made.rpartition(".")[2] == "Table" and isinstance(first, cst.SimpleString):
+                        self.ir.tables[target.value] = str(
+                            first.evaluated_value
+                        )  # users = Table("users", ...)
                 if isinstance(value, cst.Name) and value.value in ("True", "False"):
                     self.ir.constants[target.value] = value.value == "True"
                 elif isinstance(value, cst.SimpleString):
@@ -277,6 +311,18 @@ class _Lowering:
         receiver = self.expr(node.func.value) if isinstance(node.func, cst.Attribute) else None
         self.calls.append(callee)
         return Call(callee, args, kwargs, receiver)
+
+
+def _string_assign(small: cst.CSTNode, name: str) -> str | None:
+    if (
+        isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and isinstance(small.targets[0].target, cst.Name)
+        and small.targets[0].target.value == name
+        and isinstance(small.value, cst.SimpleString)
+    ):
+        return str(small.value.evaluated_value)
+    return None
 
 
 def _parts(e: Expr) -> tuple[str | Expr, ...]:

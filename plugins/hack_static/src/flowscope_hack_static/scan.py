@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from flowscope_hack_static.cache import Cache, Entry, save_ir
-from flowscope_hack_static.engine import EMPTY, Index, Unit, first_units, solve
+from flowscope_hack_static.engine import EMPTY, Index, Unit, first_units, orm_table, solve
 from flowscope_hack_static.frontends import lower_file
 from flowscope_hack_static.ir import FileIR
 from flowscope_hack_static.packs import Models, load_models
@@ -51,9 +51,11 @@ class Outcome:
     error_regions: list[int] = field(default_factory=list)
     problem: tuple[str, int | None] | None = None
     cached: bool = False
+    tables: dict[str, str] = field(default_factory=dict)  # ORM classes and Table variables it defines
 
 
-Processed = tuple[FileIR | None, list[Unit], tuple[str, int | None] | None, list[int]]
+# (IR, first units, problem, error regions, ORM tables)
+Processed = tuple[FileIR | None, list[Unit], tuple[str, int | None] | None, list[int], dict[str, str]]
 
 _WORKER_MODELS: Models | None = None  # set in the parent before the pool forks; loaded again if spawned
 _WORKER_CACHE: Path | None = None
@@ -71,18 +73,18 @@ def process(job: FileJob, models: Models) -> Processed:
     """Front end plus the first analysis of every function of one file."""
     ir, problem, line = lower_file(job.language, job.data, job.text, job.utf8, job.rel)
     if ir is None:
-        return None, [], (problem or "cannot analyze", line), []
-    return ir, first_units(ir, 0, models), None, ir.error_regions
+        return None, [], (problem or "cannot analyze", line), [], {}
+    return ir, first_units(ir, 0, models), None, ir.error_regions, ir.tables
 
 
 def _process_in_worker(job: FileJob) -> Processed:
     """As :func:`process`, but the IR stays here: written to the cache, or lowered again if ever needed."""
     assert _WORKER_MODELS is not None
-    ir, units, problem, regions = process(job, _WORKER_MODELS)
+    ir, units, problem, regions, tables = process(job, _WORKER_MODELS)
     if ir is not None and _WORKER_CACHE is not None and job.key:
         with contextlib.suppress(OSError, RecursionError):  # else the parent lowers it again if need be
             save_ir(_WORKER_CACHE, job.key, ir)
-    return None, units, problem, regions
+    return None, units, problem, regions, tables
 
 
 def process_all(
@@ -148,6 +150,7 @@ def _analyze_files(
         if entry is not None:
             outcomes[i].cached = True
             outcomes[i].error_regions, outcomes[i].problem = entry.error_regions, entry.problem
+            outcomes[i].tables = entry.tables
             for u in entry.units:
                 u.file = i
                 units.append(u)
@@ -155,8 +158,9 @@ def _analyze_files(
     new_units: set[int] = set()
     root = cache.root if cache is not None else None
     done = process_all([jobs[i] for i in misses], models, workers, model_paths, builtins, root)
-    for i, (ir, file_units, problem, regions) in zip(misses, done, strict=True):
+    for i, (ir, file_units, problem, regions, tables) in zip(misses, done, strict=True):
         irs[i], outcomes[i].problem, outcomes[i].error_regions = ir, problem, regions
+        outcomes[i].tables = tables
         for u in file_units:
             u.file = i
             new_units.add(len(units))
@@ -174,16 +178,19 @@ def _analyze_files(
         return ir
 
     touched = solve(ir_of, units, models, max_rounds, reset)
+    tables = {name: table for out in outcomes for name, table in out.tables.items()}
     for u in units:
         out = outcomes[u.file]
-        out.flows.extend(u.result.flows)
+        out.flows.extend(f for f in (orm_table(f, tables) for f in u.result.flows) if f is not None)
         out.dead += u.result.dead
     if cache is not None:
         per_file: dict[int, list[Unit]] = defaultdict(list)
         for u in units:
             per_file[u.file].append(u)
         for i in sorted(set(misses) | touched):
-            entry = Entry(per_file.get(i, []), outcomes[i].error_regions, outcomes[i].problem)
+            entry = Entry(
+                per_file.get(i, []), outcomes[i].error_regions, outcomes[i].problem, outcomes[i].tables
+            )
             cache.save(keys[i], entry, irs[i])
     return outcomes
 
