@@ -63,6 +63,8 @@ def test_django_sqlalchemy_and_kafka_writes(tmp_path: Path) -> None:
 
 def test_an_unknown_orm_form_in_a_pack_is_an_error_with_its_line(tmp_path: Path) -> None:
     pack = tmp_path / "bad.yaml"
-    pack.write_text("name: bad\nsinks:\n  - {call: '*.persist', kind: table, orm: instance}\n", encoding="utf-8")
+    pack.write_text(
+        "name: bad\nsinks:\n  - {call: '*.persist', kind: table, orm: instance}\n", encoding="utf-8"
+    )
     with pytest.raises(UserError, match=r"bad.yaml:3: sinks\[0\].orm: unknown ORM form"):
         load_models([pack])
