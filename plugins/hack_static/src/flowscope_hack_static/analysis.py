@@ -206,11 +206,10 @@ class _Function:
         )
         stmt = self.stmt
         assert stmt is not None
-        sink, masks, source, prop = self.models.classify(self.lang, e.callee)
-        if sink is None and not masks and source is None and prop is None:
-            callee = self.typed(e)
-            if callee != e.callee:
-                sink, masks, source, prop = self.models.classify(self.lang, callee)
+        # by its text and by its receiver's class (kv = redis.Redis(); kv.set(...) is redis.Redis.set)
+        typed = self.typed(e)
+        names = (typed, e.callee) if typed != e.callee else (e.callee,)
+        sink, masks, source, prop = self.models.classify(self.lang, *names)
         if sink is not None:
             self.sink(e, sink, args, kwargs, stmt)
             return {}
@@ -267,7 +266,15 @@ class _Function:
         if sink.kind == "http":
             name, ok = self.resolve(arg(sink.path_arg))
         data: Taint
-        if sink.data_kwarg is not None and sink.data_kwarg in kwargs:
+        data_expr: Expr | None
+        if sink.data_args or sink.data_kwargs:  # several parameters carry data (Pysa models)
+            picked = [args[i] for i in sink.data_args if i < len(args)]
+            picked += [kwargs[k] for k in sink.data_kwargs if k in kwargs]
+            data, data_expr = {}, None
+            for t in picked:
+                for k, v in t.items():
+                    data[k] = data.get(k, frozenset()) | v
+        elif sink.data_kwarg is not None and sink.data_kwarg in kwargs:
             data, data_expr = kwargs[sink.data_kwarg], dict(e.kwargs)[sink.data_kwarg]
         elif sink.data_arg is not None and sink.data_arg < len(args):
             data, data_expr = args[sink.data_arg], e.args[sink.data_arg]

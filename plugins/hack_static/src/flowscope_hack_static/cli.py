@@ -42,19 +42,24 @@ def build_commands() -> typer.Typer:
         no_cache: Annotated[
             bool, typer.Option("--no-cache", help="Analyze every file again; read and write no cache.")
         ] = False,
+        pysa: Annotated[
+            list[Path] | None,
+            typer.Option("--pysa", help="Pysa .pysa model file or taint.config to import; repeatable."),
+        ] = None,
     ) -> None:
         """Analyze the code under PATH and print the source-to-sink flows it holds."""
         if not path.exists():
             raise UserError(f"no such file or folder: {path}")
-        for pack in models or []:
+        for pack in [*(models or []), *(pysa or [])]:
             if not pack.is_file():
-                raise UserError(f"{pack}: no such model pack")
+                raise UserError(f"{pack}: no such model file")
         base = path if path.is_dir() else path.parent
         settings = Settings(
             paths=["."] if path.is_dir() else [path.name],
             models=[str(p.resolve()) for p in models or []],
             job_namespace=job_namespace,
             cache=not no_cache,
+            pysa=[str(p.resolve()) for p in pysa or []],
         )
         collector = HackStaticCollector()
         run = collect_alone(collector, settings, base)

@@ -23,6 +23,7 @@ class Settings:
 
     paths: list[str] = field(default_factory=lambda: ["."])
     models: list[str] = field(default_factory=list)  # extra model packs (YAML), checked before the built-ins
+    pysa: list[str] = field(default_factory=list)  # Pysa .pysa model files and taint.config to import
     builtin_models: bool = True
     jobs: dict[str, str] = field(default_factory=dict)  # folder prefix -> job namespace (service://www)
     job_namespace: str = "service://default"
@@ -80,7 +81,11 @@ class HackStaticCollector:
     def collect(self, ctx: CollectContext) -> Iterator[Observation]:
         settings: Settings = ctx.settings if isinstance(ctx.settings, Settings) else Settings()
         model_paths = [ctx.resolve(m) for m in settings.models]
-        models = load_models(model_paths, builtins=settings.builtin_models)
+        pysa_paths = [ctx.resolve(p) for p in settings.pysa]
+        models = load_models(model_paths, builtins=settings.builtin_models, pysa=pysa_paths)
+        for message in models.problems:
+            file, line = _split_where(message)
+            ctx.problem(message.split(": ", 1)[1] if file else message, file, line)
         self.stats = Stats()
         start = time.perf_counter()
         unresolved: set[Asset] = set()
@@ -111,8 +116,6 @@ class HackStaticCollector:
             workers=settings.workers,
             max_rounds=settings.max_rounds,
             cache=cache,
-            model_paths=model_paths,
-            builtins=settings.builtin_models,
         )
         if cache is not None:
             self.stats.cache_hits, self.stats.cache_misses = cache.hits, cache.misses
@@ -153,6 +156,15 @@ _DECLARES_TABLES = ("__tablename__", "db_table", "models.Model", "Table(")
 def _prefilter(text: str, models: Models) -> bool:
     """The cheap textual check: parse only files that mention a source or a sink by name, or declare tables."""
     return any(word in text for word in models.prefilter_words()) or any(w in text for w in _DECLARES_TABLES)
+
+
+def _split_where(message: str) -> tuple[str | None, int | None]:
+    """``path:12: text`` -> (path, 12)."""
+    head = message.split(": ", 1)[0]
+    path, _, line = head.rpartition(":")
+    if path and line.isdigit():
+        return path, int(line)
+    return (head, None) if ": " in message else (None, None)
 
 
 def _namespace(rel: str, settings: Settings) -> str:

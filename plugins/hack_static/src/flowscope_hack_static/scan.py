@@ -25,7 +25,7 @@ from flowscope_hack_static.cache import Cache, Entry, save_ir
 from flowscope_hack_static.engine import EMPTY, Index, Unit, first_units, orm_table, solve
 from flowscope_hack_static.frontends import lower_file
 from flowscope_hack_static.ir import FileIR
-from flowscope_hack_static.packs import Models, load_models
+from flowscope_hack_static.packs import Models
 from flowscope_hack_static.taint import Flow
 
 PARALLEL_MIN_FILES = 64  # below this a pool costs more than it saves
@@ -57,16 +57,14 @@ class Outcome:
 # (IR, first units, problem, error regions, ORM tables)
 Processed = tuple[FileIR | None, list[Unit], tuple[str, int | None] | None, list[int], dict[str, str]]
 
-_WORKER_MODELS: Models | None = None  # set in the parent before the pool forks; loaded again if spawned
+_WORKER_MODELS: Models | None = None
 _WORKER_CACHE: Path | None = None
 
 
-def _init_worker(paths: list[Path], builtins: bool, cache_root: Path | None) -> None:
+def _init_worker(models: Models, cache_root: Path | None) -> None:
     global _WORKER_MODELS, _WORKER_CACHE
     gc.disable()  # the work makes many small acyclic objects; the process ends with the pool
-    if _WORKER_MODELS is None:
-        _WORKER_MODELS = load_models(paths, builtins=builtins)
-    _WORKER_CACHE = cache_root
+    _WORKER_MODELS, _WORKER_CACHE = models, cache_root
 
 
 def process(job: FileJob, models: Models) -> Processed:
@@ -88,26 +86,16 @@ def _process_in_worker(job: FileJob) -> Processed:
 
 
 def process_all(
-    jobs: list[FileJob],
-    models: Models,
-    workers: int,
-    model_paths: list[Path],
-    builtins: bool,
-    cache_root: Path | None = None,
+    jobs: list[FileJob], models: Models, workers: int, cache_root: Path | None = None
 ) -> list[Processed]:
-    global _WORKER_MODELS
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
         return [process(job, models) for job in jobs]
-    _WORKER_MODELS = models
-    try:
-        with ProcessPoolExecutor(
-            max_workers=workers, initializer=_init_worker, initargs=(model_paths, builtins, cache_root)
-        ) as pool:
-            chunk = max(1, len(jobs) // (workers * 4))
-            return list(pool.map(_process_in_worker, jobs, chunksize=chunk))
-    finally:
-        _WORKER_MODELS = None
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker, initargs=(models, cache_root)
+    ) as pool:
+        chunk = max(1, len(jobs) // (workers * 4))
+        return list(pool.map(_process_in_worker, jobs, chunksize=chunk))
 
 
 def analyze_files(
@@ -117,13 +105,11 @@ def analyze_files(
     workers: int = 0,
     max_rounds: int = 4,
     cache: Cache | None = None,
-    model_paths: list[Path] | None = None,
-    builtins: bool = True,
 ) -> list[Outcome]:
     enabled = gc.isenabled()
     gc.disable()  # millions of small acyclic objects: collection passes cost ~15% and free nothing
     try:
-        return _analyze_files(jobs, models, workers, max_rounds, cache, model_paths or [], builtins)
+        return _analyze_files(jobs, models, workers, max_rounds, cache)
     finally:
         if enabled:
             gc.enable()
@@ -135,8 +121,6 @@ def _analyze_files(
     workers: int,
     max_rounds: int,
     cache: Cache | None,
-    model_paths: list[Path],
-    builtins: bool,
 ) -> list[Outcome]:
     n = len(jobs)
     if cache is not None:
@@ -157,7 +141,7 @@ def _analyze_files(
     misses = [i for i in range(n) if entries[i] is None]
     new_units: set[int] = set()
     root = cache.root if cache is not None else None
-    done = process_all([jobs[i] for i in misses], models, workers, model_paths, builtins, root)
+    done = process_all([jobs[i] for i in misses], models, workers, root)
     for i, (ir, file_units, problem, regions, tables) in zip(misses, done, strict=True):
         irs[i], outcomes[i].problem, outcomes[i].error_regions = ir, problem, regions
         outcomes[i].tables = tables
