@@ -67,13 +67,16 @@ def copies(files: list[Path], repeat: int, models: Models) -> list[tuple[str, st
     ]
 
 
-def rate(tree: list[tuple[str, str]], models: Models, workers: int) -> tuple[float, int]:
+def rate(tree: list[tuple[str, str]], models: Models, workers: int, runs: int = 1) -> tuple[float, int]:
+    """Lines per second of the best of ``runs`` scans (other processes on the machine only slow it down)."""
     jobs = [FileJob(str(language_of(Path(rel))), t.encode(), t, True, rel) for rel, t in tree]
-    start = time.perf_counter()
-    outcomes = analyze_files(jobs, models, workers=workers, cache=None)
-    seconds = time.perf_counter() - start
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        outcomes = analyze_files(jobs, models, workers=workers, cache=None)
+        best = min(best, time.perf_counter() - start)
     lines = sum(t.count("\n") + 1 for _, t in tree)
-    return lines / seconds, sum(len(o.flows) for o in outcomes)
+    return lines / best, sum(len(o.flows) for o in outcomes)
 
 
 def scan_tree(root: Path, cache_dir: Path, workers: int) -> tuple[float, int, HackStaticCollector]:
@@ -85,36 +88,43 @@ def scan_tree(root: Path, cache_dir: Path, workers: int) -> tuple[float, int, Ha
     return time.perf_counter() - start, n, collector
 
 
-def cache_rows(tree: list[tuple[str, str]], workers: int) -> list[dict[str, float]]:
+def cache_rows(tree: list[tuple[str, str]], workers: int, runs: int = 1) -> list[dict[str, float]]:
+    """First scan (empty cache), re-scan unchanged, re-scan with one file edited: best of ``runs`` each."""
     with tempfile.TemporaryDirectory() as tmp:
-        root, cache_dir = Path(tmp) / "src", Path(tmp) / "cache"
+        root = Path(tmp) / "src"
         for rel, text in tree:
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_text(text, encoding="utf-8")
         lines = sum(t.count("\n") + 1 for _, t in tree)
-        rows = []
-        for label in ("first scan", "re-scan, unchanged", "re-scan, 1 file edited"):
-            if label.endswith("edited"):
-                rel, text = tree[0]
-                (root / rel).write_text(
-                    text + "\n# edited\n" if rel.endswith(".py") else text + "\n// edited\n"
-                )
-            seconds, n, collector = scan_tree(root, cache_dir, workers)
-            rows.append(
-                {
-                    "scan": label,
-                    "seconds": round(seconds, 3),
-                    "lines_per_second": round(lines / seconds),
-                    "observations": n,
-                    "cache_hits": collector.stats.cache_hits,
-                }
-            )
-        return rows
+        labels = ("first scan", "re-scan, unchanged", "re-scan, 1 file edited")
+        best: dict[str, tuple[float, int, int]] = {}
+        edited_rel, edited_text = tree[0]
+        for run in range(runs):
+            cache_dir = Path(tmp) / f"cache{run}"
+            for label in labels:
+                if label.endswith("edited"):
+                    note = "\n# edited\n" if edited_rel.endswith(".py") else "\n// edited\n"
+                    (root / edited_rel).write_text(edited_text + note, encoding="utf-8")
+                seconds, n, collector = scan_tree(root, cache_dir, workers)
+                if label not in best or seconds < best[label][0]:
+                    best[label] = (seconds, n, collector.stats.cache_hits)
+            (root / edited_rel).write_text(edited_text, encoding="utf-8")
+        return [
+            {
+                "scan": label,
+                "seconds": round(best[label][0], 3),
+                "lines_per_second": round(lines / best[label][0]),
+                "observations": best[label][1],
+                "cache_hits": best[label][2],
+            }
+            for label in labels
+        ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3, help="speed: best of this many scans")
     parser.add_argument("--workers", type=int, default=2, help="processes for the parallel rate")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--skip-cache", action="store_true", help="leave out the first-scan/re-scan rows")
@@ -141,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
         tree = copies(files, args.repeat, models)
         trees.extend(tree)
-        one_core, flows_one = rate(tree, models, 1)
-        many, flows_many = rate(tree, models, args.workers)
+        one_core, flows_one = rate(tree, models, 1, args.runs)
+        many, flows_many = rate(tree, models, args.workers, args.runs)
         if flows_one != flows_many:
             misses.append(f"{lang_dir.name}: {flows_one} flows on one core, {flows_many} on {args.workers}")
         report[lang_dir.name] = {
@@ -166,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         "precision": round(total_tp / (total_tp + total_fp), 3) if total_tp + total_fp else 1.0,
         "recall": round(total_tp / total_truth, 3) if total_truth else 1.0,
     }
-    cached = cache_rows(trees, args.workers) if not args.skip_cache else []
+    cached = cache_rows(trees, args.workers, args.runs) if not args.skip_cache else []
     if args.json:
         out = {"languages": report, "overall": overall, "cache": cached, "misses": misses}
         print(json.dumps(out, indent=2))

@@ -28,9 +28,11 @@ def targets() -> set[str]:
 @pytest.fixture
 def without_sql_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
     sqlnames._sql_plugin.cache_clear()
+    sqlnames._read.cache_clear()
     monkeypatch.setitem(sys.modules, "flowscope_sql.statements", None)  # import fails as if absent
     yield
     sqlnames._sql_plugin.cache_clear()
+    sqlnames._read.cache_clear()
 
 
 def test_the_builtin_reader_without_flowscope_sql(without_sql_plugin: None) -> None:
@@ -49,6 +51,7 @@ def test_the_builtin_reader_without_flowscope_sql(without_sql_plugin: None) -> N
 def test_flowscope_sql_parses_what_the_builtin_reader_cannot() -> None:
     pytest.importorskip("flowscope_sql", reason="flowscope-sql is not installed beside this plugin")
     sqlnames._sql_plugin.cache_clear()
+    sqlnames._read.cache_clear()
     assert sqlnames._sql_plugin() is not None
     assert sqlnames.insert_columns("INSERT /* c */ INTO app.audit (who, what) VALUES (%(who)s, :what)") == (
         "app.audit",

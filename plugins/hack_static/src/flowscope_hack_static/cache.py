@@ -1,9 +1,10 @@
 """The per-file cache: one entry per file, keyed by its content hash, its path, the analyzer and the models.
 
 An entry holds what the last scan concluded about the file: its functions' flows, summaries and
-dependencies (which summaries each function looked up, see :mod:`flowscope_hack_static.engine`) and its
-parse problems (``KEY.pkl``); beside it ``KEY.ir``, the lowered file, read only when a function must be
-analyzed again. A re-scan of an unchanged tree reads the heads and analyzes nothing.
+dependencies (which summaries each function looked up, see :mod:`flowscope_hack_static.engine`), its
+parse problems and the ORM tables it declares. A re-scan of an unchanged tree reads the entries and analyzes
+nothing; when a summary a cached function used has changed, that file is lowered again from its source
+(cheaper than storing every lowered file, which costs more to write than to redo).
 
 Entries live under ``$FLOWSCOPE_STORE/cache/static`` (default ``.flowscope/cache/static``), one file per
 key in folders named by its first two hex digits. They are pickles read through an unpickler that admits
@@ -24,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from flowscope_hack_static.engine import Unit
-from flowscope_hack_static.ir import FileIR
 
 FORMAT = 1
 STORE_ENV = "FLOWSCOPE_STORE"
@@ -102,29 +102,14 @@ class Cache:
         self.hits += 1
         return entry
 
-    def load_ir(self, key: str) -> FileIR | None:
-        try:
-            with open(self.path(key).with_suffix(".ir"), "rb") as f:
-                ir = _Unpickler(f).load()
-            return ir if isinstance(ir, FileIR) else None
-        except Exception:
-            return None
-
-    def save(self, key: str, entry: Entry, ir: FileIR | None) -> None:
-        """The entry's head; its IR too when given (workers of the pool write theirs, see :func:`save_ir`)."""
+    def save(self, key: str, entry: Entry) -> None:
         if self.write_failed:
             return
         try:
-            if ir is not None:
-                save_ir(self.root, key, ir)
             _write(self.path(key), pickle.dumps((FORMAT, entry), protocol=pickle.HIGHEST_PROTOCOL))
         except (OSError, pickle.PicklingError, RecursionError) as exc:
             self.write_failed = True
             self.note(f"cache not written under {self.root}: {getattr(exc, 'strerror', None) or exc}")
-
-
-def save_ir(root: Path, key: str, ir: FileIR) -> None:
-    _write(root / key[:2] / f"{key}.ir", pickle.dumps(ir, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -176,10 +176,12 @@ def _namespace(rel: str, settings: Settings) -> str:
 
 
 def _rel(path: Path, base: Path) -> str:
-    try:
-        return Path(os.path.abspath(path)).relative_to(os.path.abspath(base)).as_posix()
-    except ValueError:
-        return path.as_posix()
+    full, top = os.path.abspath(path), os.path.abspath(base)
+    if full.startswith(top + os.sep):
+        return full[len(top) + 1 :].replace(os.sep, "/")
+    if full == top:
+        return "."
+    return path.as_posix()
 
 
 def to_signal(flow: Flow, namespace: str, rel: str) -> Signal:

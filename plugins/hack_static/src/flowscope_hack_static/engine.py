@@ -16,6 +16,7 @@ pool; later rounds run in the parent on the functions that need them.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -30,7 +31,7 @@ _SELF = ("this.", "self.", "static.", "parent.", "cls.")
 EMPTY = Summary()
 
 Key = tuple[str | None, str]  # (caller's class, callee text)
-Deps = dict[Key, tuple[str | None, Summary | None]]  # what each lookup resolved to, and its summary
+Deps = dict[Key, tuple[str | None, str | None]]  # what each lookup resolved to, and its summary's digest
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Index:
             short[name.rpartition(".")[2]].append(name)
         self.short = {k: v[0] for k, v in short.items() if len(v) == 1}
         self.memo: dict[Key, str | None] = {}
+        self.digests: dict[str, str] = {}
 
     def resolve(self, cls: str | None, callee: str) -> str | None:
         key = (cls, callee)
@@ -79,12 +81,24 @@ class Index:
         name = self.resolve(cls, callee)
         return self.full[name] if name else None
 
+    def digest(self, name: str | None) -> str | None:
+        """A summary's fingerprint, the same in every process (cache entries keep these, not summaries)."""
+        if name is None:
+            return None
+        d = self.digests.get(name)
+        if d is None:
+            s = self.full[name]
+            h = hashlib.blake2b(digest_size=12)
+            for part in (sorted(map(repr, s.sinks)), sorted(map(repr, s.returns))):
+                h.update("\0".join(part).encode())
+                h.update(b"\1")
+            d = self.digests[name] = h.hexdigest()
+        return d
+
     def stale(self, deps: Deps) -> bool:
-        for (cls, callee), (name, summary) in deps.items():
+        for (cls, callee), (name, digest) in deps.items():
             now = self.resolve(cls, callee)
-            if now != name or (
-                now is not None and self.full[now] is not summary and self.full[now] != summary
-            ):
+            if now != name or self.digest(now) != digest:
                 return True
         return False
 
@@ -97,9 +111,8 @@ def analyze_unit(ir: FileIR, unit: Unit, models: Models, index: Index) -> None:
 
     def lookup(cls: str | None, callee: str) -> Summary | None:
         name = index.resolve(cls, callee)
-        summary = index.full[name] if name else None
-        deps[(cls, callee)] = (name, summary)
-        return summary
+        deps[(cls, callee)] = (name, index.digest(name))
+        return index.full[name] if name else None
 
     fn = ir.functions[unit.index]
     unit.result = analyze_function(ir, fn, models, lookup)

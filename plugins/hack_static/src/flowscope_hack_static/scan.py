@@ -13,15 +13,13 @@ the old code held cannot keep itself alive around the cycle.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 
-from flowscope_hack_static.cache import Cache, Entry, save_ir
+from flowscope_hack_static.cache import Cache, Entry
 from flowscope_hack_static.engine import EMPTY, Index, Unit, first_units, orm_table, solve
 from flowscope_hack_static.frontends import lower_file
 from flowscope_hack_static.ir import FileIR
@@ -38,7 +36,6 @@ class FileJob:
     text: str
     utf8: bool
     rel: str
-    key: str = ""  # its cache key, when the scan has a cache
 
 
 @dataclass
@@ -58,13 +55,12 @@ class Outcome:
 Processed = tuple[FileIR | None, list[Unit], tuple[str, int | None] | None, list[int], dict[str, str]]
 
 _WORKER_MODELS: Models | None = None
-_WORKER_CACHE: Path | None = None
 
 
-def _init_worker(models: Models, cache_root: Path | None) -> None:
-    global _WORKER_MODELS, _WORKER_CACHE
+def _init_worker(models: Models) -> None:
+    global _WORKER_MODELS
     gc.disable()  # the work makes many small acyclic objects; the process ends with the pool
-    _WORKER_MODELS, _WORKER_CACHE = models, cache_root
+    _WORKER_MODELS = models
 
 
 def process(job: FileJob, models: Models) -> Processed:
@@ -76,24 +72,18 @@ def process(job: FileJob, models: Models) -> Processed:
 
 
 def _process_in_worker(job: FileJob) -> Processed:
-    """As :func:`process`, but the IR stays here: written to the cache, or lowered again if ever needed."""
+    """As :func:`process`. The parent needs a file's IR only if it analyzes one of its functions again;
+    a Hack or C++ IR costs more to ship than to lower again then, a Python one (libcst) far less."""
     assert _WORKER_MODELS is not None
     ir, units, problem, regions, tables = process(job, _WORKER_MODELS)
-    if ir is not None and _WORKER_CACHE is not None and job.key:
-        with contextlib.suppress(OSError, RecursionError):  # else the parent lowers it again if need be
-            save_ir(_WORKER_CACHE, job.key, ir)
-    return None, units, problem, regions, tables
+    return (ir if job.language == "python" else None), units, problem, regions, tables
 
 
-def process_all(
-    jobs: list[FileJob], models: Models, workers: int, cache_root: Path | None = None
-) -> list[Processed]:
+def process_all(jobs: list[FileJob], models: Models, workers: int) -> list[Processed]:
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
         return [process(job, models) for job in jobs]
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(models, cache_root)
-    ) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(models,)) as pool:
         chunk = max(1, len(jobs) // (workers * 4))
         return list(pool.map(_process_in_worker, jobs, chunksize=chunk))
 
@@ -123,9 +113,7 @@ def _analyze_files(
     cache: Cache | None,
 ) -> list[Outcome]:
     n = len(jobs)
-    if cache is not None:
-        jobs = [replace(j, key=cache.key(j.rel, j.language, j.data)) for j in jobs]
-    keys = [j.key for j in jobs]
+    keys = [cache.key(j.rel, j.language, j.data) for j in jobs] if cache else []
     entries = [cache.load(k) for k in keys] if cache else [None] * n
     outcomes = [Outcome(j.rel) for j in jobs]
     irs: list[FileIR | None] = [None] * n
@@ -140,8 +128,7 @@ def _analyze_files(
                 units.append(u)
     misses = [i for i in range(n) if entries[i] is None]
     new_units: set[int] = set()
-    root = cache.root if cache is not None else None
-    done = process_all([jobs[i] for i in misses], models, workers, root)
+    done = process_all([jobs[i] for i in misses], models, workers)
     for i, (ir, file_units, problem, regions, tables) in zip(misses, done, strict=True):
         irs[i], outcomes[i].problem, outcomes[i].error_regions = ir, problem, regions
         outcomes[i].tables = tables
@@ -153,9 +140,7 @@ def _analyze_files(
 
     def ir_of(i: int) -> FileIR:
         ir = irs[i]
-        if ir is None and cache is not None:
-            ir = cache.load_ir(keys[i])
-        if ir is None:  # the entry's IR part is gone: lower the file again
+        if ir is None:  # lowered on the pool or in an earlier scan: lower it again, here
             ir = lower_file(jobs[i].language, jobs[i].data, jobs[i].text, jobs[i].utf8, jobs[i].rel)[0]
         assert ir is not None, "a file with functions lowered before"
         irs[i] = ir
@@ -175,7 +160,7 @@ def _analyze_files(
             entry = Entry(
                 per_file.get(i, []), outcomes[i].error_regions, outcomes[i].problem, outcomes[i].tables
             )
-            cache.save(keys[i], entry, irs[i])
+            cache.save(keys[i], entry)
     return outcomes
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 _INSERT = re.compile(
@@ -24,10 +24,18 @@ _WRITE_WORD = re.compile(r"\b(?:INSERT|REPLACE|UPDATE|MERGE)\b", re.I)
 
 def insert_columns(sql: str) -> tuple[str | None, list[str]]:
     """(table, columns in parameter order) of a write statement, or (None, []) when it is not one."""
+    table, columns = _read(sql)
+    return table, list(columns)
+
+
+@lru_cache(maxsize=4096)
+def _read(sql: str) -> tuple[str | None, tuple[str, ...]]:
+    """Each distinct statement text is parsed once per process (code repeats its SQL)."""
     if not _WRITE_WORD.search(sql):
-        return None, []
+        return None, ()
     parsed = with_sql_plugin(sql)
-    return parsed if parsed is not None else builtin(sql)
+    table, columns = parsed if parsed is not None else builtin(sql)
+    return table, tuple(columns)
 
 
 @cache

@@ -38,6 +38,22 @@ _CLASSES = (
 )
 _LOOPS = ("foreach_statement", "for_statement", "while_statement", "do_statement", "for_range_loop")
 _ASSIGN_OPS = ("=", ".=", "+=", "??=", "|=")
+_VARS = frozenset(
+    ("variable", "identifier", "field_identifier", "this", "qualified_identifier", "scoped_identifier")
+)
+_WRAPPERS = frozenset(
+    (
+        "parenthesized_expression",
+        "prefix_unary_expression",
+        "await_expression",
+        "argument",
+        "pointer_expression",
+        "cast_expression",
+        "condition_clause",
+    )
+)
+_STRINGS = frozenset(("string", "string_literal", "raw_string_literal", "heredoc", "concatenated_string"))
+_LITERALS = frozenset(("true", "false", "null", "integer", "float", "number_literal", "nullptr"))
 _INTERP = re.compile(r"\{?\$(\w+)(?:->(\w+)|\[['\"]?(\w+)['\"]?\])?\}?")
 
 
@@ -277,33 +293,15 @@ class _Lowering:
         if node is None:
             return Other()
         kind = node.type
-        if kind in (
-            "variable",
-            "identifier",
-            "field_identifier",
-            "this",
-            "qualified_identifier",
-            "scoped_identifier",
-        ):
-            return Var(
-                self.text(node).lstrip("$").split("::")[-1]
-                if kind == "scoped_identifier"
-                else self.text(node).lstrip("$")
-            )
-        if (
-            kind
-            in (
-                "parenthesized_expression",
-                "prefix_unary_expression",
-                "await_expression",
-                "argument",
-                "pointer_expression",
-                "cast_expression",
-                "condition_clause",
-            )
-            and node.named_children
-        ):
-            return self.expr(node.named_children[-1])
+        if kind in _VARS:
+            text = node.text.decode("utf-8", "replace").lstrip("$")
+            return Var(text.split("::")[-1] if kind == "scoped_identifier" else text)
+        if kind == "call_expression":
+            return self._call(node)
+        if kind in _WRAPPERS:
+            named = node.named_children
+            if named:
+                return self.expr(named[-1])
         if kind == "subscript_expression":
             parts = node.named_children
             index = parts[1] if len(parts) > 1 else None
@@ -314,10 +312,8 @@ class _Lowering:
         if kind in ("selection_expression", "field_expression"):
             parts = node.named_children
             return Sub(self.expr(parts[0]), self.text(parts[-1]).lstrip("$"))
-        if kind in ("string", "string_literal", "raw_string_literal", "heredoc", "concatenated_string"):
+        if kind in _STRINGS:
             return self._string(node)
-        if kind == "call_expression":
-            return self._call(node)
         if kind == "array":
             return self._array(node)
         if kind == "binary_expression":
@@ -326,7 +322,7 @@ class _Lowering:
             if op in (".", "+"):
                 return Tmpl(flatten_concat(self.expr(left), self.expr(right)))
             return Other((self.expr(left), self.expr(right)))
-        if kind in ("true", "false", "null", "integer", "float", "number_literal", "nullptr"):
+        if kind in _LITERALS:
             return Lit(None)
         if kind in ("lambda_expression", "anonymous_function_creation_expression"):
             return Other()
@@ -370,7 +366,7 @@ class _Lowering:
             inner = self._call(fn_node)  # folly::dynamic::object("k", v)("k2", v2): a struct literal
             base = inner.entries if isinstance(inner, DictLit) else ()
             return DictLit(base + pairs(args))
-        callee = re.sub(r"\s+", "", self.text(fn_node)).replace("$", "")
+        callee = "".join(self.text(fn_node).split()).replace("$", "")
         if callee.endswith("dynamic::object"):
             return DictLit(pairs(args))
         receiver = None
