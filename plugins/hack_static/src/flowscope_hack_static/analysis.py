@@ -77,9 +77,15 @@ class _Function:
         self.types: dict[str, str] = {}
         self.made: dict[str, Call] = {}  # variable -> the call that made its value (ORM instances)
         self.stmt: Stmt | None = None
+        self._ev_stmt: Stmt | None = None
+        self._ev: Evidence | None = None
 
     def evidence(self, stmt: Stmt) -> Evidence:
-        return Evidence(COLLECTOR, "static", f"{self.ir.path}:{stmt.line}", stmt.snippet)
+        ev = self._ev
+        if stmt is not self._ev_stmt or ev is None:  # asked several times per statement: made once
+            ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{stmt.line}", stmt.snippet)
+            self._ev_stmt, self._ev = stmt, ev
+        return ev
 
     def run(self) -> None:
         for i, (name, typ) in enumerate(self.fn.params):

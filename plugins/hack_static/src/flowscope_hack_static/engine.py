@@ -31,7 +31,8 @@ _SELF = ("this.", "self.", "static.", "parent.", "cls.")
 EMPTY = Summary()
 
 Key = tuple[str | None, str]  # (caller's class, callee text)
-Deps = dict[Key, tuple[str | None, str | None]]  # what each lookup resolved to, and its summary's digest
+# What each lookup resolved to, and the summary it got (in a cache entry: that summary's digest)
+Deps = dict[Key, tuple[str | None, "Summary | str | None"]]
 
 
 @dataclass
@@ -87,20 +88,43 @@ class Index:
             return None
         d = self.digests.get(name)
         if d is None:
-            s = self.full[name]
-            h = hashlib.blake2b(digest_size=12)
-            for part in (sorted(map(repr, s.sinks)), sorted(map(repr, s.returns))):
-                h.update("\0".join(part).encode())
-                h.update(b"\1")
-            d = self.digests[name] = h.hexdigest()
+            d = self.digests[name] = summary_digest(self.full[name])
         return d
 
     def stale(self, deps: Deps) -> bool:
-        for (cls, callee), (name, digest) in deps.items():
+        for (cls, callee), (name, got) in deps.items():
             now = self.resolve(cls, callee)
-            if now != name or self.digest(now) != digest:
+            if now != name:
+                return True
+            if now is None:
+                continue
+            current = self.full[now]
+            if got is current:
+                continue
+            if got != (self.digest(now) if isinstance(got, str) else current):
                 return True
         return False
+
+
+def summary_digest(s: Summary) -> str:
+    """A summary's fingerprint, the same in every process: cache entries keep these, not summaries."""
+    h = hashlib.blake2b(digest_size=12)
+    for part in (sorted(map(repr, s.sinks)), sorted(map(repr, s.returns))):
+        h.update("\0".join(part).encode())
+        h.update(b"\1")
+    return h.hexdigest()
+
+
+def digest_deps(units: list[Unit]) -> None:
+    """Replace the summaries recorded in dependencies by their digests (before units go to the cache)."""
+    memo: dict[int, str] = {}
+    for u in units:
+        for key, (name, got) in u.deps.items():
+            if isinstance(got, Summary):
+                d = memo.get(id(got))
+                if d is None:
+                    d = memo[id(got)] = summary_digest(got)
+                u.deps[key] = (name, d)
 
 
 NO_SUMMARIES = Index({})
@@ -111,8 +135,9 @@ def analyze_unit(ir: FileIR, unit: Unit, models: Models, index: Index) -> None:
 
     def lookup(cls: str | None, callee: str) -> Summary | None:
         name = index.resolve(cls, callee)
-        deps[(cls, callee)] = (name, index.digest(name))
-        return index.full[name] if name else None
+        summary = index.full[name] if name else None
+        deps[(cls, callee)] = (name, summary)
+        return summary
 
     fn = ir.functions[unit.index]
     unit.result = analyze_function(ir, fn, models, lookup)

@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from flowscope_hack_static.cache import Cache, Entry
-from flowscope_hack_static.engine import EMPTY, Index, Unit, first_units, orm_table, solve
+from flowscope_hack_static.engine import EMPTY, Index, Unit, digest_deps, first_units, orm_table, solve
 from flowscope_hack_static.frontends import lower_file
 from flowscope_hack_static.ir import FileIR
 from flowscope_hack_static.packs import Models
@@ -156,6 +156,7 @@ def _analyze_files(
         per_file: dict[int, list[Unit]] = defaultdict(list)
         for u in units:
             per_file[u.file].append(u)
+        digest_deps([u for i in sorted(set(misses) | touched) for u in per_file.get(i, [])])
         for i in sorted(set(misses) | touched):
             entry = Entry(
                 per_file.get(i, []), outcomes[i].error_regions, outcomes[i].problem, outcomes[i].tables
