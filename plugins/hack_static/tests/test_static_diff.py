@@ -118,3 +118,18 @@ def test_a_path_missing_in_one_commit_means_all_flows_added(
     pm = plugin_manager(("hack_static", plugin))
     result = run_cli(pm, "static", "diff", "HEAD~1", "HEAD", "svc", "--json")
     assert result.exit_code == 1 and len(json.loads(result.stdout)["added"]) == 1
+
+
+def test_outside_a_repository_is_a_one_line_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    plugin_manager: Callable[..., Any],
+    run_cli: Callable[..., Any],
+) -> None:
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    pm = plugin_manager(("hack_static", plugin))
+    with pytest.raises(UserError, match="plain: not inside a git repository"):
+        run_cli(pm, "static", "diff", "HEAD~1", "HEAD")

@@ -61,7 +61,10 @@ def _git(repo: Path, *args: str) -> bytes:
 
 def repo_root(cwd: Path) -> Path:
     """The top folder of the repository holding ``cwd``."""
-    return Path(_git(cwd, "rev-parse", "--show-toplevel").decode().strip())
+    try:
+        return Path(_git(cwd, "rev-parse", "--show-toplevel").decode().strip())
+    except UserError:
+        raise UserError(f"{cwd}: not inside a git repository (static diff compares two commits)") from None
 
 
 def export(repo: Path, commit: str, path: str, into: Path) -> None:
