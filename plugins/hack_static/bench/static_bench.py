@@ -89,7 +89,8 @@ def rate(
         wall = min(wall, time.perf_counter() - start)
         cpu = min(cpu, _cpu() - start_cpu)
     lines = sum(t.count("\n") + 1 for _, t in tree)
-    return lines / wall, lines / cpu, sum(len(o.flows) for o in outcomes)
+    per_cpu = lines / cpu if cpu > 0 else 0.0  # 0: too short for os.times()' 10 ms ticks
+    return lines / wall, per_cpu, sum(len(o.flows) for o in outcomes)
 
 
 def scan_tree(root: Path, cache_dir: Path, workers: int) -> tuple[float, float, int, HackStaticCollector]:
@@ -224,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{row['scan']:<34} {row['seconds']:>8.3f} {row['lines_per_second']:>10,}"
                     f" {row['cache_hits']:>6} {first / row['seconds']:>8.1f}x"
-                    f" {row['cpu_seconds']:>7.3f} {first_cpu / row['cpu_seconds']:>12.1f}x"
+                    f" {row['cpu_seconds']:>7.3f} {first_cpu / max(row['cpu_seconds'], 0.01):>12.1f}x"
                 )
         for m in misses:
             print(m)
