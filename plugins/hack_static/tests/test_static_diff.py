@@ -79,7 +79,9 @@ def test_diff_reports_the_added_flow_and_not_the_moved_one(
     assert out["removed"] == [] and out["problems"] == []
     text = run_cli(pm, "static", "diff", "HEAD~1", "HEAD", "app")
     assert text.stdout.startswith("1 flows added, 0 removed (HEAD~1 -> HEAD)"), text.stdout
-    assert "+ service://default/signup" in text.stdout
+    assert "+ service://default/signup  [views.py:14]" in text.stdout
+    one = run_cli(pm, "static", "diff", "HEAD~1", "HEAD", "app/views.py")
+    assert one.exit_code == 1 and "[views.py:14]" in one.stdout, one.stdout
 
 
 def test_removed_flows_alone_exit_zero(

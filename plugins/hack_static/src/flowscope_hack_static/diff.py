@@ -98,7 +98,11 @@ def diff(
         for side, commit in (("base", base), ("head", head)):
             root = Path(tmp) / side
             export(repo, commit, path, root)
-            run = collect_alone(HackStaticCollector(), settings(), root / path if path else root)
+            target = root / path if path else root
+            chosen = settings()
+            if target.is_file():  # one file: scanned from its folder, so evidence names it
+                chosen.paths, target = [target.name], target.parent
+            run = collect_alone(HackStaticCollector(), chosen, target)
             edges.append({flow_key(e): e for e in run.edges})
             out.problems += [f"{commit}: {p}" for p in run.problems]
     old, new = edges
