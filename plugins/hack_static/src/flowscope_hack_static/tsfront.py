@@ -189,6 +189,8 @@ class _Lowering:
 
     def _statement(self, node: Node, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
         kind = node.type
+        if kind == "comment":
+            return
         if kind in ("compound_statement", "ERROR", "else_clause", "declaration_list"):
             self._block(node, fn, guards, loop)
         elif kind == "if_statement":
