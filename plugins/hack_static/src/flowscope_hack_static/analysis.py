@@ -361,7 +361,8 @@ class _Function:
         """A label reached a sink: a flow, or for a parameter's label an entry of this function's summary."""
         if dst.field is None:
             dst = dst.with_field(lb.source.field)  # a value written whole keeps its name
-        if dst.dataset == lb.source.dataset:
+        src = lb.source
+        if dst.name == src.name and dst.namespace == src.namespace:  # same dataset
             return
         if dead:
             self.dead += 1
