@@ -58,12 +58,19 @@ def analyzer_digest() -> str:
     return h.hexdigest()
 
 
+_CLASSES: dict[tuple[str, str], Any] = {}
+
+
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
+        found = _CLASSES.get((module, name))
+        if found is not None:
+            return found
         if module.split(".")[0] in ("flowscope", "flowscope_hack_static") or (
             module == "builtins" and name in _ALLOWED_BUILTINS
         ):
-            return super().find_class(module, name)
+            found = _CLASSES[(module, name)] = super().find_class(module, name)
+            return found
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
 
 

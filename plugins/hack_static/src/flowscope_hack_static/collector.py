@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from flowscope.contracts import CollectContext
@@ -158,6 +159,24 @@ def _prefilter(text: str, models: Models) -> bool:
     return any(word in text for word in models.prefilter_words()) or any(w in text for w in _DECLARES_TABLES)
 
 
+_TRANSFORMATIONS = {
+    (transformed, masked): Transformation(
+        "DIRECT",
+        "TRANSFORMATION" if transformed else "IDENTITY",
+        masking=masked,
+        description="masked" if masked else "",
+    )
+    for transformed in (False, True)
+    for masked in (False, True)
+}
+
+
+@lru_cache(maxsize=65536)
+def _job(namespace: str, function: str, rel: str) -> Job:
+    """One Job per function: a file's flows share it (jobs are immutable)."""
+    return Job(namespace, function, job_type="FUNCTION", source=SourceLocation(rel))
+
+
 def _split_where(message: str) -> tuple[str | None, int | None]:
     """``path:12: text`` -> (path, 12)."""
     head = message.split(": ", 1)[0]
@@ -185,10 +204,7 @@ def _rel(path: Path, base: Path) -> str:
 
 
 def to_signal(flow: Flow, namespace: str, rel: str) -> Signal:
-    job = Job(namespace, flow.function, job_type="FUNCTION", source=SourceLocation(rel))
-    subtype = "TRANSFORMATION" if flow.transformed else "IDENTITY"
-    transformation = Transformation(
-        "DIRECT", subtype, masking=flow.masked, description="masked" if flow.masked else ""
-    )
+    job = _job(namespace, flow.function, rel)
+    transformation = _TRANSFORMATIONS[(flow.transformed, flow.masked)]
     guard = " && ".join(flow.guards) or None
     return Signal("static", job, flow.source, flow.target, transformation, flow.hops, guard=guard)

@@ -262,6 +262,8 @@ def orm_table(flow: Flow, tables: dict[str, str]) -> Flow | None:
     ``orm?:x`` (``x.save()``) -> that table, or no flow when ``x`` is no model the code declares."""
     target = flow.target
     name = target.name
+    if "orm" not in name:
+        return flow
     at = name.find("orm:")
     maybe = at < 0
     if maybe:
