@@ -78,10 +78,10 @@ def test_symlink_loops_terminate_and_are_reported(tmp_path: Path) -> None:
 def test_a_process_pool_lowers_files_to_the_same_signals(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flowscope_hack_static import collector
+    from flowscope_hack_static import scan
 
     app = Path(__file__).resolve().parents[3] / "examples" / "photo_sharing" / "app"
     one, _, _ = run(app, workers=1)
-    monkeypatch.setattr(collector, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(scan, "PARALLEL_MIN_FILES", 1)
     two, problems, _ = run(app, workers=2)
     assert one == two and len(one) >= 15 and problems == []

@@ -14,7 +14,6 @@ Flows under a guard that the file's own constants make false (``if (self::DEBUG_
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from flowscope import naming
 from flowscope.model import Asset, Evidence
@@ -62,6 +61,13 @@ def analyze(ir: FileIR, models: Models, lookup: Lookup | None = None) -> Result:
     return result
 
 
+def analyze_function(ir: FileIR, fn: Function, models: Models, lookup: Lookup) -> Result:
+    """One function's flows and its summary (``summaries`` holds only that function's)."""
+    result = Result()
+    _Function(ir, fn, models, result, lookup).run()
+    return result
+
+
 class _Function:
     def __init__(self, ir: FileIR, fn: Function, models: Models, result: Result, lookup: Lookup) -> None:
         self.ir, self.fn, self.models, self.result, self.lookup = ir, fn, models, result, lookup
@@ -69,10 +75,17 @@ class _Function:
         self.lang = ir.language
         self.env: dict[str, Taint] = {}
         self.types: dict[str, str] = {}
+        self.made: dict[str, Call] = {}  # variable -> the call that made its value (ORM instances)
         self.stmt: Stmt | None = None
+        self._ev_stmt: Stmt | None = None
+        self._ev: Evidence | None = None
 
     def evidence(self, stmt: Stmt) -> Evidence:
-        return Evidence(COLLECTOR, "static", f"{self.ir.path}:{stmt.line}", stmt.snippet)
+        ev = self._ev
+        if stmt is not self._ev_stmt or ev is None:  # asked several times per statement: made once
+            ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{stmt.line}", stmt.snippet)
+            self._ev_stmt, self._ev = stmt, ev
+        return ev
 
     def run(self) -> None:
         for i, (name, typ) in enumerate(self.fn.params):
@@ -101,6 +114,7 @@ class _Function:
         self.stmt = stmt
         if isinstance(stmt.target, Var) and isinstance(stmt.value, Call):
             self.types[stmt.target.name] = stmt.value.callee
+            self.made[stmt.target.name] = stmt.value
         taint = self.eval(stmt.value)
         if stmt.is_return:
             self.returns |= hop(flatten(taint), self.evidence(stmt))
@@ -175,7 +189,7 @@ class _Function:
             if lb.narrow and shadowed:
                 continue
             if lb.narrow and not lb.masked:
-                out.add(replace(lb, source=lb.source.with_field(key), narrow=False))
+                out.add(Label(lb.source.with_field(key), lb.hops, lb.masked, lb.transformed, False))
             else:
                 out.add(lb)
         return {None: frozenset(out)} if out else {}
@@ -198,17 +212,18 @@ class _Function:
         )
         stmt = self.stmt
         assert stmt is not None
-        callee = e.callee if self.models.knows(self.lang, e.callee) else self.typed(e)
-        sink = self.models.sink(self.lang, callee)
+        # by its text and by its receiver's class (kv = redis.Redis(); kv.set(...) is redis.Redis.set)
+        typed = self.typed(e)
+        names = (typed, e.callee) if typed != e.callee else (e.callee,)
+        sink, masks, source, prop = self.models.classify(self.lang, *names)
         if sink is not None:
             self.sink(e, sink, args, kwargs, stmt)
             return {}
         own = isinstance(e.receiver, Var) and e.receiver.name in ("this", "self")
-        if self.models.masks(self.lang, callee):
+        if masks:
             if e.receiver is not None and not own:  # hashlib.sha256(x).hexdigest()
                 flat |= flatten(self.eval(e.receiver))
             return {None: mark(flat, masked=True, transformed=True, narrow=False)}
-        source = self.models.source_call(self.lang, callee)
         if source is not None:
             fld = source.field
             if source.field_arg is not None and source.field_arg < len(e.args):
@@ -221,7 +236,6 @@ class _Function:
         summary = self.lookup(self.cls, e.callee)
         if summary is not None:
             return self.apply(summary, args, stmt)
-        prop = self.models.propagator(self.lang, callee)
         if prop is not None and prop.key_arg is not None and prop.key_arg < len(e.args):
             key = e.args[prop.key_arg]
             if prop.receiver and e.receiver is not None:
@@ -258,7 +272,15 @@ class _Function:
         if sink.kind == "http":
             name, ok = self.resolve(arg(sink.path_arg))
         data: Taint
-        if sink.data_kwarg is not None and sink.data_kwarg in kwargs:
+        data_expr: Expr | None
+        if sink.data_args or sink.data_kwargs:  # several parameters carry data (Pysa models)
+            picked = [args[i] for i in sink.data_args if i < len(args)]
+            picked += [kwargs[k] for k in sink.data_kwargs if k in kwargs]
+            data, data_expr = {}, None
+            for t in picked:
+                for k, v in t.items():
+                    data[k] = data.get(k, frozenset()) | v
+        elif sink.data_kwarg is not None and sink.data_kwarg in kwargs:
             data, data_expr = kwargs[sink.data_kwarg], dict(e.kwargs)[sink.data_kwarg]
         elif sink.data_arg is not None and sink.data_arg < len(args):
             data, data_expr = args[sink.data_arg], e.args[sink.data_arg]
@@ -267,6 +289,12 @@ class _Function:
                 {None: frozenset().union(*(flatten(t) for t in args)) if args else frozenset()},
                 None,
             )
+        if sink.orm is not None:
+            name, record = self.orm(e, sink.orm)
+            ok = True
+            if record is not None:
+                data = {k: flatten(self.eval(v)) for k, v in record.entries}
+                data_expr = record
         if sink.kind == "sql":
             sql, ok = self.resolve(arg(sink.sql_arg))
             table, columns = insert_columns(sql) if ok else (None, [])
@@ -291,6 +319,34 @@ class _Function:
         if sink.relabel and not dead:
             self.relabel(target, data_expr, stmt)
 
+    def orm(self, e: Call, how: str) -> tuple[str, DictLit | None]:
+        """``orm:<Class or Table variable>`` (the collector maps it to the table) and the written fields.
+
+        ``insert_values``: ``insert(users).values(email=x)``; ``instance_arg``: ``session.add(User(email=x))``;
+        ``instance_receiver``: ``User(email=x).save()``; ``manager``: ``User.objects.create(email=x)`` and
+        ``User.objects.filter(...).update(email=x)``. An instance held in a variable is followed back to the
+        constructor call that made it.
+        """
+        fields = DictLit(tuple(e.kwargs)) if e.kwargs else None
+        if fields is None and e.args and isinstance(e.args[0], DictLit):
+            fields = e.args[0]
+        if how == "manager":
+            return f"orm:{e.callee.partition('.objects')[0]}", fields
+        if how == "insert_values":
+            made = e.receiver
+            if isinstance(made, Call):  # insert(users) / sqlalchemy.insert(User) / users.insert()
+                table = made.args[0] if made.args else made.receiver
+                return f"orm:{describe(table) if table is not None else '?'}", fields
+            return "orm:?", fields
+        # ``x.save()`` is a write only when x is an instance of a model the scanned code declares: ``orm?:``
+        kind = "orm?" if how == "instance_receiver" else "orm"
+        inst = e.receiver if how == "instance_receiver" else (e.args[0] if e.args else None)
+        if isinstance(inst, Var) and inst.name in self.made:
+            inst = self.made[inst.name]
+        if isinstance(inst, Call):
+            return f"{kind}:{inst.callee}", DictLit(tuple(inst.kwargs)) if inst.kwargs else fields
+        return f"{kind}:{describe(inst) if inst is not None else '?'}", None
+
     def emit(
         self,
         lb: Label,
@@ -305,7 +361,8 @@ class _Function:
         """A label reached a sink: a flow, or for a parameter's label an entry of this function's summary."""
         if dst.field is None:
             dst = dst.with_field(lb.source.field)  # a value written whole keeps its name
-        if dst.dataset == lb.source.dataset:
+        src = lb.source
+        if dst.name == src.name and dst.namespace == src.namespace:  # same dataset
             return
         if dead:
             self.dead += 1
@@ -343,14 +400,14 @@ class _Function:
         out: set[Label] = set()
         for ret in summary.returns:
             if ret.source.namespace != PARAM_NS:
-                out.add(replace(ret, hops=(ev, *ret.hops)))
+                out.add(ret._replace(hops=(ev, *ret.hops)))
                 continue
             i = int(ret.source.name)
             if i < len(args):
                 for lb in flatten(self.key_of(args[i], ret.source.field)):
                     out.add(
-                        replace(
-                            lb, masked=lb.masked or ret.masked, transformed=lb.transformed or ret.transformed
+                        lb._replace(
+                            masked=lb.masked or ret.masked, transformed=lb.transformed or ret.transformed
                         )
                     )
         return {None: frozenset(out)} if out else {}

@@ -9,6 +9,7 @@ evidence}], "problems": ["FILE:LINE: message"]}``.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -16,8 +17,10 @@ import typer
 from rich.console import Console
 
 from flowscope.errors import UserError
+from flowscope.model import Edge
 from flowscope.pipeline import collect_alone
 from flowscope_hack_static.collector import HackStaticCollector, Settings
+from flowscope_hack_static.diff import diff, repo_root
 
 
 def build_commands() -> typer.Typer:
@@ -36,18 +39,27 @@ def build_commands() -> typer.Typer:
         job_namespace: Annotated[
             str, typer.Option(help="Namespace of the jobs (functions).")
         ] = "service://default",
+        no_cache: Annotated[
+            bool, typer.Option("--no-cache", help="Analyze every file again; read and write no cache.")
+        ] = False,
+        pysa: Annotated[
+            list[Path] | None,
+            typer.Option("--pysa", help="Pysa .pysa model file or taint.config to import; repeatable."),
+        ] = None,
     ) -> None:
         """Analyze the code under PATH and print the source-to-sink flows it holds."""
         if not path.exists():
             raise UserError(f"no such file or folder: {path}")
-        for pack in models or []:
+        for pack in [*(models or []), *(pysa or [])]:
             if not pack.is_file():
-                raise UserError(f"{pack}: no such model pack")
+                raise UserError(f"{pack}: no such model file")
         base = path if path.is_dir() else path.parent
         settings = Settings(
             paths=["."] if path.is_dir() else [path.name],
             models=[str(p.resolve()) for p in models or []],
             job_namespace=job_namespace,
+            cache=not no_cache,
+            pysa=[str(p.resolve()) for p in pysa or []],
         )
         collector = HackStaticCollector()
         run = collect_alone(collector, settings, base)
@@ -92,4 +104,82 @@ def build_commands() -> typer.Typer:
         for p in problems:
             err.print(f"[yellow]warning[/yellow]: {p}", highlight=False, soft_wrap=True)
 
+    @sub.command("diff")
+    def diff_cmd(
+        base: Annotated[str, typer.Argument(help="The commit to compare against (e.g. origin/main).")],
+        head: Annotated[str, typer.Argument(help="The commit under review (e.g. HEAD).")],
+        path: Annotated[Path, typer.Argument(help="Folder or file inside the repository.")] = Path("."),
+        models: Annotated[
+            list[Path] | None, typer.Option("--models", help="Extra model pack (YAML); repeatable.")
+        ] = None,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print the added and removed flows as JSON.")
+        ] = False,
+        fail_on: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--fail-on",
+                help="Exit 1 only for added flows into these sinks (shell pattern over the target id, "
+                "e.g. 'log://*'); repeatable. Default: any added flow.",
+            ),
+        ] = None,
+        job_namespace: Annotated[
+            str, typer.Option(help="Namespace of the jobs (functions).")
+        ] = "service://default",
+        no_cache: Annotated[bool, typer.Option("--no-cache", help="Read and write no cache.")] = False,
+    ) -> None:
+        """Flows added and removed between two commits; exit code 1 when flows were added."""
+        for pack in models or []:
+            if not pack.is_file():
+                raise UserError(f"{pack}: no such model pack")
+        top = repo_root(Path.cwd())
+        target = path if path.is_absolute() else Path.cwd() / path
+        try:
+            rel = Path(os.path.relpath(target.resolve(), top.resolve())).as_posix()
+        except ValueError:
+            rel = ""
+        if rel.startswith(".."):
+            raise UserError(f"{path}: not inside the repository {top}")
+        rel = "" if rel == "." else rel
+        packs = [str(p.resolve()) for p in models or []]
+
+        def settings() -> Settings:
+            return Settings(paths=["."], models=packs, job_namespace=job_namespace, cache=not no_cache)
+
+        result = diff(top, base, head, rel, settings)
+        failing = result.failing(fail_on or [])
+        if as_json:
+            out = {
+                "base": base,
+                "head": head,
+                "added": [_flow_json(e) for e in result.added],
+                "removed": [_flow_json(e) for e in result.removed],
+                "failing": len(failing),
+                "problems": result.problems,
+            }
+            typer.echo(json.dumps(out, indent=2))
+        else:
+            typer.echo(f"{len(result.added)} flows added, {len(result.removed)} removed ({base} -> {head})")
+            for sign, edges in (("+", result.added), ("-", result.removed)):
+                for e in edges:
+                    where = e.evidence[-1].location if e.evidence else ""
+                    masked = "  masked" if e.masked else ""
+                    typer.echo(f"{sign} {e.job.namespace}/{e.job.name}{masked}  [{where}]")
+                    typer.echo(f"    {e.source} -> {e.target}")
+        err = Console(stderr=True)
+        for p in result.problems:
+            err.print(f"[yellow]warning[/yellow]: {p}", highlight=False, soft_wrap=True)
+        if failing:
+            raise typer.Exit(1)
+
     return sub
+
+
+def _flow_json(e: Edge) -> dict[str, object]:
+    return {
+        "job": f"{e.job.namespace}/{e.job.name}",
+        "source": str(e.source),
+        "target": str(e.target) if e.target is not None else None,
+        "masked": e.masked,
+        "evidence": [ev.as_dict() for ev in e.evidence],
+    }

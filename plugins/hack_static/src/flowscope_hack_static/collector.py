@@ -5,20 +5,17 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from flowscope.contracts import CollectContext
 from flowscope.model import Asset, AssetInfo, Job, Observation, Signal, SourceLocation, Transformation
 from flowscope_hack_static import scanner
-from flowscope_hack_static.frontends import Lowered, lower_star
-from flowscope_hack_static.ir import FileIR
+from flowscope_hack_static.cache import Cache, analyzer_digest, default_dir
 from flowscope_hack_static.packs import LANGUAGES, Models, load_models
-from flowscope_hack_static.summaries import analyze_all
+from flowscope_hack_static.scan import FileJob, analyze_files
 from flowscope_hack_static.taint import Flow
-
-PARALLEL_MIN_FILES = 64  # below this a pool costs more than it saves
 
 
 @dataclass
@@ -27,6 +24,7 @@ class Settings:
 
     paths: list[str] = field(default_factory=lambda: ["."])
     models: list[str] = field(default_factory=list)  # extra model packs (YAML), checked before the built-ins
+    pysa: list[str] = field(default_factory=list)  # Pysa .pysa model files and taint.config to import
     builtin_models: bool = True
     jobs: dict[str, str] = field(default_factory=dict)  # folder prefix -> job namespace (service://www)
     job_namespace: str = "service://default"
@@ -34,7 +32,9 @@ class Settings:
     languages: list[str] = field(default_factory=lambda: list(LANGUAGES))
     max_file_bytes: int = 2_000_000
     max_rounds: int = 4  # inter-procedural fixed point: rounds of summary propagation
-    workers: int = 0  # processes lowering files; 0: one per core, 1: none
+    workers: int = 0  # processes lowering and first analyzing files; 0: one per core, 1: none
+    cache: bool = True  # per-file cache of facts and summaries
+    cache_dir: str | None = None  # default: $FLOWSCOPE_STORE/cache/static, else .flowscope/cache/static
 
     def __post_init__(self) -> None:
         bad = [lang for lang in self.languages if lang not in LANGUAGES]
@@ -57,6 +57,8 @@ class Stats:
     files: list[FileStats] = field(default_factory=list)
     dead: int = 0
     seconds: float = 0.0
+    cache_hits: int = 0
+    cache_misses: int = 0
 
     def by_language(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
@@ -79,12 +81,16 @@ class HackStaticCollector:
 
     def collect(self, ctx: CollectContext) -> Iterator[Observation]:
         settings: Settings = ctx.settings if isinstance(ctx.settings, Settings) else Settings()
-        models = load_models([ctx.resolve(m) for m in settings.models], builtins=settings.builtin_models)
+        model_paths = [ctx.resolve(m) for m in settings.models]
+        pysa_paths = [ctx.resolve(p) for p in settings.pysa]
+        models = load_models(model_paths, builtins=settings.builtin_models, pysa=pysa_paths)
+        for message in models.problems:
+            file, line = _split_where(message)
+            ctx.problem(message.split(": ", 1)[1] if file else message, file, line)
         self.stats = Stats()
         start = time.perf_counter()
         unresolved: set[Asset] = set()
-        lowered: list[tuple[FileIR, FileStats]] = []
-        todo: list[tuple[str, bytes, str, bool, str]] = []
+        jobs: list[FileJob] = []
         pending: list[FileStats] = []
 
         def report(message: str, path: Path, line: int | None) -> None:
@@ -102,46 +108,82 @@ class HackStaticCollector:
                 if not _prefilter(src.text, models):
                     stats.prefiltered = True
                     continue
-                todo.append((src.language, src.data, src.text, src.utf8, rel))
+                jobs.append(FileJob(src.language, src.data, src.text, src.utf8, rel))
                 pending.append(stats)
-        for stats, (ir, problem, line) in zip(pending, lower_all(todo, settings.workers), strict=True):
-            if ir is None:
-                ctx.problem(problem or "cannot analyze", stats.path, line)
+        cache = self.open_cache(settings, ctx, models)
+        outcomes = analyze_files(
+            jobs,
+            models,
+            workers=settings.workers,
+            max_rounds=settings.max_rounds,
+            cache=cache,
+        )
+        if cache is not None:
+            self.stats.cache_hits, self.stats.cache_misses = cache.hits, cache.misses
+        for stats, out in zip(pending, outcomes, strict=True):
+            if out.problem is not None:
+                ctx.problem(out.problem[0], stats.path, out.problem[1])
                 continue
-            stats.error_regions = len(ir.error_regions)
-            if ir.error_regions:
-                lines = ", ".join(str(n) for n in ir.error_regions[:10])
-                message = f"{len(ir.error_regions)} parse error region(s) skipped at lines {lines}"
-                ctx.problem(message, stats.path, ir.error_regions[0])
-            lowered.append((ir, stats))
-        results = analyze_all([ir for ir, _ in lowered], models, settings.max_rounds)
-        for (ir, stats), result in zip(lowered, results, strict=True):
-            self.stats.dead += result.dead
-            stats.flows = len(result.flows)
-            namespace = _namespace(ir.path, settings)
-            for flow in result.flows:
+            stats.error_regions = len(out.error_regions)
+            if out.error_regions:
+                lines = ", ".join(str(n) for n in out.error_regions[:10])
+                message = f"{len(out.error_regions)} parse error region(s) skipped at lines {lines}"
+                ctx.problem(message, stats.path, out.error_regions[0])
+            self.stats.dead += out.dead
+            stats.flows = len(out.flows)
+            namespace = _namespace(stats.path, settings)
+            for flow in out.flows:
                 if flow.unresolved:
                     unresolved.add(flow.target.dataset)
-                yield to_signal(flow, namespace, ir.path)
+                yield to_signal(flow, namespace, stats.path)
         for asset in sorted(unresolved):
             yield AssetInfo(
                 asset, tags=("unresolved",), description="name not a literal in code; see the evidence"
             )
         self.stats.seconds = time.perf_counter() - start
 
+    def open_cache(self, settings: Settings, ctx: CollectContext, models: Models) -> Cache | None:
+        if not settings.cache:
+            return None
+        root = ctx.resolve(settings.cache_dir) if settings.cache_dir else default_dir()
+        salt = f"{analyzer_digest()}:{models.digest()}:{settings.max_rounds}"
+        return Cache(root, salt, lambda message: ctx.problem(message))
 
-def lower_all(jobs: list[tuple[str, bytes, str, bool, str]], workers: int) -> list[Lowered]:
-    """Lower files, on a process pool when there are enough of them to pay for it."""
-    workers = workers or os.cpu_count() or 1
-    if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
-        return [lower_star(job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lower_star, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
+
+# Files that declare ORM tables name no source or sink, but the names of the tables are read from them.
+_DECLARES_TABLES = ("__tablename__", "db_table", "models.Model", "Table(")
 
 
 def _prefilter(text: str, models: Models) -> bool:
-    """The cheap textual check: parse only files that mention a source or a sink by name."""
-    return any(word and word in text for word in models.prefilter_words())
+    """The cheap textual check: parse only files that mention a source or a sink by name, or declare tables."""
+    return any(word in text for word in models.prefilter_words()) or any(w in text for w in _DECLARES_TABLES)
+
+
+_TRANSFORMATIONS = {
+    (transformed, masked): Transformation(
+        "DIRECT",
+        "TRANSFORMATION" if transformed else "IDENTITY",
+        masking=masked,
+        description="masked" if masked else "",
+    )
+    for transformed in (False, True)
+    for masked in (False, True)
+}
+
+
+@lru_cache(maxsize=65536)
+def _job(namespace: str, function: str, rel: str) -> Job:
+    """One Job per function: a file's flows share it (jobs are immutable)."""
+    return Job(namespace, function, job_type="FUNCTION", source=SourceLocation(rel))
+
+
+def _split_where(message: str) -> tuple[str | None, int | None]:
+    """``path:12: text`` -> (path, 12)."""
+    head = message.split(": ", 1)[0]
+    path, _, line = head.rpartition(":")
+    if path and line.isdigit():
+        return path, int(line)
+    return (head, None) if ": " in message else (None, None)
 
 
 def _namespace(rel: str, settings: Settings) -> str:
@@ -153,17 +195,16 @@ def _namespace(rel: str, settings: Settings) -> str:
 
 
 def _rel(path: Path, base: Path) -> str:
-    try:
-        return Path(os.path.abspath(path)).relative_to(os.path.abspath(base)).as_posix()
-    except ValueError:
-        return path.as_posix()
+    full, top = os.path.abspath(path), os.path.abspath(base)
+    if full.startswith(top + os.sep):
+        return full[len(top) + 1 :].replace(os.sep, "/")
+    if full == top:
+        return "."
+    return path.as_posix()
 
 
 def to_signal(flow: Flow, namespace: str, rel: str) -> Signal:
-    job = Job(namespace, flow.function, job_type="FUNCTION", source=SourceLocation(rel))
-    subtype = "TRANSFORMATION" if flow.transformed else "IDENTITY"
-    transformation = Transformation(
-        "DIRECT", subtype, masking=flow.masked, description="masked" if flow.masked else ""
-    )
+    job = _job(namespace, flow.function, rel)
+    transformation = _TRANSFORMATIONS[(flow.transformed, flow.masked)]
     guard = " && ".join(flow.guards) or None
     return Signal("static", job, flow.source, flow.target, transformation, flow.hops, guard=guard)

@@ -20,7 +20,3 @@ def lower_file(language: str, data: bytes, text: str, utf8: bool, rel: str) -> L
     from flowscope_hack_static.tsfront import lower as ts_lower
 
     return ts_lower(data if utf8 else text.encode("utf-8"), rel, language), None, None
-
-
-def lower_star(job: tuple[str, bytes, str, bool, str]) -> Lowered:
-    return lower_file(*job)

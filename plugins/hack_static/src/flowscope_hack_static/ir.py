@@ -73,6 +73,7 @@ class Function:
     line: int
     params: tuple[tuple[str, str | None], ...] = ()  # (name, declared type)
     body: list[Stmt] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)  # callee texts, in order: the file's call graph
 
 
 @dataclass
@@ -83,6 +84,7 @@ class FileIR:
     constants: dict[str, str | bool | None] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)  # module-level x = redis.Redis(): x -> redis.Redis
     error_regions: list[int] = field(default_factory=list)  # first line of each parse-error region
+    tables: dict[str, str] = field(default_factory=dict)  # ORM class / Table variable -> table it maps to
 
 
 def walk(expr: Expr) -> list[Expr]:

@@ -7,6 +7,8 @@ Built-in packs live in ``flowscope_hack_static/packs/``; users add theirs with `
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from importlib.resources import files
@@ -19,7 +21,7 @@ from flowscope.yamlpos import Document, KeyPath, dotted, load_yaml, suggest
 LANGUAGES = ("hack", "cpp", "python")
 SINK_KINDS = ("table", "sql", "log", "http", "cache", "queue", "kafka", "file")
 
-_TOP = {"name", "description", "languages", "sources", "sinks", "propagators", "masking"}
+_TOP = {"name", "description", "languages", "sources", "sinks", "propagators", "masking", "pysa"}
 _SOURCE = {"call", "var", "param_type", "namespace", "name", "field", "field_arg", "languages"}
 _SINK = {
     "call",
@@ -34,10 +36,14 @@ _SINK = {
     "path_arg",
     "data_arg",
     "data_kwarg",
+    "data_args",
+    "data_kwargs",
     "sql_arg",
     "relabel",
+    "orm",
     "languages",
 }
+ORM_FORMS = ("insert_values", "instance_arg", "instance_receiver", "manager")
 _PROPAGATOR = {"call", "transformation", "receiver", "key_arg", "languages"}
 _MASKING = {"call", "languages"}
 
@@ -69,8 +75,11 @@ class SinkModel:
     path_arg: int | None = None
     data_arg: int | None = None
     data_kwarg: str | None = None
+    data_args: tuple[int, ...] = ()  # several data arguments (merged), by position ...
+    data_kwargs: tuple[str, ...] = ()  # ... and by keyword
     sql_arg: int | None = None
     relabel: bool = False
+    orm: str | None = None  # one of ORM_FORMS: table and fields from an ORM write (see analysis.orm)
     languages: tuple[str, ...] = LANGUAGES
     where: str = ""
 
@@ -93,8 +102,10 @@ class Models:
     propagators: list[CallModel] = field(default_factory=list)
     masking: list[CallModel] = field(default_factory=list)
     packs: list[str] = field(default_factory=list)
+    texts: list[bytes] = field(default_factory=list, repr=False)  # every pack's bytes, for the digest
+    problems: list[str] = field(default_factory=list)  # Pysa lines that could not be imported
 
-    memo: dict[tuple[int, str, str], Any] = field(default_factory=dict, repr=False, compare=False)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def _first(self, items: list[Any], language: str, callee: str) -> Any:
         key = (id(items), language, callee)  # callees repeat across a code base: match each text once
@@ -134,13 +145,51 @@ class Models:
     def propagator(self, language: str, callee: str) -> CallModel | None:
         return self._first(self.propagators, language, callee)  # type: ignore[no-any-return]
 
+    def classify(
+        self, language: str, *callees: str
+    ) -> tuple[SinkModel | None, bool, SourceModel | None, CallModel | None]:
+        """(sink, masks, source, propagator) for a call known by several names (its text, its receiver's
+        class): the first entry in pack order matching any of them, so a user's pack wins either way."""
+        key = (0, language, callees)
+        hit = self.memo.get(key)
+        if hit is None:
+
+            def first(items: list[Any]) -> Any:
+                return next(
+                    (
+                        m
+                        for m in items
+                        if language in m.languages and m.call and any(_match(m.call, c) for c in callees)
+                    ),
+                    None,
+                )
+
+            hit = (
+                first(self.sinks),
+                first(self.masking) is not None,
+                first(self.sources),
+                first(self.propagators),
+            )
+            self.memo[key] = hit
+        return hit
+
     def knows(self, language: str, callee: str) -> bool:
         """Whether any model names this callee (else the analysis retries it with the receiver's class)."""
         lists = (self.sinks, self.sources, self.masking, self.propagators)
         return any(self._first(items, language, callee) is not None for items in lists)
 
+    def digest(self) -> str:
+        """Changes whenever a loaded pack does: part of every cache key."""
+        h = hashlib.blake2b(digest_size=16)
+        for text in self.texts:
+            h.update(len(text).to_bytes(8, "big") + text)
+        return h.hexdigest()
+
     def prefilter_words(self) -> set[str]:
         """Plain words that must appear in a file for any model to fire (the cheap textual prefilter)."""
+        key = (1, "", "prefilter")
+        if key in self.memo:
+            return self.memo[key]  # type: ignore[no-any-return]
         words: set[str] = set()
         for m in [*self.sources, *self.sinks]:
             pattern = (
@@ -148,6 +197,8 @@ class Models:
             )
             tail = pattern.replace("->", ".").replace("::", ".").split(".")[-1].strip("*?[]")
             words.add(tail or "")
+        words.discard("")
+        self.memo[key] = words
         return words
 
 
@@ -160,11 +211,22 @@ def builtin_packs() -> list[Path]:
     return sorted(Path(str(p)) for p in root.iterdir() if str(p).endswith(".yaml"))
 
 
-def load_models(paths: list[Path], builtins: bool = True) -> Models:
+def load_models(paths: list[Path], builtins: bool = True, pysa: list[Path] | None = None) -> Models:
     models = Models()
     for path in [*paths, *(builtin_packs() if builtins else [])]:  # user packs first: they win
         load_pack(path, models)
+    if pysa:
+        _import_pysa(pysa, models)
     return models
+
+
+def _import_pysa(paths: list[Path], models: Models) -> None:
+    from flowscope_hack_static.pysa import add_to, import_pysa
+
+    for path in paths:
+        with contextlib.suppress(OSError):  # import_pysa reports it
+            models.texts.append(path.read_bytes())
+    add_to(models, import_pysa(paths))
 
 
 def load_pack(path: Path, into: Models) -> None:
@@ -172,6 +234,7 @@ def load_pack(path: Path, into: Models) -> None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read model pack: {exc}") from None
+    into.texts.append(text.encode())
     doc = load_yaml(text, str(path))
     data = doc.data
     if not isinstance(data, dict):
@@ -194,7 +257,9 @@ def load_pack(path: Path, into: Models) -> None:
             _keys(doc, path, at, item, allowed)
             langs = _langs(doc, path, (*at, "languages"), item.get("languages", default_langs))
             where = f"{path.name}:{doc.line_of(at)}"
-            fields = {k: v for k, v in item.items() if k != "languages"}
+            fields: dict[str, Any] = {
+                k: tuple(v) if isinstance(v, list) else v for k, v in item.items() if k != "languages"
+            }
             try:
                 if section == "sources":
                     if not any(k in item for k in ("call", "var", "param_type")):
@@ -208,6 +273,10 @@ def load_pack(path: Path, into: Models) -> None:
                             (*at, "kind"),
                             "unknown sink kind" + suggest(str(item.get("kind")), SINK_KINDS),
                         )
+                    if item.get("orm") is not None and item["orm"] not in ORM_FORMS:
+                        raise _err(
+                            doc, path, (*at, "orm"), "unknown ORM form" + suggest(str(item["orm"]), ORM_FORMS)
+                        )
                     into.sinks.append(SinkModel(languages=langs, where=where, **fields))
                 else:
                     model = CallModel(languages=langs, **fields)
@@ -216,6 +285,11 @@ def load_pack(path: Path, into: Models) -> None:
                 raise _err(doc, path, at, str(exc).split("__init__() ")[-1]) from None
             except ValueError as exc:
                 raise _err(doc, path, at, str(exc)) from None
+    pysa = data.get("pysa") or []
+    if not isinstance(pysa, list) or not all(isinstance(p, str) for p in pysa):
+        raise _err(doc, path, ("pysa",), "a list of .pysa files and taint.config, relative to the pack")
+    if pysa:
+        _import_pysa([path.parent / p for p in pysa], into)
     into.packs.append(str(data.get("name") or path.stem))
 
 

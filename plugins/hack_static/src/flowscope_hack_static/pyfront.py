@@ -1,8 +1,11 @@
 """Python front end on libcst: lowers a module to the IR without importing or running it.
 
 libcst's import-alias tracking maps ``import requests as rq`` / ``from flask import request as req`` back to
-the names model packs use. Positions come from libcst's ``PositionProvider``, a metadata pass we only pay
-for on files the collector's textual prefilter flagged as mentioning a source or a sink.
+the names model packs use. Lines come from the standard library's ``ast`` (a C parser, far cheaper than
+libcst's ``PositionProvider``, which re-generates the whole file's code): both parsers see the same statements
+in the same order, so :mod:`pylines` pairs them up. When they disagree (syntax one of them reads differently),
+the file falls back to ``PositionProvider``. Only files the collector's textual prefilter flagged as
+mentioning a source or a sink are parsed at all.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from flowscope_hack_static.ir import Call, DictLit, Expr, FileIR, Function, Lit, Other, Stmt, Sub, Tmpl, Var
+from flowscope_hack_static.pylines import statement_lines
 
 
 class PyParseError(Exception):
@@ -24,9 +28,13 @@ def lower(source: str, path: str) -> FileIR:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise PyParseError(exc.raw_line, exc.message) from None
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    return _Lowering(wrapper.module, positions, path).run()
+    lines = statement_lines(module, source)
+    if lines is None:  # the two parsers disagree: pay for libcst's own positions
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        positions = wrapper.resolve(PositionProvider)
+        lines = {id(node): pos.start.line for node, pos in positions.items()}
+        module = wrapper.module
+    return _Lowering(module, lines, source, path).run()
 
 
 def _dotted(node: cst.BaseExpression) -> str | None:
@@ -39,14 +47,15 @@ def _dotted(node: cst.BaseExpression) -> str | None:
 
 
 class _Lowering:
-    def __init__(self, module: cst.Module, positions: object, path: str) -> None:
-        self.module, self.positions = module, positions
+    def __init__(self, module: cst.Module, lines: dict[int, int], source: str, path: str) -> None:
+        self.module, self.positions = module, lines
         self.ir = FileIR(path, "python")
         self.aliases: dict[str, str] = {}
-        self.lines = module.code.splitlines()
+        self.calls: list[str] = []  # the current function's
+        self.lines = source.splitlines()
 
     def line(self, node: cst.CSTNode) -> int:
-        return int(self.positions[node].start.line)  # type: ignore[index]
+        return self.positions.get(id(node), 0)
 
     def snippet(self, node: cst.CSTNode) -> str:
         n = self.line(node)
@@ -65,9 +74,12 @@ class _Lowering:
                 for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
             )
             fn = Function(name, self.line(node), params)
+            saved, self.calls = self.calls, fn.calls
             self._block(node.body, fn, (), False)
+            self.calls = saved
             self.ir.functions.append(fn)
         elif isinstance(node, cst.ClassDef):
+            self._table_of_class(node)
             for item in node.body.body:
                 self._top(item, node.name.value)
         elif isinstance(node, cst.SimpleStatementLine):
@@ -76,6 +88,33 @@ class _Lowering:
         elif isinstance(node, cst.If | cst.Try):  # `try: import x` and `if TYPE_CHECKING:` blocks
             for child in node.body.body:
                 self._top(child, cls)
+
+    def _table_of_class(self, node: cst.ClassDef) -> None:
+        """SQLAlchemy ``__tablename__``, Django ``Meta.db_table``, else Django's default ``app_model``."""
+        name = node.name.value
+        bases = " ".join(self.module.code_for_node(b.value) for b in node.bases)
+        for item in node.body.body:
+            if isinstance(item, cst.SimpleStatementLine):
+                for small in item.body:
+                    found = _string_assign(small, "__tablename__")
+                    if found:
+                        self.ir.tables[name] = found
+                        return
+            elif isinstance(item, cst.ClassDef) and item.name.value == "Meta":
+                for inner in item.body.body:
+                    for small in getattr(inner, "body", ()):
+                        found = _string_assign(small, "db_table")
+                        if found:
+                            self.ir.tables[name] = found
+                            return
+        if "Model" in bases and "models" in self._name(bases.split("(")[0]):  # django.db.models.Model
+            parts = self.ir.path.split("/")
+            app = (
+                parts[-2]
+                if parts[-1] == "models.py" and len(parts) > 1
+                else (parts[-3] if len(parts) > 2 and parts[-2] == "models" else "")
+            )
+            self.ir.tables[name] = f"{app}_{name.lower()}" if app else name.lower()
 
     def _module_small(self, small: cst.BaseSmallStatement) -> None:
         if isinstance(small, cst.Import):
@@ -103,7 +142,13 @@ class _Lowering:
             if isinstance(target, cst.Name):
                 value = small.value
                 if isinstance(value, cst.Call) and _dotted(value.func):
-                    self.ir.types[target.value] = self._name(str(_dotted(value.func)))
+                    made = self._name(str(_dotted(value.func)))
+                    self.ir.types[target.value] = made
+                    first = value.args[0].value if value.args else None
+                    if made.rpartition(".")[2] == "Table" and isinstance(first, cst.SimpleString):
+                        self.ir.tables[target.value] = str(
+                            first.evaluated_value
+                        )  # users = Table("users", ...)
                 if isinstance(value, cst.Name) and value.value in ("True", "False"):
                     self.ir.constants[target.value] = value.value == "True"
                 elif isinstance(value, cst.SimpleString):
@@ -264,7 +309,20 @@ class _Lowering:
         if callee == "dict" and kwargs and not args:
             return DictLit(tuple((k, v) for k, v in kwargs))
         receiver = self.expr(node.func.value) if isinstance(node.func, cst.Attribute) else None
+        self.calls.append(callee)
         return Call(callee, args, kwargs, receiver)
+
+
+def _string_assign(small: cst.CSTNode, name: str) -> str | None:
+    if (
+        isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and isinstance(small.targets[0].target, cst.Name)
+        and small.targets[0].target.value == name
+        and isinstance(small.value, cst.SimpleString)
+    ):
+        return str(small.value.evaluated_value)
+    return None
 
 
 def _parts(e: Expr) -> tuple[str | Expr, ...]:

@@ -66,14 +66,15 @@ def walk(root: Path, exclude: list[str], report: Report) -> Iterator[Path]:
         subdirs = []
         for entry in entries:
             path = Path(entry.path)
-            rel = path.relative_to(root).as_posix()
-            if any(fnmatch(rel, pat) or fnmatch(entry.name, pat) for pat in exclude):
-                continue
+            if exclude:
+                rel = path.relative_to(root).as_posix()
+                if any(fnmatch(rel, pat) or fnmatch(entry.name, pat) for pat in exclude):
+                    continue
             try:
                 if entry.is_dir():
                     if entry.name not in SKIP_DIRS:
                         subdirs.append(path)
-                elif entry.is_file() and language_of(path):
+                elif entry.is_file() and EXTENSIONS.get(os.path.splitext(entry.name)[1].lower()):
                     yield path
                 elif entry.is_symlink() and not path.exists():
                     report("broken or looping symlink, skipped", path, None)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flowscope.model import Asset, Evidence
 from flowscope_hack_static.ir import Call, Expr, Sub, Var
@@ -12,8 +13,9 @@ COLLECTOR = "hack_static"
 MAX_HOPS = 6
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(NamedTuple):
+    """A tuple, not a dataclass: the analysis makes and hashes millions of them."""
+
     source: Asset
     hops: tuple[Evidence, ...]
     masked: bool = False
@@ -102,11 +104,12 @@ def mark(
     labels: frozenset[Label], masked: bool | None = None, transformed: bool = True, narrow: bool | None = None
 ) -> frozenset[Label]:
     return frozenset(
-        replace(
-            lb,
-            masked=lb.masked if masked is None else masked,
-            transformed=transformed,
-            narrow=lb.narrow if narrow is None else narrow,
+        Label(
+            lb.source,
+            lb.hops,
+            lb.masked if masked is None else masked,
+            transformed,
+            lb.narrow if narrow is None else narrow,
         )
         for lb in labels
     )
@@ -116,7 +119,7 @@ def hop(labels: frozenset[Label], ev: Evidence) -> frozenset[Label]:
     out = set()
     for lb in labels:
         hops = lb.hops if lb.hops and lb.hops[-1] == ev else (*lb.hops, ev)
-        out.add(replace(lb, hops=hops[: MAX_HOPS - 1] + hops[-1:] if len(hops) > MAX_HOPS else hops))
+        out.add(lb._replace(hops=hops[: MAX_HOPS - 1] + hops[-1:] if len(hops) > MAX_HOPS else hops))
     return frozenset(out)
 
 

@@ -38,6 +38,22 @@ _CLASSES = (
 )
 _LOOPS = ("foreach_statement", "for_statement", "while_statement", "do_statement", "for_range_loop")
 _ASSIGN_OPS = ("=", ".=", "+=", "??=", "|=")
+_VARS = frozenset(
+    ("variable", "identifier", "field_identifier", "this", "qualified_identifier", "scoped_identifier")
+)
+_WRAPPERS = frozenset(
+    (
+        "parenthesized_expression",
+        "prefix_unary_expression",
+        "await_expression",
+        "argument",
+        "pointer_expression",
+        "cast_expression",
+        "condition_clause",
+    )
+)
+_STRINGS = frozenset(("string", "string_literal", "raw_string_literal", "heredoc", "concatenated_string"))
+_LITERALS = frozenset(("true", "false", "null", "integer", "float", "number_literal", "nullptr"))
 _INTERP = re.compile(r"\{?\$(\w+)(?:->(\w+)|\[['\"]?(\w+)['\"]?\])?\}?")
 
 
@@ -61,6 +77,7 @@ class _Lowering:
         self.lines = source.decode("utf-8", "replace").splitlines()
         self.ir = FileIR(path, language)
         self.language = language
+        self.calls: list[str] = []  # the current function's
 
     def run(self, root: Node) -> FileIR:
         self._errors(root)
@@ -128,8 +145,10 @@ class _Lowering:
             name = self.text(decl.child_by_field_name("declarator"))
             params = self._cpp_params(decl)
         fn = Function(self._qualified(name, cls), node.start_point[0] + 1, params)
+        saved, self.calls = self.calls, fn.calls
         if body is not None:
             self._block(body, fn, (), False)
+        self.calls = saved
         self.ir.functions.append(fn)
 
     def _orphan_function(self, node: Node, cls: str | None) -> None:
@@ -137,6 +156,7 @@ class _Lowering:
         assert decl is not None  # the caller checked
         name = self.text(decl.child_by_field_name("declarator"))
         fn = Function(self._qualified(name, cls), decl.start_point[0] + 1, self._cpp_params(decl))
+        saved, self.calls = self.calls, fn.calls
         after = False
         for child in node.named_children:
             if child.id == decl.id:
@@ -145,6 +165,7 @@ class _Lowering:
                 self._function(child, cls)
             elif after:
                 self._statement(child, fn, (), False)
+        self.calls = saved
         self.ir.functions.append(fn)
 
     def _hack_param(self, node: Node) -> tuple[str, str | None]:
@@ -168,6 +189,8 @@ class _Lowering:
 
     def _statement(self, node: Node, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
         kind = node.type
+        if kind == "comment":
+            return
         if kind in ("compound_statement", "ERROR", "else_clause", "declaration_list"):
             self._block(node, fn, guards, loop)
         elif kind == "if_statement":
@@ -272,33 +295,15 @@ class _Lowering:
         if node is None:
             return Other()
         kind = node.type
-        if kind in (
-            "variable",
-            "identifier",
-            "field_identifier",
-            "this",
-            "qualified_identifier",
-            "scoped_identifier",
-        ):
-            return Var(
-                self.text(node).lstrip("$").split("::")[-1]
-                if kind == "scoped_identifier"
-                else self.text(node).lstrip("$")
-            )
-        if (
-            kind
-            in (
-                "parenthesized_expression",
-                "prefix_unary_expression",
-                "await_expression",
-                "argument",
-                "pointer_expression",
-                "cast_expression",
-                "condition_clause",
-            )
-            and node.named_children
-        ):
-            return self.expr(node.named_children[-1])
+        if kind in _VARS:
+            text = node.text.decode("utf-8", "replace").lstrip("$")
+            return Var(text.split("::")[-1] if kind == "scoped_identifier" else text)
+        if kind == "call_expression":
+            return self._call(node)
+        if kind in _WRAPPERS:
+            named = node.named_children
+            if named:
+                return self.expr(named[-1])
         if kind == "subscript_expression":
             parts = node.named_children
             index = parts[1] if len(parts) > 1 else None
@@ -309,10 +314,8 @@ class _Lowering:
         if kind in ("selection_expression", "field_expression"):
             parts = node.named_children
             return Sub(self.expr(parts[0]), self.text(parts[-1]).lstrip("$"))
-        if kind in ("string", "string_literal", "raw_string_literal", "heredoc", "concatenated_string"):
+        if kind in _STRINGS:
             return self._string(node)
-        if kind == "call_expression":
-            return self._call(node)
         if kind == "array":
             return self._array(node)
         if kind == "binary_expression":
@@ -321,7 +324,7 @@ class _Lowering:
             if op in (".", "+"):
                 return Tmpl(flatten_concat(self.expr(left), self.expr(right)))
             return Other((self.expr(left), self.expr(right)))
-        if kind in ("true", "false", "null", "integer", "float", "number_literal", "nullptr"):
+        if kind in _LITERALS:
             return Lit(None)
         if kind in ("lambda_expression", "anonymous_function_creation_expression"):
             return Other()
@@ -365,12 +368,13 @@ class _Lowering:
             inner = self._call(fn_node)  # folly::dynamic::object("k", v)("k2", v2): a struct literal
             base = inner.entries if isinstance(inner, DictLit) else ()
             return DictLit(base + pairs(args))
-        callee = re.sub(r"\s+", "", self.text(fn_node)).replace("$", "")
+        callee = "".join(self.text(fn_node).split()).replace("$", "")
         if callee.endswith("dynamic::object"):
             return DictLit(pairs(args))
         receiver = None
         if fn_node.type in ("selection_expression", "field_expression") and fn_node.named_children:
             receiver = self.expr(fn_node.named_children[0])
+        self.calls.append(callee)
         return Call(callee, args, (), receiver)
 
     def _array(self, node: Node) -> Expr:

@@ -1,0 +1,126 @@
+"""The per-file cache: one entry per file, keyed by its content hash, its path, the analyzer and the models.
+
+An entry holds what the last scan concluded about the file: its functions' flows, summaries and
+dependencies (which summaries each function looked up, see :mod:`flowscope_hack_static.engine`), its
+parse problems and the ORM tables it declares. A re-scan of an unchanged tree reads the entries and analyzes
+nothing; when a summary a cached function used has changed, that file is lowered again from its source
+(cheaper than storing every lowered file, which costs more to write than to redo).
+
+Entries live under ``$FLOWSCOPE_STORE/cache/static`` (default ``.flowscope/cache/static``), one file per
+key in folders named by its first two hex digits. They are pickles read through an unpickler that admits
+only flowscope's own classes and plain containers. A corrupt, truncated or unreadable entry is a miss with
+a one-line note; a cache that cannot be written is reported once and the scan goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from flowscope_hack_static.engine import Unit
+
+FORMAT = 1
+STORE_ENV = "FLOWSCOPE_STORE"
+_ALLOWED_BUILTINS = {"frozenset", "set", "tuple", "list", "dict", "str", "int", "bool", "NoneType"}
+
+
+@dataclass
+class Entry:
+    """What the last scan concluded about one file."""
+
+    units: list[Unit] = field(default_factory=list)  # file index rewritten on load
+    error_regions: list[int] = field(default_factory=list)
+    problem: tuple[str, int | None] | None = None  # the front end gave up on the file
+    tables: dict[str, str] = field(default_factory=dict)  # ORM classes / Table variables it defines
+
+
+def default_dir() -> Path:
+    return Path(os.environ.get(STORE_ENV) or ".flowscope") / "cache" / "static"
+
+
+def analyzer_digest() -> str:
+    """The plugin's version and the hash of its own source: any change to the analysis invalidates entries."""
+    h = hashlib.blake2b(digest_size=16)
+    with contextlib.suppress(PackageNotFoundError):
+        h.update(version("flowscope-hack-static").encode())
+    root = Path(__file__).parent
+    for path in sorted(root.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    h.update(str(FORMAT).encode())
+    return h.hexdigest()
+
+
+_CLASSES: dict[tuple[str, str], Any] = {}
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        found = _CLASSES.get((module, name))
+        if found is not None:
+            return found
+        if module.split(".")[0] in ("flowscope", "flowscope_hack_static") or (
+            module == "builtins" and name in _ALLOWED_BUILTINS
+        ):
+            found = _CLASSES[(module, name)] = super().find_class(module, name)
+            return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
+
+
+class Cache:
+    def __init__(self, root: Path, salt: str, note: Callable[[str], None]) -> None:
+        self.root, self.salt, self.note = root, salt, note
+        self.hits = 0
+        self.misses = 0
+        self.write_failed = False
+
+    def key(self, rel: str, language: str, data: bytes) -> str:
+        h = hashlib.blake2b(data, digest_size=20)
+        h.update(b"\0" + rel.encode() + b"\0" + language.encode() + b"\0" + self.salt.encode())
+        return h.hexdigest()
+
+    def path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.pkl"
+
+    def load(self, key: str) -> Entry | None:
+        path = self.path(key)
+        try:
+            with open(path, "rb") as f:
+                head = _Unpickler(f).load()
+            if not (isinstance(head, tuple) and len(head) == 2 and head[0] == FORMAT):
+                raise ValueError("unknown format")
+            entry = head[1]
+            if not isinstance(entry, Entry):
+                raise ValueError("not an entry")
+        except (FileNotFoundError, NotADirectoryError):
+            self.misses += 1
+            return None
+        except Exception as exc:  # corrupt, truncated, foreign: a miss, never fatal
+            self.note(f"cache entry {path} unreadable ({type(exc).__name__}), file analyzed again")
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry
+
+    def save(self, key: str, entry: Entry) -> None:
+        if self.write_failed:
+            return
+        try:
+            _write(self.path(key), pickle.dumps((FORMAT, entry), protocol=pickle.HIGHEST_PROTOCOL))
+        except (OSError, pickle.PicklingError, RecursionError) as exc:
+            self.write_failed = True
+            self.note(f"cache not written under {self.root}: {getattr(exc, 'strerror', None) or exc}")
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

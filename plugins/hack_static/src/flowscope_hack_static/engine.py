@@ -1,0 +1,280 @@
+"""Inter-procedural flow: per-function summaries solved to a bounded fixed point, across files and modules.
+
+The unit of work is one function. A summary says which parameters (and which of their keys) reach which
+sinks, and which sources and parameters a function returns. Every analysis of a function records the
+summaries it looked up (its *dependencies*: call text -> the function it resolved to and that function's
+summary). After each round the summaries are merged by name; only functions one of whose dependencies now
+resolves to something else are analyzed again, so a change to a helper re-analyzes its callers, not the
+code base. It stops when nothing is stale, or after ``max_rounds`` rounds (recursion and long call chains
+converge or are cut off there; call depth up to ``max_rounds`` is exact).
+
+Callees are resolved by name: ``$this->f()`` and ``self.f()`` within the caller's class, ``Cls::f()`` and
+``f()`` by qualified name, anything else by its last name when exactly one function with a summary has it.
+The first analysis of every function needs no summaries, so it runs beside the front end on the process
+pool; later rounds run in the parent on the functions that need them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from flowscope.model import Asset
+from flowscope_hack_static.analysis import analyze_function
+from flowscope_hack_static.ir import FileIR
+from flowscope_hack_static.packs import Models
+from flowscope_hack_static.taint import Flow, Result, Summary
+
+_SELF = ("this.", "self.", "static.", "parent.", "cls.")
+EMPTY = Summary()
+
+Key = tuple[str | None, str]  # (caller's class, callee text)
+# What each lookup resolved to, and the summary it got (in a cache entry: that summary's digest)
+Deps = dict[Key, tuple[str | None, "Summary | str | None"]]
+
+
+@dataclass
+class Unit:
+    """One function of one file, with its latest analysis."""
+
+    file: int  # index of its FileIR
+    index: int  # index of the function in FileIR.functions
+    name: str
+    result: Result = field(default_factory=Result)
+    deps: Deps = field(default_factory=dict)
+    summary: Summary = EMPTY
+
+
+class Index:
+    """Callee text -> the summary of the function it names, over the non-empty summaries of a round."""
+
+    def __init__(self, summaries: dict[str, Summary]) -> None:
+        self.full = summaries
+        short: dict[str, list[str]] = defaultdict(list)
+        for name in summaries:
+            short[name.rpartition(".")[2]].append(name)
+        self.short = {k: v[0] for k, v in short.items() if len(v) == 1}
+        self.memo: dict[Key, str | None] = {}
+        self.digests: dict[str, str] = {}
+
+    def resolve(self, cls: str | None, callee: str) -> str | None:
+        key = (cls, callee)
+        if key not in self.memo:
+            self.memo[key] = self._resolve(cls, callee)
+        return self.memo[key]
+
+    def _resolve(self, cls: str | None, callee: str) -> str | None:
+        name = callee.replace("::", ".").replace("->", ".")
+        for prefix in _SELF:
+            if name.startswith(prefix):
+                name = name[len(prefix) :]
+                if cls and f"{cls}.{name}" in self.full:
+                    return f"{cls}.{name}"
+        if name in self.full:
+            return name
+        if "(" in name:  # a call on a call's result: too loose to resolve by name
+            return None
+        return self.short.get(name.rpartition(".")[2])
+
+    def __call__(self, cls: str | None, callee: str) -> Summary | None:
+        name = self.resolve(cls, callee)
+        return self.full[name] if name else None
+
+    def digest(self, name: str | None) -> str | None:
+        """A summary's fingerprint, the same in every process (cache entries keep these, not summaries)."""
+        if name is None:
+            return None
+        d = self.digests.get(name)
+        if d is None:
+            d = self.digests[name] = summary_digest(self.full[name])
+        return d
+
+    def stale(self, deps: Deps) -> bool:
+        for (cls, callee), (name, got) in deps.items():
+            now = self.resolve(cls, callee)
+            if now != name:
+                return True
+            if now is None:
+                continue
+            current = self.full[now]
+            if got is current:
+                continue
+            if got != (self.digest(now) if isinstance(got, str) else current):
+                return True
+        return False
+
+
+def summary_digest(s: Summary) -> str:
+    """A summary's fingerprint, the same in every process: cache entries keep these, not summaries."""
+    h = hashlib.blake2b(digest_size=12)
+    for part in (sorted(map(repr, s.sinks)), sorted(map(repr, s.returns))):
+        h.update("\0".join(part).encode())
+        h.update(b"\1")
+    return h.hexdigest()
+
+
+def digest_deps(units: list[Unit]) -> None:
+    """Replace the summaries recorded in dependencies by their digests (before units go to the cache)."""
+    memo: dict[int, str] = {}
+    for u in units:
+        for key, (name, got) in u.deps.items():
+            if isinstance(got, Summary):
+                d = memo.get(id(got))
+                if d is None:
+                    d = memo[id(got)] = summary_digest(got)
+                u.deps[key] = (name, d)
+
+
+NO_SUMMARIES = Index({})
+
+
+def analyze_unit(ir: FileIR, unit: Unit, models: Models, index: Index) -> None:
+    deps: Deps = {}
+
+    def lookup(cls: str | None, callee: str) -> Summary | None:
+        name = index.resolve(cls, callee)
+        summary = index.full[name] if name else None
+        deps[(cls, callee)] = (name, summary)
+        return summary
+
+    fn = ir.functions[unit.index]
+    unit.result = analyze_function(ir, fn, models, lookup)
+    unit.summary = unit.result.summaries.get(fn.name, EMPTY)
+    unit.deps = deps
+
+
+def first_units(ir: FileIR, file: int, models: Models) -> list[Unit]:
+    """Every function of a file analyzed once, callees in the same file before their callers, with the
+    summaries of the file's own functions: the first round, done beside the front end. Calls into other
+    files resolve later; a call the whole program resolves differently makes the function stale then."""
+    units = [Unit(file, i, fn.name) for i, fn in enumerate(ir.functions)]
+    summaries: dict[str, Summary] = {}
+    index = NO_SUMMARIES
+    for i in bottom_up(ir):
+        unit = units[i]
+        analyze_unit(ir, unit, models, index)
+        if unit.summary != EMPTY:
+            old = summaries.get(unit.name)
+            s = unit.summary
+            summaries[unit.name] = s if old is None else Summary(old.sinks | s.sinks, old.returns | s.returns)
+            index = Index(summaries)
+    return units
+
+
+def bottom_up(ir: FileIR) -> list[int]:
+    """Function indices, callees (within the file) before callers; recursion in any order."""
+    names = {fn.name: i for i, fn in enumerate(ir.functions)}
+    if len(names) < 2:
+        return list(range(len(ir.functions)))
+    potential = Index(dict.fromkeys(names, EMPTY))
+    calls: list[list[int]] = []
+    for fn in ir.functions:
+        cls = fn.name.rpartition(".")[0] or None
+        targets = [names[n] for c in dict.fromkeys(fn.calls) if (n := potential.resolve(cls, c)) is not None]
+        calls.append(targets)
+    order: list[int] = []
+    seen: set[int] = set()
+    for root in range(len(ir.functions)):
+        if root in seen:
+            continue
+        seen.add(root)
+        work = [(root, iter(calls[root]))]
+        while work:
+            node, it = work[-1]
+            nxt = next((t for t in it if t not in seen), None)
+            if nxt is None:
+                work.pop()
+                order.append(node)
+            else:
+                seen.add(nxt)
+                work.append((nxt, iter(calls[nxt])))
+    return order
+
+
+def merged(units: list[Unit]) -> dict[str, Summary]:
+    out: dict[str, Summary] = {}
+    for u in units:
+        s = u.summary
+        if s == EMPTY:
+            continue
+        old = out.get(u.name)
+        out[u.name] = s if old is None else Summary(old.sinks | s.sinks, old.returns | s.returns)
+    return out
+
+
+def solve(
+    ir_of: Callable[[int], FileIR],
+    units: list[Unit],
+    models: Models,
+    max_rounds: int = 4,
+    todo: set[int] | None = None,
+) -> set[int]:
+    """Bring ``units`` (analyzed at least once, or listed in ``todo``) to the fixed point.
+
+    Returns the files some of whose functions were analyzed again.
+    """
+    pending = set(todo or ())
+    touched: set[int] = set()
+    rounds = 1
+    while rounds < max(1, max_rounds) or pending:
+        index = Index(merged([u for i, u in enumerate(units) if i not in pending]))
+        stale = pending | {i for i, u in enumerate(units) if i not in pending and index.stale(u.deps)}
+        pending = set()
+        if not stale:
+            break
+        for i in sorted(stale):
+            analyze_unit(ir_of(units[i].file), units[i], models, index)
+            touched.add(units[i].file)
+        rounds += 1
+    return touched
+
+
+def file_results(n_files: int, units: list[Unit]) -> list[Result]:
+    results = [Result() for _ in range(n_files)]
+    for u in units:
+        r = results[u.file]
+        r.flows.extend(u.result.flows)
+        r.dead += u.result.dead
+        old = r.summaries.get(u.name)
+        r.summaries[u.name] = (
+            u.summary
+            if old is None
+            else Summary(old.sinks | u.summary.sinks, old.returns | u.summary.returns)
+        )
+    return results
+
+
+def analyze_all(irs: list[FileIR], models: Models, max_rounds: int = 4) -> list[Result]:
+    """Every file's flows after the fixed point (all in this process), ORM writes named by their tables."""
+    units = [u for i, ir in enumerate(irs) for u in first_units(ir, i, models)]
+    solve(irs.__getitem__, units, models, max_rounds)
+    results = file_results(len(irs), units)
+    tables = {name: table for ir in irs for name, table in ir.tables.items()}
+    for r in results:
+        r.flows = [f for f in (orm_table(f, tables) for f in r.flows) if f is not None]
+    return results
+
+
+def orm_table(flow: Flow, tables: dict[str, str]) -> Flow | None:
+    """``orm:app.models.User`` -> the table the scanned code maps ``User`` to (unresolved when none does);
+    ``orm?:x`` (``x.save()``) -> that table, or no flow when ``x`` is no model the code declares."""
+    target = flow.target
+    name = target.name
+    if "orm" not in name:
+        return flow
+    at = name.find("orm:")
+    maybe = at < 0
+    if maybe:
+        at = name.find("orm?:")
+        if at < 0:
+            return flow
+    prefix, rest = name[:at], name[at + (5 if maybe else 4) :]
+    table = tables.get(rest.partition("(")[0].rpartition(".")[2])
+    if table is None and maybe:
+        return None
+    if table is None:
+        asset = Asset(target.namespace, f"{prefix}unresolved:{rest}", target.field)
+        return replace(flow, target=asset, unresolved=True)
+    return replace(flow, target=Asset(target.namespace, f"{prefix}{table}", target.field))

@@ -1,0 +1,237 @@
+"""One scan over many files: cache look-ups, front end and first analysis on a process pool, fixed point.
+
+1. Each file's cache entry is looked up (content hash, path, analyzer and models; :mod:`cache`).
+2. Files without one are lowered *and* analyzed once without summaries, on a process pool when there are
+   enough of them (each worker loads the model packs once) — both steps are per file, so both cores work.
+3. The parent merges the summaries and analyzes again only the functions whose looked-up summaries changed
+   (:func:`engine.solve`); with a warm cache that is nothing, or the callers of what changed.
+4. Entries are written for the files analyzed this time.
+
+A cached function that sits on a call cycle through a changed file is analyzed afresh, so a fact that only
+the old code held cannot keep itself alive around the cycle.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from flowscope_hack_static.cache import Cache, Entry
+from flowscope_hack_static.engine import EMPTY, Index, Unit, digest_deps, first_units, orm_table, solve
+from flowscope_hack_static.frontends import lower_file
+from flowscope_hack_static.ir import FileIR
+from flowscope_hack_static.packs import Models
+from flowscope_hack_static.taint import Flow
+
+PARALLEL_MIN_FILES = 64  # below this a pool costs more than it saves
+
+
+@dataclass(frozen=True)
+class FileJob:
+    language: str
+    data: bytes
+    text: str
+    utf8: bool
+    rel: str
+
+
+@dataclass
+class Outcome:
+    """One file's part of the scan."""
+
+    rel: str
+    flows: list[Flow] = field(default_factory=list)
+    dead: int = 0
+    error_regions: list[int] = field(default_factory=list)
+    problem: tuple[str, int | None] | None = None
+    cached: bool = False
+    tables: dict[str, str] = field(default_factory=dict)  # ORM classes and Table variables it defines
+
+
+# (IR, first units, problem, error regions, ORM tables)
+Processed = tuple[FileIR | None, list[Unit], tuple[str, int | None] | None, list[int], dict[str, str]]
+
+_WORKER_MODELS: Models | None = None
+
+
+def _init_worker(models: Models) -> None:
+    global _WORKER_MODELS
+    gc.disable()  # the work makes many small acyclic objects; the process ends with the pool
+    _WORKER_MODELS = models
+
+
+def process(job: FileJob, models: Models) -> Processed:
+    """Front end plus the first analysis of every function of one file."""
+    ir, problem, line = lower_file(job.language, job.data, job.text, job.utf8, job.rel)
+    if ir is None:
+        return None, [], (problem or "cannot analyze", line), [], {}
+    return ir, first_units(ir, 0, models), None, ir.error_regions, ir.tables
+
+
+def _process_in_worker(job: FileJob) -> Processed:
+    """As :func:`process`. The parent needs a file's IR only if it analyzes one of its functions again;
+    a Hack or C++ IR costs more to ship than to lower again then, a Python one (libcst) far less."""
+    assert _WORKER_MODELS is not None
+    ir, units, problem, regions, tables = process(job, _WORKER_MODELS)
+    return (ir if job.language == "python" else None), units, problem, regions, tables
+
+
+def process_all(jobs: list[FileJob], models: Models, workers: int) -> list[Processed]:
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
+        return [process(job, models) for job in jobs]
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(models,)) as pool:
+        chunk = max(1, len(jobs) // (workers * 4))
+        return list(pool.map(_process_in_worker, jobs, chunksize=chunk))
+
+
+def analyze_files(
+    jobs: list[FileJob],
+    models: Models,
+    *,
+    workers: int = 0,
+    max_rounds: int = 4,
+    cache: Cache | None = None,
+) -> list[Outcome]:
+    enabled = gc.isenabled()
+    gc.disable()  # millions of small acyclic objects: collection passes cost ~15% and free nothing
+    try:
+        return _analyze_files(jobs, models, workers, max_rounds, cache)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _analyze_files(
+    jobs: list[FileJob],
+    models: Models,
+    workers: int,
+    max_rounds: int,
+    cache: Cache | None,
+) -> list[Outcome]:
+    n = len(jobs)
+    keys = [cache.key(j.rel, j.language, j.data) for j in jobs] if cache else []
+    entries = [cache.load(k) for k in keys] if cache else [None] * n
+    outcomes = [Outcome(j.rel) for j in jobs]
+    irs: list[FileIR | None] = [None] * n
+    units: list[Unit] = []
+    for i, entry in enumerate(entries):
+        if entry is not None:
+            outcomes[i].cached = True
+            outcomes[i].error_regions, outcomes[i].problem = entry.error_regions, entry.problem
+            outcomes[i].tables = entry.tables
+            for u in entry.units:
+                u.file = i
+                units.append(u)
+    misses = [i for i in range(n) if entries[i] is None]
+    new_units: set[int] = set()
+    done = process_all([jobs[i] for i in misses], models, workers)
+    for i, (ir, file_units, problem, regions, tables) in zip(misses, done, strict=True):
+        irs[i], outcomes[i].problem, outcomes[i].error_regions = ir, problem, regions
+        outcomes[i].tables = tables
+        for u in file_units:
+            u.file = i
+            new_units.add(len(units))
+            units.append(u)
+    reset = stale_cycles(units, new_units) if len(new_units) < len(units) else set()
+
+    def ir_of(i: int) -> FileIR:
+        ir = irs[i]
+        if ir is None:  # lowered on the pool or in an earlier scan: lower it again, here
+            ir = lower_file(jobs[i].language, jobs[i].data, jobs[i].text, jobs[i].utf8, jobs[i].rel)[0]
+        assert ir is not None, "a file with functions lowered before"
+        irs[i] = ir
+        return ir
+
+    touched = solve(ir_of, units, models, max_rounds, reset)
+    tables = {name: table for out in outcomes for name, table in out.tables.items()}
+    for u in units:
+        out = outcomes[u.file]
+        out.flows.extend(f for f in (orm_table(f, tables) for f in u.result.flows) if f is not None)
+        out.dead += u.result.dead
+    if cache is not None:
+        per_file: dict[int, list[Unit]] = defaultdict(list)
+        for u in units:
+            per_file[u.file].append(u)
+        digest_deps([u for i in sorted(set(misses) | touched) for u in per_file.get(i, [])])
+        for i in sorted(set(misses) | touched):
+            entry = Entry(
+                per_file.get(i, []), outcomes[i].error_regions, outcomes[i].problem, outcomes[i].tables
+            )
+            cache.save(keys[i], entry)
+    return outcomes
+
+
+def stale_cycles(units: list[Unit], new_units: set[int]) -> set[int]:
+    """Cached units on a call cycle with a new unit, or with a unit that called a function now gone."""
+    names = {u.name for u in units}
+    seeds = set(new_units)
+    for i, u in enumerate(units):
+        if any(name is not None and name not in names for name, _ in u.deps.values()):
+            seeds.add(i)
+    if not seeds:
+        return set()
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for i, u in enumerate(units):
+        by_name[u.name].append(i)
+    potential = Index(dict.fromkeys(names, EMPTY))
+    adj: list[list[int]] = []
+    for u in units:
+        targets = {name for name, _ in u.deps.values() if name}
+        targets |= {t for key in u.deps if (t := potential.resolve(*key))}
+        adj.append([j for t in targets for j in by_name.get(t, ())])
+    reset: set[int] = set()
+    for comp in _sccs(adj):
+        cyclic = len(comp) > 1 or comp[0] in adj[comp[0]]
+        if cyclic and seeds.intersection(comp):
+            reset |= {i for i in comp if i not in new_units}
+    return reset
+
+
+def _sccs(adj: list[list[int]]) -> list[list[int]]:
+    """Strongly connected components (Tarjan, iterative)."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[int] = []
+    out: list[list[int]] = []
+    counter = 0
+    for root in range(len(adj)):
+        if root in index:
+            continue
+        work: list[tuple[int, int]] = [(root, 0)]
+        while work:
+            v, pos = work.pop()
+            if pos == 0:
+                index[v] = low[v] = counter
+                counter += 1
+                stack.append(v)
+                on_stack.add(v)
+            advanced = False
+            for k in range(pos, len(adj[v])):
+                w = adj[v][k]
+                if w not in index:
+                    work.append((v, k + 1))
+                    work.append((w, 0))
+                    advanced = True
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            if advanced:
+                continue
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                out.append(comp)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[v])
+    return out

@@ -1,0 +1,144 @@
+"""The per-file cache: a re-scan reads entries instead of analyzing; edits re-analyze what they touch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowscope.contracts import CollectContext
+from flowscope.model import Signal
+from flowscope_hack_static import engine
+from flowscope_hack_static.collector import HackStaticCollector, Settings
+
+HELPERS = """import logging
+
+
+def audit(message):
+    logging.info("audit %s", message)
+"""
+
+VIEWS = """from flask import request
+from helpers import audit
+
+
+def signup():
+    email = request.form["email"]
+    audit(email)
+"""
+
+
+def scan(root: Path, **kw: object) -> tuple[set[tuple[str, str, str]], list[str], HackStaticCollector]:
+    settings = Settings(cache_dir=str(root.parent / "cache"), **kw)  # type: ignore[arg-type]
+    ctx = CollectContext(collector="hack_static", settings=settings, base_dir=root)
+    collector = HackStaticCollector()
+    flows = {
+        (o.job.name, str(o.source), str(o.target)) for o in collector.collect(ctx) if isinstance(o, Signal)
+    }
+    return flows, [str(p) for p in ctx.problems], collector
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "helpers.py").write_text(HELPERS, encoding="utf-8")
+    (root / "views.py").write_text(VIEWS, encoding="utf-8")
+    return root
+
+
+def count_analyses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    real = engine.analyze_unit
+
+    def counting(ir, unit, models, index):  # type: ignore[no-untyped-def]
+        seen.append(unit.name)
+        real(ir, unit, models, index)
+
+    monkeypatch.setattr(engine, "analyze_unit", counting)
+    return seen
+
+
+def test_a_rescan_of_an_unchanged_tree_analyzes_nothing(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, problems, c1 = scan(tree)
+    assert ("signup", "service://python-app/request#email", "log://python/app#email") in first
+    assert problems == [] and c1.stats.cache_misses == 2
+    seen = count_analyses(monkeypatch)
+    again, problems, c2 = scan(tree)
+    assert again == first and problems == []
+    assert c2.stats.cache_hits == 2 and seen == []
+
+
+def test_a_changed_callee_re_analyzes_its_caller_only(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scan(tree)
+    (tree / "helpers.py").write_text(
+        HELPERS.replace('logging.info("audit %s", message)', "pass"), encoding="utf-8"
+    )
+    seen = count_analyses(monkeypatch)
+    flows, _, c = scan(tree)
+    assert flows == set(), "the helper no longer logs: the caller's flow is gone"
+    assert c.stats.cache_hits == 1 and "signup" in seen and seen.count("audit") == 1
+    (tree / "views.py").write_text(VIEWS + "\n\ndef unrelated():\n    return 1\n", encoding="utf-8")
+    seen.clear()
+    scan(tree)
+    assert "audit" not in seen, "an unchanged file whose summaries nobody changed is not analyzed again"
+
+
+def test_corrupt_entries_are_a_note_and_a_miss(tree: Path) -> None:
+    first, _, _ = scan(tree)
+    entries = sorted((tree.parent / "cache").rglob("*.pkl"))
+    assert len(entries) == 2
+    entries[0].write_bytes(b"\x80\x05garbage")
+    entries[1].write_bytes(b"")
+    again, problems, c = scan(tree)
+    assert again == first and c.stats.cache_misses == 2
+    assert len(problems) == 2 and all("unreadable" in p and "analyzed again" in p for p in problems), problems
+    _, problems, c = scan(tree)
+    assert problems == [] and c.stats.cache_hits == 2, "rewritten after the miss"
+
+
+def test_entries_that_name_foreign_classes_are_refused(tree: Path) -> None:
+    import pickle
+
+    scan(tree)
+    entry = sorted((tree.parent / "cache").rglob("*.pkl"))[0]
+    entry.write_bytes(pickle.dumps((1, Path("/"))))
+    _, problems, c = scan(tree)
+    assert c.stats.cache_misses == 1 and any("unreadable (UnpicklingError)" in p for p in problems)
+
+
+def test_no_cache_reads_and_writes_nothing(tree: Path) -> None:
+    flows, _, c = scan(tree, cache=False)
+    assert flows and c.stats.cache_hits == 0 and not (tree.parent / "cache").exists()
+
+
+def test_an_unwritable_cache_is_one_note(tree: Path) -> None:
+    (tree.parent / "cache").write_text("a file where the folder should be", encoding="utf-8")
+    flows, problems, _ = scan(tree)
+    assert flows and len(problems) == 1 and "cache not written" in problems[0]
+
+
+def test_a_changed_model_pack_invalidates_entries(tree: Path, tmp_path: Path) -> None:
+    scan(tree)
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(
+        "name: extra\nsinks:\n  - {call: '*audit', kind: log, system: audit, name: trail}\n", encoding="utf-8"
+    )
+    flows, _, c = scan(tree, models=[str(pack)])
+    assert c.stats.cache_hits == 0
+    assert ("signup", "service://python-app/request#email", "log://audit/trail#email") in flows
+
+
+def test_a_cycle_through_a_changed_file_gives_what_a_fresh_scan_gives(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    root.mkdir()
+    ping = "from flask import request\nfrom pong import pong\n\ndef ping(x, n):\n    pong(x, n)\n\ndef start():\n    ping(request.form['email'], 3)\n"
+    pong = "import logging\nfrom ping import ping\n\ndef pong(x, n):\n    logging.info('%s', x)\n    ping(x, n - 1)\n"
+    (root / "ping.py").write_text(ping, encoding="utf-8")
+    (root / "pong.py").write_text(pong, encoding="utf-8")
+    first, _, _ = scan(root)
+    assert ("start", "service://python-app/request#email", "log://python/app#email") in first
+    (root / "pong.py").write_text(pong.replace("logging.info('%s', x)", "pass"), encoding="utf-8")
+    cached, _, c = scan(root)
+    fresh, _, _ = scan(root, cache=False)
+    assert c.stats.cache_hits == 1 and cached == fresh == set()
