@@ -61,13 +61,18 @@ class ScanResult:
     outputs: dict[str, CollectorOutput]
     edges: list[Edge]
     assets: dict[Asset, AssetInfo]
+    samples: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def edges_of(self, collector: str) -> list[Edge]:
-        """This collector's own edges, scored on its evidence alone (the store re-merges across collectors)."""
+        """This collector's own edges, scored on its evidence alone (the store re-merges across collectors).
+
+        Job samples count scan-wide: a static edge whose job the probes sampled 100 times in this scan
+        without seeing it is lowered (scoring rule 5) even though the samples came from another collector.
+        """
         out = self.outputs.get(collector)
         if out is None:
             return []
-        return merge_signals(((collector, s) for s in out.signals), out.samples)
+        return merge_signals(((collector, s) for s in out.signals), self.samples or out.samples)
 
     @property
     def problems(self) -> list[Problem]:
@@ -232,4 +237,4 @@ def scan(
     for report in reports:
         if report.name in outputs:
             report.edges = len({(s.job.key, s.source, s.target) for s in outputs[report.name].signals})
-    return ScanResult(reports, outputs, edges, assets)
+    return ScanResult(reports, outputs, edges, assets, samples)
