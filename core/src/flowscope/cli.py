@@ -14,14 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flowscope import __version__
+from flowscope import __version__, storedir
 from flowscope.commands_lineage import add_lineage_commands
 from flowscope.commands_scan import add_scan_command
 from flowscope.errors import UserError
 from flowscope.plugins import Plugins, make_manager
-
-STORE_ENV = "FLOWSCOPE_STORE"
-DEFAULT_STORE = ".flowscope"
+from flowscope.storedir import DEFAULT_STORE, STORE_ENV, store_dir
 
 
 def build_app(pm: pluggy.PluginManager) -> typer.Typer:
@@ -34,7 +32,6 @@ def build_app(pm: pluggy.PluginManager) -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
-    state: dict[str, Any] = {"store": None}
 
     @app.callback()
     def main_options(
@@ -50,13 +47,9 @@ def build_app(pm: pluggy.PluginManager) -> typer.Typer:
         if version:
             typer.echo(f"flowscope {__version__}")
             raise typer.Exit()
-        state["store"] = store
+        storedir.choose(store)
         if debug:
             logging.getLogger("flowscope").setLevel(logging.DEBUG)
-
-    def store_dir() -> Path:
-        chosen = state["store"] or os.environ.get(STORE_ENV) or DEFAULT_STORE
-        return Path(chosen)
 
     @app.command("plugins")
     def plugins_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:

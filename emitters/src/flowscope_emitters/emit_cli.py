@@ -6,8 +6,6 @@ appear in them (senders mask what they report).
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +16,7 @@ from rich.console import Console
 from flowscope.errors import UserError
 from flowscope.store import Store
 from flowscope.store_schema import DB_NAME
+from flowscope.storedir import store_dir
 from flowscope_emitters.client_spool import TO as CLIENT
 from flowscope_emitters.client_spool import ClientSender, describe_target
 from flowscope_emitters.delivery import Backoff, Outcome, Sender, Spool, deliver, replay
@@ -34,37 +33,12 @@ from flowscope_emitters.marquez import (
 )
 from flowscope_emitters.senders import FileSender, HttpSender
 
-STORE_ENV = "FLOWSCOPE_STORE"  # the same variable and default as core's CLI
-DEFAULT_STORE = ".flowscope"
 TARGETS = ("marquez", "file", "datahub", "datahub-file", "datahub-lite")
 EXAMPLES = {
     "marquez": "http://localhost:5000",
     "datahub": "http://localhost:8080",
     "datahub-file": "mcps.json",
 }
-
-
-def store_dir(ctx: typer.Context) -> Path:
-    """The ``--store`` given to ``flowscope`` itself, else ``$FLOWSCOPE_STORE``, else ``.flowscope``."""
-    parent: Any = ctx.parent
-    chosen = parent.params.get("store") if parent is not None else None
-    return Path(chosen or os.environ.get(STORE_ENV) or DEFAULT_STORE)
-
-
-def store_dir_now() -> Path:
-    """The store of the running ``flowscope`` command (for emitters, which get no context): its
-    ``--store``, else ``$FLOWSCOPE_STORE``, else ``.flowscope``."""
-    ctx = None
-    # typer 0.2x ships its own copy of click (typer._click); older typer uses click itself.
-    for module in ("typer._click.globals", "click.globals"):
-        try:
-            ctx = importlib.import_module(module).get_current_context(silent=True)
-        except ImportError:
-            continue
-        if ctx is not None:
-            break
-    chosen = ctx.find_root().params.get("store") if ctx is not None else None
-    return Path(chosen or os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
 def check_target(to: str | None, target: str | None) -> str:
@@ -180,7 +154,6 @@ def add_marquez_commands(app: typer.Typer) -> None:
 
     @marquez.command("pull")
     def pull_cmd(
-        ctx: typer.Context,
         url: Annotated[str, typer.Argument(help="Marquez URL, e.g. http://localhost:5000")],
         node_id: Annotated[
             str, typer.Argument(help="dataset:NS:NAME, datasetField:NS:NAME:FIELD or job:NS:NAME")
@@ -189,8 +162,7 @@ def add_marquez_commands(app: typer.Typer) -> None:
         timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 10.0,
     ) -> None:
         """Load a lineage neighbourhood from Marquez into the store (collector `marquez`, kind declared)."""
-        parent: Any = ctx.parent
-        directory = store_dir(parent) if parent is not None else Path(DEFAULT_STORE)
+        directory = store_dir()
         api = MarquezApi(url, timeout=timeout)
         try:
             edges, infos = pull(api, node_id, depth)
@@ -210,7 +182,6 @@ def add_datahub_commands(app: typer.Typer) -> None:
 
     @datahub.command("pull")
     def pull_cmd(
-        ctx: typer.Context,
         source: Annotated[
             str, typer.Argument(help="DataHub GMS URL (http://localhost:8080), or a DataHub Lite file")
         ],
@@ -229,8 +200,7 @@ def add_datahub_commands(app: typer.Typer) -> None:
         from flowscope_emitters.datahub_pull import pull as pull_lineage
 
         require_datahub()
-        parent: Any = ctx.parent
-        directory = store_dir(parent) if parent is not None else Path(DEFAULT_STORE)
+        directory = store_dir()
         if source.startswith(("http://", "https://")):
             where = public_url(source)
             api = GraphQL(source, timeout=timeout)
@@ -254,7 +224,6 @@ def add_datahub_commands(app: typer.Typer) -> None:
 def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None) -> None:
     @app.command("emit")
     def emit_cmd(
-        ctx: typer.Context,
         target: Annotated[str | None, typer.Argument(help="Where: a Marquez URL, a file path.")] = None,
         to: Annotated[str | None, typer.Option("--to", help=f"One of {', '.join(TARGETS)}.")] = None,
         do_replay: Annotated[
@@ -265,7 +234,7 @@ def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None)
         backoff: Annotated[float, typer.Option(help="First wait between tries, doubled each time.")] = 0.5,
     ) -> None:
         """Send the stored OpenLineage events to a catalog; undelivered ones are spooled for --replay."""
-        directory = store_dir(ctx)
+        directory = store_dir()
         spool = Spool(directory)
         policy = Backoff(attempts=max(1, retries), base=backoff)
         err = Console(stderr=True)

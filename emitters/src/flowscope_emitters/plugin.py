@@ -8,19 +8,15 @@ import typer
 
 from flowscope import hookimpl
 from flowscope.contracts import EmitterFactory
-from flowscope_emitters.emit_cli import (
-    add_datahub_commands,
-    add_emit_command,
-    add_marquez_commands,
-    store_dir_now,
-)
+from flowscope.storedir import store_dir
+from flowscope_emitters.emit_cli import add_datahub_commands, add_emit_command, add_marquez_commands
 from flowscope_emitters.openlineage_emitter import OpenLineageEmitterFactory
 
 
 @hookimpl
 def register_emitters(register: Callable[[EmitterFactory], None]) -> None:
     # Events a dead transport did not take during a scan go to the store's spool (flowscope emit --replay).
-    register(OpenLineageEmitterFactory(spool_dir=store_dir_now))
+    register(OpenLineageEmitterFactory(spool_dir=store_dir))
 
 
 @hookimpl

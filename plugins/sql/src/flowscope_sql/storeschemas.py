@@ -3,19 +3,17 @@ of Airflow, Spark or dbt events) already stored, used for star expansion like a 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from flowscope.store import DEFAULT_DIR, Store
+from flowscope.store import Store
 from flowscope.store_schema import DB_NAME
+from flowscope.storedir import store_dir as active_store_dir
 from flowscope_sql.settings import Catalog, Source
-
-STORE_ENV = "FLOWSCOPE_STORE"
 
 
 def store_dir(configured: Path | None) -> Path:
-    """The configured folder, else ``$FLOWSCOPE_STORE``, else ``./.flowscope`` (as the CLI picks it)."""
-    return configured if configured is not None else Path(os.environ.get(STORE_ENV) or DEFAULT_DIR)
+    """The configured folder, else the CLI's store (``--store``, ``$FLOWSCOPE_STORE``, ``./.flowscope``)."""
+    return configured if configured is not None else active_store_dir()
 
 
 def load_store_schemas(catalog: Catalog, directory: Path, sources: list[Source]) -> int:
