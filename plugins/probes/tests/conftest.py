@@ -11,7 +11,7 @@ import pytest
 import flowscope_probes
 from flowscope_probes import runtime
 from flowscope_probes.collector import SpoolSummary, summarize
-from flowscope_probes.context import Recorder
+from flowscope_probes.context import CURRENT, Recorder
 
 
 @pytest.fixture
@@ -47,3 +47,12 @@ def spool_of(rt: runtime.Runtime) -> SpoolSummary:
 
 def fields(rec: Recorder) -> dict[str, object]:
     return {f"{a.namespace}{a.name}#{a.field}": v for a, v in rec.sources}
+
+
+@pytest.fixture
+def rec() -> Iterator[Recorder]:
+    """A sampled request's recorder, active for the test (instrumentation tests record into it)."""
+    r = Recorder("job", "/r")
+    token = CURRENT.set(r)
+    yield r
+    CURRENT.reset(token)

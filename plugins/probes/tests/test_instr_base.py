@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from flowscope import naming
-from flowscope_probes.context import CURRENT, FAULTS, Recorder, sink
+from flowscope_probes.context import FAULTS, Recorder, sink
 from flowscope_probes.instrument import MARK
 from flowscope_probes.instrumentations import sqlmap
 from flowscope_probes.instrumentations._base import GATE, Probe, method
@@ -99,14 +98,6 @@ class Demo(Probe):
         if self.fail:
             raise RuntimeError("probe bug")
         sink(naming.log("demo"), args[0])
-
-
-@pytest.fixture
-def rec() -> Iterator[Recorder]:
-    r = Recorder("job", "/r")
-    token = CURRENT.set(r)
-    yield r
-    CURRENT.reset(token)
 
 
 def test_wrapper_passes_everything_through_and_counts_faults(rec: Recorder) -> None:

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import confluent_kafka
 import pytest
 
@@ -14,14 +12,6 @@ from flowscope_probes.context import CURRENT, Recorder
 from flowscope_probes.instrumentations.confluent_kafka import ConfluentKafkaInstrumentation
 
 BOOTSTRAP = "127.0.0.1:9"
-
-
-@pytest.fixture
-def rec() -> Iterator[Recorder]:
-    r = Recorder("job", "/r")
-    token = CURRENT.set(r)
-    yield r
-    CURRENT.reset(token)
 
 
 def test_confluent_produce_records_and_uninstall_restores(rec: Recorder) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from flowscope import naming
-from flowscope_probes.context import CURRENT, FAULTS, Recorder
+from flowscope_probes.context import FAULTS, Recorder
 from flowscope_probes.instrumentations import files as probe_files
 from flowscope_probes.instrumentations.files import FileInstrumentation
 
@@ -24,14 +24,6 @@ def inst(tmp_path: Path) -> Iterator[FileInstrumentation]:
     i.install({"spool": str(tmp_path / "spool"), "skip_paths": [str(tmp_path / "skipped")]})
     yield i
     i.uninstall()
-
-
-@pytest.fixture
-def rec() -> Iterator[Recorder]:
-    r = Recorder("job", "/r")
-    token = CURRENT.set(r)
-    yield r
-    CURRENT.reset(token)
 
 
 def asset(path: Path) -> object:

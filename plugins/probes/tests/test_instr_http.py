@@ -64,14 +64,6 @@ def installed() -> Iterator[list[object]]:
         i.uninstall()
 
 
-@pytest.fixture
-def rec() -> Iterator[Recorder]:
-    r = Recorder("job", "/r")
-    token = CURRENT.set(r)
-    yield r
-    CURRENT.reset(token)
-
-
 def endpoint(base: str, path: str) -> object:
     return naming.http(path, base.removeprefix("http://"))
 

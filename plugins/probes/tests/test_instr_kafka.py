@@ -6,26 +6,17 @@ Delivery to a broker is not exercised here.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import kafka
 import pytest
 from kafka.errors import KafkaTimeoutError
 
 from flowscope import naming
-from flowscope_probes.context import CURRENT, FAULTS, Recorder
+from flowscope_probes.context import FAULTS, Recorder
 from flowscope_probes.instrumentations import kafka as probe_kafka
 from flowscope_probes.instrumentations.kafka import KafkaInstrumentation, bootstrap_of
 
 BOOTSTRAP = "127.0.0.1:9"
-
-
-@pytest.fixture
-def rec() -> Iterator[Recorder]:
-    r = Recorder("job", "/r")
-    token = CURRENT.set(r)
-    yield r
-    CURRENT.reset(token)
 
 
 def kafka_send() -> str:

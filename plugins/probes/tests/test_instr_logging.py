@@ -21,14 +21,6 @@ def inst() -> Iterator[LoggingInstrumentation]:
     i.uninstall()
 
 
-@pytest.fixture
-def rec() -> Iterator[Recorder]:
-    r = Recorder("job", "/r")
-    token = CURRENT.set(r)
-    yield r
-    CURRENT.reset(token)
-
-
 def test_enabled_records_are_sinks_with_message_and_args(
     inst: LoggingInstrumentation, rec: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:

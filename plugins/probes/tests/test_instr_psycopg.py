@@ -81,14 +81,6 @@ def inst() -> Iterator[PsycopgInstrumentation]:
     i.uninstall()
 
 
-@pytest.fixture
-def rec() -> Iterator[Recorder]:
-    r = Recorder("job", "/r")
-    token = CURRENT.set(r)
-    yield r
-    CURRENT.reset(token)
-
-
 def t(column: str, table: str = "postgres.public.users") -> Asset:
     return Asset("postgres://localhost:5432", table, column)
 

@@ -7,12 +7,12 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extras
 import pytest
-from test_instr_psycopg import dsn, rec, t
+from test_instr_psycopg import dsn, t
 
 from flowscope_probes.context import Recorder
 from flowscope_probes.instrumentations.psycopg2 import Psycopg2Instrumentation
 
-__all__ = ["dsn", "rec"]  # fixtures shared with test_instr_psycopg.py
+__all__ = ["dsn"]  # a fixture shared with test_instr_psycopg.py
 
 
 def test_psycopg2_through_the_connection_factory(rec: Recorder, dsn: str) -> None:

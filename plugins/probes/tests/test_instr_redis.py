@@ -27,14 +27,6 @@ def inst() -> Iterator[RedisInstrumentation]:
     i.uninstall()
 
 
-@pytest.fixture
-def rec() -> Iterator[Recorder]:
-    r = Recorder("job", "/r")
-    token = CURRENT.set(r)
-    yield r
-    CURRENT.reset(token)
-
-
 def client() -> redis.Redis:
     return fakeredis.FakeRedis(host="nearby-cache.internal", server=fakeredis.FakeServer())
 

@@ -36,14 +36,6 @@ def inst() -> Iterator[SqlalchemyInstrumentation]:
     i.uninstall()
 
 
-@pytest.fixture
-def rec() -> Iterator[Recorder]:
-    r = Recorder("job", "/r")
-    token = CURRENT.set(r)
-    yield r
-    CURRENT.reset(token)
-
-
 def run(engine: Engine) -> list[tuple[int, str, str]]:
     Base.metadata.create_all(engine)
     with Session(engine) as s:

@@ -22,14 +22,6 @@ def inst() -> Iterator[SqliteInstrumentation]:
     i.uninstall()
 
 
-@pytest.fixture
-def rec() -> Iterator[Recorder]:
-    r = Recorder("job", "/r")
-    token = CURRENT.set(r)
-    yield r
-    CURRENT.reset(token)
-
-
 def users(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE users (name TEXT, email TEXT, age INT)")
 
