@@ -160,13 +160,14 @@ def request_rows(
 
 
 def call_rows(n: int, rounds: int, spool: Path) -> list[dict[str, Any]]:
-    from flowscope_probes.instrumentations._base import Probe, method
+    from flowscope_probes.instrument import Instrumentation
+    from flowscope_probes.instrumentations._base import method
 
     class Client:
         def send(self, payload: object) -> int:
             return 1
 
-    class Bench(Probe):
+    class Bench(Instrumentation):
         name = "bench"
 
     out: list[dict[str, Any]] = []

@@ -9,9 +9,9 @@ import pytest
 
 from flowscope import naming
 from flowscope_probes.context import FAULTS, Recorder, sink
-from flowscope_probes.instrument import MARK
+from flowscope_probes.instrument import GATE, MARK, Instrumentation
 from flowscope_probes.instrumentations import sqlmap
-from flowscope_probes.instrumentations._base import GATE, Probe, method
+from flowscope_probes.instrumentations._base import method
 from flowscope_probes.instrumentations.names import body_payload, http_asset, query_payload
 
 
@@ -84,7 +84,7 @@ class Target:
         return x + y
 
 
-class Demo(Probe):
+class Demo(Instrumentation):
     name = "demo"
 
     def __init__(self) -> None:

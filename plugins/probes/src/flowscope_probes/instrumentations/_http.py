@@ -12,7 +12,8 @@ from contextvars import ContextVar
 from typing import Any
 
 from flowscope_probes.context import CURRENT, FAULTS, sink
-from flowscope_probes.instrumentations._base import GATE, Probe, bind, copy_names
+from flowscope_probes.instrument import GATE, Instrumentation
+from flowscope_probes.instrumentations._base import bind, copy_names
 from flowscope_probes.instrumentations.names import body_payload, http_asset, query_payload
 
 INSIDE: ContextVar[bool] = ContextVar("flowscope_probes_http_inside", default=False)
@@ -41,7 +42,7 @@ def _record(extract: Extract, site: str, self: Any, args: tuple[Any, ...], kwarg
         FAULTS.add(site)
 
 
-def client_method(probe: Probe, extract: Extract) -> Callable[[Any], Any]:
+def client_method(probe: Instrumentation, extract: Extract) -> Callable[[Any], Any]:
     """``make_wrapper`` for a sync client method that sends one request."""
 
     def make(original: Any) -> Any:
@@ -65,7 +66,7 @@ def client_method(probe: Probe, extract: Extract) -> Callable[[Any], Any]:
     return make
 
 
-def async_client_method(probe: Probe, extract: Extract) -> Callable[[Any], Any]:
+def async_client_method(probe: Instrumentation, extract: Extract) -> Callable[[Any], Any]:
     """``make_wrapper`` for an ``async def`` client method that sends one request."""
 
     def make(original: Any) -> Any:

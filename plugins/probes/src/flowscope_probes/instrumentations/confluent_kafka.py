@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowscope_probes.context import CURRENT, FAULTS
-from flowscope_probes.instrumentations._base import Gate, Probe
+from flowscope_probes.instrument import Gate, Instrumentation
 from flowscope_probes.instrumentations.kafka import bootstrap_of, record
 
 STATE = Gate()
@@ -44,7 +44,7 @@ def _probed(base: type) -> type:
     return ProbedProducer
 
 
-class ConfluentKafkaInstrumentation(Probe):
+class ConfluentKafkaInstrumentation(Instrumentation):
     name = "confluent_kafka"
     module = "confluent_kafka"
 

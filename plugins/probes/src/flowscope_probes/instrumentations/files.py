@@ -22,7 +22,8 @@ from typing import Any
 
 from flowscope import naming
 from flowscope_probes.context import CURRENT, FAULTS, sink
-from flowscope_probes.instrumentations._base import GATE, Probe, copy_names
+from flowscope_probes.instrument import GATE, Instrumentation
+from flowscope_probes.instrumentations._base import copy_names
 
 NAMESPACE = "file"
 _WRITE_MODES = frozenset("wax+")
@@ -55,7 +56,7 @@ def _watch(f: Any, path: str) -> None:
     f.write = probed_write
 
 
-class FileInstrumentation(Probe):
+class FileInstrumentation(Instrumentation):
     name = "files"
     module = ""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import http.client
 from typing import Any
 
-from flowscope_probes.instrumentations._base import Probe
+from flowscope_probes.instrument import Instrumentation
 from flowscope_probes.instrumentations._http import client_method, header
 
 _PARAMS = ("method", "url", "body", "headers")
@@ -28,7 +28,7 @@ def _extract(conn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[
     return url, _arg(args, kwargs, "body"), header(_arg(args, kwargs, "headers"), "content-type")
 
 
-class HttpClientInstrumentation(Probe):
+class HttpClientInstrumentation(Instrumentation):
     name = "http_client"
     module = "http.client"
 

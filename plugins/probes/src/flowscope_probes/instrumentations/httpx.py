@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowscope_probes.instrumentations._base import Probe
+from flowscope_probes.instrument import Instrumentation
 from flowscope_probes.instrumentations._http import async_client_method, client_method, header
 
 
@@ -19,7 +19,7 @@ def _extract(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tupl
     return str(request.url), body, header(request.headers, "content-type")
 
 
-class HttpxInstrumentation(Probe):
+class HttpxInstrumentation(Instrumentation):
     name = "httpx"
     module = "httpx"
 

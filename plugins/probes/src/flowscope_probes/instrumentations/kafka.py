@@ -10,7 +10,8 @@ from typing import Any
 
 from flowscope import naming
 from flowscope_probes.context import sink
-from flowscope_probes.instrumentations._base import Probe, method
+from flowscope_probes.instrument import Instrumentation
+from flowscope_probes.instrumentations._base import method
 
 _PARAMS = ("topic", "value", "key")
 
@@ -42,7 +43,7 @@ def _record(producer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Non
     record(got.get("topic"), got.get("value"), got.get("key"), bootstrap_of(config.get("bootstrap_servers")))
 
 
-class KafkaInstrumentation(Probe):
+class KafkaInstrumentation(Instrumentation):
     name = "kafka"
     module = "kafka"
 

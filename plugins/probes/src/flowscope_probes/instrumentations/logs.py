@@ -14,7 +14,8 @@ from typing import Any
 
 from flowscope import naming
 from flowscope_probes.context import sink
-from flowscope_probes.instrumentations._base import Probe, method
+from flowscope_probes.instrument import Instrumentation
+from flowscope_probes.instrumentations._base import method
 
 SYSTEM = "python"
 
@@ -30,7 +31,7 @@ def _record(logger: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     sink(naming.log(name, system=SYSTEM), payload)
 
 
-class LoggingInstrumentation(Probe):
+class LoggingInstrumentation(Instrumentation):
     name = "logging"
     module = "logging"
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flowscope_probes.instrument import Instrumentation
 from flowscope_probes.instrumentations import _db
-from flowscope_probes.instrumentations._base import Probe, async_method, method
+from flowscope_probes.instrumentations._base import async_method, method
 
 
 def namespace(cursor: Any) -> tuple[str, Callable[[str], str]]:
@@ -44,7 +45,7 @@ def _one(cursor: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     _db.record(ns, qualify, _query(args, kwargs), params)
 
 
-class PsycopgInstrumentation(Probe):
+class PsycopgInstrumentation(Instrumentation):
     name = "psycopg"
     module = "psycopg"
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from flowscope_probes.context import CURRENT, FAULTS
+from flowscope_probes.instrument import Gate, Instrumentation
 from flowscope_probes.instrumentations import _db
-from flowscope_probes.instrumentations._base import Gate, Probe
 from flowscope_probes.instrumentations.psycopg import namespace
 
 STATE = Gate()
@@ -94,7 +94,7 @@ def _connection_class(factory: Any) -> Any:
     return _MIXED[factory]
 
 
-class Psycopg2Instrumentation(Probe):
+class Psycopg2Instrumentation(Instrumentation):
     name = "psycopg2"
     module = "psycopg2"
 

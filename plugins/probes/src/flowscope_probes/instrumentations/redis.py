@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from flowscope_probes.context import sink
-from flowscope_probes.instrumentations._base import Probe, async_method, method
+from flowscope_probes.instrument import Instrumentation
+from flowscope_probes.instrumentations._base import async_method, method
 from flowscope_probes.instrumentations.names import cache_asset
 
 _LISTS = {"LPUSH", "RPUSH", "LPUSHX", "RPUSHX", "SADD"}
@@ -67,7 +68,7 @@ def _host(client: Any) -> str | None:
     return str(host) if host else None
 
 
-class RedisInstrumentation(Probe):
+class RedisInstrumentation(Instrumentation):
     name = "redis"
     module = "redis"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowscope_probes.instrumentations._base import Probe
+from flowscope_probes.instrument import Instrumentation
 from flowscope_probes.instrumentations._http import client_method, header
 
 
@@ -18,7 +18,7 @@ def _extract(session: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tup
     return str(request.url), request.body, header(request.headers, "content-type")
 
 
-class RequestsInstrumentation(Probe):
+class RequestsInstrumentation(Instrumentation):
     name = "requests"
     module = "requests"
 

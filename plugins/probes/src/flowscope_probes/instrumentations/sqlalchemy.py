@@ -14,9 +14,8 @@ from pathlib import PurePath
 from typing import Any
 
 from flowscope_probes.context import CURRENT, FAULTS
-from flowscope_probes.instrument import MARK
+from flowscope_probes.instrument import MARK, Instrumentation
 from flowscope_probes.instrumentations import _db
-from flowscope_probes.instrumentations._base import Probe
 
 EVENT = "after_cursor_execute"  # fires only for statements that ran without error
 
@@ -70,7 +69,7 @@ def after_cursor_execute(
         FAULTS.add("sqlalchemy")
 
 
-class SqlalchemyInstrumentation(Probe):
+class SqlalchemyInstrumentation(Instrumentation):
     name = "sqlalchemy"
     module = "sqlalchemy"
 

@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flowscope_probes.context import CURRENT, FAULTS
+from flowscope_probes.instrument import Gate, Instrumentation
 from flowscope_probes.instrumentations import _db
-from flowscope_probes.instrumentations._base import Gate, Probe
 
 STATE = Gate()
 STATE.on = False
@@ -147,7 +147,7 @@ def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
     return conn
 
 
-class SqliteInstrumentation(Probe):
+class SqliteInstrumentation(Instrumentation):
     name = "sqlite3"
     module = "sqlite3"
 

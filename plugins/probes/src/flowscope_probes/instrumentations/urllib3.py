@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowscope_probes.instrumentations._base import Probe
+from flowscope_probes.instrument import Instrumentation
 from flowscope_probes.instrumentations._http import client_method, header
 
 _PARAMS = ("method", "url", "body", "headers")
@@ -27,7 +27,7 @@ def _extract(pool: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[
     return url, _arg(args, kwargs, "body"), header(_arg(args, kwargs, "headers"), "content-type")
 
 
-class Urllib3Instrumentation(Probe):
+class Urllib3Instrumentation(Instrumentation):
     name = "urllib3"
     module = "urllib3"
 
