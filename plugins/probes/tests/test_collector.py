@@ -111,6 +111,21 @@ def test_a_line_cut_short_is_reported_and_the_rest_kept(tmp_path: Path) -> None:
     ]
 
 
+def test_a_binary_file_is_one_problem_and_many_bad_lines_are_capped(tmp_path: Path) -> None:
+    spool = write_spool(tmp_path / "spool", row("location", CACHE, "EXACT_MATCH", 5))
+    (spool.parent / "core-dump.jsonl").write_bytes(b"\x7fELF\x00\x01\xff\xfe" * 64 + b"\n" * 3)
+    (spool.parent / "notes.jsonl").write_text("".join(f"note {i}\n" for i in range(40)))
+    signals, _, problems = collect(spool.parent)
+    assert [s.count for s in signals] == [5]
+    assert problems[0] == (
+        "spool/core-dump.jsonl:1: binary or not UTF-8: not a probes spool file; rest of file skipped"
+    )
+    assert problems[1:6] == [
+        f"spool/notes.jsonl:{n}: line cut short or not JSON; skipped" for n in range(1, 6)
+    ]
+    assert problems[6:] == ["spool/notes.jsonl: 35 more bad lines skipped"]
+
+
 def test_missing_spool_is_a_problem_not_a_failure(tmp_path: Path) -> None:
     signals, _, problems = collect(tmp_path / "nowhere")
     assert signals == [] and len(problems) == 1 and "no spool yet" in problems[0]

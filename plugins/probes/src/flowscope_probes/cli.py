@@ -42,7 +42,7 @@ def _as_json(s: SpoolSummary) -> dict[str, Any]:
     return {
         "files": s.files,
         "lines": s.lines,
-        "bad": [f"{b.path}:{b.line}: {b.message}" for b in s.bad],
+        "bad": [f"{b.where}: {b.message}" for b in s.bad],
         "health": s.health,
         "rows": [
             {
@@ -90,7 +90,7 @@ def build_commands() -> typer.Typer:
                 totals[c] += int(h.get(c) or 0)
         typer.echo("total: " + ", ".join(f"{c} {n}" for c, n in totals.items()))
         for b in s.bad:
-            typer.echo(f"warning: {b.path}:{b.line}: {b.message}", err=True)
+            typer.echo(f"warning: {b.where}: {b.message}", err=True)
 
     @sub.command("show")
     def show_cmd(spool: SpoolArg = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
@@ -107,6 +107,6 @@ def build_commands() -> typer.Typer:
         for job, n in sorted(s.samples.items()):
             typer.echo(f"sampled: {job}  {n} requests")
         for b in s.bad:
-            typer.echo(f"warning: {b.path}:{b.line}: {b.message}", err=True)
+            typer.echo(f"warning: {b.where}: {b.message}", err=True)
 
     return sub

@@ -100,11 +100,18 @@ class SpoolLine:
     data: dict[str, Any]
 
 
+MAX_BAD_LINES = 5  # per file; the rest are counted in one line
+
+
 @dataclass(frozen=True)
 class BadLine:
     path: Path
-    line: int
+    line: int  # 0: the whole file
     message: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else str(self.path)
 
 
 def spool_files(where: Path) -> list[Path]:
@@ -123,16 +130,28 @@ def read_spool(where: Path) -> Iterator[SpoolLine | BadLine]:
             yield BadLine(path, 0, f"cannot read: {exc.strerror or exc}")
             continue
         with fh:
+            bad = 0
             for no, text in enumerate(fh, 1):
                 text = text.strip()
                 if not text:
                     continue
+                if "\x00" in text or "\ufffd" in text:
+                    yield BadLine(
+                        path, no, "binary or not UTF-8: not a probes spool file; rest of file skipped"
+                    )
+                    break
                 try:
                     data = json.loads(text)
                 except ValueError:
-                    yield BadLine(path, no, "line cut short or not JSON; skipped")
-                    continue
+                    data = None
+                    problem = "line cut short or not JSON; skipped"
+                else:
+                    problem = "not a probes spool record (v1); skipped"
                 if not isinstance(data, dict) or data.get("v") != VERSION or "type" not in data:
-                    yield BadLine(path, no, "not a probes spool record (v1); skipped")
+                    bad += 1
+                    if bad <= MAX_BAD_LINES:
+                        yield BadLine(path, no, problem)
                     continue
                 yield SpoolLine(path, no, data)
+            if bad > MAX_BAD_LINES:
+                yield BadLine(path, 0, f"{bad - MAX_BAD_LINES} more bad lines skipped")
