@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import pickle
 from collections.abc import Callable
@@ -75,11 +76,16 @@ class _Unpickler(pickle.Unpickler):
 
 
 class Cache:
-    def __init__(self, root: Path, salt: str, note: Callable[[str], None]) -> None:
+    def __init__(self, root: Path, salt: str, note: Callable[[str], None], tree: str | None = None) -> None:
         self.root, self.salt, self.note = root, salt, note
         self.hits = 0
         self.misses = 0
         self.write_failed = False
+        # The tree's consolidated entry (see load_tree): ``tree`` names the scan (folder, paths, options).
+        self.tree = tree
+        self._tree_keys: tuple[str, ...] | None = None
+        self._tree_entries: bytes | None = None
+        self._bundled: dict[str, Entry] | None = None
 
     def key(self, rel: str, language: str, data: bytes) -> str:
         h = hashlib.blake2b(data, digest_size=20)
@@ -89,7 +95,80 @@ class Cache:
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.pkl"
 
+    def tree_path(self) -> Path:
+        name = hashlib.blake2b(f"{self.tree}\0{self.salt}".encode(), digest_size=16).hexdigest()
+        return self.root / "trees" / f"{name}.pkl"
+
+    def load_tree(self, keys: list[str]) -> Any:
+        """The last scan of this tree, one file: its file keys, its entries and its final outcomes.
+
+        When ``keys`` (every file's content hash, path, analyzer and models) are exactly the last scan's, the
+        outcomes are returned as they were (nothing changed, so the fixed point has the same answer);
+        otherwise the entries are kept for :meth:`load`, which then opens no file per entry."""
+        if self.tree is None:
+            return None
+        path = self.tree_path()
+        try:
+            with open(path, "rb") as f:
+                head = _Unpickler(f).load()
+            if not (isinstance(head, tuple) and len(head) == 4 and head[0] == FORMAT):
+                raise ValueError("unknown format")
+            _, tree_keys, entries, outcomes = head
+            if not (
+                isinstance(tree_keys, tuple) and isinstance(entries, bytes) and isinstance(outcomes, bytes)
+            ):
+                raise ValueError("not a tree entry")
+            self._tree_keys, self._tree_entries = tree_keys, entries
+            if tree_keys == tuple(keys):
+                found = _Unpickler(io.BytesIO(outcomes)).load()
+                if not isinstance(found, list) or len(found) != len(keys):
+                    raise ValueError("not a list of outcomes")
+                self.hits += len(keys)
+                return found
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except Exception as exc:  # corrupt, truncated, foreign: the per-file entries still serve
+            self.note(f"cache entry {path} unreadable ({type(exc).__name__}), per-file entries used")
+            self._tree_keys = self._tree_entries = None
+        return None
+
+    def save_tree(self, keys: list[str], entries: list[Entry | None], outcomes: list[Any]) -> None:
+        if self.tree is None or self.write_failed or tuple(keys) == self._tree_keys:
+            return
+        try:
+            blob_entries = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+            blob_outcomes = pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(
+                (FORMAT, tuple(keys), blob_entries, blob_outcomes), protocol=pickle.HIGHEST_PROTOCOL
+            )
+            _write(self.tree_path(), data)
+        except (OSError, pickle.PicklingError, RecursionError) as exc:
+            self.write_failed = True
+            self.note(f"cache not written under {self.root}: {getattr(exc, 'strerror', None) or exc}")
+
+    def _from_tree(self, key: str) -> Entry | None:
+        if self._tree_entries is None or self._tree_keys is None:
+            return None
+        if self._bundled is None:
+            self._bundled = {}
+            try:
+                entries = _Unpickler(io.BytesIO(self._tree_entries)).load()
+                if not isinstance(entries, list) or len(entries) != len(self._tree_keys):
+                    raise ValueError("not a list of entries")
+                self._bundled = {
+                    k: e for k, e in zip(self._tree_keys, entries, strict=True) if isinstance(e, Entry)
+                }
+            except Exception as exc:
+                self.note(
+                    f"cache entry {self.tree_path()} unreadable ({type(exc).__name__}), per-file entries used"
+                )
+        return self._bundled.pop(key, None)
+
     def load(self, key: str) -> Entry | None:
+        entry = self._from_tree(key)
+        if entry is not None:
+            self.hits += 1
+            return entry
         path = self.path(key)
         try:
             with open(path, "rb") as f:
