@@ -176,3 +176,21 @@ def test_a_cycle_through_a_changed_file_gives_what_a_fresh_scan_gives(tmp_path: 
     cached, _, c = scan(root)
     fresh, _, _ = scan(root, cache=False)
     assert c.stats.cache_hits == 1 and cached == fresh == set()
+
+
+def test_a_renamed_table_renames_the_flows_of_unchanged_files(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    root.mkdir()
+    model = "from sqlalchemy.orm import DeclarativeBase\n\nclass User(Base):\n    __tablename__ = 'users'\n"
+    view = "from flask import request\nfrom models import User\n\ndef signup(session):\n    session.add(User(email=request.form['email']))\n"
+    (root / "models.py").write_text(model, encoding="utf-8")
+    (root / "views.py").write_text(view, encoding="utf-8")
+    first, _, _ = scan(root)
+    assert any(t.endswith("users#email") for _, _, t in first), first
+    (root / "models.py").write_text(model.replace("'users'", "'members'"), encoding="utf-8")
+    renamed, _, c = scan(root)
+    fresh, _, _ = scan(root, cache=False)
+    assert c.stats.cache_hits == 1 and renamed == fresh
+    assert any(t.endswith("members#email") for _, _, t in renamed), renamed
+    again, _, c = scan(root)
+    assert again == renamed and c.stats.cache_hits == 2, "the tree's stored outcomes have the new name"

@@ -81,11 +81,11 @@ class Cache:
         self.hits = 0
         self.misses = 0
         self.write_failed = False
-        # The tree's consolidated entry (see load_tree): ``tree`` names the scan (folder, paths, options).
+        # The tree's consolidated entry (see load_tree): ``tree`` names the scan (paths and options).
         self.tree = tree
         self._tree_keys: tuple[str, ...] | None = None
-        self._tree_entries: bytes | None = None
-        self._bundled: dict[str, Entry] | None = None
+        self._tree_tables: dict[str, str] | None = None
+        self._blobs: dict[str, tuple[bytes, bytes]] = {}  # key -> (entry, outcome), each pickled alone
 
     def key(self, rel: str, language: str, data: bytes) -> str:
         h = hashlib.blake2b(data, digest_size=20)
@@ -100,46 +100,66 @@ class Cache:
         return self.root / "trees" / f"{name}.pkl"
 
     def load_tree(self, keys: list[str]) -> Any:
-        """The last scan of this tree, one file: its file keys, its entries and its final outcomes.
+        """The last scan of this tree, one file: per file key (content hash, path, analyzer, models) its
+        entry and its final outcome, each pickled alone, and the ORM tables the outcomes were named with.
 
-        When ``keys`` (every file's content hash, path, analyzer and models) are exactly the last scan's, the
-        outcomes are returned as they were (nothing changed, so the fixed point has the same answer);
-        otherwise the entries are kept for :meth:`load`, which then opens no file per entry."""
+        When ``keys`` are exactly the last scan's, its outcomes are returned as they were (nothing changed,
+        so the fixed point has the same answer); otherwise the entries serve :meth:`load`, which then opens
+        no file per entry, and :meth:`save_tree` re-pickles only what changed."""
         if self.tree is None:
             return None
         path = self.tree_path()
         try:
             with open(path, "rb") as f:
                 head = _Unpickler(f).load()
-            if not (isinstance(head, tuple) and len(head) == 4 and head[0] == FORMAT):
+            if not (isinstance(head, tuple) and len(head) == 5 and head[0] == FORMAT):
                 raise ValueError("unknown format")
-            _, tree_keys, entries, outcomes = head
+            _, tree_keys, tables, entries, outcomes = head
             if not (
-                isinstance(tree_keys, tuple) and isinstance(entries, bytes) and isinstance(outcomes, bytes)
+                isinstance(tree_keys, tuple)
+                and isinstance(tables, dict)
+                and isinstance(entries, list)
+                and isinstance(outcomes, list)
+                and len(tree_keys) == len(entries) == len(outcomes)
             ):
                 raise ValueError("not a tree entry")
-            self._tree_keys, self._tree_entries = tree_keys, entries
+            self._tree_keys, self._tree_tables = tree_keys, tables
+            self._blobs = dict(zip(tree_keys, zip(entries, outcomes, strict=True), strict=True))
             if tree_keys == tuple(keys):
-                found = _Unpickler(io.BytesIO(outcomes)).load()
-                if not isinstance(found, list) or len(found) != len(keys):
-                    raise ValueError("not a list of outcomes")
+                found = [_Unpickler(io.BytesIO(blob)).load() for blob in outcomes]
                 self.hits += len(keys)
                 return found
         except (FileNotFoundError, NotADirectoryError):
             return None
         except Exception as exc:  # corrupt, truncated, foreign: the per-file entries still serve
             self.note(f"cache entry {path} unreadable ({type(exc).__name__}), per-file entries used")
-            self._tree_keys = self._tree_entries = None
+            self._tree_keys, self._tree_tables, self._blobs = None, None, {}
         return None
 
-    def save_tree(self, keys: list[str], entries: list[Entry | None], outcomes: list[Any]) -> None:
+    def save_tree(
+        self,
+        keys: list[str],
+        entries: list[Entry | None],
+        outcomes: list[Any],
+        fresh: set[int],
+        tables: dict[str, str],
+    ) -> None:
+        """Write the tree's entry; files not in ``fresh`` (neither new nor analyzed again) keep their old
+        pickles — and their old outcomes too while the ORM tables that name the outcomes' targets stay."""
         if self.tree is None or self.write_failed or tuple(keys) == self._tree_keys:
             return
+        same_tables = tables == self._tree_tables
+        dump = pickle.dumps
+        out_entries: list[bytes] = []
+        out_outcomes: list[bytes] = []
         try:
-            blob_entries = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
-            blob_outcomes = pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
-            data = pickle.dumps(
-                (FORMAT, tuple(keys), blob_entries, blob_outcomes), protocol=pickle.HIGHEST_PROTOCOL
+            for i, key in enumerate(keys):
+                old = None if i in fresh else self._blobs.get(key)
+                out_entries.append(old[0] if old else dump(entries[i], protocol=pickle.HIGHEST_PROTOCOL))
+                reuse = old is not None and same_tables
+                out_outcomes.append(old[1] if reuse else dump(outcomes[i], protocol=pickle.HIGHEST_PROTOCOL))  # type: ignore[index]
+            data = dump(
+                (FORMAT, tuple(keys), tables, out_entries, out_outcomes), protocol=pickle.HIGHEST_PROTOCOL
             )
             _write(self.tree_path(), data)
         except (OSError, pickle.PicklingError, RecursionError) as exc:
@@ -147,22 +167,17 @@ class Cache:
             self.note(f"cache not written under {self.root}: {getattr(exc, 'strerror', None) or exc}")
 
     def _from_tree(self, key: str) -> Entry | None:
-        if self._tree_entries is None or self._tree_keys is None:
+        blobs = self._blobs.get(key)
+        if blobs is None:
             return None
-        if self._bundled is None:
-            self._bundled = {}
-            try:
-                entries = _Unpickler(io.BytesIO(self._tree_entries)).load()
-                if not isinstance(entries, list) or len(entries) != len(self._tree_keys):
-                    raise ValueError("not a list of entries")
-                self._bundled = {
-                    k: e for k, e in zip(self._tree_keys, entries, strict=True) if isinstance(e, Entry)
-                }
-            except Exception as exc:
-                self.note(
-                    f"cache entry {self.tree_path()} unreadable ({type(exc).__name__}), per-file entries used"
-                )
-        return self._bundled.pop(key, None)
+        try:
+            entry = _Unpickler(io.BytesIO(blobs[0])).load()
+        except Exception as exc:
+            self.note(
+                f"cache entry {self.tree_path()} unreadable ({type(exc).__name__}), file analyzed again"
+            )
+            return None
+        return entry if isinstance(entry, Entry) else None
 
     def load(self, key: str) -> Entry | None:
         entry = self._from_tree(key)

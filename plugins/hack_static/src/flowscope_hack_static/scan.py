@@ -169,7 +169,7 @@ def _analyze_files(
             )
             cache.save(keys[i], entry)
             entries[i] = entry
-        cache.save_tree(keys, entries, outcomes)
+        cache.save_tree(keys, entries, outcomes, set(misses) | touched, tables)
     return outcomes
 
 
