@@ -356,11 +356,18 @@ class _Lowering:
         args_node = node.child_by_field_name("arguments")
         if args_node is None:
             args_node = next((c for c in named if c.type in ("arguments", "argument_list")), None)
-        args = tuple(
-            self.expr(a)
-            for a in (args_node.named_children if args_node is not None else ())
-            if a.type != "comment"
-        )
+        args: tuple[Expr, ...] = ()
+        if args_node is not None:
+            out = []
+            for a in args_node.named_children:
+                kind = a.type
+                if kind == "argument" and a.named_child_count:  # Hack wraps each argument
+                    a = a.named_child(a.named_child_count - 1)
+                    kind = a.type
+                if kind == "comment":
+                    continue
+                out.append(self.expr(a))
+            args = tuple(out)
         fn_type = fn_node.type
         fn_text = self.text(fn_node)
         if fn_type == "call_expression" and "dynamic::object" in fn_text:
