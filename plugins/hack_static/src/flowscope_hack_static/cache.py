@@ -10,6 +10,11 @@ Entries live under ``$FLOWSCOPE_STORE/cache/static`` (default ``.flowscope/cache
 key in folders named by its first two hex digits. They are pickles read through an unpickler that admits
 only flowscope's own classes and plain containers. A corrupt, truncated or unreadable entry is a miss with
 a one-line note; a cache that cannot be written is reported once and the scan goes on.
+
+Beside them, ``trees/`` holds one consolidated entry per scan configuration: each file's key with its
+entry and final outcome, each pickled alone. A re-scan whose keys all match reuses the outcomes (one file
+read, no fixed point); otherwise its entries serve the unchanged files. It is checked by the same keys, so
+it never serves a file whose content, path, analyzer or models differ.
 """
 
 from __future__ import annotations
