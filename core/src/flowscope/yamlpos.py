@@ -18,6 +18,8 @@ import yaml
 from flowscope.errors import UserError
 
 KeyPath = tuple[str | int, ...]
+# libyaml's loader when PyYAML was built with it (same nodes, marks and errors; several times faster)
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -48,26 +50,42 @@ class Document:
 
 def load_yaml(text: str, source: str) -> Document:
     """Parse ``text`` like ``yaml.safe_load``; raise :class:`UserError` ``SOURCE:LINE: invalid YAML: ...``."""
-    loader = yaml.SafeLoader(text)
+    try:
+        node, data, duplicates = _compose(_Loader, text)
+    except yaml.YAMLError as fast_exc:
+        if _Loader is yaml.SafeLoader:
+            raise _invalid(fast_exc, source) from None
+        try:  # PyYAML's own messages are the clearer ones: say what it says
+            node, data, duplicates = _compose(yaml.SafeLoader, text)
+        except yaml.YAMLError as exc:
+            raise _invalid(exc, source) from None
+        raise _invalid(fast_exc, source) from None
+    doc = Document(data, duplicates=duplicates)
+    if node is not None:
+        doc.lines[()] = node.start_mark.line + 1
+        _walk(node, (), doc, ())
+    return doc
+
+
+def _compose(loader_cls: Any, text: str) -> tuple[yaml.Node | None, Any, list[Duplicate]]:
+    loader = loader_cls(text)
     try:
         node = loader.get_single_node()
         duplicates: list[Duplicate] = []
         if node is not None:
             _find_duplicates(node, (), duplicates, set())
         data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "unparsable"
-        raise UserError(f"invalid YAML: {problem}", source, mark.line + 1 if mark else None) from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"invalid YAML: {exc}", source) from None
     finally:
         loader.dispose()
-    doc = Document(data, duplicates=duplicates)
-    if node is not None:
-        doc.lines[()] = node.start_mark.line + 1
-        _walk(node, (), doc, ())
-    return doc
+    return node, data, duplicates
+
+
+def _invalid(exc: yaml.YAMLError, source: str) -> UserError:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "unparsable"
+        return UserError(f"invalid YAML: {problem}", source, mark.line + 1 if mark else None)
+    return UserError(f"invalid YAML: {exc}", source)
 
 
 def _find_duplicates(node: yaml.Node, path: KeyPath, out: list[Duplicate], visited: set[int]) -> None:

@@ -84,9 +84,16 @@ def test_a_changed_callee_re_analyzes_its_caller_only(tree: Path, monkeypatch: p
     assert "audit" not in seen, "an unchanged file whose summaries nobody changed is not analyzed again"
 
 
+def file_entries(tree: Path) -> list[Path]:
+    """The per-file entries, with the tree's consolidated entry removed so that they are the ones read."""
+    for path in (tree.parent / "cache" / "trees").glob("*.pkl"):
+        path.unlink()
+    return sorted(p for p in (tree.parent / "cache").rglob("*.pkl") if p.parent.name != "trees")
+
+
 def test_corrupt_entries_are_a_note_and_a_miss(tree: Path) -> None:
     first, _, _ = scan(tree)
-    entries = sorted((tree.parent / "cache").rglob("*.pkl"))
+    entries = file_entries(tree)
     assert len(entries) == 2
     entries[0].write_bytes(b"\x80\x05garbage")
     entries[1].write_bytes(b"")
@@ -101,10 +108,37 @@ def test_entries_that_name_foreign_classes_are_refused(tree: Path) -> None:
     import pickle
 
     scan(tree)
-    entry = sorted((tree.parent / "cache").rglob("*.pkl"))[0]
+    entry = file_entries(tree)[0]
     entry.write_bytes(pickle.dumps((1, Path("/"))))
     _, problems, c = scan(tree)
     assert c.stats.cache_misses == 1 and any("unreadable (UnpicklingError)" in p for p in problems)
+
+
+def test_an_unchanged_tree_is_read_from_one_entry(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, _, _ = scan(tree)
+    (tree.parent / "cache" / "trees").rename(tree.parent / "trees")
+    for path in (tree.parent / "cache").rglob("*.pkl"):
+        path.unlink()  # only the tree's entry is left
+    (tree.parent / "trees").rename(tree.parent / "cache" / "trees")
+    seen = count_analyses(monkeypatch)
+    again, problems, c = scan(tree)
+    assert again == first and problems == [] and seen == [] and c.stats.cache_hits == 2
+    (tree / "views.py").write_text(VIEWS.replace('request.form["email"]', '"x"'), encoding="utf-8")
+    edited, _, c = scan(tree)
+    assert edited == set() and c.stats.cache_hits == 1, "a changed file: the last outcomes are not reused"
+
+
+def test_a_corrupt_or_foreign_tree_entry_is_a_note(tree: Path) -> None:
+    import pickle
+
+    first, _, _ = scan(tree)
+    (entry,) = (tree.parent / "cache" / "trees").glob("*.pkl")
+    for bad in (b"\x80\x05garbage", pickle.dumps((1, (), b"", pickle.dumps(Path("/")))), b""):
+        entry.write_bytes(bad)
+        again, problems, c = scan(tree)
+        assert again == first and c.stats.cache_hits == 2, "the per-file entries still serve"
+        assert len(problems) == 1 and "unreadable" in problems[0] and "per-file entries used" in problems[0]
+        assert problems[0].startswith("cache entry ")
 
 
 def test_no_cache_reads_and_writes_nothing(tree: Path) -> None:
@@ -142,3 +176,21 @@ def test_a_cycle_through_a_changed_file_gives_what_a_fresh_scan_gives(tmp_path: 
     cached, _, c = scan(root)
     fresh, _, _ = scan(root, cache=False)
     assert c.stats.cache_hits == 1 and cached == fresh == set()
+
+
+def test_a_renamed_table_renames_the_flows_of_unchanged_files(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    root.mkdir()
+    model = "from sqlalchemy.orm import DeclarativeBase\n\nclass User(Base):\n    __tablename__ = 'users'\n"
+    view = "from flask import request\nfrom models import User\n\ndef signup(session):\n    session.add(User(email=request.form['email']))\n"
+    (root / "models.py").write_text(model, encoding="utf-8")
+    (root / "views.py").write_text(view, encoding="utf-8")
+    first, _, _ = scan(root)
+    assert any(t.endswith("users#email") for _, _, t in first), first
+    (root / "models.py").write_text(model.replace("'users'", "'members'"), encoding="utf-8")
+    renamed, _, c = scan(root)
+    fresh, _, _ = scan(root, cache=False)
+    assert c.stats.cache_hits == 1 and renamed == fresh
+    assert any(t.endswith("members#email") for _, _, t in renamed), renamed
+    again, _, c = scan(root)
+    assert again == renamed and c.stats.cache_hits == 2, "the tree's stored outcomes have the new name"

@@ -155,10 +155,11 @@ class _Function:
                 out[key] = out.get(key, frozenset()) | flatten(self.eval(value))
             return out
         if isinstance(e, Tmpl | Other):
-            labels = frozenset().union(*(flatten(self.eval(p)) for p in walk(e))) if walk(e) else frozenset()
-            return {
-                None: mark(labels, transformed=True) if isinstance(e, Tmpl) or len(walk(e)) > 1 else labels
-            }
+            parts = walk(e)
+            if not parts:
+                return {None: frozenset()}
+            labels = frozenset().union(*[flatten(self.eval(p)) for p in parts])
+            return {None: mark(labels, transformed=True) if isinstance(e, Tmpl) or len(parts) > 1 else labels}
         return {}
 
     def var(self, name: str) -> Taint:
@@ -204,12 +205,14 @@ class _Function:
 
     def call(self, e: Call) -> Taint:
         args = [self.eval(a) for a in e.args]
-        kwargs = {k: self.eval(v) for k, v in e.kwargs}
-        flat = (
-            frozenset().union(*(flatten(t) for t in [*args, *kwargs.values()]))
-            if args or kwargs
-            else frozenset()
-        )
+        kwargs = {k: self.eval(v) for k, v in e.kwargs} if e.kwargs else {}
+        flat: frozenset[Label] = frozenset()
+        for t in args:
+            if t:
+                flat = flat.union(*t.values())
+        for t in kwargs.values():
+            if t:
+                flat = flat.union(*t.values())
         stmt = self.stmt
         assert stmt is not None
         # by its text and by its receiver's class (kv = redis.Redis(); kv.set(...) is redis.Redis.set)

@@ -10,12 +10,18 @@ Entries live under ``$FLOWSCOPE_STORE/cache/static`` (default ``.flowscope/cache
 key in folders named by its first two hex digits. They are pickles read through an unpickler that admits
 only flowscope's own classes and plain containers. A corrupt, truncated or unreadable entry is a miss with
 a one-line note; a cache that cannot be written is reported once and the scan goes on.
+
+Beside them, ``trees/`` holds one consolidated entry per scan configuration: each file's key with its
+entry and final outcome, each pickled alone. A re-scan whose keys all match reuses the outcomes (one file
+read, no fixed point); otherwise its entries serve the unchanged files. It is checked by the same keys, so
+it never serves a file whose content, path, analyzer or models differ.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import pickle
 from collections.abc import Callable
@@ -75,11 +81,16 @@ class _Unpickler(pickle.Unpickler):
 
 
 class Cache:
-    def __init__(self, root: Path, salt: str, note: Callable[[str], None]) -> None:
+    def __init__(self, root: Path, salt: str, note: Callable[[str], None], tree: str | None = None) -> None:
         self.root, self.salt, self.note = root, salt, note
         self.hits = 0
         self.misses = 0
         self.write_failed = False
+        # The tree's consolidated entry (see load_tree): ``tree`` names the scan (paths and options).
+        self.tree = tree
+        self._tree_keys: tuple[str, ...] | None = None
+        self._tree_tables: dict[str, str] | None = None
+        self._blobs: dict[str, tuple[bytes, bytes]] = {}  # key -> (entry, outcome), each pickled alone
 
     def key(self, rel: str, language: str, data: bytes) -> str:
         h = hashlib.blake2b(data, digest_size=20)
@@ -89,7 +100,95 @@ class Cache:
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.pkl"
 
+    def tree_path(self) -> Path:
+        name = hashlib.blake2b(f"{self.tree}\0{self.salt}".encode(), digest_size=16).hexdigest()
+        return self.root / "trees" / f"{name}.pkl"
+
+    def load_tree(self, keys: list[str]) -> Any:
+        """The last scan of this tree, one file: per file key (content hash, path, analyzer, models) its
+        entry and its final outcome, each pickled alone, and the ORM tables the outcomes were named with.
+
+        When ``keys`` are exactly the last scan's, its outcomes are returned as they were (nothing changed,
+        so the fixed point has the same answer); otherwise the entries serve :meth:`load`, which then opens
+        no file per entry, and :meth:`save_tree` re-pickles only what changed."""
+        if self.tree is None:
+            return None
+        path = self.tree_path()
+        try:
+            with open(path, "rb") as f:
+                head = _Unpickler(f).load()
+            if not (isinstance(head, tuple) and len(head) == 5 and head[0] == FORMAT):
+                raise ValueError("unknown format")
+            _, tree_keys, tables, entries, outcomes = head
+            if not (
+                isinstance(tree_keys, tuple)
+                and isinstance(tables, dict)
+                and isinstance(entries, list)
+                and isinstance(outcomes, list)
+                and len(tree_keys) == len(entries) == len(outcomes)
+            ):
+                raise ValueError("not a tree entry")
+            self._tree_keys, self._tree_tables = tree_keys, tables
+            self._blobs = dict(zip(tree_keys, zip(entries, outcomes, strict=True), strict=True))
+            if tree_keys == tuple(keys):
+                found = [_Unpickler(io.BytesIO(blob)).load() for blob in outcomes]
+                self.hits += len(keys)
+                return found
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except Exception as exc:  # corrupt, truncated, foreign: the per-file entries still serve
+            self.note(f"cache entry {path} unreadable ({type(exc).__name__}), per-file entries used")
+            self._tree_keys, self._tree_tables, self._blobs = None, None, {}
+        return None
+
+    def save_tree(
+        self,
+        keys: list[str],
+        entries: list[Entry | None],
+        outcomes: list[Any],
+        fresh: set[int],
+        tables: dict[str, str],
+    ) -> None:
+        """Write the tree's entry; files not in ``fresh`` (neither new nor analyzed again) keep their old
+        pickles — and their old outcomes too while the ORM tables that name the outcomes' targets stay."""
+        if self.tree is None or self.write_failed or tuple(keys) == self._tree_keys:
+            return
+        same_tables = tables == self._tree_tables
+        dump = pickle.dumps
+        out_entries: list[bytes] = []
+        out_outcomes: list[bytes] = []
+        try:
+            for i, key in enumerate(keys):
+                old = None if i in fresh else self._blobs.get(key)
+                out_entries.append(old[0] if old else dump(entries[i], protocol=pickle.HIGHEST_PROTOCOL))
+                reuse = old is not None and same_tables
+                out_outcomes.append(old[1] if reuse else dump(outcomes[i], protocol=pickle.HIGHEST_PROTOCOL))  # type: ignore[index]
+            data = dump(
+                (FORMAT, tuple(keys), tables, out_entries, out_outcomes), protocol=pickle.HIGHEST_PROTOCOL
+            )
+            _write(self.tree_path(), data)
+        except (OSError, pickle.PicklingError, RecursionError) as exc:
+            self.write_failed = True
+            self.note(f"cache not written under {self.root}: {getattr(exc, 'strerror', None) or exc}")
+
+    def _from_tree(self, key: str) -> Entry | None:
+        blobs = self._blobs.get(key)
+        if blobs is None:
+            return None
+        try:
+            entry = _Unpickler(io.BytesIO(blobs[0])).load()
+        except Exception as exc:
+            self.note(
+                f"cache entry {self.tree_path()} unreadable ({type(exc).__name__}), file analyzed again"
+            )
+            return None
+        return entry if isinstance(entry, Entry) else None
+
     def load(self, key: str) -> Entry | None:
+        entry = self._from_tree(key)
+        if entry is not None:
+            self.hits += 1
+            return entry
         path = self.path(key)
         try:
             with open(path, "rb") as f:

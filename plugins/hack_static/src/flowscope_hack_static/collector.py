@@ -147,7 +147,10 @@ class HackStaticCollector:
             return None
         root = ctx.resolve(settings.cache_dir) if settings.cache_dir else default_dir()
         salt = f"{analyzer_digest()}:{models.digest()}:{settings.max_rounds}"
-        return Cache(root, salt, lambda message: ctx.problem(message))
+        # one consolidated entry per scan configuration (not per folder: diff mode scans temporary ones);
+        # it serves only a scan whose every file key matches, so two trees sharing it stay correct
+        tree = f"{settings.paths}\0{settings.languages}\0{settings.exclude}"
+        return Cache(root, salt, lambda message: ctx.problem(message), tree)
 
 
 # Files that declare ORM tables name no source or sink, but the names of the tables are read from them.

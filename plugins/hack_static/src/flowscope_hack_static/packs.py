@@ -119,22 +119,28 @@ class Models:
         return self._first(self.sources, language, callee)  # type: ignore[no-any-return]
 
     def source_var(self, language: str, name: str) -> SourceModel | None:
-        return next(
-            (m for m in self.sources if language in m.languages and m.var and _match(m.var, name)), None
-        )
+        key = (1, language, name)  # every variable read not yet assigned asks: match each name once
+        if key not in self.memo:
+            self.memo[key] = next(
+                (m for m in self.sources if language in m.languages and m.var and _match(m.var, name)), None
+            )
+        return self.memo[key]  # type: ignore[no-any-return]
 
     def source_param(self, language: str, type_name: str | None) -> SourceModel | None:
         if not type_name:
             return None
-        bare = type_name.replace("const", "").replace("&", "").replace("*", "").strip().split("::")[-1]
-        return next(
-            (
-                m
-                for m in self.sources
-                if language in m.languages and m.param_type and _match(m.param_type, bare)
-            ),
-            None,
-        )
+        key = (2, language, type_name)
+        if key not in self.memo:
+            bare = type_name.replace("const", "").replace("&", "").replace("*", "").strip().split("::")[-1]
+            self.memo[key] = next(
+                (
+                    m
+                    for m in self.sources
+                    if language in m.languages and m.param_type and _match(m.param_type, bare)
+                ),
+                None,
+            )
+        return self.memo[key]  # type: ignore[no-any-return]
 
     def sink(self, language: str, callee: str) -> SinkModel | None:
         return self._first(self.sinks, language, callee)  # type: ignore[no-any-return]

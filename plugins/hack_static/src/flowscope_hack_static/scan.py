@@ -114,7 +114,13 @@ def _analyze_files(
 ) -> list[Outcome]:
     n = len(jobs)
     keys = [cache.key(j.rel, j.language, j.data) for j in jobs] if cache else []
-    entries = [cache.load(k) for k in keys] if cache else [None] * n
+    if cache is not None:
+        reused: list[Outcome] | None = cache.load_tree(keys)
+        if reused is not None:  # every file exactly as the last scan of this tree saw it
+            for out in reused:
+                out.cached = True
+            return reused
+    entries: list[Entry | None] = [cache.load(k) for k in keys] if cache else [None] * n
     outcomes = [Outcome(j.rel) for j in jobs]
     irs: list[FileIR | None] = [None] * n
     units: list[Unit] = []
@@ -162,6 +168,8 @@ def _analyze_files(
                 per_file.get(i, []), outcomes[i].error_regions, outcomes[i].problem, outcomes[i].tables
             )
             cache.save(keys[i], entry)
+            entries[i] = entry
+        cache.save_tree(keys, entries, outcomes, set(misses) | touched, tables)
     return outcomes
 
 

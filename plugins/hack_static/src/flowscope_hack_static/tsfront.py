@@ -300,35 +300,33 @@ class _Lowering:
             return Var(text.split("::")[-1] if kind == "scoped_identifier" else text)
         if kind == "call_expression":
             return self._call(node)
-        if kind in _WRAPPERS:
-            named = node.named_children
-            if named:
-                return self.expr(named[-1])
-        if kind == "subscript_expression":
-            parts = node.named_children
-            index = parts[1] if len(parts) > 1 else None
-            if index is not None and index.type == "subscript_argument_list" and index.named_children:
-                index = index.named_children[0]  # C++: row["k"]
-            key = self._literal(index) if index is not None else None
-            return Sub(self.expr(parts[0]), key if isinstance(key, str) else None)
-        if kind in ("selection_expression", "field_expression"):
-            parts = node.named_children
-            return Sub(self.expr(parts[0]), self.text(parts[-1]).lstrip("$"))
         if kind in _STRINGS:
             return self._string(node)
-        if kind == "array":
-            return self._array(node)
-        if kind == "binary_expression":
+        if kind in _LITERALS:
+            return Lit(None)
+        if kind in ("lambda_expression", "anonymous_function_creation_expression"):
+            return Other()
+        named = node.named_children
+        if kind in _WRAPPERS:
+            if named:
+                return self.expr(named[-1])
+        elif kind == "subscript_expression":
+            index = named[1] if len(named) > 1 else None
+            if index is not None and index.type == "subscript_argument_list" and index.named_child_count:
+                index = index.named_child(0)  # C++: row["k"]
+            key = self._literal(index) if index is not None else None
+            return Sub(self.expr(named[0]), key if isinstance(key, str) else None)
+        elif kind in ("selection_expression", "field_expression"):
+            return Sub(self.expr(named[0]), self.text(named[-1]).lstrip("$"))
+        elif kind == "array":
+            return self._array(named)
+        elif kind == "binary_expression":
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             op = self.text(node.child_by_field_name("operator"))
             if op in (".", "+"):
                 return Tmpl(flatten_concat(self.expr(left), self.expr(right)))
             return Other((self.expr(left), self.expr(right)))
-        if kind in _LITERALS:
-            return Lit(None)
-        if kind in ("lambda_expression", "anonymous_function_creation_expression"):
-            return Other()
-        return Other(tuple(self.expr(c) for c in node.named_children if c.type != "comment"))
+        return Other(tuple(self.expr(c) for c in named if c.type != "comment"))
 
     def _literal(self, node: Node) -> str | None:
         e = self.expr(node)
@@ -353,33 +351,42 @@ class _Lowering:
         return Lit(content) if len(parts) == 1 else Tmpl(tuple(p for p in parts if p != ""))
 
     def _call(self, node: Node) -> Expr:
-        fn_node = node.child_by_field_name("function") or node.named_children[0]
-        args_node = (
-            node.child_by_field_name("arguments")
-            or first_child(node, "arguments")
-            or first_child(node, "argument_list")
-        )
-        args = tuple(
-            self.expr(a)
-            for a in (args_node.named_children if args_node is not None else [])
-            if a.type != "comment"
-        )
-        if fn_node.type == "call_expression" and "dynamic::object" in self.text(fn_node):
+        named = node.named_children
+        fn_node = node.child_by_field_name("function") or named[0]
+        args_node = node.child_by_field_name("arguments")
+        if args_node is None:
+            args_node = next((c for c in named if c.type in ("arguments", "argument_list")), None)
+        args: tuple[Expr, ...] = ()
+        if args_node is not None:
+            out = []
+            for a in args_node.named_children:
+                kind = a.type
+                if kind == "argument" and a.named_child_count:  # Hack wraps each argument
+                    a = a.named_child(a.named_child_count - 1)
+                    kind = a.type
+                if kind == "comment":
+                    continue
+                out.append(self.expr(a))
+            args = tuple(out)
+        fn_type = fn_node.type
+        fn_text = self.text(fn_node)
+        if fn_type == "call_expression" and "dynamic::object" in fn_text:
             inner = self._call(fn_node)  # folly::dynamic::object("k", v)("k2", v2): a struct literal
             base = inner.entries if isinstance(inner, DictLit) else ()
             return DictLit(base + pairs(args))
-        callee = "".join(self.text(fn_node).split()).replace("$", "")
+        callee = "".join(fn_text.split()).replace("$", "")
         if callee.endswith("dynamic::object"):
             return DictLit(pairs(args))
         receiver = None
-        if fn_node.type in ("selection_expression", "field_expression") and fn_node.named_children:
-            receiver = self.expr(fn_node.named_children[0])
+        if fn_type in ("selection_expression", "field_expression"):
+            first = fn_node.named_child(0) if fn_node.named_child_count else None
+            receiver = self.expr(first) if first is not None else None
         self.calls.append(callee)
         return Call(callee, args, (), receiver)
 
-    def _array(self, node: Node) -> Expr:
+    def _array(self, named: list[Node]) -> Expr:
         entries: list[tuple[str | None, Expr]] = []
-        for el in node.named_children:
+        for el in named:
             if el.type == "element_initializer" and len(el.named_children) == 2:
                 entries.append((self._literal(el.named_children[0]), self.expr(el.named_children[1])))
             elif el.type not in ("array_type", "type_arguments", "comment"):
