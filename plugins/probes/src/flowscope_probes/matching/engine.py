@@ -137,11 +137,16 @@ class MatchEngine:
 
     def match(self, sources: Sequence[object], sinks: Sequence[object]) -> list[Hit]:
         """Hits of ``sources`` (leaf values) in ``sinks`` (payloads), ordered by (source, sink, payload order)."""
+        normalized = self.normalized
+        return self.match_normalized([normalized(v) for v in sources], sinks)
+
+    def match_normalized(self, norms: Sequence[str | None], sinks: Sequence[object]) -> list[Hit]:
+        """:meth:`match` for sources already passed through :meth:`normalized` (None: not eligible, never
+        searched), so a caller that filtered values by eligibility does not normalize them twice."""
         canon_of: dict[str, int] = {}
         canons: list[str] = []
         owners: list[list[int]] = []  # canon id -> source indexes
-        for s_idx, value in enumerate(sources):
-            norm = self.normalized(value)
+        for s_idx, norm in enumerate(norms):
             if norm is None:
                 continue
             cid = canon_of.get(norm)
@@ -154,41 +159,62 @@ class MatchEngine:
         if not canons or not sinks:
             self.last_strategy = ""
             return []
-        needles = [Needle(norm, cid) for cid, norm in enumerate(canons)]
-        for cid, norm in enumerate(canons):
-            if not (norm.isascii() and norm.isprintable() and '"' not in norm and "\\" not in norm):
-                needles.extend(Needle(v, cid) for v in json_variants(norm))
         rt = RequestText(sinks)
         self.truncated_sinks += rt.truncated
         found: Found = {}
-        self._search(needles, rt, found)
+        strategy = self._choose(len(canons), rt.text)
+        self.last_strategy = strategy
+        if strategy == "direct":
+            self._direct(canons, rt, found)  # the common case: no needle objects unless a value is found
+        else:
+            needles = [Needle(norm, cid) for cid, norm in enumerate(canons)]
+            for cid, norm in enumerate(canons):
+                if not (norm.isascii() and norm.isprintable() and '"' not in norm and "\\" not in norm):
+                    needles.extend(Needle(v, cid) for v in json_variants(norm))
+            if strategy == "aho":
+                from flowscope_probes.matching.aho import AhoSearch
+
+                AhoSearch(needles).search(rt, found)
+            else:
+                self._tokens(needles, rt, found)
         return self._hits(found, rt, canons, owners)
 
-    def _search(self, needles: list[Needle], rt: RequestText, found: Found) -> None:
-        n = len(needles)
-        chars = len(rt.text)
-        direct_ns = n * FIND_NS * chars
-        tokens_ns = (TOKEN_NS if rt.text.isascii() else TOKEN_NS_UNICODE) * chars
-        aho_ns = AHO_BUILD_NS * n + AHO_NS * chars
-        mode = self.config.aho_corasick
-        forced = self.strategy
-        if forced == "aho" or (
-            forced is None and self._aho and (mode == "on" or aho_ns < min(direct_ns, tokens_ns))
-        ):
-            from flowscope_probes.matching.aho import AhoSearch
-
-            self.last_strategy = "aho"
-            AhoSearch(needles).search(rt, found)
-        elif forced == "direct" or (forced is None and direct_ns <= tokens_ns):
-            self.last_strategy = "direct"
-            find = rt.text.find
-            for nd in needles:  # most values are in no sink: one find, no call into scan()
+    def _direct(self, canons: list[str], rt: RequestText, found: Found) -> None:
+        """The direct path with needles made lazily: one ``find`` of each value (of its longest part when it
+        has spaces); a Needle only for values whose anchor occurs, and for JSON-escaped spellings."""
+        text = rt.text
+        find = text.find
+        chars = len(text)
+        for cid, norm in enumerate(canons):
+            if norm.isascii() and norm.isprintable() and '"' not in norm and "\\" not in norm:
+                if " " in norm:
+                    nd = Needle(norm, cid)
+                    p = find(nd.anchor)
+                    if p >= 0:
+                        scan(nd, rt, found, 0, chars, p)
+                else:
+                    p = find(norm)
+                    if p >= 0:
+                        scan(Needle(norm, cid), rt, found, 0, chars, p)
+                continue
+            for v in (norm, *json_variants(norm)):
+                nd = Needle(v, cid)
                 p = find(nd.anchor)
                 if p >= 0:
                     scan(nd, rt, found, 0, chars, p)
-        else:
-            self.last_strategy = "tokens"
-            self._tokens(needles, rt, found)
+
+    def _choose(self, n: int, text: str) -> str:
+        """The search path for ``n`` values (JSON-escaped spellings, rare, are not counted) over ``text``."""
+        if self.strategy is not None:
+            return self.strategy
+        chars = len(text)
+        direct_ns = n * FIND_NS * chars
+        tokens_ns = (TOKEN_NS if text.isascii() else TOKEN_NS_UNICODE) * chars
+        if self._aho:
+            aho_ns = AHO_BUILD_NS * n + AHO_NS * chars
+            if self.config.aho_corasick == "on" or aho_ns < min(direct_ns, tokens_ns):
+                return "aho"
+        return "direct" if direct_ns <= tokens_ns else "tokens"
 
     def _tokens(self, needles: list[Needle], rt: RequestText, found: Found) -> None:
         by_key: dict[bytes, list[Needle]] = {}
