@@ -206,11 +206,14 @@ def _walk_mapping(
         # Fast path, a dict of plain strings under string keys (a JSON object's fields, a row): C-level
         # calls over all of them instead of a Python step per leaf. Same leaves and paths as the loop below.
         vals = list(value.values())
-        if _STR_ONLY.issuperset(map(type, vals)) and _STR_ONLY.issuperset(map(type, value)):
-            if _JSON_START.isdisjoint(map(_first_char, vals)):
-                texts.extend(vals)
-                paths.extend(map(prefix.__add__, value) if prefix else value)
-                return False
+        if (
+            _STR_ONLY.issuperset(map(type, vals))
+            and _STR_ONLY.issuperset(map(type, value))
+            and _JSON_START.isdisjoint(map(_first_char, vals))
+        ):
+            texts.extend(vals)
+            paths.extend(map(prefix.__add__, value) if prefix else value)
+            return False
     cut = False
     for key, v in value.items():
         name = prefix + (key if isinstance(key, str) else str(key))
