@@ -142,7 +142,7 @@ class MatchEngine:
 
     def match_normalized(self, norms: Sequence[str | None], sinks: Sequence[object]) -> list[Hit]:
         """:meth:`match` for sources already passed through :meth:`normalized` (None: not eligible, never
-        searched), so a caller that filtered values by eligibility does not normalize them twice."""
+        searched), so a caller that filters values by eligibility does not normalize them twice."""
         canon_of: dict[str, int] = {}
         canons: list[str] = []
         owners: list[list[int]] = []  # canon id -> source indexes
@@ -159,62 +159,41 @@ class MatchEngine:
         if not canons or not sinks:
             self.last_strategy = ""
             return []
+        needles = [Needle(norm, cid) for cid, norm in enumerate(canons)]
+        for cid, norm in enumerate(canons):
+            if not (norm.isascii() and norm.isprintable() and '"' not in norm and "\\" not in norm):
+                needles.extend(Needle(v, cid) for v in json_variants(norm))
         rt = RequestText(sinks)
         self.truncated_sinks += rt.truncated
         found: Found = {}
-        strategy = self._choose(len(canons), rt.text)
-        self.last_strategy = strategy
-        if strategy == "direct":
-            self._direct(canons, rt, found)  # the common case: no needle objects unless a value is found
-        else:
-            needles = [Needle(norm, cid) for cid, norm in enumerate(canons)]
-            for cid, norm in enumerate(canons):
-                if not (norm.isascii() and norm.isprintable() and '"' not in norm and "\\" not in norm):
-                    needles.extend(Needle(v, cid) for v in json_variants(norm))
-            if strategy == "aho":
-                from flowscope_probes.matching.aho import AhoSearch
-
-                AhoSearch(needles).search(rt, found)
-            else:
-                self._tokens(needles, rt, found)
+        self._search(needles, rt, found)
         return self._hits(found, rt, canons, owners)
 
-    def _direct(self, canons: list[str], rt: RequestText, found: Found) -> None:
-        """The direct path with needles made lazily: one ``find`` of each value (of its longest part when it
-        has spaces); a Needle only for values whose anchor occurs, and for JSON-escaped spellings."""
-        text = rt.text
-        find = text.find
-        chars = len(text)
-        for cid, norm in enumerate(canons):
-            if norm.isascii() and norm.isprintable() and '"' not in norm and "\\" not in norm:
-                if " " in norm:
-                    nd = Needle(norm, cid)
-                    p = find(nd.anchor)
-                    if p >= 0:
-                        scan(nd, rt, found, 0, chars, p)
-                else:
-                    p = find(norm)
-                    if p >= 0:
-                        scan(Needle(norm, cid), rt, found, 0, chars, p)
-                continue
-            for v in (norm, *json_variants(norm)):
-                nd = Needle(v, cid)
+    def _search(self, needles: list[Needle], rt: RequestText, found: Found) -> None:
+        n = len(needles)
+        chars = len(rt.text)
+        direct_ns = n * FIND_NS * chars
+        tokens_ns = (TOKEN_NS if rt.text.isascii() else TOKEN_NS_UNICODE) * chars
+        aho_ns = AHO_BUILD_NS * n + AHO_NS * chars
+        mode = self.config.aho_corasick
+        forced = self.strategy
+        if forced == "aho" or (
+            forced is None and self._aho and (mode == "on" or aho_ns < min(direct_ns, tokens_ns))
+        ):
+            from flowscope_probes.matching.aho import AhoSearch
+
+            self.last_strategy = "aho"
+            AhoSearch(needles).search(rt, found)
+        elif forced == "direct" or (forced is None and direct_ns <= tokens_ns):
+            self.last_strategy = "direct"
+            find = rt.text.find
+            for nd in needles:  # most values are in no sink: one find, no call into scan()
                 p = find(nd.anchor)
                 if p >= 0:
                     scan(nd, rt, found, 0, chars, p)
-
-    def _choose(self, n: int, text: str) -> str:
-        """The search path for ``n`` values (JSON-escaped spellings, rare, are not counted) over ``text``."""
-        if self.strategy is not None:
-            return self.strategy
-        chars = len(text)
-        direct_ns = n * FIND_NS * chars
-        tokens_ns = (TOKEN_NS if text.isascii() else TOKEN_NS_UNICODE) * chars
-        if self._aho:
-            aho_ns = AHO_BUILD_NS * n + AHO_NS * chars
-            if self.config.aho_corasick == "on" or aho_ns < min(direct_ns, tokens_ns):
-                return "aho"
-        return "direct" if direct_ns <= tokens_ns else "tokens"
+        else:
+            self.last_strategy = "tokens"
+            self._tokens(needles, rt, found)
 
     def _tokens(self, needles: list[Needle], rt: RequestText, found: Found) -> None:
         by_key: dict[bytes, list[Needle]] = {}

@@ -24,7 +24,7 @@ import json
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from itertools import accumulate
-from operator import add, itemgetter, sub
+from operator import add, sub
 
 from flowscope_probes.matching.normalize import number_text, scalar_text
 
@@ -33,8 +33,6 @@ MAX_CHARS = 1 << 20
 MAX_DEPTH = 32
 SEP = "\x00"
 _JSON_START = frozenset("{[ \t\r\n")
-_STR_ONLY = frozenset({str})
-_first_char = itemgetter(slice(0, 1))
 
 
 class RequestText:
@@ -201,20 +199,8 @@ def _walk(value: object, path: str, depth: int, paths: list[str], texts: list[st
 def _walk_mapping(
     value: Mapping[object, object], path: str, depth: int, paths: list[str], texts: list[str], cap: int
 ) -> bool:
-    prefix = path + "." if path else ""
-    if type(value) is dict and len(texts) + len(value) <= cap:
-        # Fast path, a dict of plain strings under string keys (a JSON object's fields, a row): C-level
-        # calls over all of them instead of a Python step per leaf. Same leaves and paths as the loop below.
-        vals = list(value.values())
-        if (
-            _STR_ONLY.issuperset(map(type, vals))
-            and _STR_ONLY.issuperset(map(type, value))
-            and _JSON_START.isdisjoint(map(_first_char, vals))
-        ):
-            texts.extend(vals)
-            paths.extend(map(prefix.__add__, value) if prefix else value)
-            return False
     cut = False
+    prefix = path + "." if path else ""
     for key, v in value.items():
         name = prefix + (key if isinstance(key, str) else str(key))
         if type(v) is str and not (v and v[0] in _JSON_START):
