@@ -199,9 +199,8 @@ def test_nul_inside_a_leaf_keeps_paths_right() -> None:
     assert one("alice", payload) == [(CONTAINS, "b"), (EXACT_MATCH, "c")]
 
 
-def test_dict_of_strings_fast_path_gives_the_loop_s_leaves() -> None:
-    """A dict of plain strings is flattened in one go; a dict that needs the per-leaf walk (a JSON text,
-    a leading space, a number, a non-string key) gives the same kind of paths."""
+def test_dict_leaves_keep_their_paths() -> None:
+    """Dicts of plain strings, and dicts mixing JSON texts, leading spaces, numbers and non-string keys."""
     flat = {"a": "x", "b": "", "c": "y z"}
     assert leaves({"doc": flat}) == [("doc.a", "x"), ("doc.b", ""), ("doc.c", "y z")]
     assert leaves(flat) == [("a", "x"), ("b", ""), ("c", "y z")]
