@@ -21,8 +21,10 @@ import random
 import re
 import string
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flowscope.model import Asset
@@ -30,6 +32,8 @@ from flowscope_probes import context
 from flowscope_probes.aggregate import Aggregator, RequestRecord
 from flowscope_probes.matching import MatchConfig, MatchEngine, aho_available
 from flowscope_probes.matching.leaves import RequestText
+from flowscope_probes.settings import ProbeSettings
+from flowscope_probes.worker import Worker
 
 WORDS = [
     "request", "handled", "location", "friend", "nearby", "update", "session", "cache", "write", "stored",
@@ -165,6 +169,26 @@ def capture_and_match(engine: MatchEngine, reqs: list[Request]) -> float:
     return _best(one, 5, 400)
 
 
+def worker_process(reqs: list[Request], spool: Path) -> float:
+    """Seconds per request of ``Worker.process``: what a sampled request costs the probes' worker thread in a
+    service (eligibility, match, aggregate), with the worker's default matcher settings."""
+    from flowscope.model import Job
+
+    worker = Worker(ProbeSettings(service="bench", spool=spool, flush_seconds=3600), b"bench")
+    src_assets = [Asset("http://api", "/v1/loc", f"f{i}") for i in range(len(reqs[0][0]))]
+    sink_assets = [Asset("redis://cache", "loc:{}", f"s{i}") for i in range(len(reqs[0][1]))]
+    recs = []
+    for sources, sinks in reqs:
+        rec = context.Recorder(Job("service://bench", "handler"), "/v1/loc")
+        for a, v in zip(src_assets, sources, strict=True):
+            rec.add_source(a, v)
+        for a, p in zip(sink_assets, sinks, strict=True):
+            rec.add_sink(a, p)
+        recs.append(rec)
+    it = iter(range(1 << 62))
+    return _best(lambda: worker.process(recs[next(it) % len(recs)]), 5, 400)
+
+
 def _stages(engine: MatchEngine, reqs: list[Request], total: float) -> str:
     """Where the time of one match() goes: flattening the sinks, the noise floor on the values, the rest
     (needles, search, hits)."""
@@ -198,6 +222,10 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     t = capture_and_match(plain, reqs)
     rows.append(_row("capture+match+aggregate, 20 src x 10 sinks of 1 KB", t * 1e6, "us/request", "<= 100",
                      t * 1e6 <= 100, f"{hits:.1f} hits/request; auto picks str.find at this size"))  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        t = worker_process(reqs, Path(tmp) / "spool")
+    rows.append(_row("  Worker.process, the same requests", t * 1e6, "us/request", "", None,
+                     "what a sampled request costs the worker thread in a service"))  # fmt: skip
     if have_aho:
         forced = MatchEngine(MatchConfig(salt=b"bench"), strategy="aho")
         t = capture_and_match(forced, reqs)

@@ -197,3 +197,24 @@ def test_hit_holds_no_raw_value() -> None:
 def test_nul_inside_a_leaf_keeps_paths_right() -> None:
     payload = {"a": "x\x00y", "b": "first\x00alice", "c": "alice"}
     assert one("alice", payload) == [(CONTAINS, "b"), (EXACT_MATCH, "c")]
+
+
+def test_dict_leaves_keep_their_paths() -> None:
+    """Dicts of plain strings, and dicts mixing JSON texts, leading spaces, numbers and non-string keys."""
+    flat = {"a": "x", "b": "", "c": "y z"}
+    assert leaves({"doc": flat}) == [("doc.a", "x"), ("doc.b", ""), ("doc.c", "y z")]
+    assert leaves(flat) == [("a", "x"), ("b", ""), ("c", "y z")]
+    mixed = {"a": "x", 7: "k", "j": '{"in": "v"}', "s": " w", "n": 12}
+    assert leaves({"doc": mixed}) == [
+        ("doc.a", "x"), ("doc.7", "k"), ("doc.j.in", "v"), ("doc.s", " w"), ("doc.n", "12")
+    ]  # fmt: skip
+    assert one("needle", {"d": {"k": "a needle here"}}) == [(CONTAINS, "d.k")]
+
+
+def test_match_normalized_is_match_on_normalized_values() -> None:
+    engine = MatchEngine(MatchConfig(salt=b"s"))
+    sources: list[object] = ["Ada  Lovelace", 4821937, "no", 52.520008, "ada@example.org", "ada@example.org"]
+    sinks: list[object] = ['{"who": "ada lovelace", "id": 4821937}', "mail ADA@example.org", (52.520008, "x")]
+    hits = engine.match(sources, sinks)
+    assert hits and hits == engine.match_normalized([engine.normalized(v) for v in sources], sinks)
+    assert engine.normalized("no") is None

@@ -60,3 +60,11 @@ def test_current_opentelemetry_span_gives_the_trace() -> None:
     with trace.use_span(NonRecordingSpan(ctx)):
         assert current_otel_trace() == TRACE
         assert Sampler(1.0).decide("/a") == (True, TRACE)
+
+
+def test_rate_holds_without_a_trace_id() -> None:
+    s = Sampler(0.1)
+    hits = sum(s.decide("/a")[0] for _ in range(20000))
+    assert 1700 < hits < 2300
+    assert Sampler(0.0).decide("/a") == (False, None)
+    assert Sampler(1.0).decide("/a") == (True, None)

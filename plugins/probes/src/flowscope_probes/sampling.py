@@ -18,6 +18,10 @@ import sys
 
 _MAX_CACHED = 4096
 _TWO64 = float(2**64)
+_OUT = (False, None)
+_IN = (True, None)
+_MODULES = sys.modules
+_random = random.random
 
 
 class Sampler:
@@ -54,13 +58,18 @@ class Sampler:
         """(sampled, trace id) for a request to ``path``; the trace id is None when none was found."""
         rate = self.rate_for(path) if (self._exact or self._patterns) else self.default
         if rate <= 0.0:
-            return False, None
-        trace_id = trace_from_header(traceparent) if traceparent else current_otel_trace()
+            return _OUT
+        if traceparent:
+            trace_id = trace_from_header(traceparent)
+        elif "opentelemetry.trace" in _MODULES:  # the common case, no tracer: no call
+            trace_id = current_otel_trace()
+        else:
+            trace_id = None
         if trace_id is not None:
             return int(trace_id[16:], 16) < rate * _TWO64, trace_id
         if rate >= 1.0:
-            return True, None
-        return random.random() < rate, None
+            return _IN
+        return _OUT if _random() >= rate else _IN
 
 
 def trace_from_header(value: str) -> str | None:

@@ -153,22 +153,27 @@ class Worker:
         seen: set[tuple[str, object]] = set()
         src_labels: list[str] = []
         src_values: list[object] = []
-        eligible = self.engine.eligible
+        src_norms: list[str | None] = []
+        normalized = self.engine.normalized  # once per value: match_normalized() reuses it
         for asset, value in list(rec.sources):
             label = asset_label(asset)
             try:
                 key = (label, value)
-                if key in seen or not eligible(value):
+                if key in seen:
+                    continue
+                norm = normalized(value)
+                if norm is None:
                     continue
                 seen.add(key)
             except TypeError:  # unhashable: not a leaf value
                 continue
             src_labels.append(label)
             src_values.append(value)
+            src_norms.append(norm)
         sinks = list(rec.sinks)
         sink_labels = [asset_label(a) for a, _ in sinks]
         sink_payloads = [p for _, p in sinks]
-        hits = self.engine.match(src_values, sink_payloads) if src_values and sink_payloads else []
+        hits = self.engine.match_normalized(src_norms, sink_payloads) if src_norms and sink_payloads else []
         self.aggregator.add(
             RequestRecord(
                 job=job_label(rec.job),

@@ -137,11 +137,16 @@ class MatchEngine:
 
     def match(self, sources: Sequence[object], sinks: Sequence[object]) -> list[Hit]:
         """Hits of ``sources`` (leaf values) in ``sinks`` (payloads), ordered by (source, sink, payload order)."""
+        normalized = self.normalized
+        return self.match_normalized([normalized(v) for v in sources], sinks)
+
+    def match_normalized(self, norms: Sequence[str | None], sinks: Sequence[object]) -> list[Hit]:
+        """:meth:`match` for sources already passed through :meth:`normalized` (None: not eligible, never
+        searched), so a caller that filters values by eligibility does not normalize them twice."""
         canon_of: dict[str, int] = {}
         canons: list[str] = []
         owners: list[list[int]] = []  # canon id -> source indexes
-        for s_idx, value in enumerate(sources):
-            norm = self.normalized(value)
+        for s_idx, norm in enumerate(norms):
             if norm is None:
                 continue
             cid = canon_of.get(norm)
