@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -194,3 +196,18 @@ def test_a_renamed_table_renames_the_flows_of_unchanged_files(tmp_path: Path) ->
     assert any(t.endswith("members#email") for _, _, t in renamed), renamed
     again, _, c = scan(root)
     assert again == renamed and c.stats.cache_hits == 2, "the tree's stored outcomes have the new name"
+
+
+def test_the_cache_follows_the_store_option(
+    tree: Path, tmp_path: Path, plugin_manager: Callable[..., Any], run_cli: Callable[..., Any]
+) -> None:
+    from flowscope_hack_static import plugin
+
+    config = tree / "flowscope.yaml"
+    config.write_text("plugins:\n  hack_static:\n    paths: ['.']\n")
+    store = tmp_path / "elsewhere"
+    pm = plugin_manager(("hack_static", plugin))
+    result = run_cli(pm, "--store", str(store), "scan", "-c", str(config), "--only", "hack_static")
+    assert result.exit_code == 0, result.output
+    assert any(p.is_file() for p in (store / "cache" / "static").rglob("*"))
+    assert not (tmp_path / "store" / "cache").exists()  # not under $FLOWSCOPE_STORE, which run_cli sets

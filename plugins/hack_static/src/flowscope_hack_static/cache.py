@@ -30,10 +30,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from flowscope.storedir import store_dir
 from flowscope_hack_static.engine import Unit
 
 FORMAT = 1
-STORE_ENV = "FLOWSCOPE_STORE"
 _ALLOWED_BUILTINS = {"frozenset", "set", "tuple", "list", "dict", "str", "int", "bool", "NoneType"}
 
 
@@ -48,7 +48,8 @@ class Entry:
 
 
 def default_dir() -> Path:
-    return Path(os.environ.get(STORE_ENV) or ".flowscope") / "cache" / "static"
+    """``cache/static`` in the store folder (``flowscope --store``, ``$FLOWSCOPE_STORE``, ``./.flowscope``)."""
+    return store_dir() / "cache" / "static"
 
 
 def analyzer_digest() -> str:
