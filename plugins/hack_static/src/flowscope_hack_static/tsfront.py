@@ -346,6 +346,8 @@ class _Lowering:
             content = raw[1:-1] if raw[:1] in "'\"" else raw
             return Lit(content)
         content = raw[1:-1] if raw[:1] == '"' else raw
+        if "$" not in content:  # nothing interpolated
+            return Lit(content)
         parts: list[str | Expr] = []
         pos = 0
         for m in _INTERP.finditer(content):  # "x{$y['k']}z$w": Hack interpolation
@@ -393,8 +395,9 @@ class _Lowering:
     def _array(self, named: list[Node]) -> Expr:
         entries: list[tuple[str | None, Expr]] = []
         for el in named:
-            if el.type == "element_initializer" and len(el.named_children) == 2:
-                entries.append((self._literal(el.named_children[0]), self.expr(el.named_children[1])))
-            elif el.type not in ("array_type", "type_arguments", "comment"):
+            kind = el.type
+            if kind == "element_initializer" and el.named_child_count == 2:
+                entries.append((self._literal(el.named_child(0)), self.expr(el.named_child(1))))
+            elif kind not in ("array_type", "type_arguments", "comment"):
                 entries.append((None, self.expr(el)))
         return DictLit(tuple(entries))
