@@ -143,12 +143,17 @@ class _Function:
 
     # -- expressions ----------------------------------------------------------------------------------
     def eval(self, e: Expr) -> Taint:
-        if isinstance(e, Var):
-            return self.var(e.name)
-        if isinstance(e, Sub):
-            return self.sub(e)
-        if isinstance(e, Call):
-            return self.call(e)
+        kind = type(e)  # the IR's classes have no subclasses: one identity test each, not isinstance
+        if kind is Var:
+            env = self.env
+            name = e.name  # type: ignore[union-attr]
+            return env[name] if name in env else self.var(name)
+        if kind is Call:
+            return self.call(e)  # type: ignore[arg-type]
+        if kind is Sub:
+            return self.sub(e)  # type: ignore[arg-type]
+        if kind is Lit:
+            return {}
         if isinstance(e, DictLit):
             out: dict[str | None, frozenset[Label]] = {}
             for key, value in e.entries:
@@ -206,13 +211,6 @@ class _Function:
     def call(self, e: Call) -> Taint:
         args = [self.eval(a) for a in e.args]
         kwargs = {k: self.eval(v) for k, v in e.kwargs} if e.kwargs else {}
-        flat: frozenset[Label] = frozenset()
-        for t in args:
-            if t:
-                flat = flat.union(*t.values())
-        for t in kwargs.values():
-            if t:
-                flat = flat.union(*t.values())
         stmt = self.stmt
         assert stmt is not None
         # by its text and by its receiver's class (kv = redis.Redis(); kv.set(...) is redis.Redis.set)
@@ -222,6 +220,13 @@ class _Function:
         if sink is not None:
             self.sink(e, sink, args, kwargs, stmt)
             return {}
+        flat: frozenset[Label] = frozenset()
+        for t in args:
+            if t:
+                flat = flat.union(*t.values())
+        for t in kwargs.values():
+            if t:
+                flat = flat.union(*t.values())
         own = isinstance(e.receiver, Var) and e.receiver.name in ("this", "self")
         if masks:
             if e.receiver is not None and not own:  # hashlib.sha256(x).hexdigest()

@@ -3,6 +3,10 @@
 Only what data-flow needs survives: variables, key/field reads, literals, calls (with the callee's text,
 which model packs match), dict/struct literals keyed by constant strings, and string templates whose
 constant parts name assets. Anything else becomes :class:`Other`, which just carries its sub-expressions.
+
+The nodes are never changed once made, and are hashed and compared by value; they are declared
+``unsafe_hash=True`` rather than ``frozen=True`` only because a frozen dataclass's ``__init__`` sets each
+field through ``object.__setattr__``, which made building them ~5% of a Hack or C++ scan.
 """
 
 from __future__ import annotations
@@ -10,23 +14,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Var:
     name: str  # without sigils; attribute paths dotted (``request.form``, ``self.db``)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Sub:
     base: Expr
     key: str | None  # None: a computed key
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Lit:
     value: str | None  # string value; None for numbers, booleans, null
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Call:
     callee: str  # normalized text: ``db->insert``, ``Logger::log``, ``logging.info``, ``sha256``
     args: tuple[Expr, ...] = ()
@@ -34,19 +38,19 @@ class Call:
     receiver: Expr | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DictLit:
     entries: tuple[tuple[str | None, Expr], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Tmpl:
     """A string built from constant parts and expressions (interpolation, concatenation, f-string)."""
 
     parts: tuple[str | Expr, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Other:
     parts: tuple[Expr, ...] = ()
 
@@ -54,7 +58,7 @@ class Other:
 Expr = Var | Sub | Lit | Call | DictLit | Tmpl | Other
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Stmt:
     """An assignment (``target`` set), an expression statement, or a return (``is_return``)."""
 

@@ -119,7 +119,9 @@ def hop(labels: frozenset[Label], ev: Evidence) -> frozenset[Label]:
     out = set()
     for lb in labels:
         hops = lb.hops if lb.hops and lb.hops[-1] == ev else (*lb.hops, ev)
-        out.add(lb._replace(hops=hops[: MAX_HOPS - 1] + hops[-1:] if len(hops) > MAX_HOPS else hops))
+        if len(hops) > MAX_HOPS:
+            hops = hops[: MAX_HOPS - 1] + hops[-1:]
+        out.add(Label(lb.source, hops, lb.masked, lb.transformed, lb.narrow))  # not _replace: hot
     return frozenset(out)
 
 

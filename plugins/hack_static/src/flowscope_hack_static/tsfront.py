@@ -37,7 +37,8 @@ _CLASSES = (
     "trait_declaration",
 )
 _LOOPS = ("foreach_statement", "for_statement", "while_statement", "do_statement", "for_range_loop")
-_ASSIGN_OPS = ("=", ".=", "+=", "??=", "|=")
+_ASSIGN_OPS = frozenset(("=", ".=", "+=", "??=", "|="))
+_ASSIGNS = frozenset(("binary_expression", "assignment_expression"))
 _VARS = frozenset(
     ("variable", "identifier", "field_identifier", "this", "qualified_identifier", "scoped_identifier")
 )
@@ -55,6 +56,12 @@ _WRAPPERS = frozenset(
 _STRINGS = frozenset(("string", "string_literal", "raw_string_literal", "heredoc", "concatenated_string"))
 _LITERALS = frozenset(("true", "false", "null", "integer", "float", "number_literal", "nullptr"))
 _INTERP = re.compile(r"\{?\$(\w+)(?:->(\w+)|\[['\"]?(\w+)['\"]?\])?\}?")
+
+
+@cache
+def _callee(text: str) -> str:
+    """The callee's text without blanks and ``$`` (the same few texts recur in every file)."""
+    return "".join(text.split()).replace("$", "")
 
 
 @cache
@@ -276,15 +283,12 @@ class _Lowering:
         ):
             node = node.named_children[-1]
         line, snip = node.start_point[0] + 1, self.snippet(node)
-        op = node.child_by_field_name("operator")
-        if (
-            node.type in ("binary_expression", "assignment_expression")
-            and op is not None
-            and self.text(op) in _ASSIGN_OPS
-        ):
+        op = node.child_by_field_name("operator") if node.type in _ASSIGNS else None
+        op_text = self.text(op)
+        if op_text in _ASSIGN_OPS:
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             target, value = self.expr(left), self.expr(right)
-            if self.text(op) != "=":  # compound: the old value flows on
+            if op_text != "=":  # compound: the old value flows on
                 value = Other((target, value))
             fn.body.append(Stmt(value, line, snip, target, guards, in_loop=loop))
         else:
@@ -306,11 +310,13 @@ class _Lowering:
             return Lit(None)
         if kind in ("lambda_expression", "anonymous_function_creation_expression"):
             return Other()
-        named = node.named_children
         if kind in _WRAPPERS:
-            if named:
-                return self.expr(named[-1])
-        elif kind == "subscript_expression":
+            count = node.named_child_count
+            if count:
+                return self.expr(node.named_child(count - 1))
+            return Other()
+        named = node.named_children
+        if kind == "subscript_expression":
             index = named[1] if len(named) > 1 else None
             if index is not None and index.type == "subscript_argument_list" and index.named_child_count:
                 index = index.named_child(0)  # C++: row["k"]
@@ -340,6 +346,8 @@ class _Lowering:
             content = raw[1:-1] if raw[:1] in "'\"" else raw
             return Lit(content)
         content = raw[1:-1] if raw[:1] == '"' else raw
+        if "$" not in content:  # nothing interpolated
+            return Lit(content)
         parts: list[str | Expr] = []
         pos = 0
         for m in _INTERP.finditer(content):  # "x{$y['k']}z$w": Hack interpolation
@@ -351,10 +359,10 @@ class _Lowering:
         return Lit(content) if len(parts) == 1 else Tmpl(tuple(p for p in parts if p != ""))
 
     def _call(self, node: Node) -> Expr:
-        named = node.named_children
-        fn_node = node.child_by_field_name("function") or named[0]
+        fn_node = node.child_by_field_name("function") or node.named_child(0)
         args_node = node.child_by_field_name("arguments")
         if args_node is None:
+            named = node.named_children
             args_node = next((c for c in named if c.type in ("arguments", "argument_list")), None)
         args: tuple[Expr, ...] = ()
         if args_node is not None:
@@ -369,12 +377,12 @@ class _Lowering:
                 out.append(self.expr(a))
             args = tuple(out)
         fn_type = fn_node.type
-        fn_text = self.text(fn_node)
+        fn_text = fn_node.text.decode("utf-8", "replace")
         if fn_type == "call_expression" and "dynamic::object" in fn_text:
             inner = self._call(fn_node)  # folly::dynamic::object("k", v)("k2", v2): a struct literal
             base = inner.entries if isinstance(inner, DictLit) else ()
             return DictLit(base + pairs(args))
-        callee = "".join(fn_text.split()).replace("$", "")
+        callee = _callee(fn_text)
         if callee.endswith("dynamic::object"):
             return DictLit(pairs(args))
         receiver = None
@@ -387,8 +395,9 @@ class _Lowering:
     def _array(self, named: list[Node]) -> Expr:
         entries: list[tuple[str | None, Expr]] = []
         for el in named:
-            if el.type == "element_initializer" and len(el.named_children) == 2:
-                entries.append((self._literal(el.named_children[0]), self.expr(el.named_children[1])))
-            elif el.type not in ("array_type", "type_arguments", "comment"):
+            kind = el.type
+            if kind == "element_initializer" and el.named_child_count == 2:
+                entries.append((self._literal(el.named_child(0)), self.expr(el.named_child(1))))
+            elif kind not in ("array_type", "type_arguments", "comment"):
                 entries.append((None, self.expr(el)))
         return DictLit(tuple(entries))
