@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from flowscope.errors import UserError
-from flowscope_emitters.delivery import Refused, Rejected, Transient
+from flowscope_emitters.delivery import Transient, http_failure
 from flowscope_emitters.failures import describe, mask, scrub, secrets_in
 
 TO = "openlineage"
 _SENSITIVE = re.compile(r"key|token|secret|passw|credential|sasl|header|cert|session", re.IGNORECASE)
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
-_REFUSED = {401, 403, 404, 405}
 
 
 def public_config(config: Any, sensitive: bool = False) -> Any:
@@ -99,11 +98,7 @@ class ClientSender:
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else 0
             reason = mask(describe(exc, self.transport), self._secrets)
-            if status >= 500 or status == 429:
-                raise Transient(reason) from None
-            if status in _REFUSED:
-                raise Refused(reason) from None
-            raise Rejected(reason) from None
+            raise http_failure(status, reason) from None
         except Exception as exc:
             raise Transient(scrub(describe(exc, self.transport), self._secrets)) from None
 

@@ -13,11 +13,10 @@ from typing import Any
 
 from flowscope.errors import UserError
 from flowscope_emitters.datahub_convert import convert, require_datahub
-from flowscope_emitters.delivery import Refused, Rejected, Transient
+from flowscope_emitters.delivery import REFUSED, Rejected, Transient, http_failure
 from flowscope_emitters.failures import connection_reason, mask, public_url
 
 TOKEN_ENV = "DATAHUB_GMS_TOKEN"
-_REFUSED = {401, 403, 404, 405}
 
 
 class DataHubSender:
@@ -61,14 +60,11 @@ class DataHubSender:
                 status = response.status_code
                 said = (exc.info or {}).get("message") if isinstance(exc.info, dict) else None
                 text = f"datahub {self.where} answered HTTP {status} {response.reason or ''}".rstrip()
-                if said and status not in _REFUSED:
+                if status in REFUSED:
+                    text += f" (check ${TOKEN_ENV})" if status in (401, 403) else " (is this DataHub GMS?)"
+                elif said:
                     text += f": {self._clean(str(said))}"
-                if status >= 500 or status == 429:
-                    raise Transient(text) from None
-                if status in _REFUSED:
-                    hint = f" (check ${TOKEN_ENV})" if status in (401, 403) else " (is this DataHub GMS?)"
-                    raise Refused(text + hint) from None
-                raise Rejected(text) from None
+                raise http_failure(status, text) from None
             if isinstance(cause, requests.RequestException):
                 raise Transient(
                     f"datahub {self.where}: cannot reach GMS: {connection_reason(cause)}"

@@ -43,6 +43,18 @@ class Rejected(Exception):
     """The target refuses this one event (a 4xx other than auth): report and move on."""
 
 
+REFUSED = frozenset({401, 403, 404, 405})  # the target refuses everything: credentials or URL
+
+
+def http_failure(status: int, reason: str) -> Exception:
+    """The delivery outcome of an HTTP status: retry (0 = no answer, 5xx, 429), a refusing target, a bad event."""
+    if status == 0 or status >= 500 or status == 429:
+        return Transient(reason)
+    if status in REFUSED:
+        return Refused(reason)
+    return Rejected(reason)
+
+
 class Sender(Protocol):
     """Sends one event (an OpenLineage event as a dict) or raises one of the exceptions above."""
 

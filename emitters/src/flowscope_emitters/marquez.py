@@ -27,7 +27,6 @@ from flowscope_emitters.senders import API_KEY_ENV
 COLLECTOR = "marquez"
 TAG_DESCRIPTION = "set by flowscope"
 TAGS_TARGET = "marquez-tags"  # the spool's name for tag calls (replayed after the events)
-_REFUSED = {401, 403, 404, 405}
 
 
 class ApiError(UserError):
@@ -140,7 +139,7 @@ class TagSender:
         return f"{record.get('tag')} on {record.get('path')}{field}"
 
     def send(self, record: Mapping[str, Any]) -> None:
-        from flowscope_emitters.delivery import Refused, Rejected, Transient
+        from flowscope_emitters.delivery import Rejected, http_failure
 
         tag, path, field = str(record["tag"]), str(record["path"]), record.get("field")
         try:
@@ -150,11 +149,9 @@ class TagSender:
             where = f"{path}/fields/{_seg(str(field))}" if field else path
             self.api.call("POST", f"{where}/tags/{_seg(tag)}")
         except ApiError as exc:
-            if exc.status == 0 or exc.status >= 500 or exc.status == 429:
-                raise Transient(str(exc)) from None
-            if exc.status in _REFUSED and not (exc.status == 404 and "/datasets/" in str(exc)):
-                raise Refused(str(exc)) from None
-            raise Rejected(str(exc)) from None
+            if exc.status == 404 and "/datasets/" in str(exc):  # that dataset is unknown, not the target
+                raise Rejected(str(exc)) from None
+            raise http_failure(exc.status, str(exc)) from None
 
     def close(self) -> None:
         self.api.close()

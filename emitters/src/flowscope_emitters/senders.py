@@ -16,12 +16,11 @@ from typing import Any
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 
 from flowscope.errors import UserError
-from flowscope_emitters.delivery import Refused, Rejected, Transient
+from flowscope_emitters.delivery import Transient, http_failure
 from flowscope_emitters.failures import describe_http, mask
 
 API_KEY_ENV = "OPENLINEAGE_API_KEY"  # the client's own variable for a plain HTTP transport
 # Status codes that mean "this target refuses everything" rather than "this event is bad".
-_REFUSED = {401, 403, 404, 405}
 
 
 class HttpSender:
@@ -56,11 +55,7 @@ class HttpSender:
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else 0
             reason = mask(describe_http(exc, self.transport), self._secrets)
-            if status >= 500 or status == 429:
-                raise Transient(reason) from None
-            if status in _REFUSED:
-                raise Refused(reason) from None
-            raise Rejected(reason) from None
+            raise http_failure(status, reason) from None
         except requests.RequestException as exc:
             raise Transient(mask(describe_http(exc, self.transport), self._secrets)) from None
 
