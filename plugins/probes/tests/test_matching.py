@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -218,3 +219,17 @@ def test_match_normalized_is_match_on_normalized_values() -> None:
     hits = engine.match(sources, sinks)
     assert hits and hits == engine.match_normalized([engine.normalized(v) for v in sources], sinks)
     assert engine.normalized("no") is None
+
+
+def test_the_speedups_are_built_where_required() -> None:
+    """CI sets FLOWSCOPE_PROBES_REQUIRE_SPEEDUPS=1, so a build that silently fell back to the pure-Python
+    matcher (no compiler, a broken setup.py) fails there instead of testing only the fallback."""
+    from flowscope_probes.matching.leaves import matcher_build, speedups
+    from flowscope_probes.settings import ProbeSettings
+    from flowscope_probes.worker import Worker
+
+    assert matcher_build() == ("python" if speedups is None else "compiled")
+    if os.environ.get("FLOWSCOPE_PROBES_REQUIRE_SPEEDUPS") == "1":
+        assert speedups is not None, "the C speedups were not built"
+    worker = Worker(ProbeSettings(service="t"), b"salt")
+    assert worker.health()["matcher"] == matcher_build()

@@ -92,7 +92,7 @@ def test_auto_without_the_package_uses_the_plain_path(monkeypatch: pytest.Monkey
     engine = MatchEngine(MatchConfig(aho_corasick="auto"))
     sources = [f"user-{i:05d}-x" for i in range(300)]
     hits = engine.match(sources, ["big " * 5000 + "user-00007-x"])
-    assert engine.last_strategy in ("direct", "tokens")
+    assert engine.last_strategy in ("compiled", "direct", "tokens")
     assert [h.source for h in hits] == [7]
 
 

@@ -154,15 +154,15 @@ class Worker:
         src_labels: list[str] = []
         src_values: list[object] = []
         src_norms: list[str | None] = []
-        normalized = self.engine.normalized  # once per value: match_normalized() reuses it
-        for asset, value in list(rec.sources):
+        sources = list(rec.sources)
+        norms = self.engine.normalized_all([v for _, v in sources])  # match_normalized() reuses them
+        for (asset, value), norm in zip(sources, norms, strict=True):
+            if norm is None:
+                continue
             label = asset_label(asset)
             try:
                 key = (label, value)
                 if key in seen:
-                    continue
-                norm = normalized(value)
-                if norm is None:
                     continue
                 seen.add(key)
             except TypeError:  # unhashable: not a leaf value
@@ -265,6 +265,8 @@ class Worker:
             )
 
     def health(self) -> dict[str, Any]:
+        from flowscope_probes.matching.leaves import matcher_build
+
         return {
             "pid": os.getpid(),
             "service": self.settings.service,
@@ -274,6 +276,7 @@ class Worker:
             "pending_lines": len(self.writer.pending),
             "queued": len(self.queue),
             "faults": dict(FAULTS.counts),
+            "matcher": matcher_build(),
         }
 
     def _report_once(self, what: str, message: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flowscope.errors import UserError
 from flowscope_probes.matching.noise import DEFAULT_MIN_ENTROPY, DEFAULT_STOP_LIST
@@ -56,10 +57,10 @@ class MatchConfig:
             raise UserError("probes: min_length must be >= 1, min_digits and min_entropy >= 0")
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """One source value found in one sink payload. Holds no raw value: only indexes, the match type, the
-    field path inside the sink and the salted hash of the normalized value."""
+    field path inside the sink and the salted hash of the normalized value. A named tuple: a few are made
+    for every sampled request, and a tuple is made three times faster than a frozen dataclass."""
 
     source: int  # index into the sources given to MatchEngine.match()
     sink: int  # index into the sinks given to MatchEngine.match()

@@ -27,9 +27,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from operator import itemgetter
 
 from flowscope_probes.matching.config import CONTAINS, EXACT_MATCH, Hit, MatchConfig, aho_available
-from flowscope_probes.matching.leaves import RequestText
+from flowscope_probes.matching.leaves import RequestText, speedups
 from flowscope_probes.matching.noise import entropy_at_least
 from flowscope_probes.matching.normalize import (
     digit_count,
@@ -41,7 +42,7 @@ from flowscope_probes.matching.normalize import (
     tokens,
     value_hash,
 )
-from flowscope_probes.matching.search import Found, Needle, scan
+from flowscope_probes.matching.search import Found, Needle, scan, scan_at
 
 # Measured costs in nanoseconds (bench/matcher_bench.py, x86-64 VM, CPython 3.11): str.find per character
 # and needle; the token path per character (cutting into tokens, set intersection, candidate checks; regex
@@ -52,7 +53,7 @@ TOKEN_NS_UNICODE = 60.0
 AHO_NS = 20.0
 AHO_BUILD_NS = 1100.0
 
-STRATEGIES = ("direct", "tokens", "aho")
+STRATEGIES = ("compiled", "direct", "tokens", "aho")
 MAX_PATHS = 4  # leaves reported per (source, sink): the first ones in payload order
 
 _NUMBER_START = frozenset("+-.,0123456789")
@@ -68,13 +69,15 @@ class MatchEngine:
         by default it is chosen per call from ``config.aho_corasick`` and the sizes."""
         if strategy not in (None, *STRATEGIES):
             raise ValueError(f"unknown strategy {strategy!r}")
+        if strategy == "compiled" and speedups is None:
+            raise ValueError("the compiled strategy needs the C speedups, which are not built")
         self.config = config if config is not None else MatchConfig()
         self.strategy = strategy
         self._key = hash_key(self.config.salt)
         cfg = self.config
         self._min_length = cfg.min_length
         self._min_digits = cfg.min_digits
-        self._stop_list = cfg.stop_list
+        self._stop_list = frozenset(cfg.stop_list)
         self._entropy_floor = cfg.min_entropy
         self._min_distinct = math.ceil(2**cfg.min_entropy) if cfg.min_entropy > 0 else 0
         self._max_share = 2.0**-cfg.min_entropy
@@ -126,6 +129,21 @@ class MatchEngine:
                 return None
         return norm
 
+    def normalized_all(self, values: Sequence[object]) -> list[str | None]:
+        """:meth:`normalized` of each value; in one C call when the speedups are built and used."""
+        if speedups is None or self.strategy not in (None, "compiled"):
+            return [self.normalized(v) for v in values]
+        return speedups.normalize(  # type: ignore[no-any-return]
+            values if type(values) is list else list(values),
+            self.normalized,
+            self._stop_list,
+            self._min_length,
+            self._min_digits,
+            self._entropy_floor,
+            self._min_distinct,
+            self._max_share,
+        )
+
     def eligible(self, value: object) -> bool:
         """Whether ``value`` passes the noise floor (values that do not are never searched)."""
         return self.normalized(value) is not None
@@ -137,37 +155,77 @@ class MatchEngine:
 
     def match(self, sources: Sequence[object], sinks: Sequence[object]) -> list[Hit]:
         """Hits of ``sources`` (leaf values) in ``sinks`` (payloads), ordered by (source, sink, payload order)."""
-        normalized = self.normalized
-        return self.match_normalized([normalized(v) for v in sources], sinks)
+        return self.match_normalized(self.normalized_all(sources), sinks)
 
     def match_normalized(self, norms: Sequence[str | None], sinks: Sequence[object]) -> list[Hit]:
         """:meth:`match` for sources already passed through :meth:`normalized` (None: not eligible, never
         searched), so a caller that filters values by eligibility does not normalize them twice."""
-        canon_of: dict[str, int] = {}
-        canons: list[str] = []
-        owners: list[list[int]] = []  # canon id -> source indexes
+        owners_of: dict[str, list[int]] = {}  # each distinct value (canon) -> its source indexes
         for s_idx, norm in enumerate(norms):
-            if norm is None:
-                continue
-            cid = canon_of.get(norm)
-            if cid is None:
-                cid = canon_of[norm] = len(canons)
-                canons.append(norm)
-                owners.append([s_idx])
-            else:
-                owners[cid].append(s_idx)
+            if norm is not None:
+                same = owners_of.get(norm)
+                if same is None:
+                    owners_of[norm] = [s_idx]
+                else:
+                    same.append(s_idx)
+        canons = list(owners_of)
+        owners = list(owners_of.values())
         if not canons or not sinks:
             self.last_strategy = ""
             return []
-        needles = [Needle(norm, cid) for cid, norm in enumerate(canons)]
-        for cid, norm in enumerate(canons):
-            if not (norm.isascii() and norm.isprintable() and '"' not in norm and "\\" not in norm):
-                needles.extend(Needle(v, cid) for v in json_variants(norm))
-        rt = RequestText(sinks)
+        rt = RequestText(sinks, compiled=self.strategy in (None, "compiled"))
         self.truncated_sinks += rt.truncated
         found: Found = {}
-        self._search(needles, rt, found)
+        if not self._compiled_search(canons, rt, found):
+            self._search(_needles(canons), rt, found)
         return self._hits(found, rt, canons, owners)
+
+    def _compiled_search(self, canons: list[str], rt: RequestText, found: Found) -> bool:
+        """The C speedups' one pass over the text for every anchor's possible starts, then the Python rules on
+        those places only (:func:`.search.scan_at`). False when it does not apply: the speedups are not built,
+        another strategy is asked for, or the text is not one byte per character (Latin-1)."""
+        if speedups is None or self.strategy not in (None, "compiled"):
+            return False
+        if self.strategy is None and self.config.aho_corasick == "on":
+            return False
+        texts = canons
+        owner: Sequence[int] = range(len(canons))  # canon id of each needle text
+        if not _plain(" ".join(canons)):  # some value has JSON-escaped spellings: search those too
+            texts, owner = [], []
+            for cid, norm in enumerate(canons):
+                texts.append(norm)
+                owner.append(cid)
+                if not _plain(norm):
+                    for variant in json_variants(norm):
+                        texts.append(variant)
+                        owner.append(cid)
+        starts = speedups.find(rt.text, texts)
+        if starts is None:
+            return False
+        self.last_strategy = "compiled"
+        at: dict[int, list[int]] = {}  # needle with spaces -> where its anchor may start
+        for n in range(0, len(starts), 3):
+            k, pos, flag = starts[n], starts[n + 1], starts[n + 2]
+            if flag == 2:
+                positions = at.get(k)
+                if positions is None:
+                    positions = at[k] = []
+                positions.append(pos)
+                continue
+            cid = owner[k]
+            leaves = found.get(cid)
+            if leaves is None:
+                found[cid] = {pos: flag == 1}
+            elif flag or pos not in leaves:
+                leaves[pos] = flag == 1 or leaves.get(pos, False)
+        size = len(rt.text)
+        for k, positions in at.items():
+            nd = Needle(texts[k], owner[k])
+            if positions[0] < 0:  # a one-character anchor: the C code leaves it to str.find
+                scan(nd, rt, found, 0, size)
+            else:
+                scan_at(nd, rt, found, positions)
+        return True
 
     def _search(self, needles: list[Needle], rt: RequestText, found: Found) -> None:
         n = len(needles)
@@ -176,7 +234,7 @@ class MatchEngine:
         tokens_ns = (TOKEN_NS if rt.text.isascii() else TOKEN_NS_UNICODE) * chars
         aho_ns = AHO_BUILD_NS * n + AHO_NS * chars
         mode = self.config.aho_corasick
-        forced = self.strategy
+        forced = None if self.strategy == "compiled" else self.strategy  # compiled, but text not Latin-1
         if forced == "aho" or (
             forced is None and self._aho and (mode == "on" or aho_ns < min(direct_ns, tokens_ns))
         ):
@@ -217,24 +275,39 @@ class MatchEngine:
     def _hits(self, found: Found, rt: RequestText, canons: list[str], owners: list[list[int]]) -> list[Hit]:
         """Hits from the recorded leaves: the first MAX_PATHS leaves per (value, sink) in payload order."""
         hits: list[Hit] = []
-        paths = rt.paths
         where = rt.leaves_at([start for leaves in found.values() for start in leaves])
+        key = self._key
+        path = rt.path
         for cid, leaves in found.items():
-            h = value_hash(canons[cid], self._key)
+            h = value_hash(canons[cid], key)
             sink = -1
             kept = 0
-            for start in sorted(leaves):
+            for start in sorted(leaves) if len(leaves) > 1 else leaves:
                 k, s = where[start]
                 kept = kept + 1 if s == sink else 1
                 sink = s
                 if kept > MAX_PATHS:
                     continue
                 kind = EXACT_MATCH if leaves[start] else CONTAINS
+                p = path(k)
                 for s_idx in owners[cid]:
-                    hits.append(Hit(s_idx, s, kind, paths[k], h))
+                    hits.append(Hit(s_idx, s, kind, p, h))
         hits.sort(key=_order)
         return hits
 
 
-def _order(hit: Hit) -> tuple[int, int]:
-    return (hit.source, hit.sink)
+def _plain(norm: str) -> bool:
+    """Whether ``norm`` has no JSON-escaped spelling other than itself."""
+    return norm.isascii() and norm.isprintable() and '"' not in norm and "\\" not in norm
+
+
+def _needles(canons: list[str]) -> list[Needle]:
+    """A needle per value and per JSON-escaped spelling of it."""
+    needles = [Needle(norm, cid) for cid, norm in enumerate(canons)]
+    for cid, norm in enumerate(canons):
+        if not _plain(norm):
+            needles.extend(Needle(v, cid) for v in json_variants(norm))
+    return needles
+
+
+_order = itemgetter(0, 1)  # hits by (source, sink)
