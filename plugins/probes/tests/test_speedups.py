@@ -151,16 +151,16 @@ def test_find_resolves_leaves_and_leaves_spaced_and_short_anchors_to_python() ->
     text = "\x00".join(leaves_)
     at = [text.index(leaf) for leaf in leaves_]  # where each leaf starts
     found = speedups.find(text, ["12345", "-12.5", "a b c", "ключ", "ab cd"])
-    triples = list(zip(found[::3], found[1::3], found[2::3], strict=True))
-    assert triples[0] == (2, -1, 2)  # "a b c": a one-character anchor, left to str.find
-    assert set(triples[1:]) == {
-        (0, at[1], 1),  # whole leaf but for spaces: EXACT_MATCH
-        (0, at[2], 0),  # once per leaf; not inside "x12345"
-        (1, at[2], 0),  # punctuation-first needles anywhere
-        (1, at[3], 0),
-        (4, text.index("cd"), 2),  # spaces: the anchor's place, for the Python rules
+    quads = list(zip(found[::4], found[1::4], found[2::4], found[3::4], strict=True))
+    assert quads[0] == (2, -1, 2, -1)  # "a b c": a one-character anchor, left to str.find
+    assert set(quads[1:]) == {
+        (0, at[1], 1, 1),  # whole leaf but for spaces: EXACT_MATCH; leaf index 1
+        (0, at[2], 0, 2),  # once per leaf; not inside "x12345"
+        (1, at[2], 0, 2),  # punctuation-first needles anywhere
+        (1, at[3], 0, 3),
+        (4, text.index("cd"), 2, 3),  # spaces: the anchor's place, for the Python rules
     }  # and "ключ" cannot occur in one-byte text
-    assert len(triples) == 6
+    assert len(quads) == 6
 
 
 def test_engine_compiled_equals_direct_on_latin1_and_wide_text() -> None:

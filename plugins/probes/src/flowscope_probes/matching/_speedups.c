@@ -262,13 +262,15 @@ static void anchor_of(const Py_UCS1 *d, Py_ssize_t n, Py_ssize_t *start, Py_ssiz
     *len = best_len;
 }
 
-static int emit(PyObject *out, Py_ssize_t k, Py_ssize_t pos, long flag) {
-    PyObject *a = PyLong_FromSsize_t(k), *b = PyLong_FromSsize_t(pos), *c = PyLong_FromLong(flag);
-    int bad = a == NULL || b == NULL || c == NULL || PyList_Append(out, a) < 0 || PyList_Append(out, b) < 0 ||
-              PyList_Append(out, c) < 0;
+static int emit(PyObject *out, Py_ssize_t k, Py_ssize_t pos, long flag, Py_ssize_t leaf) {
+    PyObject *a = PyLong_FromSsize_t(k), *b = PyLong_FromSsize_t(pos), *c = PyLong_FromLong(flag),
+             *d = PyLong_FromSsize_t(leaf);
+    int bad = a == NULL || b == NULL || c == NULL || d == NULL || PyList_Append(out, a) < 0 ||
+              PyList_Append(out, b) < 0 || PyList_Append(out, c) < 0 || PyList_Append(out, d) < 0;
     Py_XDECREF(a);
     Py_XDECREF(b);
     Py_XDECREF(c);
+    Py_XDECREF(d);
     return bad ? -1 : 0;
 }
 
@@ -296,8 +298,10 @@ static int CTZ(uint64_t x) {
     _BitScanForward64(&i, x);
     return (int)i;
 }
+#define POPCOUNT(x) ((int)__popcnt64(x))
 #else
 #define CTZ(x) __builtin_ctzll(x)
+#define POPCOUNT(x) __builtin_popcountll(x)
 #endif
 
 /* Where the last NUL before t[i] is, -1 when there is none. */
@@ -313,13 +317,14 @@ static Py_ssize_t last_sep(const Py_UCS1 *t, Py_ssize_t i) {
 }
 
 /* Needle k whose anchor may start at t[i]: emit what find() reports for it there; -1 on error. */
-static int check(PyObject *out, const Py_UCS1 *t, Py_ssize_t n, Py_ssize_t i, int k, const Py_UCS1 **data,
+static int check(PyObject *out, const Py_UCS1 *t, Py_ssize_t n, Py_ssize_t i, Py_ssize_t leaf, int k,
+                 const Py_UCS1 **data,
                  const Py_ssize_t *lens, const char *spaced, Py_ssize_t *resume) {
     Py_ssize_t m = lens[k];
     if (m > n - i || memcmp(t + i, data[k], (size_t)m) != 0)
         return 0;
     if (spaced[k])
-        return emit(out, k, i, 2);
+        return emit(out, k, i, 2, leaf);
     Py_ssize_t j = i + m;
     if (i < resume[k] || !boundary_ok(t, n, i, j))
         return 0;
@@ -332,13 +337,14 @@ static int check(PyObject *out, const Py_UCS1 *t, Py_ssize_t n, Py_ssize_t i, in
     for (Py_ssize_t q = j; exact && q < end; q++)
         exact = Py_UNICODE_ISSPACE(t[q]);
     resume[k] = end + 1;
-    return emit(out, k, start, exact);
+    return emit(out, k, start, exact, leaf);
 }
 
 /* find(text, needles) -> [k, pos, flag, ...] in text order, for each needle (a normalized value or one of its
  * spellings) occurring in ``text`` (leaves joined by NUL, see leaves.py):
  * - flag 0 or 1: the needle occurs on token boundaries in the leaf starting at ``pos``, as its whole text but
  *   for surrounding whitespace (1, EXACT_MATCH) or not (0); its first occurrence per leaf (search.record);
+ *   ``leaf`` is that leaf's index (the separators before it);
  * - flag 2: a needle with spaces, whose anchor (its last longest part) starts at ``pos`` where a match may
  *   start; the caller matches the other parts around it (search.scan_at); pos -1: the anchor is one
  *   character and the caller searches for it itself.
@@ -385,7 +391,7 @@ static PyObject *py_find(PyObject *self, PyObject *args) {
         Py_ssize_t start, len, whole = PyUnicode_GET_LENGTH(a);
         anchor_of(PyUnicode_1BYTE_DATA(a), whole, &start, &len);
         if (len < 2) {
-            if (emit(out, k, -1, 2) < 0) {
+            if (emit(out, k, -1, 2, -1) < 0) {
                 Py_CLEAR(out);
                 goto done;
             }
@@ -403,12 +409,15 @@ static PyObject *py_find(PyObject *self, PyObject *args) {
     }
     /* 64 places at a time: a bit mask of the alphanumeric ones (table lookups, no branches), from which the
      * token starts (and, if some anchor begins with punctuation, the other places) are visited bit by bit. */
-    uint64_t carry = 0; /* whether the place before this block is alphanumeric */
+    uint64_t carry = 0;    /* whether the place before this block is alphanumeric */
+    Py_ssize_t leaves = 0; /* separators before this block: the index of the leaf it starts in */
     for (Py_ssize_t base = 0; base + 1 < n; base += 64) {
         Py_ssize_t width = n - 1 - base < 64 ? n - 1 - base : 64; /* places i with i + 1 < n */
-        uint64_t word = 0;
-        for (Py_ssize_t b = 0; b < width; b++)
+        uint64_t word = 0, nul = 0; /* alphanumeric places, separators */
+        for (Py_ssize_t b = 0; b < width; b++) {
             word |= (uint64_t)alnum[t[base + b]] << b;
+            nul |= (uint64_t)(t[base + b] == 0) << b;
+        }
         uint64_t valid = width == 64 ? ~(uint64_t)0 : (((uint64_t)1 << width) - 1);
         uint64_t masks[2] = {word & ~((word << 1) | carry), any_punct ? (~word & valid) : 0};
         carry = word >> 63;
@@ -416,13 +425,15 @@ static PyObject *py_find(PyObject *self, PyObject *args) {
             for (uint64_t bits = masks[table]; bits; bits &= bits - 1) {
                 Py_ssize_t i = base + CTZ(bits);
                 for (int k = heads[table][BUCKET(t[i], t[i + 1])]; k >= 0; k = next[k]) {
-                    if (check(out, t, n, i, k, data, lens, spaced, resume) < 0) {
+                    Py_ssize_t leaf = leaves + POPCOUNT(nul & (((uint64_t)1 << (i - base)) - 1));
+                    if (check(out, t, n, i, leaf, k, data, lens, spaced, resume) < 0) {
                         Py_CLEAR(out);
                         goto done;
                     }
                 }
             }
         }
+        leaves += POPCOUNT(nul);
     }
 done:
     PyMem_Free(next);
@@ -677,7 +688,7 @@ static PyMethodDef methods[] = {
      "normalize(values, normalized, stop_list, min_length, min_digits, min_entropy, min_distinct, max_share)."},
     {"join_lower", py_join_lower, METH_VARARGS,
      "join_lower(texts, max_chars) -> str | None: the leaves joined by NUL and lower-cased."},
-    {"find", py_find, METH_VARARGS, "find(text, needles) -> [k, pos, flag, ...] | None: where needles occur."},
+    {"find", py_find, METH_VARARGS, "find(text, needles) -> [k, pos, flag, leaf, ...] | None: where needles occur."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -204,7 +204,8 @@ class MatchEngine:
             return False
         self.last_strategy = "compiled"
         at: dict[int, list[int]] = {}  # needle with spaces -> where its anchor may start
-        for n in range(0, len(starts), 3):
+        known = rt.known_leaves
+        for n in range(0, len(starts), 4):
             k, pos, flag = starts[n], starts[n + 1], starts[n + 2]
             if flag == 2:
                 positions = at.get(k)
@@ -212,6 +213,7 @@ class MatchEngine:
                     positions = at[k] = []
                 positions.append(pos)
                 continue
+            known[pos] = starts[n + 3]
             cid = owner[k]
             leaves = found.get(cid)
             if leaves is None:

@@ -59,7 +59,17 @@ class RequestText:
     them (cheap C calls); the arrays mapping offsets to leaf indexes are built only when a hit needs its path.
     """
 
-    __slots__ = ("_first_leaf", "_info", "_lens", "_nodes", "_payloads", "_starts", "text", "truncated")
+    __slots__ = (
+        "_first_leaf",
+        "_info",
+        "_lens",
+        "_nodes",
+        "_payloads",
+        "_starts",
+        "known_leaves",
+        "text",
+        "truncated",
+    )
 
     def __init__(self, payloads: Sequence[object], *, compiled: bool = True) -> None:
         """``compiled``: flatten with the C speedups when they are built (the same leaves either way)."""
@@ -96,6 +106,7 @@ class RequestText:
         self._first_leaf = first_leaf
         self._lens = texts  # only their lengths are used, by _index()
         self._starts: list[int] | None = None
+        self.known_leaves: dict[int, int] = {}  # leaf start offset -> leaf index, when a search knows it
 
     def path(self, k: int) -> str:
         """The field path of leaf ``k``: spelled from the containers the C walk noted, or else (pure-Python
@@ -124,15 +135,18 @@ class RequestText:
         return text.rfind(SEP, 0, i) + 1, (len(text) if end < 0 else end)
 
     def leaves_at(self, offsets: list[int]) -> dict[int, tuple[int, int]]:
-        """(leaf index, sink index) of the leaf holding each offset: separators before it are counted, one
-        C call per offset over the stretch since the previous one, so all of them cost one pass at most."""
+        """(leaf index, sink index) of the leaf holding each offset: known from the search (the C speedups
+        count separators as they go), or else separators before it are counted, one C call per offset over
+        the stretch since the previous one, so all of them cost one pass at most."""
         text = self.text
         first_leaf = self._first_leaf
+        known = self.known_leaves
         out = {}
         k = 0
         prev = 0
         for off in sorted(offsets):
-            k += text.count(SEP, prev, off)
+            leaf = known.get(off)
+            k = k + text.count(SEP, prev, off) if leaf is None else leaf
             prev = off
             out[off] = (k, bisect_right(first_leaf, k) - 1)
         return out

@@ -1,0 +1,113 @@
+"""``flowscope probes status|show [SPOOL]``: what the probes wrote, without running a scan.
+
+SPOOL is a spool folder or file; without it the ``plugins.probes.spool`` of the config is used.
+``status`` prints per process file its health counters (sampled, drops, faults, spool failures) and the
+totals; ``show`` prints the summed rows (job, source, sink, match, count, first/last seen) and sampled
+jobs. ``--json`` prints ``{"files", "lines", "bad": ["FILE:LINE: msg"], "health": {file: {...}},
+"rows": [{job, source, sink, match, sink_path, count, first_seen, last_seen, distinct_values, noisy}],
+"samples": {job: n}}`` for both. Raw values are never in a spool, so nothing here can print one.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from flowscope.config import load_config, parse_section
+from flowscope.errors import UserError
+from flowscope_probes.collector import SpoolSummary, summarize
+from flowscope_probes.settings import ProbeSettings
+
+SpoolArg = Annotated[Path | None, typer.Argument(help="Spool folder or file (default: from the config).")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="flowscope.yaml holding plugins.probes.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (shape in the module docstring).")]
+COUNTERS = ("sampled", "processed", "dropped_queue", "lost", "unrouted", "overflow", "restarts")
+
+
+def _spool(spool: Path | None, config: Path | None) -> Path:
+    if spool is None:
+        cfg = load_config(config)
+        settings: ProbeSettings = parse_section(cfg, "probes", ProbeSettings)
+        spool = settings.spool if settings.spool.is_absolute() else cfg.base_dir / settings.spool
+    if not spool.exists():
+        raise UserError(f"no spool at {spool} (run the service under probes first)")
+    return spool
+
+
+def _as_json(s: SpoolSummary) -> dict[str, Any]:
+    return {
+        "files": s.files,
+        "lines": s.lines,
+        "bad": [f"{b.where}: {b.message}" for b in s.bad],
+        "health": s.health,
+        "rows": [
+            {
+                "job": k[0],
+                "source": k[1],
+                "sink": k[2],
+                "match": k[3],
+                "sink_path": k[4],
+                "count": r.count,
+                "first_seen": r.first_seen,
+                "last_seen": r.last_seen,
+                "distinct_values": r.distinct_values,
+                "noisy": r.noisy,
+            }
+            for k, r in sorted(s.rows.items())
+        ],
+        "samples": dict(sorted(s.samples.items())),
+    }
+
+
+def _time(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S") if ts < float("inf") else "-"
+
+
+def build_commands() -> typer.Typer:
+    sub = typer.Typer(help="Runtime privacy probes: inspect the spool the probes wrote.")
+
+    @sub.command("status")
+    def status_cmd(spool: SpoolArg = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+        """Health of each probed process: requests sampled, drops, faults, spool failures."""
+        s = summarize(_spool(spool, config))
+        if as_json:
+            typer.echo(json.dumps(_as_json(s), indent=2, sort_keys=True))
+            return
+        typer.echo(f"{s.files} spool files, {s.lines} lines, {len(s.bad)} bad lines")
+        totals = dict.fromkeys(COUNTERS, 0)
+        for name, h in sorted(s.health.items()):
+            faults = sum(int(v) for v in (h.get("faults") or {}).values())
+            parts = ", ".join(f"{c} {int(h.get(c) or 0)}" for c in COUNTERS)
+            typer.echo(
+                f"  {name}: pid {h.get('pid')}, {parts}, dropped rows {h.get('dropped_rows', 0)}, "
+                f"spool failures {h.get('spool_failures', 0)}, faults {faults}"
+                + (f", matcher {h['matcher']}" if h.get("matcher") else "")
+            )
+            for c in COUNTERS:
+                totals[c] += int(h.get(c) or 0)
+        typer.echo("total: " + ", ".join(f"{c} {n}" for c, n in totals.items()))
+        for b in s.bad:
+            typer.echo(f"warning: {b.where}: {b.message}", err=True)
+
+    @sub.command("show")
+    def show_cmd(spool: SpoolArg = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+        """The matches the probes recorded, summed over every process."""
+        s = summarize(_spool(spool, config))
+        if as_json:
+            typer.echo(json.dumps(_as_json(s), indent=2, sort_keys=True))
+            return
+        for (job, src, sink, match, path), r in sorted(s.rows.items()):
+            noisy = "  noisy" if r.noisy else ""
+            at = f" at {path}" if path else ""
+            typer.echo(f"{job}  {match} x{r.count}{noisy}  ({_time(r.first_seen)} .. {_time(r.last_seen)})")
+            typer.echo(f"    {src} -> {sink}{at}")
+        for job, n in sorted(s.samples.items()):
+            typer.echo(f"sampled: {job}  {n} requests")
+        for b in s.bad:
+            typer.echo(f"warning: {b.where}: {b.message}", err=True)
+
+    return sub

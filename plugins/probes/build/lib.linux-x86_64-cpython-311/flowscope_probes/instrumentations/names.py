@@ -1,0 +1,126 @@
+"""Asset names at runtime, chosen to equal what the static plugin names the same sink.
+
+Key prefixes and path templates
+    A concrete key or URL path becomes a template by replacing its *variable segments* with ``{}``, the way
+    the static plugin renders an f-string (``f"last_location:{user_id}"`` -> ``last_location:{}``). Segments
+    are the parts between the separators ``: / . | # = , ;`` and whitespace. A segment is variable when it is
+    an integer (optionally signed), a UUID, hex of 8+ characters with a digit in it, or an opaque token of
+    16+ letters/digits/``-_`` that mixes letters and digits. Everything else (words, ``v2``, ``user42``) is
+    kept: only whole segments are replaced. ``last_location:42`` -> ``last_location:{}``,
+    ``/api/users/42/photos`` -> ``/api/users/{}/photos``, ``session:3f2a...c1`` -> ``session:{}``.
+
+Cache clusters
+    ``cluster_of(host, settings)``: the probes setting ``cache_clusters`` (a ``{host: system}`` map) wins;
+    otherwise the first DNS label of the host (``nearby-cache.internal`` -> ``nearby-cache``); an IP address
+    or an empty host gives ``default``. The same rule names the system of a kafka bootstrap server only where
+    OpenLineage has no rule (it does for kafka: ``kafka://host:port``), so it is used for caches only.
+
+HTTP
+    ``naming.http(template(path), host)``: host is the URL's ``host[:port]`` without any user info (the port
+    only when it is not the scheme's default), the scheme is kept (http/https).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from flowscope import naming
+from flowscope.model import Asset
+
+_SEP = re.compile(r"([:/.|#=,;\s]+)")
+_INT = re.compile(r"[+-]?\d+")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+_HEX = re.compile(r"[0-9a-fA-F]{8,}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,}")
+
+
+def variable(segment: str) -> bool:
+    """True when a key or path segment is a value (an id, a uuid, a hash, a token), not a name."""
+    if _INT.fullmatch(segment) or _UUID.fullmatch(segment):
+        return True
+    has_digit = any(c.isdigit() for c in segment)
+    if has_digit and _HEX.fullmatch(segment):
+        return True
+    return has_digit and _TOKEN.fullmatch(segment) is not None and any(c.isalpha() for c in segment)
+
+
+def template(text: str) -> str:
+    """``last_location:42`` -> ``last_location:{}`` (see the module docstring for the rule).
+
+    Not cached: keys and paths carry user ids, and a cache of them would keep personal data around.
+    """
+    parts = _SEP.split(text)
+    return "".join("{}" if i % 2 == 0 and p and variable(p) else p for i, p in enumerate(parts))
+
+
+def cluster_of(host: str | None, settings: dict[str, Any] | None = None) -> str:
+    """The cache cluster name of a host: the ``cache_clusters`` setting, else its first DNS label."""
+    host = (host or "").strip().lower()
+    mapping = (settings or {}).get("cache_clusters") or {}
+    if host in mapping:
+        return str(mapping[host])
+    if not host or host.startswith("/"):
+        return naming.DEFAULT_SYSTEM
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return naming.DEFAULT_SYSTEM
+    except ValueError:
+        pass
+    return host.split(".", 1)[0] or naming.DEFAULT_SYSTEM
+
+
+def cache_asset(key: object, host: str | None, settings: dict[str, Any] | None = None) -> Asset:
+    text = key.decode("utf-8", "replace") if isinstance(key, bytes | bytearray) else str(key)
+    return naming.cache(template(text) or "{}", cluster_of(host, settings))
+
+
+def http_asset(url: str) -> Asset:
+    """The asset of an absolute URL: ``http://host:port`` + the path template."""
+    parts = urlsplit(url)
+    scheme = parts.scheme if parts.scheme in ("http", "https") else "http"
+    host = parts.hostname or naming.DEFAULT_SYSTEM
+    if parts.port is not None and (scheme, parts.port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{parts.port}"
+    return naming.http(template(parts.path or "/"), host, scheme=scheme)
+
+
+def query_payload(url: str) -> dict[str, Any] | None:
+    """The query string of a URL as ``{key: value}`` (a repeated key keeps a list), or None when empty."""
+    query = urlsplit(url).query
+    if not query:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key in out:
+            prev = out[key]
+            out[key] = [*prev, value] if isinstance(prev, list) else [prev, value]
+        else:
+            out[key] = value
+    return out
+
+
+def body_payload(body: object, content_type: str | None) -> object | None:
+    """A request body as the matcher wants it: form bodies as ``{key: value}``, JSON and text as text."""
+    if body is None:
+        return None
+    if isinstance(body, bytes | bytearray | memoryview):
+        raw = bytes(body)
+        if not raw:
+            return None
+        ctype = (content_type or "").lower()
+        if "x-www-form-urlencoded" in ctype:
+            return query_payload("?" + raw.decode("latin-1"))
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+    if isinstance(body, str):
+        if body and "x-www-form-urlencoded" in (content_type or "").lower():
+            return query_payload("?" + body)
+        return body or None
+    if isinstance(body, dict | list | tuple | int | float):
+        return body
+    return None  # files, generators, streams: reading them would change what the host sends

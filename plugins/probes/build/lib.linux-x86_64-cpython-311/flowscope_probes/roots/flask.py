@@ -1,0 +1,91 @@
+"""Flask, automatically: ``Flask.wsgi_app`` becomes a request root and ``Flask.dispatch_request`` names the
+job and records the request's sources once the URL rule is matched.
+
+- job: the endpoint's view function ``__name__`` (what the static plugin names the handler);
+- sources: ``http://<host><rule>#<field>`` for query args, form fields, the JSON body's leaves (field paths
+  ``a.b[0]``) and path parameters, plus allow-listed headers. ``<rule>`` is the URL rule with converters
+  dropped (``/users/<int:id>`` -> ``/users/{id}``); ``<host>`` is ``http_host`` when set, else the request's.
+  The JSON body is read with ``get_json(silent=True)`` (Flask caches it, the view gets the same object) and
+  only when the request says it is JSON and is at most ``max_body`` bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flowscope_probes import runtime
+from flowscope_probes.context import CURRENT, FAULTS, Recorder
+from flowscope_probes.instrument import Instrumentation
+from flowscope_probes.roots.common import begin, end, path_template, record_request, set_job
+from flowscope_probes.roots.wsgi import DECIDED
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def record_flask(app: Any, rec: Recorder) -> None:
+    from flask import request
+
+    rt = runtime.STATE
+    rule = request.url_rule
+    if rt is None or rule is None:
+        return
+    set_job(rec, app.view_functions.get(rule.endpoint), rule.endpoint)
+    small = (request.content_length or 0) <= rt.settings.max_body
+    body = request.get_json(silent=True) if request.is_json and small else None
+    form = list(request.form.items(multi=True)) if small and request.mimetype in FORM_TYPES else []
+    headers = {k.lower(): v for k, v in request.headers.items()} if rt.settings.headers else None
+    record_request(
+        rec,
+        scheme=request.scheme,
+        host=request.host,
+        template=path_template(rule.rule),
+        query=list(request.args.items(multi=True)),
+        form=form,
+        body=body,
+        path_params=request.view_args,
+        headers=headers,
+    )
+
+
+def make_root(original: Callable[..., Any]) -> Callable[..., Any]:
+    def wsgi_app(self: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if runtime.STATE is None or DECIDED in environ:
+            return original(self, environ, start_response)  # type: ignore[no-any-return]
+        started = begin(environ.get("PATH_INFO", ""), environ.get("HTTP_TRACEPARENT"))
+        environ[DECIDED] = started is not None
+        if started is None:
+            return original(self, environ, start_response)  # type: ignore[no-any-return]
+        rec, token = started
+        try:
+            return original(self, environ, start_response)  # type: ignore[no-any-return]
+        finally:
+            end(rec, token)
+
+    wsgi_app.__name__ = "wsgi_app"
+    return wsgi_app
+
+
+def make_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
+    def dispatch_request(self: Any, *args: Any, **kwargs: Any) -> Any:
+        rec = CURRENT.get()
+        if rec is not None and rec.job is None:
+            try:
+                record_flask(self, rec)
+            except Exception:
+                FAULTS.add("flask.sources")
+        return original(self, *args, **kwargs)
+
+    dispatch_request.__name__ = "dispatch_request"
+    return dispatch_request
+
+
+class FlaskRoot(Instrumentation):
+    name = "flask"
+    module = "flask"
+
+    def _install(self) -> None:
+        from flask import Flask
+
+        self.patch(Flask, "wsgi_app", make_root)
+        self.patch(Flask, "dispatch_request", make_dispatch)
