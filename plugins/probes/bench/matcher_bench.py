@@ -124,7 +124,10 @@ def _accent(payload: object) -> object:
 def _best(fn: Callable[[], object], repeat: int, number: int) -> float:
     """Best of ``repeat`` runs of ``number`` calls, CPU seconds of this process per call. CPU time, not wall
     time: the matcher runs in the probes' worker thread, so its cost is CPU per sampled request, and on a
-    shared VM wall time also counts the time other jobs hold the CPU (it varied 2x between runs here)."""
+    shared VM wall time also counts the time other jobs hold the CPU (it varied 2x between runs here). One
+    untimed run first: a service's worker is warm (imports done, allocator arenas grown)."""
+    for _ in range(number):
+        fn()
     best = float("inf")
     for _ in range(repeat):
         t0 = time.process_time()

@@ -22,6 +22,7 @@ from flowscope_probes.matching import (
 )
 from flowscope_probes.matching import config as config_module
 from flowscope_probes.matching.noise import entropy, entropy_at_least
+from flowscope_probes.matching.normalize import hash_key, value_hash
 
 
 @pytest.mark.parametrize(
@@ -109,6 +110,11 @@ def test_value_hash_is_salted_16_hex_and_normalized() -> None:
     long_salt = MatchEngine(MatchConfig(salt=b"x" * 200))  # longer than a blake2b key: hashed down
     assert long_salt.value_hash("alice") not in (None, a.value_hash("alice"))
     assert MatchEngine().value_hash("alice") != ha  # no salt is a different key too
+    # the engine copies a keyed hasher per value: the same as normalize.value_hash, the definition
+    for salt in (b"deployment-a", b"x" * 200, b""):
+        engine = MatchEngine(MatchConfig(salt=salt))
+        for norm in ("alice smith", "42171", "josé", "\udcff"):
+            assert engine._hash(norm) == value_hash(norm, hash_key(salt))
 
 
 def test_payload_matcher_protocol() -> None:

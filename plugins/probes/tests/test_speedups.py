@@ -142,25 +142,32 @@ def test_walk_propagates_errors_from_python_parts_and_checks_arguments() -> None
         speedups.walk([Boom()], 0, [], 10)
     with pytest.raises(TypeError):
         speedups.walk("x", 0, [], 10, [], None)
-    assert speedups.find("abc", ["x" * 3]) == []
-    assert speedups.find("ключ", ["ключ"]) is None  # not one byte per character: Python searches
 
 
-def test_find_resolves_leaves_and_leaves_spaced_and_short_anchors_to_python() -> None:
+def test_find_records_leaves_and_leaves_spaced_and_short_anchors_to_python() -> None:
     leaves_ = ["x12345", " 12345 ", "12345 -12.5 12345", "a-12.5 ab cd"]
     text = "\x00".join(leaves_)
     at = [text.index(leaf) for leaf in leaves_]  # where each leaf starts
-    found = speedups.find(text, ["12345", "-12.5", "a b c", "ключ", "ab cd"])
-    quads = list(zip(found[::4], found[1::4], found[2::4], found[3::4], strict=True))
-    assert quads[0] == (2, -1, 2, -1)  # "a b c": a one-character anchor, left to str.find
-    assert set(quads[1:]) == {
-        (0, at[1], 1, 1),  # whole leaf but for spaces: EXACT_MATCH; leaf index 1
-        (0, at[2], 0, 2),  # once per leaf; not inside "x12345"
-        (1, at[2], 0, 2),  # punctuation-first needles anywhere
-        (1, at[3], 0, 3),
-        (4, text.index("cd"), 2, 3),  # spaces: the anchor's place, for the Python rules
+    found: dict[int, dict[int, bool]] = {}
+    known: dict[int, int] = {}
+    places = speedups.find(
+        text, ["12345", "-12.5", "a b c", "ключ", "ab cd", "-12.5"], [0, 1, 2, 3, 4, 1], found, known
+    )
+    assert places == [2, -1, 4, text.index("cd")]  # a one-character anchor; the anchor of "ab cd"
+    assert found == {
+        0: {
+            at[1]: True,
+            at[2]: False,
+        },  # whole leaf but for spaces: EXACT_MATCH; once per leaf, not in x12345
+        1: {at[2]: False, at[3]: False},  # punctuation-first needles anywhere; two needles, one canon
     }  # and "ключ" cannot occur in one-byte text
-    assert len(quads) == 6
+    assert known == {at[1]: 1, at[2]: 2, at[3]: 3}
+    with pytest.raises(TypeError):
+        speedups.find(text, ["12345"], [0, 1], {}, {})
+    assert speedups.find("abc", ["xyz"], None, {}, {}) == []
+    assert (
+        speedups.find("ключ", ["ключ"], None, {}, {}) is None
+    )  # not one byte per character: Python searches
 
 
 def test_engine_compiled_equals_direct_on_latin1_and_wide_text() -> None:

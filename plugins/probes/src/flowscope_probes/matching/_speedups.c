@@ -23,12 +23,13 @@ static PyObject *text_true = NULL, *text_false = NULL; /* "true", "false": boole
 /* Where a walk appends: the leaf texts, at most ``cap`` of them, and optionally each leaf's location (``info``:
  * node, key per leaf) with the containers met (``nodes``: (parent node, key in it, is a mapping) each), from
  * which leaves.RequestText.path() spells a hit's field path. Node -1 is the payload itself; -2 marks a leaf
- * appended by the Python fallback, whose path is found by walking the payload again. */
+ * appended by the Python fallback, whose path is found by walking the payload again. ``nodes`` is flat, three
+ * items per container, so a request's walk makes no tuples. */
 typedef struct {
     PyObject *texts;
     Py_ssize_t cap;
     PyObject *info;  /* list or NULL */
-    PyObject *nodes; /* list or NULL */
+    PyObject *nodes; /* list or NULL: parent node, key in it, is a mapping; per container */
 } Ctx;
 
 static int walk(PyObject *v, int depth, Ctx *cx, Py_ssize_t node, PyObject *key);
@@ -103,12 +104,13 @@ static int walk_str(PyObject *s, int depth, Ctx *cx, Py_ssize_t node, PyObject *
 static Py_ssize_t new_node(Ctx *cx, Py_ssize_t node, PyObject *key, int mapping) {
     if (cx->nodes == NULL)
         return -1;
-    Py_ssize_t id = PyList_GET_SIZE(cx->nodes);
-    PyObject *t = Py_BuildValue("(nOO)", node, key ? key : Py_None, mapping ? Py_True : Py_False);
-    if (t == NULL)
+    Py_ssize_t id = PyList_GET_SIZE(cx->nodes) / 3;
+    PyObject *parent = PyLong_FromSsize_t(node);
+    if (parent == NULL)
         return -3;
-    int bad = PyList_Append(cx->nodes, t) < 0;
-    Py_DECREF(t);
+    int bad = PyList_Append(cx->nodes, parent) < 0 || PyList_Append(cx->nodes, key ? key : Py_None) < 0 ||
+              PyList_Append(cx->nodes, mapping ? Py_True : Py_False) < 0;
+    Py_DECREF(parent);
     return bad ? -3 : id;
 }
 
@@ -243,6 +245,45 @@ static PyObject *py_walk(PyObject *self, PyObject *args) {
     return PyBool_FromLong(r);
 }
 
+/* walk_sinks(payloads, texts, cap, info, nodes) -> (first_leaf, truncated): walk() of each payload, ``cap``
+ * leaves each; the index of each payload's first leaf and how many payloads were cut. */
+static PyObject *py_walk_sinks(PyObject *self, PyObject *args) {
+    PyObject *payloads, *first = NULL;
+    Ctx cx;
+    Py_ssize_t cap, truncated = 0;
+    if (!PyArg_ParseTuple(args, "O!O!nO!O!", &PyList_Type, &payloads, &PyList_Type, &cx.texts, &cap,
+                          &PyList_Type, &cx.info, &PyList_Type, &cx.nodes))
+        return NULL;
+    if (json_loads == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_speedups.configure() was not called");
+        return NULL;
+    }
+    first = PyList_New(0);
+    if (first == NULL)
+        return NULL;
+    for (Py_ssize_t s = 0; s < PyList_GET_SIZE(payloads); s++) {
+        Py_ssize_t at = PyList_GET_SIZE(cx.texts);
+        PyObject *index = PyLong_FromSsize_t(at);
+        if (index == NULL || PyList_Append(first, index) < 0) {
+            Py_XDECREF(index);
+            Py_DECREF(first);
+            return NULL;
+        }
+        Py_DECREF(index);
+        cx.cap = at + cap;
+        PyObject *payload = PyList_GET_ITEM(payloads, s);
+        Py_INCREF(payload);
+        int r = walk(payload, 0, &cx, -1, NULL);
+        Py_DECREF(payload);
+        if (r < 0) {
+            Py_DECREF(first);
+            return NULL;
+        }
+        truncated += r;
+    }
+    return Py_BuildValue("(Nn)", first, truncated);
+}
+
 #define BUCKETS 1024
 #define BUCKET(c0, c1) ((((unsigned)(c0) * 131u) ^ (unsigned)(c1)) & (BUCKETS - 1))
 
@@ -262,16 +303,60 @@ static void anchor_of(const Py_UCS1 *d, Py_ssize_t n, Py_ssize_t *start, Py_ssiz
     *len = best_len;
 }
 
-static int emit(PyObject *out, Py_ssize_t k, Py_ssize_t pos, long flag, Py_ssize_t leaf) {
-    PyObject *a = PyLong_FromSsize_t(k), *b = PyLong_FromSsize_t(pos), *c = PyLong_FromLong(flag),
-             *d = PyLong_FromSsize_t(leaf);
-    int bad = a == NULL || b == NULL || c == NULL || d == NULL || PyList_Append(out, a) < 0 ||
-              PyList_Append(out, b) < 0 || PyList_Append(out, c) < 0 || PyList_Append(out, d) < 0;
+/* Where find() puts what it finds. */
+typedef struct {
+    PyObject *places; /* list: k, pos per place left to Python */
+    PyObject *owner;  /* list: needle -> canon id, or NULL: the needle's own index */
+    PyObject *found;  /* dict: canon id -> {leaf start: exact} (search.Found) */
+    PyObject *known;  /* dict: leaf start -> leaf index */
+} Found;
+
+static int emit(Found *f, Py_ssize_t k, Py_ssize_t pos) {
+    PyObject *a = PyLong_FromSsize_t(k), *b = PyLong_FromSsize_t(pos);
+    int bad = a == NULL || b == NULL || PyList_Append(f->places, a) < 0 || PyList_Append(f->places, b) < 0;
     Py_XDECREF(a);
     Py_XDECREF(b);
-    Py_XDECREF(c);
-    Py_XDECREF(d);
     return bad ? -1 : 0;
+}
+
+/* search.record() for a whole needle: the leaf at ``start`` holds needle k (``exact``: as the whole leaf). */
+static int record(Found *f, Py_ssize_t k, Py_ssize_t start, int exact, Py_ssize_t leaf) {
+    PyObject *cid = f->owner ? PyList_GET_ITEM(f->owner, k) : NULL;
+    PyObject *own = cid ? NULL : PyLong_FromSsize_t(k);
+    PyObject *pos = PyLong_FromSsize_t(start), *index = PyLong_FromSsize_t(leaf);
+    PyObject *flag = exact ? Py_True : Py_False;
+    int r = -1;
+    if ((cid == NULL && own == NULL) || pos == NULL || index == NULL)
+        goto out;
+    if (cid == NULL)
+        cid = own;
+    if (PyDict_SetItem(f->known, pos, index) < 0)
+        goto out;
+    PyObject *leaves = PyDict_GetItemWithError(f->found, cid);
+    if (leaves == NULL) {
+        if (PyErr_Occurred())
+            goto out;
+        leaves = PyDict_New();
+        if (leaves == NULL)
+            goto out;
+        int bad = PyDict_SetItem(leaves, pos, flag) < 0 || PyDict_SetItem(f->found, cid, leaves) < 0;
+        Py_DECREF(leaves);
+        r = bad ? -1 : 0;
+        goto out;
+    }
+    if (!exact) { /* a whole-leaf match recorded before stays */
+        int has = PyDict_Contains(leaves, pos);
+        if (has != 0) {
+            r = has < 0 ? -1 : 0;
+            goto out;
+        }
+    }
+    r = PyDict_SetItem(leaves, pos, flag);
+out:
+    Py_XDECREF(own);
+    Py_XDECREF(pos);
+    Py_XDECREF(index);
+    return r;
 }
 
 /* search.boundary_ok() for text[i:j] of a one-byte text. */
@@ -317,14 +402,13 @@ static Py_ssize_t last_sep(const Py_UCS1 *t, Py_ssize_t i) {
 }
 
 /* Needle k whose anchor may start at t[i]: emit what find() reports for it there; -1 on error. */
-static int check(PyObject *out, const Py_UCS1 *t, Py_ssize_t n, Py_ssize_t i, Py_ssize_t leaf, int k,
-                 const Py_UCS1 **data,
-                 const Py_ssize_t *lens, const char *spaced, Py_ssize_t *resume) {
+static int check(Found *f, const Py_UCS1 *t, Py_ssize_t n, Py_ssize_t i, Py_ssize_t leaf, int k,
+                 const Py_UCS1 **data, const Py_ssize_t *lens, const char *spaced, Py_ssize_t *resume) {
     Py_ssize_t m = lens[k];
     if (m > n - i || memcmp(t + i, data[k], (size_t)m) != 0)
         return 0;
     if (spaced[k])
-        return emit(out, k, i, 2, leaf);
+        return emit(f, k, i);
     Py_ssize_t j = i + m;
     if (i < resume[k] || !boundary_ok(t, n, i, j))
         return 0;
@@ -337,23 +421,31 @@ static int check(PyObject *out, const Py_UCS1 *t, Py_ssize_t n, Py_ssize_t i, Py
     for (Py_ssize_t q = j; exact && q < end; q++)
         exact = Py_UNICODE_ISSPACE(t[q]);
     resume[k] = end + 1;
-    return emit(out, k, start, exact, leaf);
+    return record(f, k, start, exact, leaf);
 }
 
-/* find(text, needles) -> [k, pos, flag, ...] in text order, for each needle (a normalized value or one of its
- * spellings) occurring in ``text`` (leaves joined by NUL, see leaves.py):
- * - flag 0 or 1: the needle occurs on token boundaries in the leaf starting at ``pos``, as its whole text but
- *   for surrounding whitespace (1, EXACT_MATCH) or not (0); its first occurrence per leaf (search.record);
- *   ``leaf`` is that leaf's index (the separators before it);
- * - flag 2: a needle with spaces, whose anchor (its last longest part) starts at ``pos`` where a match may
- *   start; the caller matches the other parts around it (search.scan_at); pos -1: the anchor is one
- *   character and the caller searches for it itself.
- * Each needle's reports come in text order. A needle with characters beyond Latin-1 cannot occur in the
- * text and is left out. None when the text is not one byte per character: the caller searches in Python. */
+/* find(text, needles, owner, found, known) -> [k, pos, ...] | None. For each needle (a normalized value or one
+ * of its spellings, ``owner[k]`` its canon id; None: k itself) occurring in ``text`` (leaves joined by NUL,
+ * see leaves.py):
+ * - a needle without spaces found on token boundaries is recorded as search.record() does: in ``found``
+ *   (canon id -> {leaf start: whether the needle is the whole leaf but for whitespace}), its first
+ *   occurrence per leaf, and the leaf's index in ``known`` (leaf start -> index);
+ * - a needle with spaces is returned as (k, pos) for each place its anchor (its last longest part) may start
+ *   a match, in text order; the caller matches the other parts around it (search.scan_at); (k, -1): the
+ *   anchor is one character and the caller searches for it itself.
+ * A needle with characters beyond Latin-1 cannot occur in the text and is left out. None when the text is
+ * not one byte per character: the caller searches in Python then. */
 static PyObject *py_find(PyObject *self, PyObject *args) {
-    PyObject *text, *needles;
-    if (!PyArg_ParseTuple(args, "UO!", &text, &PyList_Type, &needles))
+    PyObject *text, *needles, *owner;
+    Found f;
+    if (!PyArg_ParseTuple(args, "UO!OO!O!", &text, &PyList_Type, &needles, &owner, &PyDict_Type, &f.found,
+                          &PyDict_Type, &f.known))
         return NULL;
+    if (owner != Py_None && (!PyList_CheckExact(owner) || PyList_GET_SIZE(owner) != PyList_GET_SIZE(needles))) {
+        PyErr_SetString(PyExc_TypeError, "owner is None or a list with one canon id per needle");
+        return NULL;
+    }
+    f.owner = owner == Py_None ? NULL : owner;
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND)
         Py_RETURN_NONE;
     Py_ssize_t na = PyList_GET_SIZE(needles);
@@ -372,6 +464,7 @@ static PyObject *py_find(PyObject *self, PyObject *args) {
     Py_ssize_t *resume = PyMem_Malloc(sizeof(Py_ssize_t) * slots); /* whole needles: skip to past this leaf */
     char *spaced = PyMem_Malloc(slots);
     PyObject *out = PyList_New(0);
+    f.places = out;
     if (next == NULL || data == NULL || lens == NULL || resume == NULL || spaced == NULL || out == NULL) {
         if (out != NULL)
             PyErr_NoMemory();
@@ -391,7 +484,7 @@ static PyObject *py_find(PyObject *self, PyObject *args) {
         Py_ssize_t start, len, whole = PyUnicode_GET_LENGTH(a);
         anchor_of(PyUnicode_1BYTE_DATA(a), whole, &start, &len);
         if (len < 2) {
-            if (emit(out, k, -1, 2, -1) < 0) {
+            if (emit(&f, k, -1) < 0) {
                 Py_CLEAR(out);
                 goto done;
             }
@@ -426,7 +519,7 @@ static PyObject *py_find(PyObject *self, PyObject *args) {
                 Py_ssize_t i = base + CTZ(bits);
                 for (int k = heads[table][BUCKET(t[i], t[i + 1])]; k >= 0; k = next[k]) {
                     Py_ssize_t leaf = leaves + POPCOUNT(nul & (((uint64_t)1 << (i - base)) - 1));
-                    if (check(out, t, n, i, leaf, k, data, lens, spaced, resume) < 0) {
+                    if (check(&f, t, n, i, leaf, k, data, lens, spaced, resume) < 0) {
                         Py_CLEAR(out);
                         goto done;
                     }
@@ -647,8 +740,17 @@ static PyObject *py_join_lower(PyObject *self, PyObject *args) {
         Py_ssize_t len = PyUnicode_GET_LENGTH(leaf);
         if (k > 0)
             d[at++] = 0;
-        for (Py_ssize_t i = 0; i < len; i++)
-            d[at + i] = lower[src[i]];
+        Py_UCS1 *dst = d + at;
+        if (PyUnicode_IS_ASCII(leaf)) { /* arithmetic, so the compiler can use vector instructions */
+            for (Py_ssize_t i = 0; i < len; i++) {
+                Py_UCS1 c = src[i];
+                Py_UCS1 low = (Py_UCS1)(c | ((unsigned)(c - 'A') < 26u ? 0x20 : 0));
+                dst[i] = c ? low : ' ';
+            }
+        } else {
+            for (Py_ssize_t i = 0; i < len; i++)
+                dst[i] = lower[src[i]];
+        }
         at += len;
     }
     return out;
@@ -686,9 +788,11 @@ static PyMethodDef methods[] = {
      "walk(value, depth, texts, cap, info=None, nodes=None) -> bool: append the leaf texts of a payload."},
     {"normalize", py_normalize, METH_VARARGS,
      "normalize(values, normalized, stop_list, min_length, min_digits, min_entropy, min_distinct, max_share)."},
+    {"walk_sinks", py_walk_sinks, METH_VARARGS,
+     "walk_sinks(payloads, texts, cap, info, nodes) -> (first_leaf, truncated): walk() of each payload."},
     {"join_lower", py_join_lower, METH_VARARGS,
      "join_lower(texts, max_chars) -> str | None: the leaves joined by NUL and lower-cased."},
-    {"find", py_find, METH_VARARGS, "find(text, needles) -> [k, pos, flag, leaf, ...] | None: where needles occur."},
+    {"find", py_find, METH_VARARGS, "find(text, needles, owner, found, known) -> [k, pos, ...] | None: record where needles occur."},
     {NULL, NULL, 0, NULL},
 };
 

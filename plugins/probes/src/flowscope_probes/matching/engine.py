@@ -24,6 +24,7 @@ bench/README.md) and takes the cheapest; the estimates only pick a strategy, nev
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Sequence
@@ -40,7 +41,6 @@ from flowscope_probes.matching.normalize import (
     number_text,
     source_text,
     tokens,
-    value_hash,
 )
 from flowscope_probes.matching.search import Found, Needle, scan, scan_at
 
@@ -74,6 +74,9 @@ class MatchEngine:
         self.config = config if config is not None else MatchConfig()
         self.strategy = strategy
         self._key = hash_key(self.config.salt)
+        self._hasher = hashlib.blake2b(
+            digest_size=8, key=self._key
+        )  # copied per value: no key setup each time
         cfg = self.config
         self._min_length = cfg.min_length
         self._min_digits = cfg.min_digits
@@ -151,7 +154,13 @@ class MatchEngine:
     def value_hash(self, value: object) -> str | None:
         """The salted hash a Hit for ``value`` carries, or None when it is not eligible."""
         norm = self.normalized(value)
-        return None if norm is None else value_hash(norm, self._key)
+        return None if norm is None else self._hash(norm)
+
+    def _hash(self, norm: str) -> str:
+        """:func:`.normalize.value_hash` of ``norm`` with this engine's salt."""
+        h = self._hasher.copy()
+        h.update(norm.encode("utf-8", "surrogatepass"))
+        return h.hexdigest()
 
     def match(self, sources: Sequence[object], sinks: Sequence[object]) -> list[Hit]:
         """Hits of ``sources`` (leaf values) in ``sinks`` (payloads), ordered by (source, sink, payload order)."""
@@ -189,7 +198,7 @@ class MatchEngine:
         if self.strategy is None and self.config.aho_corasick == "on":
             return False
         texts = canons
-        owner: Sequence[int] = range(len(canons))  # canon id of each needle text
+        owner: list[int] | None = None  # canon id of each needle text; None: one needle per canon
         if not _plain(" ".join(canons)):  # some value has JSON-escaped spellings: search those too
             texts, owner = [], []
             for cid, norm in enumerate(canons):
@@ -199,30 +208,20 @@ class MatchEngine:
                     for variant in json_variants(norm):
                         texts.append(variant)
                         owner.append(cid)
-        starts = speedups.find(rt.text, texts)
-        if starts is None:
+        places = speedups.find(rt.text, texts, owner, found, rt.known_leaves)
+        if places is None:
             return False
         self.last_strategy = "compiled"
         at: dict[int, list[int]] = {}  # needle with spaces -> where its anchor may start
-        known = rt.known_leaves
-        for n in range(0, len(starts), 4):
-            k, pos, flag = starts[n], starts[n + 1], starts[n + 2]
-            if flag == 2:
-                positions = at.get(k)
-                if positions is None:
-                    positions = at[k] = []
-                positions.append(pos)
-                continue
-            known[pos] = starts[n + 3]
-            cid = owner[k]
-            leaves = found.get(cid)
-            if leaves is None:
-                found[cid] = {pos: flag == 1}
-            elif flag or pos not in leaves:
-                leaves[pos] = flag == 1 or leaves.get(pos, False)
+        for n in range(0, len(places), 2):
+            k = places[n]
+            positions = at.get(k)
+            if positions is None:
+                positions = at[k] = []
+            positions.append(places[n + 1])
         size = len(rt.text)
         for k, positions in at.items():
-            nd = Needle(texts[k], owner[k])
+            nd = Needle(texts[k], k if owner is None else owner[k])
             if positions[0] < 0:  # a one-character anchor: the C code leaves it to str.find
                 scan(nd, rt, found, 0, size)
             else:
@@ -278,10 +277,10 @@ class MatchEngine:
         """Hits from the recorded leaves: the first MAX_PATHS leaves per (value, sink) in payload order."""
         hits: list[Hit] = []
         where = rt.leaves_at([start for leaves in found.values() for start in leaves])
-        key = self._key
+        hash_of = self._hash
         path = rt.path
         for cid, leaves in found.items():
-            h = value_hash(canons[cid], key)
+            h = hash_of(canons[cid])
             sink = -1
             kept = 0
             for start in sorted(leaves) if len(leaves) > 1 else leaves:

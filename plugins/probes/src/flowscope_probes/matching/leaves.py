@@ -78,14 +78,11 @@ class RequestText:
         truncated = 0
         # the C walk also notes where each leaf is (info: node, key per leaf; nodes: the containers met)
         info: list[object] | None = None
-        nodes: list[tuple[int, object, bool]] = []
+        nodes: list[object] = []  # three items per container: parent node, key in it, is a mapping
         if compiled and speedups is not None:
             info = []
-            for payload in payloads:
-                first = len(texts)
-                first_leaf.append(first)
-                if speedups.walk(payload, 0, texts, first + MAX_LEAVES, info, nodes):
-                    truncated += 1
+            sinks = payloads if type(payloads) is list else list(payloads)
+            first_leaf, truncated = speedups.walk_sinks(sinks, texts, MAX_LEAVES, info, nodes)
         else:
             for payload in payloads:
                 first = len(texts)
@@ -185,13 +182,14 @@ def _join_lower(texts: list[str], first_leaf: list[int]) -> tuple[str, list[str]
     return low, texts, trimmed
 
 
-def _spell(nodes: list[tuple[int, object, bool]], node: int, key: object) -> str:
-    """The path of the place ``key`` in container ``node`` (-1: the payload itself), spelled as _walk does."""
+def _spell(nodes: list[object], node: int, key: object) -> str:
+    """The path of the place ``key`` in container ``node`` (-1: the payload itself), spelled as _walk does;
+    ``nodes`` holds three items per container (parent node, key in it, is a mapping)."""
     chain = []
     while node >= 0:
-        parent, parent_key, mapping = nodes[node]
-        chain.append((mapping, key))
-        node, key = parent, parent_key
+        at = 3 * node
+        chain.append((nodes[at + 2], key))
+        node, key = nodes[at], nodes[at + 1]  # type: ignore[assignment]
     path = ""
     for mapping, key in reversed(chain):
         if mapping:
