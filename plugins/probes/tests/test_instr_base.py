@@ -26,6 +26,9 @@ from flowscope_probes.instrumentations.names import body_payload, http_asset, qu
         ("INSERT INTO t (a, b) SELECT ?, c FROM u WHERE d = ?", "t", [("a", (0,))]),
         ('INSERT OR REPLACE INTO "t" (a) VALUES (?)', "t", [("a", (0,))]),
         ("INSERT INTO t VALUES (?, ?)", "t", [(None, (0,)), (None, (1,))]),
+        # a ? or %s inside a quoted string or a comment is text, not a parameter
+        ("INSERT INTO t (a, b, c) VALUES ('why?', ?, 'x%s') -- ?", "t", [("b", (0,))]),
+        ("UPDATE t SET a = 'a:b?', b = ? /* ? */ WHERE id = ?", "t", [("b", (0,))]),
     ],
 )
 def test_write_plans(sql: str, table: str, columns: list[tuple[str | None, tuple[object, ...]]]) -> None:
@@ -47,10 +50,14 @@ def test_regex_fallback_without_sqlglot(monkeypatch: pytest.MonkeyPatch) -> None
     try:
         p = sqlmap.plan("INSERT INTO users (name, email) VALUES (%s, %s)")
         u = sqlmap.plan("UPDATE users SET email = :e WHERE id = :i")
+        quoted = sqlmap.plan("INSERT INTO t (a, b, c) VALUES ('x, y?', lower(?, 'p,q'), ?)")
+        set_quoted = sqlmap.plan("UPDATE t SET a = 'k:v, ?', b = :b WHERE id = :i")
     finally:
         sqlmap.plan.cache_clear()
     assert p == sqlmap.WritePlan("users", (("name", (0,)), ("email", (1,))))
     assert u == sqlmap.WritePlan("users", (("email", ("e",)),))
+    assert quoted == sqlmap.WritePlan("t", (("b", (0,)), ("c", (1,))))  # commas in strings and calls
+    assert set_quoted == sqlmap.WritePlan("t", (("b", ("b",)),))
 
 
 def test_values_take_positional_and_named_parameters() -> None:

@@ -40,12 +40,63 @@ _QMARK = re.compile(r"\?")
 _DOLLAR = re.compile(r"\$(\d+)")
 
 
+# quoted strings and identifiers ('' and "" escapes) and comments: placeholders inside them are text
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|--[^\n]*|/\*.*?\*/", re.S)
+
+
+def _code_parts(sql: str) -> list[tuple[bool, str]]:
+    """``sql`` cut into (is code, text) parts: quoted strings and comments are not code."""
+    parts: list[tuple[bool, str]] = []
+    at = 0
+    for m in _QUOTED.finditer(sql):
+        parts.append((True, sql[at : m.start()]))
+        parts.append((False, m.group()))
+        at = m.end()
+    parts.append((True, sql[at:]))
+    return parts
+
+
 def _numbered(sql: str) -> str:
-    """``?`` / ``%s`` -> ``:__p0``, ``:__p1`` ... and ``%(x)s`` -> ``:x``, so every placeholder has a name."""
-    sql = _PCT_NAMED.sub(lambda m: ":" + m.group(1), _DOLLAR.sub(lambda m: ":" + m.group(1), sql))
+    """``?`` / ``%s`` -> ``:__p0``, ``:__p1`` ... and ``%(x)s`` -> ``:x``, so every placeholder has a name.
+    A ``?`` or ``%s`` inside a quoted string or a comment is text, not a placeholder."""
     counter = iter(range(1 << 30))
-    sql = _PCT.sub(lambda m: f":__p{next(counter)}", sql)
-    return _QMARK.sub(lambda m: f":__p{next(counter)}", sql).replace("%%", "%")
+    out = []
+    for code, text in _code_parts(sql):
+        if code:
+            text = _PCT_NAMED.sub(lambda m: ":" + m.group(1), _DOLLAR.sub(lambda m: ":" + m.group(1), text))
+            text = _PCT.sub(lambda m: f":__p{next(counter)}", text)
+            text = _QMARK.sub(lambda m: f":__p{next(counter)}", text)
+        out.append(text.replace("%%", "%"))
+    return "".join(out)
+
+
+def _split_values(text: str) -> list[str]:
+    """A VALUES list or SET clause cut at its top-level commas (not inside parentheses or quotes)."""
+    items: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for code, part in _code_parts(text):
+        if not code:
+            current.append(part)
+            continue
+        start = 0
+        for i, ch in enumerate(part):
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            elif ch == "," and depth == 0:
+                current.append(part[start:i])
+                items.append("".join(current))
+                current, start = [], i + 1
+        current.append(part[start:])
+    items.append("".join(current))
+    return items
+
+
+def _params_in(value: str) -> tuple[Key, ...]:
+    """The placeholders of one value expression, outside its quoted strings."""
+    return tuple(_key(k) for code, text in _code_parts(value) if code for k in _PARAM.findall(text))
 
 
 def _key(name: str) -> Key:
@@ -133,19 +184,19 @@ def _plan_regex(text: str) -> WritePlan | None:
     m = _INSERT.match(text)
     if m:
         names = [_bare(c) for c in (m.group(2) or "").split(",") if c.strip()]
-        values = m.group(3).split(",")
+        values = _split_values(m.group(3))
         cols = []
         for i, value in enumerate(values):
-            keys = tuple(_key(k) for k in _PARAM.findall(value))
+            keys = _params_in(value)
             if keys:
                 cols.append((names[i] if i < len(names) else None, keys))
         return WritePlan(_bare(m.group(1)), tuple(cols)) if cols else None
     m = _UPDATE.match(text)
     if m:
         cols = []
-        for part in m.group(2).split(","):
+        for part in _split_values(m.group(2)):
             col, eq, value = part.partition("=")
-            keys = tuple(_key(k) for k in _PARAM.findall(value))
+            keys = _params_in(value)
             if eq and keys:
                 cols.append((_bare(col), keys))
         return WritePlan(_bare(m.group(1)), tuple(cols)) if cols else None
