@@ -12,6 +12,7 @@ from conftest import fields
 from flask import Flask, request
 from pydantic import BaseModel
 
+import flowscope_probes
 from flowscope_probes.context import CURRENT, Recorder
 from flowscope_probes.roots.common import path_template
 from flowscope_probes.roots.wsgi import ProbesMiddleware
@@ -195,13 +196,62 @@ def test_django_view_and_route(probes: Callable[..., Any], finished: list[Record
 def change_email(request: Any, account_id: int) -> Any:
     from django.http import JsonResponse
 
-    return JsonResponse(json.loads(request.body))
+    body = json.loads(request.body)
+    flowscope_probes.sink("log://python/audit", f"email changed to {body['email']}")
+    return JsonResponse(body)
+
+
+async def change_name(request: Any, account_id: int) -> Any:
+    from django.http import JsonResponse
+
+    body = json.loads(request.body)
+    flowscope_probes.sink("log://python/audit", f"name changed to {body['name']}")
+    return JsonResponse(body)
 
 
 def _urls() -> list[Any]:
     from django.urls import path
 
-    return [path("accounts/<int:account_id>/email/", change_email)]
+    return [
+        path("accounts/<int:account_id>/email/", change_email),
+        path("accounts/<int:account_id>/name/", change_name),
+    ]
+
+
+def test_django_async_handler_sync_and_async_views(
+    probes: Callable[..., Any], finished: list[Recorder]
+) -> None:
+    """Under ASGI (Django's AsyncClient drives get_response_async): an async view runs in the request's
+    task, a sync view in a worker thread; both views' sinks land in their request."""
+    import asyncio
+
+    configure_django()
+    from django.test import AsyncClient
+
+    probes()
+
+    async def both() -> list[Any]:
+        client = AsyncClient()
+        return [
+            await client.post(
+                "/accounts/7/name/", data=json.dumps({"name": "Ada Byron"}), content_type="application/json"
+            ),
+            await client.post(
+                "/accounts/8/email/",
+                data=json.dumps({"email": "ada@example.org"}),
+                content_type="application/json",
+            ),
+        ]
+
+    responses = asyncio.run(both())
+    assert [r.status_code for r in responses] == [200, 200]
+    by_job = {rec.job.name: rec for rec in finished}
+    assert set(by_job) == {"change_name", "change_email"}
+    name, email = by_job["change_name"], by_job["change_email"]
+    assert fields(name)["http://testserver/accounts/{account_id}/name/#name"] == "Ada Byron"
+    assert fields(email)["http://testserver/accounts/{account_id}/email/#account_id"] == 8
+    assert [p for _, p in name.sinks] == ["name changed to Ada Byron"]
+    assert [p for _, p in email.sinks] == ["email changed to ada@example.org"]
 
 
 def __getattr__(name: str) -> Any:  # ROOT_URLCONF = this module; Django reads urlpatterns lazily

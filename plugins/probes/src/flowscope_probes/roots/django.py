@@ -1,12 +1,14 @@
-"""Django, automatically: ``BaseHandler.get_response`` becomes the request root and
-``BaseHandler.resolve_request`` names the job and records the sources once the URL is resolved.
+"""Django, automatically: ``BaseHandler.get_response`` (WSGI) and ``BaseHandler.get_response_async`` (ASGI)
+become the request root and ``BaseHandler.resolve_request`` names the job and records the sources once the
+URL is resolved.
 ``ProbesMiddleware`` does the same from ``MIDDLEWARE`` for setups that prefer it (put it first).
 
 - job: the view function's ``__name__`` (a class-based view's class name);
 - sources: ``http://<host>/<route>#<field>`` for GET params, form fields (urlencoded only: multipart
   bodies are left alone), JSON body leaves (``request.body`` is read, which Django caches for the view) and
   URL kwargs; ``<route>`` is the matched route with converters dropped (``users/<int:pk>/`` -> ``/users/{pk}/``).
-Only Django's synchronous handler is covered (WSGI); under ASGI use ``ProbesASGIMiddleware``.
+Under ASGI, async views run in the request's task and sync views in the thread Django hands them to, which
+gets a copy of the task's context (asgiref), so captures in either land in the request.
 """
 
 from __future__ import annotations
@@ -71,6 +73,23 @@ def make_get_response(original: Callable[..., Any]) -> Callable[..., Any]:
     return get_response
 
 
+def make_get_response_async(original: Callable[..., Any]) -> Callable[..., Any]:
+    async def get_response_async(self: Any, request: Any) -> Any:
+        if runtime.STATE is None or hasattr(request, MARK):
+            return await original(self, request)
+        started = begin(request.path_info, request.META.get("HTTP_TRACEPARENT"))
+        setattr(request, MARK, started is not None)
+        if started is None:
+            return await original(self, request)
+        rec, token = started
+        try:
+            return await original(self, request)
+        finally:
+            end(rec, token)
+
+    return get_response_async
+
+
 def make_resolve(original: Callable[..., Any]) -> Callable[..., Any]:
     def resolve_request(self: Any, request: Any) -> Any:
         match = original(self, request)
@@ -111,4 +130,5 @@ class DjangoRoot(Instrumentation):
         from django.core.handlers.base import BaseHandler
 
         self.patch(BaseHandler, "get_response", make_get_response)
+        self.patch(BaseHandler, "get_response_async", make_get_response_async)
         self.patch(BaseHandler, "resolve_request", make_resolve)
