@@ -1,6 +1,10 @@
-/* The matcher's two hot loops in C: flattening sink payloads into leaf texts, and finding where the source
- * values' anchors start in the request's joined text. Optional: when this module is not built, the same
- * Python code (leaves.py, search.py) runs instead, and the tests check that both give the same results.
+/* The matcher's hot loops in C (see docs/probes.md, "How one request is matched"):
+ * - walk(), walk_sinks(): sink payloads flattened into leaf texts, noting where each leaf is (leaves._walk);
+ * - normalize(): the noise floor of source values (engine.MatchEngine.normalized);
+ * - join_lower(): the leaves joined by NUL and lower-cased (leaves.RequestText);
+ * - find(): one pass over that text for every value, with the boundary and leaf rules (search.scan/record).
+ * Optional: when this module is not built, the Python code named above runs instead, and the tests check that
+ * both give the same results (tests/test_speedups.py, tests/test_matching_strategies.py).
  *
  * Safety inside a host process: the GIL is held throughout; every object taken from a payload is referenced
  * while it is walked (the host may change its dicts and lists from another thread); recursion is bounded by
