@@ -33,6 +33,7 @@ from flowscope_hack_static.ir import (
     walk,
 )
 from flowscope_hack_static.packs import Models, SinkModel
+from flowscope_hack_static.passes import exposure, settled
 from flowscope_hack_static.sqlnames import insert_columns
 from flowscope_hack_static.taint import (
     COLLECTOR,
@@ -95,13 +96,22 @@ class _Function:
                 ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{self.fn.line}", f"{typ} {name}")
                 asset = Asset(model.namespace, model.name, model.field)
                 self.env[name] = {None: frozenset({Label(asset, (ev,), narrow=model.field is None)})}
-        passes = 2 if any(s.in_loop for s in self.fn.body) else 1
-        for _ in range(passes):
-            self.flows: list[Flow] = []
-            self.param_sinks: set[ParamSink] = set()
-            self.returns: set[Label] = set()
-            self.dead = 0
-            for stmt in self.fn.body:
+        body = self.fn.body
+        self.begin()
+        if any(s.in_loop for s in body):  # a second pass carries what the loop assigns late to its start
+            exp = exposure(body)
+            start = dict(self.env)
+            after_merge: dict[str, Taint] = {}
+            for i, stmt in enumerate(body):
+                self.statement(stmt)
+                for name in exp.merges.get(i, ()):
+                    after_merge[name] = self.env.get(name, {})
+            if not settled(exp, start, self.env, after_merge, {*self.types, *self.made}):
+                self.begin()
+                for stmt in body:
+                    self.statement(stmt)
+        else:
+            for stmt in body:
                 self.statement(stmt)
         self.result.flows.extend(self.flows)
         self.result.dead += self.dead
@@ -109,6 +119,12 @@ class _Function:
         self.result.summaries[self.fn.name] = Summary(
             old.sinks | frozenset(self.param_sinks), old.returns | frozenset(self.returns)
         )
+
+    def begin(self) -> None:
+        self.flows: list[Flow] = []
+        self.param_sinks: set[ParamSink] = set()
+        self.returns: set[Label] = set()
+        self.dead = 0
 
     def statement(self, stmt: Stmt) -> None:
         self.stmt = stmt
