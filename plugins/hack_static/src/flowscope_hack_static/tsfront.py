@@ -74,8 +74,10 @@ def parser(language: str) -> Any:
         return get_parser(language)
 
 
-def lower(source: bytes, path: str, language: str) -> FileIR:
-    tree = parser(language).parse(source)
+def lower(source: bytes, path: str, language: str, tree: Any = None) -> FileIR:
+    """``source``'s IR (``tree``: its tree-sitter tree, if it was parsed already)."""
+    if tree is None:
+        tree = parser(language).parse(source)
     return _Lowering(source, path, language).run(tree.root_node)
 
 
