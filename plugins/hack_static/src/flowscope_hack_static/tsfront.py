@@ -39,6 +39,7 @@ _CLASSES = (
 _LOOPS = ("foreach_statement", "for_statement", "while_statement", "do_statement", "for_range_loop")
 _ASSIGN_OPS = frozenset(("=", ".=", "+=", "??=", "|="))
 _ASSIGNS = frozenset(("binary_expression", "assignment_expression"))
+_UNWRAP = frozenset(("prefix_unary_expression", "await_expression", "parenthesized_expression"))
 _VARS = frozenset(
     ("variable", "identifier", "field_identifier", "this", "qualified_identifier", "scoped_identifier")
 )
@@ -87,6 +88,7 @@ class _Lowering:
         self.ir = FileIR(path, language)
         self.language = language
         self.calls: list[str] = []  # the current function's
+        self.vars: dict[bytes, Var] = {}  # a file names the same few variables again and again
 
     def run(self, root: Node) -> FileIR:
         self._errors(root)
@@ -198,6 +200,10 @@ class _Lowering:
 
     def _statement(self, node: Node, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
         kind = node.type
+        if kind == "expression_statement":  # the most common, then comments
+            named = node.named_children
+            self._expression_statement(named[0] if named else node, fn, guards, loop)
+            return
         if kind == "comment":
             return
         if kind in ("compound_statement", "ERROR", "else_clause", "declaration_list"):
@@ -242,9 +248,8 @@ class _Lowering:
                         in_loop=loop,
                     )
                     fn.body.append(stmt)
-        elif kind == "expression_statement" or node.is_named:
-            inner = node.named_children[0] if kind == "expression_statement" and node.named_children else node
-            self._expression_statement(inner, fn, guards, loop)
+        elif node.is_named:
+            self._expression_statement(node, fn, guards, loop)
 
     def _loop(self, node: Node, fn: Function, guards: tuple[str, ...]) -> None:
         body = node.child_by_field_name("body") or (node.named_children[-1] if node.named_children else None)
@@ -279,22 +284,25 @@ class _Lowering:
             self._statement(body, fn, guards, True)
 
     def _expression_statement(self, node: Node, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
-        while (
-            node.type in ("prefix_unary_expression", "await_expression", "parenthesized_expression")
-            and node.named_children
-        ):
-            node = node.named_children[-1]
-        line, snip = node.start_point[0] + 1, self.snippet(node)
-        op = node.child_by_field_name("operator") if node.type in _ASSIGNS else None
-        op_text = self.text(op)
+        kind = node.type
+        while kind in _UNWRAP:
+            count = node.named_child_count
+            if not count:
+                break
+            node = node.named_child(count - 1)
+            kind = node.type
+        row = node.start_point[0]
+        lines = self.lines
+        snip = lines[row].strip()[:160] if row < len(lines) else ""
+        op_text = self.text(node.child_by_field_name("operator")) if kind in _ASSIGNS else ""
         if op_text in _ASSIGN_OPS:
-            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            target, value = self.expr(left), self.expr(right)
+            target = self.expr(node.child_by_field_name("left"))
+            value = self.expr(node.child_by_field_name("right"))
             if op_text != "=":  # compound: the old value flows on
                 value = Other((target, value))
-            fn.body.append(Stmt(value, line, snip, target, guards, in_loop=loop))
+            fn.body.append(Stmt(value, row + 1, snip, target, guards, False, loop))
         else:
-            fn.body.append(Stmt(self.expr(node), line, snip, None, guards, in_loop=loop))
+            fn.body.append(Stmt(self.expr(node), row + 1, snip, None, guards, False, loop))
 
     # -- expressions ----------------------------------------------------------------------------------
     def expr(self, node: Node | None) -> Expr:
@@ -302,12 +310,18 @@ class _Lowering:
             return Other()
         kind = node.type
         if kind in _VARS:
-            text = node.text.decode("utf-8", "replace").lstrip("$")
-            return Var(text.split("::")[-1] if kind == "scoped_identifier" else text)
+            raw = node.text
+            var = self.vars.get(raw)
+            if var is None or kind == "scoped_identifier":
+                text = raw.decode("utf-8", "replace").lstrip("$")
+                if kind == "scoped_identifier":
+                    return Var(text.split("::")[-1])
+                var = self.vars[raw] = Var(text)
+            return var
         if kind == "call_expression":
             return self._call(node)
         if kind in _STRINGS:
-            return self._string(node)
+            return self._string(node, kind)
         if kind in _LITERALS:
             return Lit(None)
         if kind in ("lambda_expression", "anonymous_function_creation_expression"):
@@ -340,11 +354,11 @@ class _Lowering:
         e = self.expr(node)
         return e.value if isinstance(e, Lit) else None
 
-    def _string(self, node: Node) -> Expr:
-        raw = self.text(node)
-        if node.type == "concatenated_string":
-            return Tmpl(tuple(p for c in node.named_children for p in tmpl_parts(self._string(c))))
-        if raw.startswith("'") or node.type in ("string_literal", "raw_string_literal"):
+    def _string(self, node: Node, kind: str) -> Expr:
+        if kind == "concatenated_string":
+            return Tmpl(tuple(p for c in node.named_children for p in tmpl_parts(self._string(c, c.type))))
+        raw = node.text.decode("utf-8", "replace")
+        if kind == "string_literal" or kind == "raw_string_literal" or raw.startswith("'"):
             content = raw[1:-1] if raw[:1] in "'\"" else raw
             return Lit(content)
         content = raw[1:-1] if raw[:1] == '"' else raw
@@ -369,14 +383,16 @@ class _Lowering:
         args: tuple[Expr, ...] = ()
         if args_node is not None:
             out = []
+            expr = self.expr
             for a in args_node.named_children:
                 kind = a.type
-                if kind == "argument" and a.named_child_count:  # Hack wraps each argument
-                    a = a.named_child(a.named_child_count - 1)
-                    kind = a.type
-                if kind == "comment":
-                    continue
-                out.append(self.expr(a))
+                if kind == "argument":  # Hack wraps each argument
+                    count = a.named_child_count
+                    if count:
+                        a = a.named_child(count - 1)
+                        kind = a.type
+                if kind != "comment":
+                    out.append(expr(a))
             args = tuple(out)
         fn_type = fn_node.type
         fn_text = fn_node.text.decode("utf-8", "replace")
@@ -388,9 +404,9 @@ class _Lowering:
         if callee.endswith("dynamic::object"):
             return DictLit(pairs(args))
         receiver = None
-        if fn_type in ("selection_expression", "field_expression"):
-            first = fn_node.named_child(0) if fn_node.named_child_count else None
-            receiver = self.expr(first) if first is not None else None
+        if fn_type == "selection_expression" or fn_type == "field_expression":
+            if fn_node.named_child_count:
+                receiver = self.expr(fn_node.named_child(0))
         self.calls.append(callee)
         return Call(callee, args, (), receiver)
 
