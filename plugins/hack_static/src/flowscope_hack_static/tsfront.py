@@ -404,9 +404,8 @@ class _Lowering:
         if callee.endswith("dynamic::object"):
             return DictLit(pairs(args))
         receiver = None
-        if fn_type == "selection_expression" or fn_type == "field_expression":
-            if fn_node.named_child_count:
-                receiver = self.expr(fn_node.named_child(0))
+        if fn_type in ("selection_expression", "field_expression") and fn_node.named_child_count:
+            receiver = self.expr(fn_node.named_child(0))
         self.calls.append(callee)
         return Call(callee, args, (), receiver)
 
