@@ -14,6 +14,7 @@ Flows under a guard that the file's own constants make false (``if (self::DEBUG_
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 from flowscope import naming
 from flowscope.model import Asset, Evidence
@@ -69,6 +70,12 @@ def analyze_function(ir: FileIR, fn: Function, models: Models, lookup: Lookup) -
     return result
 
 
+@cache
+def _param(i: int) -> frozenset[Label]:
+    """The label standing for parameter ``i`` in the function's summary (the same for every function)."""
+    return frozenset({Label(Asset(PARAM_NS, str(i)), (), narrow=True)})
+
+
 class _Function:
     def __init__(self, ir: FileIR, fn: Function, models: Models, result: Result, lookup: Lookup) -> None:
         self.ir, self.fn, self.models, self.result, self.lookup = ir, fn, models, result, lookup
@@ -90,7 +97,7 @@ class _Function:
 
     def run(self) -> None:
         for i, (name, typ) in enumerate(self.fn.params):
-            self.env[name] = {None: frozenset({Label(Asset(PARAM_NS, str(i)), (), narrow=True)})}
+            self.env[name] = {None: _param(i)}
             model = self.models.source_param(self.lang, typ)
             if model is not None:
                 ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{self.fn.line}", f"{typ} {name}")
@@ -170,10 +177,12 @@ class _Function:
             return self.sub(e)  # type: ignore[arg-type]
         if kind is Lit:
             return {}
-        if isinstance(e, DictLit):
+        if kind is DictLit:
             out: dict[str | None, frozenset[Label]] = {}
-            for key, value in e.entries:
-                out[key] = out.get(key, frozenset()) | flatten(self.eval(value))
+            for key, value in e.entries:  # type: ignore[union-attr]
+                labels = flatten(self.eval(value))
+                old = out.get(key)
+                out[key] = labels if old is None else old | labels
             return out
         if isinstance(e, Tmpl | Other):
             parts = walk(e)
@@ -335,7 +344,7 @@ class _Function:
                 }
         target = self.target(sink, name, arg)
         ev = self.evidence(stmt)
-        dead = any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
+        dead = bool(stmt.guards) and any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
         for key, labels in data.items():
             for lb in labels:
                 dst = target.with_field(key) if key is not None else target
@@ -403,7 +412,7 @@ class _Function:
     def apply(self, summary: Summary, args: list[Taint], stmt: Stmt) -> Taint:
         """A call of a function with a summary: its parameter sinks fire with the arguments' labels."""
         ev = self.evidence(stmt)
-        dead = any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
+        dead = bool(stmt.guards) and any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
         for ps in summary.sinks:
             if ps.param >= len(args):
                 continue
