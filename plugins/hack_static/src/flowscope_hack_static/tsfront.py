@@ -112,19 +112,20 @@ class _Lowering:
 
     # -- declarations ---------------------------------------------------------------------------------
     def _visit(self, node: Node, cls: str | None) -> None:
+        functions = _FUNCTIONS[self.language]
         for child in node.named_children:
             kind = child.type
             if kind in _CLASSES:
                 name = child.child_by_field_name("name")
                 self._visit(child, self.text(name) or cls)
-            elif kind in _FUNCTIONS[self.language]:
+            elif kind in functions:
                 self._function(child, cls)
             elif kind == "ERROR" and self.language == "cpp" and first_child(child, "function_declarator"):
                 self._orphan_function(child, cls)
             elif kind in ("const_declarator", "preproc_def", "init_declarator"):
                 self._constant(child)
                 self._visit(child, cls)
-            else:
+            elif child.named_child_count:  # names, types, comments: nothing inside
                 self._visit(child, cls)
 
     def _constant(self, node: Node) -> None:
@@ -377,9 +378,11 @@ class _Lowering:
     def _call(self, node: Node) -> Expr:
         fn_node = node.child_by_field_name("function") or node.named_child(0)
         args_node = node.child_by_field_name("arguments")
-        if args_node is None:
-            named = node.named_children
-            args_node = next((c for c in named if c.type in ("arguments", "argument_list")), None)
+        if args_node is None:  # Hack's calls name no field for their arguments
+            for c in node.named_children:
+                if c.type in ("arguments", "argument_list"):
+                    args_node = c
+                    break
         args: tuple[Expr, ...] = ()
         if args_node is not None:
             out = []
