@@ -120,12 +120,14 @@ class _Function:
         else:
             for stmt in body:
                 self.statement(stmt)
-        self.result.flows.extend(self.flows)
-        self.result.dead += self.dead
-        old = self.result.summaries.get(self.fn.name, Summary())
-        self.result.summaries[self.fn.name] = Summary(
-            old.sinks | frozenset(self.param_sinks), old.returns | frozenset(self.returns)
-        )
+        result = self.result
+        result.flows.extend(self.flows)
+        result.dead += self.dead
+        sinks, returns = frozenset(self.param_sinks), frozenset(self.returns)
+        old = result.summaries.get(self.fn.name)
+        if old is not None:
+            sinks, returns = old.sinks | sinks, old.returns | returns
+        result.summaries[self.fn.name] = Summary(sinks, returns)
 
     def begin(self) -> None:
         self.flows: list[Flow] = []
