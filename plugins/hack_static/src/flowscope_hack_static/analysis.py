@@ -14,6 +14,7 @@ Flows under a guard that the file's own constants make false (``if (self::DEBUG_
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 from flowscope import naming
 from flowscope.model import Asset, Evidence
@@ -33,6 +34,7 @@ from flowscope_hack_static.ir import (
     walk,
 )
 from flowscope_hack_static.packs import Models, SinkModel
+from flowscope_hack_static.passes import exposure, settled
 from flowscope_hack_static.sqlnames import insert_columns
 from flowscope_hack_static.taint import (
     COLLECTOR,
@@ -68,6 +70,12 @@ def analyze_function(ir: FileIR, fn: Function, models: Models, lookup: Lookup) -
     return result
 
 
+@cache
+def _param(i: int) -> frozenset[Label]:
+    """The label standing for parameter ``i`` in the function's summary (the same for every function)."""
+    return frozenset({Label(Asset(PARAM_NS, str(i)), (), narrow=True)})
+
+
 class _Function:
     def __init__(self, ir: FileIR, fn: Function, models: Models, result: Result, lookup: Lookup) -> None:
         self.ir, self.fn, self.models, self.result, self.lookup = ir, fn, models, result, lookup
@@ -89,26 +97,43 @@ class _Function:
 
     def run(self) -> None:
         for i, (name, typ) in enumerate(self.fn.params):
-            self.env[name] = {None: frozenset({Label(Asset(PARAM_NS, str(i)), (), narrow=True)})}
+            self.env[name] = {None: _param(i)}
             model = self.models.source_param(self.lang, typ)
             if model is not None:
                 ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{self.fn.line}", f"{typ} {name}")
                 asset = Asset(model.namespace, model.name, model.field)
                 self.env[name] = {None: frozenset({Label(asset, (ev,), narrow=model.field is None)})}
-        passes = 2 if any(s.in_loop for s in self.fn.body) else 1
-        for _ in range(passes):
-            self.flows: list[Flow] = []
-            self.param_sinks: set[ParamSink] = set()
-            self.returns: set[Label] = set()
-            self.dead = 0
-            for stmt in self.fn.body:
+        body = self.fn.body
+        self.begin()
+        if any(s.in_loop for s in body):  # a second pass carries what the loop assigns late to its start
+            exp = exposure(body)
+            start = dict(self.env)
+            after_merge: dict[str, Taint] = {}
+            for i, stmt in enumerate(body):
                 self.statement(stmt)
-        self.result.flows.extend(self.flows)
-        self.result.dead += self.dead
-        old = self.result.summaries.get(self.fn.name, Summary())
-        self.result.summaries[self.fn.name] = Summary(
-            old.sinks | frozenset(self.param_sinks), old.returns | frozenset(self.returns)
-        )
+                for name in exp.merges.get(i, ()):
+                    after_merge[name] = self.env.get(name, {})
+            if not settled(exp, start, self.env, after_merge, {*self.types, *self.made}):
+                self.begin()
+                for stmt in body:
+                    self.statement(stmt)
+        else:
+            for stmt in body:
+                self.statement(stmt)
+        result = self.result
+        result.flows.extend(self.flows)
+        result.dead += self.dead
+        sinks, returns = frozenset(self.param_sinks), frozenset(self.returns)
+        old = result.summaries.get(self.fn.name)
+        if old is not None:
+            sinks, returns = old.sinks | sinks, old.returns | returns
+        result.summaries[self.fn.name] = Summary(sinks, returns)
+
+    def begin(self) -> None:
+        self.flows: list[Flow] = []
+        self.param_sinks: set[ParamSink] = set()
+        self.returns: set[Label] = set()
+        self.dead = 0
 
     def statement(self, stmt: Stmt) -> None:
         self.stmt = stmt
@@ -154,10 +179,12 @@ class _Function:
             return self.sub(e)  # type: ignore[arg-type]
         if kind is Lit:
             return {}
-        if isinstance(e, DictLit):
+        if kind is DictLit:
             out: dict[str | None, frozenset[Label]] = {}
-            for key, value in e.entries:
-                out[key] = out.get(key, frozenset()) | flatten(self.eval(value))
+            for key, value in e.entries:  # type: ignore[union-attr]
+                labels = flatten(self.eval(value))
+                old = out.get(key)
+                out[key] = labels if old is None else old | labels
             return out
         if isinstance(e, Tmpl | Other):
             parts = walk(e)
@@ -319,7 +346,7 @@ class _Function:
                 }
         target = self.target(sink, name, arg)
         ev = self.evidence(stmt)
-        dead = any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
+        dead = bool(stmt.guards) and any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
         for key, labels in data.items():
             for lb in labels:
                 dst = target.with_field(key) if key is not None else target
@@ -387,7 +414,7 @@ class _Function:
     def apply(self, summary: Summary, args: list[Taint], stmt: Stmt) -> Taint:
         """A call of a function with a summary: its parameter sinks fire with the arguments' labels."""
         ev = self.evidence(stmt)
-        dead = any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
+        dead = bool(stmt.guards) and any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
         for ps in summary.sinks:
             if ps.param >= len(args):
                 continue

@@ -168,12 +168,21 @@ def bottom_up(ir: FileIR) -> list[int]:
     names = {fn.name: i for i, fn in enumerate(ir.functions)}
     if len(names) < 2:
         return list(range(len(ir.functions)))
-    potential = Index(dict.fromkeys(names, EMPTY))
+    # a callee resolves only to a function with its last name: calls into libraries are dropped unresolved
+    lasts = {n.rpartition(".")[2] for n in names}
+    potential: Index | None = None
     calls: list[list[int]] = []
     for fn in ir.functions:
         cls = fn.name.rpartition(".")[0] or None
-        targets = [names[n] for c in dict.fromkeys(fn.calls) if (n := potential.resolve(cls, c)) is not None]
+        targets = []
+        for c in dict.fromkeys(fn.calls):
+            if c.replace("::", ".").replace("->", ".").rpartition(".")[2] in lasts:
+                potential = potential or Index(dict.fromkeys(names, EMPTY))
+                if (n := potential.resolve(cls, c)) is not None:
+                    targets.append(names[n])
         calls.append(targets)
+    if potential is None:  # no call within the file
+        return list(range(len(ir.functions)))
     order: list[int] = []
     seen: set[int] = set()
     for root in range(len(ir.functions)):

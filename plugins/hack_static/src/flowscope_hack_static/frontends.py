@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flowscope_hack_static.ir import FileIR
 
 Lowered = tuple[FileIR | None, str | None, int | None]  # the IR, or a problem and its line
 
 
-def lower_file(language: str, data: bytes, text: str, utf8: bool, rel: str) -> Lowered:
+def parse_tree(language: str, data: bytes, text: str, utf8: bool) -> Any:
+    """The tree-sitter tree of a Hack or C++ file, None for Python (libcst parses it in :func:`lower_file`)."""
+    if language == "python":
+        return None
+    from flowscope_hack_static.tsfront import parser
+
+    return parser(language).parse(data if utf8 else text.encode("utf-8"))
+
+
+def lower_file(language: str, data: bytes, text: str, utf8: bool, rel: str, tree: Any = None) -> Lowered:
+    """A file's IR (``tree``: its tree from :func:`parse_tree`, else it is parsed here)."""
     if language == "python":
         from flowscope_hack_static.pyfront import PyParseError, lower
 
@@ -19,4 +31,4 @@ def lower_file(language: str, data: bytes, text: str, utf8: bool, rel: str) -> L
             return None, "too deeply nested to parse, skipped", None
     from flowscope_hack_static.tsfront import lower as ts_lower
 
-    return ts_lower(data if utf8 else text.encode("utf-8"), rel, language), None, None
+    return ts_lower(data if utf8 else text.encode("utf-8"), rel, language, tree), None, None

@@ -26,7 +26,7 @@ class Label(NamedTuple):
 Taint = dict[str | None, frozenset[Label]]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # never changed once made; not frozen: see ir.py
 class Flow:
     function: str
     source: Asset
@@ -41,7 +41,7 @@ class Flow:
 PARAM_NS = "param"  # the namespace of the labels that stand for a function's parameters in its summary
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ParamSink:
     """Parameter ``param`` (or its key ``field``) reaches ``target`` inside the function."""
 
@@ -96,8 +96,14 @@ def guard_value(text: str, constants: dict[str, str | bool | None]) -> bool | No
     return None if value is None else value != negate
 
 
+EMPTY: frozenset[Label] = frozenset()
+
+
 def flatten(t: Taint) -> frozenset[Label]:
-    return frozenset().union(*t.values()) if t else frozenset()
+    if len(t) == 1:  # most taints: one value, already a frozenset
+        for labels in t.values():
+            return labels
+    return frozenset().union(*t.values()) if t else EMPTY
 
 
 def mark(
@@ -118,7 +124,17 @@ def mark(
 def hop(labels: frozenset[Label], ev: Evidence) -> frozenset[Label]:
     out = set()
     for lb in labels:
-        hops = lb.hops if lb.hops and lb.hops[-1] == ev else (*lb.hops, ev)
+        hops = lb.hops
+        if hops:
+            last = hops[-1]
+            if last is ev or (last.location == ev.location and last == ev):  # already there
+                if len(hops) <= MAX_HOPS:
+                    out.add(lb)
+                    continue
+            else:
+                hops = (*hops, ev)
+        else:
+            hops = (ev,)
         if len(hops) > MAX_HOPS:
             hops = hops[: MAX_HOPS - 1] + hops[-1:]
         out.add(Label(lb.source, hops, lb.masked, lb.transformed, lb.narrow))  # not _replace: hot

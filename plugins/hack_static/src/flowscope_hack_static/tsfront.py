@@ -39,6 +39,7 @@ _CLASSES = (
 _LOOPS = ("foreach_statement", "for_statement", "while_statement", "do_statement", "for_range_loop")
 _ASSIGN_OPS = frozenset(("=", ".=", "+=", "??=", "|="))
 _ASSIGNS = frozenset(("binary_expression", "assignment_expression"))
+_UNWRAP = frozenset(("prefix_unary_expression", "await_expression", "parenthesized_expression"))
 _VARS = frozenset(
     ("variable", "identifier", "field_identifier", "this", "qualified_identifier", "scoped_identifier")
 )
@@ -74,8 +75,10 @@ def parser(language: str) -> Any:
         return get_parser(language)
 
 
-def lower(source: bytes, path: str, language: str) -> FileIR:
-    tree = parser(language).parse(source)
+def lower(source: bytes, path: str, language: str, tree: Any = None) -> FileIR:
+    """``source``'s IR (``tree``: its tree-sitter tree, if it was parsed already)."""
+    if tree is None:
+        tree = parser(language).parse(source)
     return _Lowering(source, path, language).run(tree.root_node)
 
 
@@ -85,6 +88,7 @@ class _Lowering:
         self.ir = FileIR(path, language)
         self.language = language
         self.calls: list[str] = []  # the current function's
+        self.vars: dict[bytes, Var] = {}  # a file names the same few variables again and again
 
     def run(self, root: Node) -> FileIR:
         self._errors(root)
@@ -108,19 +112,20 @@ class _Lowering:
 
     # -- declarations ---------------------------------------------------------------------------------
     def _visit(self, node: Node, cls: str | None) -> None:
+        functions = _FUNCTIONS[self.language]
         for child in node.named_children:
             kind = child.type
             if kind in _CLASSES:
                 name = child.child_by_field_name("name")
                 self._visit(child, self.text(name) or cls)
-            elif kind in _FUNCTIONS[self.language]:
+            elif kind in functions:
                 self._function(child, cls)
             elif kind == "ERROR" and self.language == "cpp" and first_child(child, "function_declarator"):
                 self._orphan_function(child, cls)
             elif kind in ("const_declarator", "preproc_def", "init_declarator"):
                 self._constant(child)
                 self._visit(child, cls)
-            else:
+            elif child.named_child_count:  # names, types, comments: nothing inside
                 self._visit(child, cls)
 
     def _constant(self, node: Node) -> None:
@@ -196,6 +201,10 @@ class _Lowering:
 
     def _statement(self, node: Node, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
         kind = node.type
+        if kind == "expression_statement":  # the most common, then comments
+            named = node.named_children
+            self._expression_statement(named[0] if named else node, fn, guards, loop)
+            return
         if kind == "comment":
             return
         if kind in ("compound_statement", "ERROR", "else_clause", "declaration_list"):
@@ -240,9 +249,8 @@ class _Lowering:
                         in_loop=loop,
                     )
                     fn.body.append(stmt)
-        elif kind == "expression_statement" or node.is_named:
-            inner = node.named_children[0] if kind == "expression_statement" and node.named_children else node
-            self._expression_statement(inner, fn, guards, loop)
+        elif node.is_named:
+            self._expression_statement(node, fn, guards, loop)
 
     def _loop(self, node: Node, fn: Function, guards: tuple[str, ...]) -> None:
         body = node.child_by_field_name("body") or (node.named_children[-1] if node.named_children else None)
@@ -277,22 +285,25 @@ class _Lowering:
             self._statement(body, fn, guards, True)
 
     def _expression_statement(self, node: Node, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
-        while (
-            node.type in ("prefix_unary_expression", "await_expression", "parenthesized_expression")
-            and node.named_children
-        ):
-            node = node.named_children[-1]
-        line, snip = node.start_point[0] + 1, self.snippet(node)
-        op = node.child_by_field_name("operator") if node.type in _ASSIGNS else None
-        op_text = self.text(op)
+        kind = node.type
+        while kind in _UNWRAP:
+            count = node.named_child_count
+            if not count:
+                break
+            node = node.named_child(count - 1)
+            kind = node.type
+        row = node.start_point[0]
+        lines = self.lines
+        snip = lines[row].strip()[:160] if row < len(lines) else ""
+        op_text = self.text(node.child_by_field_name("operator")) if kind in _ASSIGNS else ""
         if op_text in _ASSIGN_OPS:
-            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            target, value = self.expr(left), self.expr(right)
+            target = self.expr(node.child_by_field_name("left"))
+            value = self.expr(node.child_by_field_name("right"))
             if op_text != "=":  # compound: the old value flows on
                 value = Other((target, value))
-            fn.body.append(Stmt(value, line, snip, target, guards, in_loop=loop))
+            fn.body.append(Stmt(value, row + 1, snip, target, guards, False, loop))
         else:
-            fn.body.append(Stmt(self.expr(node), line, snip, None, guards, in_loop=loop))
+            fn.body.append(Stmt(self.expr(node), row + 1, snip, None, guards, False, loop))
 
     # -- expressions ----------------------------------------------------------------------------------
     def expr(self, node: Node | None) -> Expr:
@@ -300,12 +311,18 @@ class _Lowering:
             return Other()
         kind = node.type
         if kind in _VARS:
-            text = node.text.decode("utf-8", "replace").lstrip("$")
-            return Var(text.split("::")[-1] if kind == "scoped_identifier" else text)
+            raw = node.text
+            var = self.vars.get(raw)
+            if var is None or kind == "scoped_identifier":
+                text = raw.decode("utf-8", "replace").lstrip("$")
+                if kind == "scoped_identifier":
+                    return Var(text.split("::")[-1])
+                var = self.vars[raw] = Var(text)
+            return var
         if kind == "call_expression":
             return self._call(node)
         if kind in _STRINGS:
-            return self._string(node)
+            return self._string(node, kind)
         if kind in _LITERALS:
             return Lit(None)
         if kind in ("lambda_expression", "anonymous_function_creation_expression"):
@@ -338,11 +355,11 @@ class _Lowering:
         e = self.expr(node)
         return e.value if isinstance(e, Lit) else None
 
-    def _string(self, node: Node) -> Expr:
-        raw = self.text(node)
-        if node.type == "concatenated_string":
-            return Tmpl(tuple(p for c in node.named_children for p in tmpl_parts(self._string(c))))
-        if raw.startswith("'") or node.type in ("string_literal", "raw_string_literal"):
+    def _string(self, node: Node, kind: str) -> Expr:
+        if kind == "concatenated_string":
+            return Tmpl(tuple(p for c in node.named_children for p in tmpl_parts(self._string(c, c.type))))
+        raw = node.text.decode("utf-8", "replace")
+        if kind == "string_literal" or kind == "raw_string_literal" or raw.startswith("'"):
             content = raw[1:-1] if raw[:1] in "'\"" else raw
             return Lit(content)
         content = raw[1:-1] if raw[:1] == '"' else raw
@@ -361,20 +378,24 @@ class _Lowering:
     def _call(self, node: Node) -> Expr:
         fn_node = node.child_by_field_name("function") or node.named_child(0)
         args_node = node.child_by_field_name("arguments")
-        if args_node is None:
-            named = node.named_children
-            args_node = next((c for c in named if c.type in ("arguments", "argument_list")), None)
+        if args_node is None:  # Hack's calls name no field for their arguments
+            for c in node.named_children:
+                if c.type in ("arguments", "argument_list"):
+                    args_node = c
+                    break
         args: tuple[Expr, ...] = ()
         if args_node is not None:
             out = []
+            expr = self.expr
             for a in args_node.named_children:
                 kind = a.type
-                if kind == "argument" and a.named_child_count:  # Hack wraps each argument
-                    a = a.named_child(a.named_child_count - 1)
-                    kind = a.type
-                if kind == "comment":
-                    continue
-                out.append(self.expr(a))
+                if kind == "argument":  # Hack wraps each argument
+                    count = a.named_child_count
+                    if count:
+                        a = a.named_child(count - 1)
+                        kind = a.type
+                if kind != "comment":
+                    out.append(expr(a))
             args = tuple(out)
         fn_type = fn_node.type
         fn_text = fn_node.text.decode("utf-8", "replace")
@@ -386,9 +407,8 @@ class _Lowering:
         if callee.endswith("dynamic::object"):
             return DictLit(pairs(args))
         receiver = None
-        if fn_type in ("selection_expression", "field_expression"):
-            first = fn_node.named_child(0) if fn_node.named_child_count else None
-            receiver = self.expr(first) if first is not None else None
+        if fn_type in ("selection_expression", "field_expression") and fn_node.named_child_count:
+            receiver = self.expr(fn_node.named_child(0))
         self.calls.append(callee)
         return Call(callee, args, (), receiver)
 
