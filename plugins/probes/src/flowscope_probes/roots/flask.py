@@ -79,14 +79,18 @@ def make_root(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def make_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
+    current = CURRENT.get
+
     def dispatch_request(self: Any, *args: Any, **kwargs: Any) -> Any:
-        rec = CURRENT.get()
+        rec = current()
         if rec is not None and rec.job is None:
             try:
                 record_flask(self, rec)
             except Exception:
                 FAULTS.add("flask.sources")
-        return original(self, *args, **kwargs)
+        if args or kwargs:
+            return original(self, *args, **kwargs)
+        return original(self)  # what Flask does: no arguments, no tuple and dict passed on
 
     dispatch_request.__name__ = "dispatch_request"
     return dispatch_request
