@@ -62,6 +62,41 @@ def test_flask_form_body(probes: Callable[..., Any], finished: list[Recorder]) -
     assert fields(finished[0])["http://localhost/users/{user_id}/profile#email"] == "bo@example.org"
 
 
+def test_flask_hooks_around_the_view_record_into_the_request(
+    probes: Callable[..., Any], finished: list[Recorder]
+) -> None:
+    """The root (``Flask.wsgi_app``) covers before- and after-request handlers as well as the view, also the
+    500 response Flask builds when the view raises."""
+    probes()
+    app = flask_app()
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.before_request
+    def audit_in() -> None:
+        flowscope_probes.sink("log://python/audit", f"in {request.path}")
+
+    @app.after_request
+    def audit_out(response: Any) -> Any:
+        flowscope_probes.sink("log://python/audit", f"out {response.status_code}")
+        return response
+
+    @app.route("/boom/<name>")
+    def boom(name: str) -> Any:
+        flowscope_probes.sink("log://python/audit", f"boom {name}")
+        raise RuntimeError("view failed")
+
+    client = app.test_client()
+    assert client.get("/users/3/profile").status_code == 200
+    assert client.get("/boom/zed").status_code == 500
+    ok, failed = finished
+    assert [p for _, p in ok.sinks] == ["in /users/3/profile", "out 200"]
+    assert failed.job.name == "boom"
+    audit = [p for _, p in failed.sinks if isinstance(p, str)]  # Flask also logs the error (logging sink)
+    assert audit == ["in /boom/zed", "boom zed", "out 500"]
+    assert fields(failed)["http://localhost/boom/{name}#name"] == "zed"
+    assert CURRENT.get() is None
+
+
 def test_sampled_out_records_nothing(probes: Callable[..., Any], finished: list[Recorder]) -> None:
     probes(sample_rate=0.0, rates_by_route={"/users/1/*": 1.0})
     client = flask_app().test_client()
