@@ -6,6 +6,9 @@ aggregator counts those pairs).
 
 Search strategies (all give the same hits; tests check this on randomized inputs):
 
+- compiled: the C speedups (``_speedups.find``), one pass over the text for every value, taken whenever they
+  are built and the text is one byte per character (Latin-1), unless ``aho_corasick`` is ``on``; the
+  flattening and the noise floor are C too then (:mod:`.leaves`, :meth:`MatchEngine.normalized_all`).
 - plain, direct: ``str.find`` of each needle in the request's joined sink text (:mod:`.leaves`). One C-speed
   pass per needle, the cheapest when a request has few sources.
 - plain, token set: each sink's text is cut once into its set of tokens; a needle is looked for with ``find``
@@ -18,8 +21,9 @@ EXACT hits fall out of the same search (an occurrence that is its whole leaf). A
 was the first design: it cannot spare the search (every value still needs its CONTAINS pass) and needed each
 leaf normalized one by one, ~0.3 us a leaf, so it was dropped.
 
-``auto`` estimates the cost of each from sizes with per-character costs measured on an x86-64 VM (see
-bench/README.md) and takes the cheapest; the estimates only pick a strategy, never change a result.
+Otherwise ``auto`` estimates the cost of each Python strategy from sizes with per-character costs measured on
+an x86-64 VM (see bench/README.md) and takes the cheapest; the estimates only pick a strategy, never change a
+result.
 """
 
 from __future__ import annotations
@@ -74,9 +78,8 @@ class MatchEngine:
         self.config = config if config is not None else MatchConfig()
         self.strategy = strategy
         self._key = hash_key(self.config.salt)
-        self._hasher = hashlib.blake2b(
-            digest_size=8, key=self._key
-        )  # copied per value: no key setup each time
+        # keyed once, copied per value (no key block to process each time)
+        self._hasher = hashlib.blake2b(digest_size=8, key=self._key)
         cfg = self.config
         self._min_length = cfg.min_length
         self._min_digits = cfg.min_digits
@@ -190,9 +193,10 @@ class MatchEngine:
         return self._hits(found, rt, canons, owners)
 
     def _compiled_search(self, canons: list[str], rt: RequestText, found: Found) -> bool:
-        """The C speedups' one pass over the text for every anchor's possible starts, then the Python rules on
-        those places only (:func:`.search.scan_at`). False when it does not apply: the speedups are not built,
-        another strategy is asked for, or the text is not one byte per character (Latin-1)."""
+        """The C speedups' one pass over the text for every value: values without spaces are recorded in
+        ``found`` by the C code itself; for values with spaces it returns where their anchor may start, and the
+        Python rules run on those places only (:func:`.search.scan_at`). False when it does not apply: the
+        speedups are not built, another strategy is asked for, or the text is not one byte per character."""
         if speedups is None or self.strategy not in (None, "compiled"):
             return False
         if self.strategy is None and self.config.aho_corasick == "on":

@@ -64,6 +64,7 @@ class RequestText:
         "_info",
         "_lens",
         "_nodes",
+        "_paths",
         "_payloads",
         "_starts",
         "known_leaves",
@@ -79,36 +80,41 @@ class RequestText:
         # the C walk also notes where each leaf is (info: node, key per leaf; nodes: the containers met)
         info: list[object] | None = None
         nodes: list[object] = []  # three items per container: parent node, key in it, is a mapping
+        paths: list[str] | None = None  # the Python walk spells every path as it goes
         if compiled and speedups is not None:
             info = []
             sinks = payloads if type(payloads) is list else list(payloads)
             first_leaf, truncated = speedups.walk_sinks(sinks, texts, MAX_LEAVES, info, nodes)
         else:
+            paths = []
             for payload in payloads:
                 first = len(texts)
                 first_leaf.append(first)
-                if walk_texts(payload, 0, texts, first + MAX_LEAVES):
+                if _walk(payload, "", 0, paths, texts, first + MAX_LEAVES):
                     truncated += 1
         low = speedups.join_lower(texts, MAX_CHARS) if info is not None else None
         if low is None:
             low, texts, trimmed = _join_lower(texts, first_leaf)
             if trimmed:
                 truncated += trimmed
-                info = None  # leaf indexes moved: paths come from walking the payload again
+                info = paths = None  # leaf indexes moved: paths come from walking the payload again
         self.text = low
         self.truncated = truncated
         self._payloads = payloads
         self._info = info
         self._nodes = nodes
+        self._paths = paths
         self._first_leaf = first_leaf
         self._lens = texts  # only their lengths are used, by _index()
         self._starts: list[int] | None = None
         self.known_leaves: dict[int, int] = {}  # leaf start offset -> leaf index, when a search knows it
 
     def path(self, k: int) -> str:
-        """The field path of leaf ``k``: spelled from the containers the C walk noted, or else (pure-Python
-        path, payloads over MAX_CHARS, types the C walk leaves to Python) found by walking the sink's payload
-        again with paths, the same way, up to that leaf; paths are only needed for hits."""
+        """The field path of leaf ``k``: from the Python walk, or spelled from the containers the C walk noted
+        (paths are only needed for hits), or else (payloads over MAX_CHARS, types the C walk leaves to Python)
+        found by walking the sink's payload again with paths, the same way, up to that leaf."""
+        if self._paths is not None:
+            return self._paths[k]
         info = self._info
         if info is not None and info[2 * k] != -2:
             return _spell(self._nodes, info[2 * k], info[2 * k + 1])  # type: ignore[arg-type]
