@@ -157,3 +157,25 @@ def test_generated_programs_give_the_same_flows_with_and_without_the_skip(
         skipped += sum(answers)
         assert got == forced(body, models, monkeypatch), body
     assert skipped >= 5  # the generator reaches the skip, not only the second pass
+
+
+def flows_of(body: str, models: Models) -> list[str]:
+    src = f"<?hh\nfinal class C {{\n  public function f(dict<string, mixed> $p): void {{\n{body}\n  }}\n}}\n"
+    result = analysis.analyze(tsfront.lower(src.encode(), "c.php", "hack"), models)
+    return sorted(f"{f.source} -> {f.target}" for f in result.flows)
+
+
+def test_a_variable_reset_before_the_loop_still_carries_into_the_next_iteration(models: Models) -> None:
+    """``$x = ''`` before the loop must not hide what the loop's end gives ``$x`` for its next iteration: the
+    second pass joins the loop's end state into its head instead of only replaying the pre-loop reset."""
+    carried = flows_of(
+        "$x = '';\nforeach ($items as $i) {\n  Logger::log('late', $x);\n  $x = $this->getParam('email');\n}",
+        models,
+    )
+    assert carried == [f"{REQ}#email -> log://scribe/late#email"]
+    # a value given after the loop never reaches the loop: the join is the loop's end state, not the pass's
+    after = flows_of(
+        "$x = '';\nforeach ($items as $i) {\n  Logger::log('late', $x);\n}\n$x = $this->getParam('email');",
+        models,
+    )
+    assert after == []

@@ -34,7 +34,7 @@ from flowscope_hack_static.ir import (
     walk,
 )
 from flowscope_hack_static.packs import Models, SinkModel
-from flowscope_hack_static.passes import exposure, settled
+from flowscope_hack_static.passes import exposure, loop_carried, loop_ranges, settled
 from flowscope_hack_static.sqlnames import insert_columns
 from flowscope_hack_static.taint import (
     COLLECTOR,
@@ -109,13 +109,24 @@ class _Function:
             exp = exposure(body)
             start = dict(self.env)
             after_merge: dict[str, Taint] = {}
+            loops = loop_ranges(body)  # first statement -> last statement of each run of loop statements
+            lasts = {b: a for a, b in loops.items()}
+            entry: dict[int, dict[str, Taint]] = {}  # first statement -> the state before it
+            back: dict[int, dict[str, Taint]] = {}  # first statement -> the state after the loop's last one
             for i, stmt in enumerate(body):
+                if i in loops:
+                    entry[i] = dict(self.env)
                 self.statement(stmt)
+                if i in lasts:
+                    back[lasts[i]] = dict(self.env)
                 for name in exp.merges.get(i, ()):
                     after_merge[name] = self.env.get(name, {})
-            if not settled(exp, start, self.env, after_merge, {*self.types, *self.made}):
+            repeats = settled(exp, start, self.env, after_merge, {*self.types, *self.made})
+            if not repeats or loop_carried(body, loops, entry, back):
                 self.begin()
-                for stmt in body:
+                for i, stmt in enumerate(body):
+                    if i in back:  # the loop's head: what it held at its end flows into the next iteration
+                        self.join(back[i])
                     self.statement(stmt)
         else:
             for stmt in body:
@@ -128,6 +139,16 @@ class _Function:
         if old is not None:
             sinks, returns = old.sinks | sinks, old.returns | returns
         result.summaries[self.fn.name] = Summary(sinks, returns)
+
+    def join(self, other: dict[str, Taint]) -> None:
+        """Merge a state into the current one (each variable's labels, key by key)."""
+        env = self.env
+        for name, taint in other.items():
+            cur = env.get(name)
+            if cur is None:
+                env[name] = taint
+            elif cur is not taint:
+                env[name] = {k: cur.get(k, frozenset()) | taint.get(k, frozenset()) for k in {*cur, *taint}}
 
     def begin(self) -> None:
         self.flows: list[Flow] = []

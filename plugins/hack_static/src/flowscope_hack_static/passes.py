@@ -130,3 +130,39 @@ def _names(e: Expr, out: set[str]) -> None:
         for p in e.parts:
             if not isinstance(p, str):
                 _names(p, out)
+
+
+def loop_ranges(body: list[Stmt]) -> dict[int, int]:
+    """Each run of consecutive loop statements: its first statement's index -> its last one's."""
+    out: dict[int, int] = {}
+    first = -1
+    for i, stmt in enumerate(body):
+        if stmt.in_loop and first < 0:
+            first = i
+        if first >= 0 and (i + 1 == len(body) or not body[i + 1].in_loop):
+            out[first] = i
+            first = -1
+    return out
+
+
+def loop_carried(
+    body: list[Stmt],
+    loops: dict[int, int],
+    entry: dict[int, dict[str, Taint]],
+    back: dict[int, dict[str, Taint]],
+) -> bool:
+    """Whether a loop reads a variable that held more at the loop's end than at its start in the first pass:
+    the next iteration sees that, and only a second pass from the loop's head finds what it reaches. The
+    statements before the loop may have reset it (``$x = ''`` before ``foreach``), so the end state of the
+    whole pass is not enough to tell (``settled``)."""
+    for a, b in loops.items():
+        read: set[str] = set()
+        for stmt in body[a : b + 1]:
+            _names(stmt.value, read)
+            if stmt.target is not None and not isinstance(stmt.target, Var):
+                _names(stmt.target, read)
+        before, after = entry[a], back[a]
+        for name in read:
+            if not _within(after.get(name, {}), before.get(name, {})):
+                return True
+    return False
