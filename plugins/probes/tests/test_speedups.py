@@ -83,15 +83,11 @@ def _payload(rng: random.Random, depth: int = 0) -> object:
 
 
 def _json_safe(value: object) -> object:
-    return json.loads(json.dumps(value, default=lambda o: "x")) if _jsonable(value) else "x"
-
-
-def _jsonable(value: object) -> bool:
+    """``value`` as JSON would bring it back (other objects become "x")."""
     try:
-        json.dumps(value, default=lambda o: "x")
-        return True
-    except (ValueError, TypeError):
-        return False
+        return json.loads(json.dumps(value, default=lambda o: "x"))
+    except (ValueError, TypeError):  # e.g. keys JSON cannot hold
+        return "x"
 
 
 def _deep(n: int) -> object:
@@ -139,9 +135,9 @@ def test_walk_propagates_errors_from_python_parts_and_checks_arguments() -> None
             return 1
 
     with pytest.raises(RuntimeError, match="boom"):
-        speedups.walk([Boom()], 0, [], 10)
+        speedups.walk_sinks([[Boom()]], [], 10, [], [])
     with pytest.raises(TypeError):
-        speedups.walk("x", 0, [], 10, [], None)
+        speedups.walk_sinks(["x"], [], 10, [], None)
 
 
 def test_find_records_leaves_and_leaves_spaced_and_short_anchors_to_python() -> None:

@@ -11,17 +11,10 @@ from flowscope_probes.instrument import Instrumentation
 from flowscope_probes.instrumentations import kafka
 from flowscope_probes.instrumentations._base import method
 
-_PARAMS = ("topic", "value", "key")
-
 
 def _record(producer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    got = dict(zip(_PARAMS, args, strict=False))
-    for name in _PARAMS:
-        if name in kwargs:
-            got[name] = kwargs[name]
     client = getattr(producer, "client", None)
-    servers = getattr(client, "_bootstrap_servers", None)
-    kafka.record(got.get("topic"), got.get("value"), got.get("key"), kafka.bootstrap_of(servers))
+    kafka.record_send(args, kwargs, getattr(client, "_bootstrap_servers", None))
 
 
 class AiokafkaInstrumentation(Instrumentation):

@@ -34,13 +34,18 @@ def record(topic: object, value: object, key: object, bootstrap: str) -> None:
         sink(asset, key)
 
 
-def _record(producer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def record_send(args: tuple[Any, ...], kwargs: dict[str, Any], servers: object) -> None:
+    """Record a producer's ``send(topic, value=None, key=None, ...)`` call (kafka-python and aiokafka)."""
     got = dict(zip(_PARAMS, args, strict=False))
     for name in _PARAMS:
         if name in kwargs:
             got[name] = kwargs[name]
+    record(got.get("topic"), got.get("value"), got.get("key"), bootstrap_of(servers))
+
+
+def _record(producer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     config = getattr(producer, "config", None) or {}
-    record(got.get("topic"), got.get("value"), got.get("key"), bootstrap_of(config.get("bootstrap_servers")))
+    record_send(args, kwargs, config.get("bootstrap_servers"))
 
 
 class KafkaInstrumentation(Instrumentation):

@@ -1,5 +1,5 @@
 /* The matcher's hot loops in C (see docs/probes.md, "How one request is matched"):
- * - walk(), walk_sinks(): sink payloads flattened into leaf texts, noting where each leaf is (leaves._walk);
+ * - walk_sinks(): sink payloads flattened into leaf texts, noting where each leaf is (leaves._walk);
  * - normalize(): the noise floor of source values (engine.MatchEngine.normalized);
  * - join_lower(): the leaves joined by NUL and lower-cased (leaves.RequestText);
  * - find(): one pass over that text for every value, with the boundary and leaf rules (search.scan/record).
@@ -223,30 +223,6 @@ static int walk(PyObject *v, int depth, Ctx *cx, Py_ssize_t node, PyObject *key)
         return r;
     }
     return walk_other(v, depth, cx);
-}
-
-/* walk(value, depth, texts, cap, info=None, nodes=None) -> bool */
-static PyObject *py_walk(PyObject *self, PyObject *args) {
-    PyObject *value, *info = Py_None, *nodes = Py_None;
-    Ctx cx;
-    int depth;
-    if (!PyArg_ParseTuple(args, "OiO!n|OO", &value, &depth, &PyList_Type, &cx.texts, &cx.cap, &info, &nodes))
-        return NULL;
-    if (json_loads == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "_speedups.configure() was not called");
-        return NULL;
-    }
-    if ((info != Py_None && !PyList_CheckExact(info)) || (nodes != Py_None && !PyList_CheckExact(nodes)) ||
-        ((info == Py_None) != (nodes == Py_None))) {
-        PyErr_SetString(PyExc_TypeError, "info and nodes are both lists or both None");
-        return NULL;
-    }
-    cx.info = info == Py_None ? NULL : info;
-    cx.nodes = nodes == Py_None ? NULL : nodes;
-    int r = walk(value, depth, &cx, -1, NULL);
-    if (r < 0)
-        return NULL;
-    return PyBool_FromLong(r);
 }
 
 /* walk_sinks(payloads, texts, cap, info, nodes) -> (first_leaf, truncated): walk() of each payload, ``cap``
@@ -788,8 +764,6 @@ static PyObject *py_configure(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"configure", py_configure, METH_VARARGS,
      "configure(json_loads, fallback, alnum_table, max_depth): the Python parts the C code calls."},
-    {"walk", py_walk, METH_VARARGS,
-     "walk(value, depth, texts, cap, info=None, nodes=None) -> bool: append the leaf texts of a payload."},
     {"normalize", py_normalize, METH_VARARGS,
      "normalize(values, normalized, stop_list, min_length, min_digits, min_entropy, min_distinct, max_share)."},
     {"walk_sinks", py_walk_sinks, METH_VARARGS,

@@ -243,12 +243,7 @@ def _walk(value: object, path: str, depth: int, paths: list[str] | None, texts: 
                 doc = None
             if type(doc) is dict or type(doc) is list:
                 return _walk(doc, path, depth + 1, paths, texts, cap)
-        if len(texts) >= cap:
-            return True
-        if paths is not None:
-            paths.append(path)
-        texts.append(s)
-        return False
+        return _leaf(s, path, paths, texts, cap)
     if t is int or t is float:
         try:
             text = str(value) if t is int else number_text(value)  # type: ignore[arg-type]
@@ -256,12 +251,7 @@ def _walk(value: object, path: str, depth: int, paths: list[str] | None, texts: 
             return False
         if text is None:
             return False
-        if len(texts) >= cap:
-            return True
-        if paths is not None:
-            paths.append(path)
-        texts.append(text)
-        return False
+        return _leaf(text, path, paths, texts, cap)
     if depth >= MAX_DEPTH:
         return True
     if t is dict or (t is not list and t is not tuple and isinstance(value, Mapping)):
@@ -281,6 +271,11 @@ def _walk(value: object, path: str, depth: int, paths: list[str] | None, texts: 
     text = scalar_text(value)
     if text is None:
         return False
+    return _leaf(text, path, paths, texts, cap)
+
+
+def _leaf(text: str, path: str, paths: list[str] | None, texts: list[str], cap: int) -> bool:
+    """Append one leaf (and its path); True when the sink already holds ``cap`` leaves (left out)."""
     if len(texts) >= cap:
         return True
     if paths is not None:
@@ -296,12 +291,9 @@ def _walk_mapping(
     prefix = path + "." if path else ""
     for key, v in value.items():
         name = "" if paths is None else prefix + (key if isinstance(key, str) else str(key))
-        if type(v) is str and not (v and v[0] in _JSON_START):
-            if len(texts) >= cap:
+        if type(v) is str and not (v and v[0] in _JSON_START):  # a plain string: no call into _walk
+            if _leaf(v, name, paths, texts, cap):
                 return True
-            if paths is not None:
-                paths.append(name)
-            texts.append(v)
         elif _walk(v, name, depth + 1, paths, texts, cap):
             cut = True
     return cut
