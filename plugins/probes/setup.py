@@ -1,9 +1,10 @@
-"""Builds the matcher's optional C speedups (flowscope_probes/matching/_speedups.c).
+"""Builds the optional C speedups: the matcher's hot loops (flowscope_probes/matching/_speedups.c) and the
+sampled-out path of the Flask root (flowscope_probes/roots/_fast.c).
 
-Everything else is declared in pyproject.toml. The extension is optional: where it cannot be compiled (no C
-compiler, no Python headers) the package installs without it and the matcher runs its pure-Python path, which
-gives the same results more slowly; ``flowscope probes status`` says which one is in use. Set
-``FLOWSCOPE_PROBES_PURE=1`` to skip building it.
+Everything else is declared in pyproject.toml. The extensions are optional: where they cannot be compiled (no
+C compiler, no Python headers) the package installs without them and their pure-Python twins run, which give
+the same results more slowly; ``flowscope probes status`` says which are in use. Set
+``FLOWSCOPE_PROBES_PURE=1`` to skip building them.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class OptionalBuildExt(build_ext):
 
 def _warn(exc: Exception) -> None:
     print(
-        f"flowscope-probes: C speedups not built ({exc}); the matcher uses its pure-Python path",
+        f"flowscope-probes: C speedups not built ({exc}); their pure-Python twins are used",
         file=sys.stderr,
     )
 
@@ -46,6 +47,9 @@ if os.environ.get("FLOWSCOPE_PROBES_PURE") != "1":
             ["src/flowscope_probes/matching/_speedups.c"],
             optional=True,
         )
+    )
+    ext_modules.append(
+        Extension("flowscope_probes.roots._fast", ["src/flowscope_probes/roots/_fast.c"], optional=True)
     )
 
 setup(ext_modules=ext_modules, cmdclass={"build_ext": OptionalBuildExt})

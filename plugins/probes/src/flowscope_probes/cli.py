@@ -86,6 +86,7 @@ def build_commands() -> typer.Typer:
                 f"  {name}: pid {h.get('pid')}, {parts}, dropped rows {h.get('dropped_rows', 0)}, "
                 f"spool failures {h.get('spool_failures', 0)}, faults {faults}"
                 + (f", matcher {h['matcher']}" if h.get("matcher") else "")
+                + (f", roots {h['roots']}" if h.get("roots") else "")
             )
             for c in COUNTERS:
                 totals[c] += int(h.get(c) or 0)

@@ -23,6 +23,7 @@ from flowscope_probes.context import FAULTS, Recorder
 from flowscope_probes.imports import HOOKS
 from flowscope_probes.instrument import Instrumentation
 from flowscope_probes.labels import service_namespace
+from flowscope_probes.roots import fast
 from flowscope_probes.sampling import Sampler
 from flowscope_probes.settings import ProbeSettings, from_environment, load_settings_file, make_settings
 from flowscope_probes.spool import resolve_salt
@@ -197,6 +198,7 @@ def install(
     finally:
         _INSTALLING = None
     STATE = rt
+    fast.configure(rt.sampler)
     if not _FORK_HOOKED:
         os.register_at_fork(after_in_child=_after_fork_in_child)
         atexit.register(_at_exit)
@@ -215,6 +217,7 @@ def uninstall() -> None:
     """Undo every patch, flush what was recorded, stop the worker. Safe to call when not installed."""
     global STATE
     rt, STATE = STATE, None
+    fast.configure(None)
     if rt is None:
         return
     HOOKS.clear()

@@ -38,6 +38,11 @@ class Sampler:
                 self._exact[route] = float(rate)
         self._cache: dict[str, float] = {}
 
+    @property
+    def by_route(self) -> bool:
+        """Whether any route has its own rate (then the decision needs the path)."""
+        return bool(self._exact or self._patterns)
+
     def rate_for(self, path: str) -> float:
         rate = self._cache.get(path)
         if rate is not None:

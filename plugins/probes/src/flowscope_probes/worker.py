@@ -266,6 +266,7 @@ class Worker:
 
     def health(self) -> dict[str, Any]:
         from flowscope_probes.matching.leaves import matcher_build
+        from flowscope_probes.roots.fast import build as roots_build
 
         return {
             "pid": os.getpid(),
@@ -277,6 +278,7 @@ class Worker:
             "queued": len(self.queue),
             "faults": dict(FAULTS.counts),
             "matcher": matcher_build(),
+            "roots": roots_build(),
         }
 
     def _report_once(self, what: str, message: str) -> None:

@@ -36,15 +36,20 @@ def path_template(rule: str) -> str:
     return "/" + out.lstrip("/")
 
 
-def begin(path: str, traceparent: str | None) -> tuple[Recorder, Token[Recorder | None]] | None:
-    """Start a sampled request at a root; None when probes are off, sampled out, or already inside one."""
+def begin(
+    path: str, traceparent: str | None, sampled: bool = False
+) -> tuple[Recorder, Token[Recorder | None]] | None:
+    """Start a sampled request at a root; None when probes are off, sampled out, or already inside one.
+    ``sampled``: a C root already drew this request in (no trace id), so the sampler is not asked again."""
     rt = runtime.STATE
     if rt is None or CURRENT.get() is not None:
         return None
     try:
-        sampled, trace_id = rt.sampler.decide(path, traceparent)
+        trace_id = None
         if not sampled:
-            return None
+            sampled, trace_id = rt.sampler.decide(path, traceparent)
+            if not sampled:
+                return None
         rec = rt.recorder(path, trace_id)
         return rec, CURRENT.set(rec)
     except Exception:

@@ -18,8 +18,9 @@ from urllib.parse import parse_qsl
 from flowscope_probes import runtime
 from flowscope_probes.context import CURRENT, FAULTS, Recorder
 from flowscope_probes.instrument import Instrumentation
+from flowscope_probes.roots import fast
 from flowscope_probes.roots.common import begin, end, path_template, record_request, set_job
-from flowscope_probes.roots.wsgi import DECIDED
+from flowscope_probes.roots.fast import DECIDED
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -61,21 +62,31 @@ def record_flask(app: Any, rec: Recorder) -> None:
 
 
 def make_root(original: Callable[..., Any]) -> Callable[..., Any]:
-    def wsgi_app(self: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if runtime.STATE is None or DECIDED in environ:
-            return original(self, environ, start_response)  # type: ignore[no-any-return]
-        started = begin(environ.get("PATH_INFO", ""), environ.get("HTTP_TRACEPARENT"))
+    """The root: in C when built (:mod:`flowscope_probes.roots.fast`), with ``wsgi_app`` below deciding
+    what C hands over; ``wsgi_app`` alone otherwise."""
+
+    def run(self: Any, environ: dict[str, Any], start_response: Callable[..., Any], sampled: bool) -> Any:
+        started = begin(environ.get("PATH_INFO", ""), environ.get("HTTP_TRACEPARENT"), sampled)
         environ[DECIDED] = started is not None
         if started is None:
-            return original(self, environ, start_response)  # type: ignore[no-any-return]
+            return original(self, environ, start_response)
         rec, token = started
         try:
-            return original(self, environ, start_response)  # type: ignore[no-any-return]
+            return original(self, environ, start_response)
         finally:
             end(rec, token)
 
-    wsgi_app.__name__ = "wsgi_app"
-    return wsgi_app
+    def wsgi_app(self: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if runtime.STATE is None or DECIDED in environ:
+            return original(self, environ, start_response)  # type: ignore[no-any-return]
+        return run(self, environ, start_response, False)  # type: ignore[no-any-return]
+
+    def sampled_in(self: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return run(self, environ, start_response, True)  # type: ignore[no-any-return]
+
+    root = fast.wsgi_root(original, wsgi_app, sampled_in)
+    root.__name__ = "wsgi_app"
+    return root
 
 
 def make_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -18,9 +18,9 @@ from urllib.parse import parse_qsl
 from flowscope_probes import runtime
 from flowscope_probes.context import FAULTS, Recorder
 from flowscope_probes.roots.common import begin, end, parse_body, record_request, set_job
+from flowscope_probes.roots.fast import DECIDED
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-DECIDED = "flowscope.probes"  # environ key: this request's sampling decision was already made
 
 
 def headers_of(environ: dict[str, Any]) -> dict[str, str]:

@@ -1,0 +1,191 @@
+"""The C request root (``roots/_fast.c``): each decision it makes itself, what it hands to Python, and the
+same sampled requests as the Python root for the same random draws."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+
+import flowscope_probes
+from flowscope_probes import sampling
+from flowscope_probes.context import CURRENT, Recorder
+from flowscope_probes.roots import fast
+from flowscope_probes.roots.fast import DECIDED
+
+pytestmark = pytest.mark.skipif(
+    fast._fast is None, reason="the C roots are not built (FLOWSCOPE_PROBES_PURE)"
+)
+
+
+def test_built_when_ci_requires_it() -> None:
+    if os.environ.get("FLOWSCOPE_PROBES_REQUIRE_SPEEDUPS") == "1":
+        assert fast.build() == "compiled"
+
+
+class Calls:
+    """The three callables a Root is made of, recording which one ran."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def make(self, name: str) -> Callable[..., str]:
+        def fn(*args: Any, **kwargs: Any) -> str:
+            self.seen.append((name, args, kwargs))
+            return name
+
+        return fn
+
+    def root(self) -> Any:
+        return fast._fast.Root(self.make("original"), self.make("slow"), self.make("sampled"))
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Sets what C roots decide with; opentelemetry counts as not imported (another test may have)."""
+    monkeypatch.delitem(sys.modules, "opentelemetry.trace", raising=False)
+
+    def set_mode(mode: int, rate: float, draw: Callable[[], float] = random.random) -> None:
+        fast._fast.configure(mode, rate, CURRENT, draw, DECIDED)
+
+    yield set_mode
+    fast.configure(None)
+
+
+def call(root: Any, environ: object) -> str:
+    return root("app", environ, "start_response")  # type: ignore[no-any-return]
+
+
+def test_each_decision(configure: Any) -> None:
+    c = Calls()
+    root = c.root()
+    configure(fast._fast.OFF, 1.0)
+    env: dict[str, Any] = {"PATH_INFO": "/a"}
+    assert call(root, env) == "original" and DECIDED not in env  # probes off: nothing touched
+
+    configure(fast._fast.FAST, 0.0)
+    assert call(root, env) == "original" and env[DECIDED] is False  # rate 0: out, marked
+    assert call(root, {DECIDED: True}) == "original"  # an outer root decided
+    assert call(root, "not a dict") == "original"
+
+    configure(fast._fast.FAST, 1.0)
+    assert call(root, {}) == "sampled"
+    assert call(root, {"HTTP_TRACEPARENT": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"}) == "slow"
+    assert call(root, {"HTTP_TRACEPARENT": ""}) == "sampled"  # an empty header is no trace
+
+    token = CURRENT.set(Recorder("job", "/outer"))
+    try:
+        env = {}
+        assert call(root, env) == "original" and env[DECIDED] is False  # inside a sampled request already
+    finally:
+        CURRENT.reset(token)
+
+    configure(fast._fast.SLOW, 0.0)  # rates by route: Python decides
+    assert call(root, {}) == "slow"
+
+
+def test_random_draw_and_its_failure(configure: Any) -> None:
+    c = Calls()
+    root = c.root()
+    configure(fast._fast.FAST, 0.5, lambda: 0.49)
+    assert call(root, {}) == "sampled"
+    configure(fast._fast.FAST, 0.5, lambda: 0.5)
+    env: dict[str, Any] = {}
+    assert call(root, env) == "original" and env[DECIDED] is False
+
+    def broken() -> float:
+        raise RuntimeError("no randomness")
+
+    configure(fast._fast.FAST, 0.5, broken)
+    assert call(root, {}) == "slow"  # Python decides (and guards) when the draw fails
+    assert sys.exc_info() == (None, None, None)
+
+
+def test_opentelemetry_imported_means_python_decides(configure: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = Calls()
+    root = c.root()
+    configure(fast._fast.FAST, 0.5, lambda: 0.0)
+    monkeypatch.setitem(sys.modules, "opentelemetry.trace", object())  # type: ignore[arg-type]
+    assert call(root, {}) == "slow"
+    configure(fast._fast.FAST, 0.0)
+    assert call(root, {}) == "original"  # rate 0: out whatever the trace says, as the Python sampler
+
+
+def test_arguments_results_and_exceptions_pass_through(configure: Any) -> None:
+    configure(fast._fast.FAST, 0.0)
+
+    def original(app: object, environ: dict[str, Any], start_response: object, **kw: Any) -> tuple[Any, ...]:
+        if kw.get("fail"):
+            raise KeyError("from the app")
+        return app, start_response, kw
+
+    root = fast._fast.Root(original, original, original)
+    assert root("app", {}, "sr", extra=1) == ("app", "sr", {"extra": 1})
+    with pytest.raises(KeyError, match="from the app"):
+        root("app", {}, "sr", fail=True)
+    c = Calls()
+    assert c.root()("only the app") == "original"  # no environ argument: nothing to decide on
+
+
+def test_binds_like_a_method_and_carries_attributes(configure: Any) -> None:
+    configure(fast._fast.FAST, 0.0)
+
+    class App:
+        def wsgi_app(self, environ: dict[str, Any], start_response: object) -> tuple[object, object]:
+            return self, start_response
+
+    original = App.__dict__["wsgi_app"]
+    root = fast._fast.Root(original, original, original)
+    root.__wrapped__ = original
+    root.__name__ = "wsgi_app"
+    App.wsgi_app = root  # type: ignore[method-assign]
+    app = App()
+    assert app.wsgi_app({}, "sr") == (app, "sr")
+    assert App.wsgi_app is root and root.__wrapped__ is original and root.__name__ == "wsgi_app"
+
+
+def _flask_app() -> Flask:
+    app = Flask("fast")
+
+    @app.route("/orders/<int:order_id>")
+    def show_order(order_id: int) -> dict[str, int]:
+        return {"id": order_id}
+
+    return app
+
+
+def _sampled_ids(use_c: bool, tmp_path: Any, finished: list[Recorder]) -> list[int]:
+    flowscope_probes.uninstall()
+    saved = fast._fast
+    if not use_c:
+        fast._fast = None
+    try:
+        rt = flowscope_probes.install(service="svc", spool=tmp_path / "spool", sample_rate=0.3, salt="s")
+        assert rt is not None
+        assert (type(Flask.__dict__["wsgi_app"]).__name__ == "Root") is use_c
+        client = _flask_app().test_client()
+        finished.clear()
+        random.seed(11)
+        for i in range(400):
+            assert client.get(f"/orders/{i}").get_json() == {"id": i}
+        return [int(rec.route.rsplit("/", 1)[1]) for rec in finished]
+    finally:
+        fast._fast = saved
+        flowscope_probes.uninstall()
+
+
+def test_same_requests_sampled_as_the_python_root(
+    tmp_path: Any, finished: list[Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One draw of ``random.random`` per request in both roots: the same seed samples the same requests."""
+    monkeypatch.delitem(sys.modules, "opentelemetry.trace", raising=False)
+    in_c = _sampled_ids(True, tmp_path, finished)
+    in_python = _sampled_ids(False, tmp_path, finished)
+    assert in_c == in_python
+    assert 80 < len(in_c) < 160  # 30% of 400
+    assert sampling._random is random.random
