@@ -1,4 +1,4 @@
-"""sqlite3 writes as per-column sinks.
+"""sqlite3 writes as per-column sinks, and the rows a sampled request reads with a SELECT as per-column sources.
 
 ``sqlite3.Connection`` and ``Cursor`` are C types whose methods cannot be patched, so the probes hand sqlite3 a
 connection *factory*: :func:`connect` (``flowscope_probes.instrumentations.sqlite.connect``, same arguments as
@@ -9,6 +9,12 @@ subclass mixing the probes in is made once per factory. Connections opened befor
 Namespace ``sqlite://<file stem>`` (``sqlite://memory`` for ``:memory:``), dataset name the table as the SQL
 writes it: OpenLineage's naming spec has no SQLite scheme; the setting ``sql_namespace`` overrides it. A
 statement is recorded once it has run without error (failing SQL may name no real table).
+
+Reads: when a SELECT runs in a sampled request and ``readmap`` maps some of its result columns, the cursor's
+class is switched to a *reading* subclass of its own class whose ``fetchone``/``fetchmany``/``fetchall`` and
+iteration record the rows they return, up to ``sql_max_rows`` rows per statement; then (or at the next
+``execute``, or once the request is over) it is switched back. Cursors outside sampled requests never change
+class, so they fetch at full speed.
 """
 
 from __future__ import annotations
@@ -36,6 +42,20 @@ def namespace_of(database: object) -> str:
     if text in ("", ":memory:") or text.startswith(":memory:"):
         return "sqlite://memory"
     return f"sqlite://{PurePath(text).stem or 'memory'}"
+
+
+def _read(cursor: Any, ns: str, sql: object) -> None:
+    """A SELECT ran in a sampled request: record the rows the host fetches from ``cursor`` from now on."""
+    try:
+        if cursor.description is None:
+            return
+        assets = _db.read_assets(ns, _db.same, sql, cursor.description)
+        if assets is None:
+            return
+        cursor._fs_read = [assets, int(SETTINGS.get("sql_max_rows", _db.DEFAULT_MAX_ROWS))]
+        cursor.__class__ = _reading(type(cursor))
+    except Exception:
+        FAULTS.add("sqlite3.read")
 
 
 def _record(ns: str, sql: object, params: object, many: bool) -> None:
@@ -66,7 +86,9 @@ class ProbedCursor(sqlite3.Cursor):
             return self._fs_execute(sql, parameters)
         result = self._fs_execute(sql, parameters)
         if STATE.on:
-            _record(getattr(self.connection, "_flowscope_ns", "sqlite://memory"), sql, parameters, False)
+            ns = getattr(self.connection, "_flowscope_ns", "sqlite://memory")
+            _record(ns, sql, parameters, False)
+            _read(self, ns, sql)
         return result
 
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> Any:
@@ -78,6 +100,9 @@ class ProbedCursor(sqlite3.Cursor):
                 getattr(self.connection, "_flowscope_ns", "sqlite://memory"), sql, seq_of_parameters, True
             )
         return result
+
+
+_PLAIN_EXECUTE = sqlite3.Connection.execute
 
 
 class ProbedConnection(sqlite3.Connection):
@@ -100,9 +125,14 @@ class ProbedConnection(sqlite3.Connection):
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
         if _get() is None:
             return self._fs_execute(sql, parameters)
-        result = self._fs_execute(sql, parameters)
+        if STATE.on and type(self)._fs_execute is _PLAIN_EXECUTE:
+            # what Connection.execute does, through a probed cursor (sqlite3's own hands out a plain one)
+            return self.cursor().execute(sql, parameters)
+        result = self._fs_execute(sql, parameters)  # the host's own execute: it runs as it is
         if STATE.on:
             _record(self._flowscope_ns, sql, parameters, False)
+            if isinstance(result, ProbedCursor):
+                _read(result, self._flowscope_ns, sql)
         return result
 
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> Any:
@@ -112,6 +142,70 @@ class ProbedConnection(sqlite3.Connection):
         if STATE.on:
             _record(self._flowscope_ns, sql, seq_of_parameters, True)
         return result
+
+
+class _Reading:
+    """Mixed in front of a cursor's class while a sampled request fetches a SELECT's rows (see the module)."""
+
+    __slots__ = ()
+    _fs_plain: Any  # the cursor's own class, switched back to when reading is over
+    _fs_read: list[Any]  # [assets per result column, rows left to record]
+
+    def _fs_saw(self, rows: list[Any]) -> None:
+        try:
+            read = self.__dict__.get("_fs_read")
+            if read is None or _get() is None or not STATE.on:
+                self.__class__ = self._fs_plain  # the request is over (or probes are off): fetch plainly
+                return
+            take = rows[: read[1]]
+            read[1] -= len(take)
+            _db.record_rows(read[0], take)
+            if read[1] <= 0:
+                self.__class__ = self._fs_plain
+        except Exception:
+            FAULTS.add("sqlite3.read")
+
+    def fetchone(self) -> Any:
+        row = self._fs_plain.fetchone(self)
+        if row is not None:
+            self._fs_saw([row])
+        return row
+
+    def fetchmany(self, *args: Any, **kwargs: Any) -> Any:
+        rows = self._fs_plain.fetchmany(self, *args, **kwargs)
+        self._fs_saw(rows)
+        return rows
+
+    def fetchall(self) -> Any:
+        rows = self._fs_plain.fetchall(self)
+        self._fs_saw(rows)
+        return rows
+
+    def __next__(self) -> Any:
+        row = self._fs_plain.__next__(self)
+        self._fs_saw([row])
+        return row
+
+    def execute(self, *args: Any) -> Any:
+        self.__class__ = self._fs_plain
+        return self.execute(*args)
+
+    def executemany(self, *args: Any) -> Any:
+        self.__class__ = self._fs_plain
+        return self.executemany(*args)
+
+
+_READING: dict[type, type] = {}
+
+
+def _reading(cursor_class: type) -> type:
+    """The reading variant of a cursor class (made once per class)."""
+    if issubclass(cursor_class, _Reading):
+        return cursor_class
+    if cursor_class not in _READING:
+        name = f"Reading{cursor_class.__name__}"
+        _READING[cursor_class] = type(name, (_Reading, cursor_class), {"_fs_plain": cursor_class})
+    return _READING[cursor_class]
 
 
 _MIXED: dict[tuple[type, type], type] = {}

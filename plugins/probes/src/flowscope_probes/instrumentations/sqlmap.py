@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 try:  # pragma: no cover - depends on the environment
     import sqlglot
@@ -25,6 +26,11 @@ except ImportError:  # pragma: no cover
     sqlglot = None  # type: ignore[assignment]
 
 Key = int | str
+
+
+def parser() -> Any:
+    """sqlglot when it could be imported, else None (the regex fallbacks run)."""
+    return sqlglot
 
 
 @dataclass(frozen=True, slots=True)
