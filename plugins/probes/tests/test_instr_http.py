@@ -198,3 +198,40 @@ def test_probe_fault_is_counted_not_raised(
     assert requests.post(f"{server}/p", json={"a": 1}, timeout=5).json()["got"] == 8
     assert FAULTS.counts["requests"] == before + 1
     assert rec.sinks == []
+
+
+def test_aiohttp_json_form_params_and_base_url(rec: Recorder, server: str) -> None:
+    import aiohttp
+
+    from flowscope_probes.instrumentations.aiohttp import AiohttpInstrumentation
+
+    inst = AiohttpInstrumentation()
+    inst.install()
+
+    async def go() -> list[object]:
+        out: list[object] = []
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{server}/api/users/7", json={"email": "a@example.org"}) as resp:
+                out.append(await resp.json())
+            async with session.get(f"{server}/search?lang=de", params={"q": "ada"}) as resp:
+                out.append(resp.status)
+        async with (
+            aiohttp.ClientSession(base_url=server) as session,
+            session.put("/signup", data={"name": "Ann"}) as resp,
+        ):
+            out.append(resp.status)
+        return out
+
+    try:
+        results = asyncio.run(go())
+        CURRENT.set(None)
+        assert asyncio.run(go()) == results  # sampled out: nothing more recorded, same answers
+    finally:
+        inst.uninstall()
+    assert results == [{"path": "/api/users/7", "got": 26}, 200, 200]
+    assert rec.sinks == [
+        (endpoint(server, "/api/users/{}"), {"email": "a@example.org"}),
+        (endpoint(server, "/search"), {"lang": "de", "q": "ada"}),
+        (endpoint(server, "/signup"), {"name": "Ann"}),
+    ]
+    assert asyncio.iscoroutinefunction(aiohttp.ClientSession._request)
