@@ -189,3 +189,25 @@ def test_same_requests_sampled_as_the_python_root(
     assert in_c == in_python
     assert 80 < len(in_c) < 160  # 30% of 400
     assert sampling._random is random.random
+
+
+def test_flask_app_behind_a_wsgi_middleware_and_introspection(
+    tmp_path: Any, finished: list[Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``app.wsgi_app = ProxyFix(app.wsgi_app)`` keeps the bound C root inside; inspect sees Flask's method."""
+    import inspect
+
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    monkeypatch.delitem(sys.modules, "opentelemetry.trace", raising=False)
+    rt = flowscope_probes.install(service="svc", spool=tmp_path / "spool", sample_rate=1.0, salt="s")
+    try:
+        assert rt is not None and type(Flask.__dict__["wsgi_app"]).__name__ == "Root"
+        app = _flask_app()
+        app.wsgi_app = ProxyFix(app.wsgi_app)  # type: ignore[method-assign]
+        assert app.test_client().get("/orders/7").get_json() == {"id": 7}
+        assert [rec.job.name for rec in finished] == ["show_order"]
+        assert list(inspect.signature(Flask.wsgi_app).parameters) == ["self", "environ", "start_response"]
+        assert Flask.wsgi_app.__name__ == "wsgi_app" and Flask.wsgi_app.__doc__
+    finally:
+        flowscope_probes.uninstall()

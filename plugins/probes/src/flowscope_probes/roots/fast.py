@@ -11,6 +11,7 @@ The runtime calls :func:`configure` when it installs and uninstalls; the C side 
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -54,4 +55,6 @@ def wsgi_root(
     side has already sampled in (a random draw, no trace id)."""
     if _fast is None:
         return slow
-    return _fast.Root(original, slow, sampled)  # type: ignore[no-any-return]
+    root = _fast.Root(original, slow, sampled)
+    functools.update_wrapper(root, original)  # name, doc, __wrapped__: introspection sees Flask's method
+    return root  # type: ignore[no-any-return]

@@ -84,9 +84,8 @@ def make_root(original: Callable[..., Any]) -> Callable[..., Any]:
     def sampled_in(self: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return run(self, environ, start_response, True)  # type: ignore[no-any-return]
 
-    root = fast.wsgi_root(original, wsgi_app, sampled_in)
-    root.__name__ = "wsgi_app"
-    return root
+    wsgi_app.__name__ = sampled_in.__name__ = "wsgi_app"
+    return fast.wsgi_root(original, wsgi_app, sampled_in)
 
 
 def make_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
