@@ -211,3 +211,44 @@ def test_the_cache_follows_the_store_option(
     assert result.exit_code == 0, result.output
     assert any(p.is_file() for p in (store / "cache" / "static").rglob("*"))
     assert not (tmp_path / "store" / "cache").exists()  # not under $FLOWSCOPE_STORE, which run_cli sets
+
+
+def test_the_cache_is_kept_under_its_size_limit_least_recently_used_first(tree: Path) -> None:
+    import os
+
+    cache = tree.parent / "cache"
+    first, _, _ = scan(tree, cache_max_mb=1)
+    old = cache / "ab"
+    old.mkdir(parents=True, exist_ok=True)
+    for i in range(12):  # 1.2 MB of entries last used long ago, oldest first
+        stale = old / f"stale{i:02d}.pkl"
+        stale.write_bytes(b"x" * 100_000)
+        os.utime(stale, (1_000_000 + i, 1_000_000 + i))
+    leftover = old / "half-written.1234.tmp"
+    leftover.write_bytes(b"x")
+    os.utime(leftover, (1_000_000, 1_000_000))
+
+    _, _, unchanged = scan(tree, cache_max_mb=1)  # nothing written: nothing walked, nothing evicted
+    assert unchanged.stats.cache_evicted == 0 and len(list(old.glob("stale*"))) == 12
+
+    (tree / "views.py").write_text(VIEWS + "\n\ndef other():\n    pass\n", encoding="utf-8")
+    _, problems, edited = scan(tree, cache_max_mb=1)
+    assert problems == []
+    left = sorted(p.name for p in old.glob("stale*"))
+    assert left == [f"stale{i:02d}.pkl" for i in range(12 - len(left), 12)]  # the oldest went first
+    size = sum(p.stat().st_size for p in cache.rglob("*.pkl"))
+    assert size <= 0.8 * (1 << 20) and not leftover.exists()
+    assert edited.stats.cache_evicted == 12 - len(left) + 1
+
+    again, _, rescan = scan(tree, cache_max_mb=1)  # what the last scan used is still there
+    assert rescan.stats.cache_misses == 0 and again >= first
+
+
+def test_no_size_limit_evicts_nothing(tree: Path) -> None:
+    cache = tree.parent / "cache"
+    scan(tree, cache_max_mb=0)
+    (cache / "zz").mkdir(parents=True, exist_ok=True)
+    (cache / "zz" / "big.pkl").write_bytes(b"x" * 2_000_000)
+    (tree / "helpers.py").write_text(HELPERS + "\n# edited\n", encoding="utf-8")
+    _, _, c = scan(tree, cache_max_mb=0)
+    assert c.stats.cache_evicted == 0 and (cache / "zz" / "big.pkl").exists()

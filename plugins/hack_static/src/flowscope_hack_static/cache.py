@@ -15,6 +15,12 @@ Beside them, ``trees/`` holds one consolidated entry per scan configuration: eac
 entry and final outcome, each pickled alone. A re-scan whose keys all match reuses the outcomes (one file
 read, no fixed point); otherwise its entries serve the unchanged files. It is checked by the same keys, so
 it never serves a file whose content, path, analyzer or models differ.
+
+Size: after a scan that wrote entries, :func:`prune` keeps the folder under ``cache_max_mb``
+(default 512): beyond it the least recently used files go first (an entry read is touched, so "used"
+means read or written), down to 80% of the cap, never one this scan read or wrote. Leftover ``.tmp``
+files of interrupted writes older than an hour go too. An unchanged re-scan writes nothing and walks
+nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import hashlib
 import io
 import os
 import pickle
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -92,6 +99,8 @@ class Cache:
         self._tree_keys: tuple[str, ...] | None = None
         self._tree_tables: dict[str, str] | None = None
         self._blobs: dict[str, tuple[bytes, bytes]] = {}  # key -> (entry, outcome), each pickled alone
+        self.started = time.time()
+        self.written = 0  # files this scan wrote
 
     def key(self, rel: str, language: str, data: bytes) -> str:
         h = hashlib.blake2b(data, digest_size=20)
@@ -134,6 +143,7 @@ class Cache:
             if tree_keys == tuple(keys):
                 found = [_Unpickler(io.BytesIO(blob)).load() for blob in outcomes]
                 self.hits += len(keys)
+                _touch(path)
                 return found
         except (FileNotFoundError, NotADirectoryError):
             return None
@@ -168,6 +178,7 @@ class Cache:
                 (FORMAT, tuple(keys), tables, out_entries, out_outcomes), protocol=pickle.HIGHEST_PROTOCOL
             )
             _write(self.tree_path(), data)
+            self.written += 1
         except (OSError, pickle.PicklingError, RecursionError) as exc:
             self.write_failed = True
             self.note(f"cache not written under {self.root}: {getattr(exc, 'strerror', None) or exc}")
@@ -207,6 +218,7 @@ class Cache:
             self.misses += 1
             return None
         self.hits += 1
+        _touch(path)
         return entry
 
     def save(self, key: str, entry: Entry) -> None:
@@ -214,6 +226,7 @@ class Cache:
             return
         try:
             _write(self.path(key), pickle.dumps((FORMAT, entry), protocol=pickle.HIGHEST_PROTOCOL))
+            self.written += 1
         except (OSError, pickle.PicklingError, RecursionError) as exc:
             self.write_failed = True
             self.note(f"cache not written under {self.root}: {getattr(exc, 'strerror', None) or exc}")
@@ -224,3 +237,53 @@ def _write(path: Path, data: bytes) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def _touch(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
+def prune(root: Path, max_bytes: int, keep_since: float) -> int:
+    """Remove least recently used files under ``root`` until it holds at most 80% of ``max_bytes``; files
+    used at or after ``keep_since`` stay. Returns how many went. Never raises (a cache is best effort)."""
+    files: list[tuple[float, int, Path]] = []
+    now = time.time()
+    removed = 0
+    try:
+        dirs = [d for d in root.iterdir() if d.is_dir()]
+    except OSError:
+        return 0
+    for folder in dirs:
+        try:
+            items = list(os.scandir(folder))
+        except OSError:
+            continue
+        for item in items:
+            try:
+                st = item.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            path = Path(item.path)
+            if item.name.endswith(".tmp"):
+                if now - st.st_mtime > 3600:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+                        removed += 1
+                continue
+            if item.name.endswith(".pkl"):
+                files.append((st.st_mtime, st.st_size, path))
+    total = sum(size for _, size, _ in files)
+    if total <= max_bytes:
+        return removed
+    files.sort()
+    for mtime, size, path in files:
+        if total <= max_bytes * 0.8 or mtime >= keep_since:
+            break
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        total -= size
+        removed += 1
+    return removed

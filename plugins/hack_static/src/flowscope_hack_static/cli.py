@@ -73,6 +73,11 @@ def build_commands() -> typer.Typer:
                 "languages": stats.by_language(),
                 "signals": len(signals),
                 "dead_flows": stats.dead,
+                "cache": {
+                    "hits": stats.cache_hits,
+                    "misses": stats.cache_misses,
+                    "evicted": stats.cache_evicted,
+                },
                 "edges": [
                     {
                         "job": f"{e.job.namespace}/{e.job.name}",

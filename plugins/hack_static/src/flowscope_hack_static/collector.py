@@ -12,7 +12,7 @@ from pathlib import Path
 from flowscope.contracts import CollectContext
 from flowscope.model import Asset, AssetInfo, Job, Observation, Signal, SourceLocation, Transformation
 from flowscope_hack_static import scanner
-from flowscope_hack_static.cache import Cache, analyzer_digest, default_dir
+from flowscope_hack_static.cache import Cache, analyzer_digest, default_dir, prune
 from flowscope_hack_static.packs import LANGUAGES, Models, load_models
 from flowscope_hack_static.scan import FileJob, analyze_files
 from flowscope_hack_static.taint import Flow
@@ -35,6 +35,7 @@ class Settings:
     workers: int = 0  # processes lowering and first analyzing files; 0: one per core, 1: none
     cache: bool = True  # per-file cache of facts and summaries
     cache_dir: str | None = None  # default: $FLOWSCOPE_STORE/cache/static, else .flowscope/cache/static
+    cache_max_mb: int = 512  # least recently used entries go beyond it (0: no limit)
 
     def __post_init__(self) -> None:
         bad = [lang for lang in self.languages if lang not in LANGUAGES]
@@ -59,6 +60,7 @@ class Stats:
     seconds: float = 0.0
     cache_hits: int = 0
     cache_misses: int = 0
+    cache_evicted: int = 0
 
     def by_language(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
@@ -120,6 +122,9 @@ class HackStaticCollector:
         )
         if cache is not None:
             self.stats.cache_hits, self.stats.cache_misses = cache.hits, cache.misses
+            if cache.written and settings.cache_max_mb > 0:
+                keep = cache.started - 1.0  # mtime granularity: what this scan used is never evicted
+                self.stats.cache_evicted = prune(cache.root, settings.cache_max_mb << 20, keep)
         for stats, out in zip(pending, outcomes, strict=True):
             if out.problem is not None:
                 ctx.problem(out.problem[0], stats.path, out.problem[1])
