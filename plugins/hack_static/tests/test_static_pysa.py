@@ -83,3 +83,27 @@ def test_cli_pysa_option(
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("4 flows from 1 files")
     assert "models.pysa:19: cannot read this Pysa model" in result.stderr
+
+
+def test_sanitize_decorators_become_masking_functions(tmp_path: Path) -> None:
+    got = import_pysa([DATA / "taint.config", DATA / "models.pysa"])
+    assert [m.call for m in got.masking] == ["myapp.clean"]
+    (tmp_path / "app.py").write_text(
+        "import subprocess\nfrom myapp import clean\n\n\n"
+        "def handler(request):\n"
+        '    q = request.GET["q"]\n'
+        "    subprocess.run(clean(q))\n"
+        '    subprocess.run(request.GET["raw"])\n',
+        encoding="utf-8",
+    )
+    settings = Settings(pysa=[str(DATA / "models.pysa"), str(DATA / "taint.config")], cache=False)
+    ctx = CollectContext(collector="hack_static", settings=settings, base_dir=tmp_path)
+    flows = {
+        (str(o.source), o.transformation.masking)
+        for o in HackStaticCollector().collect(ctx)
+        if isinstance(o, Signal)
+    }
+    assert flows == {
+        ("service://pysa/UserControlled#q", True),  # through the sanitizer: masked, still reported
+        ("service://pysa/UserControlled#raw", False),
+    }

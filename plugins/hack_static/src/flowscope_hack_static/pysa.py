@@ -1,20 +1,24 @@
 """Sources and sinks from existing Pysa models: ``.pysa`` stub files and ``taint.config``.
 
-What is imported, by name (Pysa's own semantics beyond that — features, TITO, sanitizers, model queries —
-are not):
+What is imported, by name (Pysa's own semantics beyond that — features, model queries — are not):
 
 - ``def requests.api.post(url, data: TaintSink[RequestSend], json: TaintSink[RequestSend], **kw): ...``
   -> a sink on ``requests.api.post`` (and the ``requests.post`` re-export) whose data are those parameters;
 - ``def os.getenv(key) -> TaintSource[Secrets]: ...`` -> a source call;
-- ``django.http.request.HttpRequest.GET: TaintSource[UserControlled] = ...`` -> a source attribute.
+- ``django.http.request.HttpRequest.GET: TaintSource[UserControlled] = ...`` -> a source attribute;
+- ``@Sanitize`` (with or without arguments) on ``def myapp.hash_email(email): ...`` -> a masking function:
+  a flow through it is reported masked (low confidence), not dropped, as for a pack's ``masking`` entry.
+
+``TaintInTaintOut`` needs no import: a call the models do not know already passes every argument's taint
+to its result (the analysis is conservative where Pysa is told).
 
 The kind of sink follows Pysa's kind name (``*Request*``/``*Http*`` -> http with the ``url`` parameter as
 the path, ``*SQL*`` -> sql, ``*Log*`` -> log, ``*File*`` -> file, ``*Cache*``/``*Redis*`` -> cache,
 ``*Kafka*``/``*Queue*``/``*Publish*`` -> queue); any other kind becomes ``log://pysa/<Kind>``. Sources
 are named ``<namespace>/<Kind>`` (namespace ``service://pysa`` unless the pack says otherwise). A
-``taint.config`` lists the kinds; a model naming a kind it does not list is an error. ``@Sanitize``
-decorators, ``TaintInTaintOut`` and ``ModelQuery`` are valid Pysa and skipped quietly; a line that is
-none of these is an error naming the file and line, and the rest of the file is kept.
+``taint.config`` lists the kinds; a model naming a kind it does not list is an error. Other decorators,
+``TaintInTaintOut`` and ``ModelQuery`` are valid Pysa and skipped quietly; a line that is none of these is
+an error naming the file and line, and the rest of the file is kept.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flowscope_hack_static.packs import Models, SinkModel, SourceModel
+from flowscope_hack_static.packs import CallModel, Models, SinkModel, SourceModel
 
 _DEF = re.compile(r"^(?:async\s+)?def\s+([\w.]+)\s*\((.*)\)\s*(?:->\s*(.+?))?\s*:\s*\.\.\.\s*$", re.S)
 _ATTR = re.compile(r"^([\w.]+)\s*:\s*(.+?)\s*=\s*\.\.\.\s*$", re.S)
@@ -44,6 +48,7 @@ _KINDS = (
 class PysaImport:
     sources: list[SourceModel] = field(default_factory=list)
     sinks: list[SinkModel] = field(default_factory=list)
+    masking: list[CallModel] = field(default_factory=list)  # @Sanitize functions
     problems: list[str] = field(default_factory=list)  # "file:line: message"
 
 
@@ -142,12 +147,16 @@ def import_pysa(paths: list[Path], namespace: str = "service://pysa") -> PysaImp
         except (OSError, UnicodeDecodeError) as exc:
             out.problems.append(f"{path}: cannot read Pysa models: {exc}")
             continue
-        decorated = False
+        decorator = ""
         for line, stmt in statements(text):
-            if decorated and stmt.startswith(("def ", "async def ")):
-                decorated = False  # @Sanitize and friends: the function they decorate is theirs
+            if decorator and stmt.startswith(("def ", "async def ")):
+                m = _DEF.match(stmt)
+                if m and re.match(r"@Sanitize\b", decorator):
+                    for pattern in _patterns(m.group(1)):
+                        out.masking.append(CallModel(pattern, languages=("python",)))
+                decorator = ""  # the function a decorator models is its own, not a source or sink
                 continue
-            decorated = stmt.startswith("@")
+            decorator = stmt if stmt.startswith("@") else ""
             where = f"{path.name}:{line}"
             problem = _statement(stmt, where, namespace, out, configs, source_kinds, sink_kinds)
             if problem:
@@ -246,4 +255,5 @@ def add_to(models: Models, imported: PysaImport) -> None:
     """Imported entries go before the built-ins, like a user's pack."""
     models.sources[:0] = imported.sources
     models.sinks[:0] = imported.sinks
+    models.masking[:0] = imported.masking
     models.problems += imported.problems
