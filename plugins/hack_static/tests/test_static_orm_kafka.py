@@ -68,3 +68,13 @@ def test_an_unknown_orm_form_in_a_pack_is_an_error_with_its_line(tmp_path: Path)
     )
     with pytest.raises(UserError, match=r"bad.yaml:3: sinks\[0\].orm: unknown ORM form"):
         load_models([pack])
+
+
+def test_django_meta_app_label_names_the_default_table(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    (root / "shop").mkdir(parents=True)
+    labeled = MODELS + '\n    class Meta:\n        app_label = "store"\n'
+    (root / "shop" / "models.py").write_text(labeled, encoding="utf-8")
+    (root / "shop" / "views.py").write_text(VIEWS, encoding="utf-8")
+    flows, _ = scan(root, cache=False)
+    assert ("service://python-app/request#text", "postgres://default:5432/store_review#text") in flows

@@ -90,9 +90,11 @@ class _Lowering:
                 self._top(child, cls)
 
     def _table_of_class(self, node: cst.ClassDef) -> None:
-        """SQLAlchemy ``__tablename__``, Django ``Meta.db_table``, else Django's default ``app_model``."""
+        """SQLAlchemy ``__tablename__``, Django ``Meta.db_table``, else Django's default ``<app>_<model>``
+        with ``Meta.app_label`` or the app's folder as ``<app>``."""
         name = node.name.value
         bases = " ".join(self.module.code_for_node(b.value) for b in node.bases)
+        label = ""
         for item in node.body.body:
             if isinstance(item, cst.SimpleStatementLine):
                 for small in item.body:
@@ -107,9 +109,10 @@ class _Lowering:
                         if found:
                             self.ir.tables[name] = found
                             return
+                        label = _string_assign(small, "app_label") or label
         if "Model" in bases and "models" in self._name(bases.split("(")[0]):  # django.db.models.Model
             parts = self.ir.path.split("/")
-            app = (
+            app = label or (
                 parts[-2]
                 if parts[-1] == "models.py" and len(parts) > 1
                 else (parts[-3] if len(parts) > 2 and parts[-2] == "models" else "")
