@@ -29,9 +29,10 @@ def record_flask(app: Any, rec: Recorder) -> None:
     """The request's sources. What the view does not read anyway is taken from the WSGI environ (query
     string, content type and length, host, scheme): werkzeug's parsed forms of them cost a sampled request
     ~20 us more. The JSON body and form go through Flask, which caches them for the view."""
-    from flask import request
+    from flask import request as proxy
 
     rt = runtime.STATE
+    request = proxy._get_current_object()  # once: every attribute read through the proxy costs a lookup
     rule = request.url_rule
     if rt is None or rule is None:
         return
