@@ -61,7 +61,7 @@ def _plan_sqlglot(text: str) -> ReadPlan | None:
     if not isinstance(tree, exp.Select):
         return None
     sources = [tree.args.get("from_") or tree.args.get("from")]
-    sources += [j for j in tree.args.get("joins") or []]
+    sources += list(tree.args.get("joins") or [])
     tables: dict[str, str] = {}  # alias or name -> table
     for node in sources:
         table = node.this if node is not None else None
