@@ -67,6 +67,34 @@ def test_rescan_replaces_instead_of_duplicating(tmp_path: Path, run_cli: Callabl
     assert counts[0] == counts[1] > 10
 
 
+def test_a_partial_scan_scores_static_edges_as_the_full_scan(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """``--only hack_static`` does not run the probes, but the job sample counts they stored last time still
+    lower the static flows that never fired (scoring rule 5), as in the full scan."""
+    from flowscope.store import Store
+
+    def static_edges() -> dict[tuple[str, str, str], float]:
+        with Store.open(tmp_path / ".flowscope") as store:
+            return {
+                (e.job.name, str(e.source), str(e.target)): e.confidence
+                for e in store.edges(collector="hack_static")
+            }
+
+    pm = make_manager(load_entrypoints=True)
+    assert (
+        run_cli(pm, "--store", str(tmp_path / ".flowscope"), "scan", "--config", str(EXAMPLE)).exit_code == 0
+    )
+    full = static_edges()
+    lowered = [k for k, c in full.items() if k[0] == "update_last_location" and c <= 0.1]
+    assert lowered, "the example has static flows of an often-sampled job that never fired"
+    only = run_cli(
+        pm, "--store", str(tmp_path / ".flowscope"), "scan", "--config", str(EXAMPLE), "--only", "hack_static"
+    )
+    assert only.exit_code == 0, only.output
+    assert static_edges() == full
+
+
 class ExplodingCollector:
     name = "exploding"
     config_section = "exploding"

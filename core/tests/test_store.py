@@ -183,6 +183,30 @@ def test_a_sampled_jobs_lowered_static_edge_stays_lowered_when_merged(store: Sto
     assert [e.confidence for e in store.edges()] == [scoring.UNOBSERVED]
 
 
+def test_job_samples_are_kept_per_scope_and_replaced_with_it(store: Store, tmp_path: Path) -> None:
+    job = ("service://api", "signup")
+    store.replace("probes", "repo", [], [], [], {job: 120})
+    store.replace("probes", "other", [], [], [], {job: 7})
+    store.replace("sql", "repo", [], [], [])
+    assert store.job_samples("repo") == {"probes": {job: 120}}
+    store.replace("probes", "repo", [], [], [], {("service://api", "login"): 3})
+    assert store.job_samples("repo") == {"probes": {("service://api", "login"): 3}}
+    assert store.job_samples("other") == {"probes": {job: 7}}
+
+
+def test_a_store_written_before_job_samples_gets_the_table(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s") as s:
+        s.replace("probes", "repo", [], [], [], {("service://api", "signup"): 5})
+    conn = sqlite3.connect(tmp_path / "s" / "lineage.db")
+    conn.execute("DROP TABLE job_samples")
+    conn.commit()
+    conn.close()
+    with Store.open(tmp_path / "s") as s:  # opened as an older flowscope left it: the table comes back
+        assert s.job_samples("repo") == {}
+        s.replace("probes", "repo", [], [], [], {("service://api", "signup"): 6})
+        assert s.job_samples("repo") == {"probes": {("service://api", "signup"): 6}}
+
+
 def test_assets_listing_and_garbage_collection(store: Store) -> None:
     store.replace("sql", "repo", edges_of("sql", sql_signal()), [AssetInfo(USERS, (("id", "bigint"),))], [])
     listed = {i.asset: i for i in store.assets()}

@@ -63,7 +63,8 @@ def store_result(store: Store, result: ScanResult, events: list[RunEvent], scope
         if report.error or report.skipped or report.name not in result.outputs:
             continue
         out = result.outputs[report.name]
-        store.replace(report.name, scope, result.edges_of(report.name), list(out.assets.values()), [])
+        edges = result.edges_of(report.name)
+        store.replace(report.name, scope, edges, list(out.assets.values()), [], out.samples)
     store.replace("scan", scope, [], [], [event_to_dict(e) for e in events])
 
 
@@ -134,9 +135,9 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
         )
         store = Store.open(store_dir())
         err = Console(stderr=True)
-        with _progress(sys.stderr.isatty() and not as_json) as on_start:
-            result = scan(plugins, config, only or (), on_start)
         scope = scan_id_for(config)
+        with _progress(sys.stderr.isatty() and not as_json) as on_start:
+            result = scan(plugins, config, only or (), on_start, store.job_samples(scope))
         events = build_events(
             result.edges,
             result.assets,

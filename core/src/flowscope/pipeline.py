@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -201,8 +201,12 @@ def scan(
     config: Config,
     only: Sequence[str] = (),
     on_start: Callable[[str], Callable[[int], None]] = lambda name: lambda n: None,
+    earlier_samples: Mapping[str, Mapping[tuple[str, str], int]] | None = None,
 ) -> ScanResult:
-    """Run the selected collectors (all registered ones when ``only`` and ``scan.collectors`` are empty)."""
+    """Run the selected collectors (all registered ones when ``only`` and ``scan.collectors`` are empty).
+
+    ``earlier_samples``: per collector, the job sample counts of its last stored scan; those of collectors
+    not run this time count scan-wide, so ``--only hack_static`` scores static edges as a full scan does."""
     registered = {c.name: c for c in plugins.collectors()}
     wanted = list(only) or list(config.scan_collectors) or list(registered)
     wanted = [n for n in wanted if n not in config.scan_disable or n in only]
@@ -226,6 +230,10 @@ def scan(
     for plugin, err in plugins.failures.items():
         reports.append(CollectorReport(name=plugin, plugin=plugin, error=err))
     samples: dict[tuple[str, str], int] = {}
+    for name, counts in (earlier_samples or {}).items():
+        if name not in outputs:
+            for key, n in counts.items():
+                samples[key] = samples.get(key, 0) + n
     assets: dict[Asset, AssetInfo] = {}
     for out in outputs.values():
         for key, n in out.samples.items():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -80,8 +80,10 @@ class Store:
         edges: Sequence[Edge],
         assets: Sequence[AssetInfo],
         events: Sequence[dict[str, Any]],
+        samples: Mapping[tuple[str, str], int] | None = None,
     ) -> None:
-        """Make ``(collector, scope)`` hold exactly these edges, asset infos and OpenLineage events.
+        """Make ``(collector, scope)`` hold exactly these edges, asset infos and OpenLineage events, and
+        the collector's job sample counts (``JobSampled``; see :meth:`job_samples`).
 
         One transaction: everything the scope held before is deleted and the new rows inserted, or, if
         anything fails (an exception, a killed process), nothing changes. ``edges`` is iterated once, in
@@ -95,7 +97,7 @@ class Store:
                 f"the store is busy ({e}); is another flowscope scan writing?", path=str(self.path)
             ) from None
         try:
-            replace_scope(conn, collector, scope, edges, assets, events)
+            replace_scope(conn, collector, scope, edges, assets, events, samples)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -103,6 +105,18 @@ class Store:
             raise
 
     # -- reading -------------------------------------------------------------------------------------
+
+    def job_samples(self, scope: str) -> dict[str, dict[tuple[str, str], int]]:
+        """Per collector, the job sample counts its last scan of ``scope`` stored: a scan that does not run
+        that collector (``--only``) still knows which jobs the probes sampled (scoring rule 5)."""
+        out: dict[str, dict[tuple[str, str], int]] = {}
+        for collector, ns, name, n in self._conn.execute(
+            "SELECT s.collector, j.namespace, j.name, j.samples FROM job_samples j "
+            "JOIN scopes s ON s.id = j.scope_id WHERE s.scope = ?",
+            (scope,),
+        ):
+            out.setdefault(collector, {})[(ns, name)] = int(n)
+        return out
 
     def scopes(self) -> list[tuple[str, str]]:
         return [

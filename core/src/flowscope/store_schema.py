@@ -90,6 +90,13 @@ CREATE TABLE events (
 CREATE INDEX events_scope ON events (scope_id);
 """
 
+# Added after version 1 shipped: created in older stores when they are opened (additive, same version).
+LATER_DDL = (
+    "CREATE TABLE IF NOT EXISTS job_samples ("
+    "scope_id INTEGER NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, samples INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS job_samples_scope ON job_samples (scope_id)",
+)
+
 
 def _fail(db: Path, reason: str) -> UserError:
     return UserError(reason, path=str(db))
@@ -164,3 +171,6 @@ def _setup(conn: sqlite3.Connection, db: Path) -> None:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+    if "job_samples" not in tables:  # a new store, or one written before the table existed
+        for ddl in LATER_DDL:
+            conn.execute(ddl)

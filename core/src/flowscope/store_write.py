@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, TypeVar
@@ -146,6 +146,7 @@ def replace_scope(
     edges: Sequence[Edge],
     infos: Sequence[AssetInfo],
     events: Sequence[dict[str, Any]],
+    samples: Mapping[tuple[str, str], int] | None = None,
 ) -> None:
     now = datetime.now(UTC).isoformat()
     conn.execute(
@@ -183,8 +184,12 @@ def replace_scope(
         for ddl in EDGE_INDEXES:
             conn.execute("DROP INDEX IF EXISTS " + ddl.split()[2])
     conn.execute("DELETE FROM edge_rows WHERE id >= ? AND id < ?", (lo, hi))
-    for table in ("asset_infos", "events"):
+    for table in ("asset_infos", "events", "job_samples"):
         conn.execute(f"DELETE FROM {table} WHERE scope_id = ?", (scope_id,))
+    conn.executemany(
+        "INSERT INTO job_samples (scope_id, namespace, name, samples) VALUES (?, ?, ?, ?)",
+        [(scope_id, ns, name, n) for (ns, name), n in sorted((samples or {}).items())],
+    )
 
     ids = IdResolver(conn)
     no_target = ("", "", "")
