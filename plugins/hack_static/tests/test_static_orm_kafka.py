@@ -53,7 +53,7 @@ def test_django_sqlalchemy_and_kafka_writes(tmp_path: Path) -> None:
     expected = {
         (src, "postgres://default:5432/shop_review#text"),  # Django's default app_model table name
         (src, "postgres://default:5432/unresolved:Unknown#body"),  # an ORM write, its model not in the scan
-        (src, "kafka://default/reviews#text"),
+        (src, "kafka://k:9092/reviews#text"),  # the producer's bootstrap_servers name the cluster
     }
     for _ in range(2):  # the second scan reads the cache: table names come from the cached entries
         flows, infos = scan(root)
@@ -78,3 +78,25 @@ def test_django_meta_app_label_names_the_default_table(tmp_path: Path) -> None:
     (root / "shop" / "views.py").write_text(VIEWS, encoding="utf-8")
     flows, _ = scan(root, cache=False)
     assert ("service://python-app/request#text", "postgres://default:5432/store_review#text") in flows
+
+
+def test_kafka_topics_are_named_by_the_producers_first_bootstrap_server(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "events.py").write_text(
+        "from confluent_kafka import Producer\nfrom flask import request\nfrom kafka import KafkaProducer\n\n\n"
+        "def publish(settings):\n"
+        '    local = KafkaProducer(bootstrap_servers=["b1:9092", "b2:9092"])\n'
+        '    local.send("signups", value=request.form["email"])\n'
+        "    other = KafkaProducer(bootstrap_servers=settings.servers)\n"
+        '    other.send("audit", value=request.form["email"])\n'
+        '    conf = Producer({"bootstrap.servers": "c1,c2:9093"})\n'
+        '    conf.produce("clicks", request.form["email"])\n',
+        encoding="utf-8",
+    )
+    flows, _ = scan(root, cache=False)
+    assert flows == {
+        ("service://python-app/request#email", "kafka://b1:9092/signups#email"),
+        ("service://python-app/request#email", "kafka://default/audit#email"),  # not a literal: the default
+        ("service://python-app/request#email", "kafka://c1:9092/clicks#email"),  # the default port
+    }

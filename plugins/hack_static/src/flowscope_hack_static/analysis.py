@@ -365,7 +365,7 @@ class _Function:
                     col: flatten(self.eval(v))
                     for col, (_, v) in zip(columns, data_expr.entries, strict=False)
                 }
-        target = self.target(sink, name, arg)
+        target = self.target(sink, name, arg, self.servers(e.receiver) if sink.kind == "kafka" else None)
         ev = self.evidence(stmt)
         dead = bool(stmt.guards) and any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
         for key, labels in data.items():
@@ -374,6 +374,26 @@ class _Function:
                 self.emit(lb, dst, (*lb.hops, ev), lb.masked, lb.transformed, stmt.guards, not ok, dead)
         if sink.relabel and not dead:
             self.relabel(target, data_expr, stmt)
+
+    def servers(self, receiver: Expr | None) -> str | None:
+        """The first bootstrap server given to the producer's constructor (kafka-python's
+        ``bootstrap_servers=`` string or list, confluent's ``{"bootstrap.servers": "k1:9092,k2:9092"}``),
+        when the producer is a variable made here or at module level: OpenLineage names a topic by it
+        (``kafka://host:port``), as the probes do at run time."""
+        if not isinstance(receiver, Var):
+            return None
+        made = self.made.get(receiver.name) or self.ir.made.get(receiver.name)
+        if made is None:
+            return None
+        value = dict(made.kwargs).get("bootstrap_servers")
+        if value is None and made.args and isinstance(made.args[0], DictLit):
+            value = dict(made.args[0].entries).get("bootstrap.servers")
+        if isinstance(value, DictLit) and value.entries:
+            value = value.entries[0][1]
+        first = value.value.split(",")[0].strip() if isinstance(value, Lit) and value.value else ""
+        if not first:
+            return None
+        return first if ":" in first else f"{first}:9092"  # Kafka's default port, as the probes name it
 
     def orm(self, e: Call, how: str) -> tuple[str, DictLit | None]:
         """``orm:<Class or Table variable>`` (the collector maps it to the table) and the written fields.
@@ -468,7 +488,7 @@ class _Function:
                     )
         return {None: frozenset(out)} if out else {}
 
-    def target(self, sink: SinkModel, name: str, arg: object) -> Asset:
+    def target(self, sink: SinkModel, name: str, arg: object, bootstrap: str | None = None) -> Asset:
         system = sink.system or naming.DEFAULT_SYSTEM
         if sink.kind in ("table", "sql"):
             return Asset(sink.namespace or "unknown://default", sink.name_template.format(name=name))
@@ -488,7 +508,7 @@ class _Function:
         if sink.kind == "queue":
             return naming.queue(name, system)
         if sink.kind == "kafka":
-            return naming.kafka(name, system)
+            return naming.kafka(name, bootstrap or system)
         return Asset("file", name)
 
     def relabel(self, target: Asset, data_expr: Expr | None, stmt: Stmt) -> None:

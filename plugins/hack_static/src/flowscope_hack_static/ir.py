@@ -87,6 +87,7 @@ class FileIR:
     functions: list[Function] = field(default_factory=list)
     constants: dict[str, str | bool | None] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)  # module-level x = redis.Redis(): x -> redis.Redis
+    made: dict[str, Call] = field(default_factory=dict)  # module-level x = KafkaProducer(...): x -> the call
     error_regions: list[int] = field(default_factory=list)  # first line of each parse-error region
     tables: dict[str, str] = field(default_factory=dict)  # ORM class / Table variable -> table it maps to
 

@@ -147,6 +147,10 @@ class _Lowering:
                 if isinstance(value, cst.Call) and _dotted(value.func):
                     made = self._name(str(_dotted(value.func)))
                     self.ir.types[target.value] = made
+                    if value.args:  # its arguments: the servers of KafkaProducer(...) or Producer({...})
+                        call = self.expr(value)
+                        if isinstance(call, Call):
+                            self.ir.made[target.value] = call
                     first = value.args[0].value if value.args else None
                     if made.rpartition(".")[2] == "Table" and isinstance(first, cst.SimpleString):
                         self.ir.tables[target.value] = str(

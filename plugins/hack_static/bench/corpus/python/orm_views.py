@@ -44,14 +44,14 @@ def subscribe(request):
 def publish(request):
     body = request.get_json()
     producer.send("signups", value=json.dumps({"email": body["email"]}))
-    # FLOW service://python-app/request#email -> kafka://default/signups#email
+    # FLOW service://python-app/request#email -> kafka://kafka:9092/signups#email
 
 
 def publish_views(request):
     p = Producer({"bootstrap.servers": "kafka:9092"})
     user = request.args["user"]
     p.produce("page_views", user)
-    # FLOW service://python-app/request#user -> kafka://default/page_views#user
+    # FLOW service://python-app/request#user -> kafka://kafka:9092/page_views#user
     p.produce("heartbeats", "ok")
 
 
