@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
-from flowscope import naming
 from flowscope.model import Asset, Evidence
 from flowscope_hack_static.ir import (
     Call,
@@ -35,6 +34,7 @@ from flowscope_hack_static.ir import (
 )
 from flowscope_hack_static.packs import Models, SinkModel
 from flowscope_hack_static.passes import exposure, loop_carried, loop_ranges, settled
+from flowscope_hack_static.sinknames import orm_write, servers, sink_target
 from flowscope_hack_static.sqlnames import insert_columns
 from flowscope_hack_static.taint import (
     COLLECTOR,
@@ -346,7 +346,7 @@ class _Function:
                 None,
             )
         if sink.orm is not None:
-            name, record = self.orm(e, sink.orm)
+            name, record = orm_write(e, sink.orm, self.made)
             ok = True
             if record is not None:
                 data = {k: flatten(self.eval(v)) for k, v in record.entries}
@@ -365,7 +365,9 @@ class _Function:
                     col: flatten(self.eval(v))
                     for col, (_, v) in zip(columns, data_expr.entries, strict=False)
                 }
-        target = self.target(sink, name, arg, self.servers(e.receiver) if sink.kind == "kafka" else None)
+        host = self.resolve(arg(sink.host_arg))[0] if sink.host_arg is not None else ""
+        bootstrap = servers(e.receiver, self.made, self.ir.made) if sink.kind == "kafka" else None
+        target = sink_target(sink, name, host, bootstrap)
         ev = self.evidence(stmt)
         dead = bool(stmt.guards) and any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
         for key, labels in data.items():
@@ -374,54 +376,6 @@ class _Function:
                 self.emit(lb, dst, (*lb.hops, ev), lb.masked, lb.transformed, stmt.guards, not ok, dead)
         if sink.relabel and not dead:
             self.relabel(target, data_expr, stmt)
-
-    def servers(self, receiver: Expr | None) -> str | None:
-        """The first bootstrap server given to the producer's constructor (kafka-python's
-        ``bootstrap_servers=`` string or list, confluent's ``{"bootstrap.servers": "k1:9092,k2:9092"}``),
-        when the producer is a variable made here or at module level: OpenLineage names a topic by it
-        (``kafka://host:port``), as the probes do at run time."""
-        if not isinstance(receiver, Var):
-            return None
-        made = self.made.get(receiver.name) or self.ir.made.get(receiver.name)
-        if made is None:
-            return None
-        value = dict(made.kwargs).get("bootstrap_servers")
-        if value is None and made.args and isinstance(made.args[0], DictLit):
-            value = dict(made.args[0].entries).get("bootstrap.servers")
-        if isinstance(value, DictLit) and value.entries:
-            value = value.entries[0][1]
-        first = value.value.split(",")[0].strip() if isinstance(value, Lit) and value.value else ""
-        if not first:
-            return None
-        return first if ":" in first else f"{first}:9092"  # Kafka's default port, as the probes name it
-
-    def orm(self, e: Call, how: str) -> tuple[str, DictLit | None]:
-        """``orm:<Class or Table variable>`` (the collector maps it to the table) and the written fields.
-
-        ``insert_values``: ``insert(users).values(email=x)``; ``instance_arg``: ``session.add(User(email=x))``;
-        ``instance_receiver``: ``User(email=x).save()``; ``manager``: ``User.objects.create(email=x)`` and
-        ``User.objects.filter(...).update(email=x)``. An instance held in a variable is followed back to the
-        constructor call that made it.
-        """
-        fields = DictLit(tuple(e.kwargs)) if e.kwargs else None
-        if fields is None and e.args and isinstance(e.args[0], DictLit):
-            fields = e.args[0]
-        if how == "manager":
-            return f"orm:{e.callee.partition('.objects')[0]}", fields
-        if how == "insert_values":
-            made = e.receiver
-            if isinstance(made, Call):  # insert(users) / sqlalchemy.insert(User) / users.insert()
-                table = made.args[0] if made.args else made.receiver
-                return f"orm:{describe(table) if table is not None else '?'}", fields
-            return "orm:?", fields
-        # ``x.save()`` is a write only when x is an instance of a model the scanned code declares: ``orm?:``
-        kind = "orm?" if how == "instance_receiver" else "orm"
-        inst = e.receiver if how == "instance_receiver" else (e.args[0] if e.args else None)
-        if isinstance(inst, Var) and inst.name in self.made:
-            inst = self.made[inst.name]
-        if isinstance(inst, Call):
-            return f"{kind}:{inst.callee}", DictLit(tuple(inst.kwargs)) if inst.kwargs else fields
-        return f"{kind}:{describe(inst) if inst is not None else '?'}", None
 
     def emit(
         self,
@@ -487,29 +441,6 @@ class _Function:
                         )
                     )
         return {None: frozenset(out)} if out else {}
-
-    def target(self, sink: SinkModel, name: str, arg: object, bootstrap: str | None = None) -> Asset:
-        system = sink.system or naming.DEFAULT_SYSTEM
-        if sink.kind in ("table", "sql"):
-            return Asset(sink.namespace or "unknown://default", sink.name_template.format(name=name))
-        if sink.kind == "log":
-            return naming.log(name, system)
-        if sink.kind == "http":
-            host = sink.host or (self.resolve(arg(sink.host_arg))[0] if sink.host_arg is not None else "")  # type: ignore[operator]
-            path = name
-            if not host and "://" in path:
-                scheme, _, rest = path.partition("://")
-                host, _, tail = rest.partition("/")
-                path, host = "/" + tail, f"{scheme}://{host}"
-            scheme, _, host = host.rpartition("://")
-            return naming.http(path.split("?")[0], host or naming.DEFAULT_SYSTEM, scheme=scheme or "http")
-        if sink.kind == "cache":
-            return naming.cache(name, system)
-        if sink.kind == "queue":
-            return naming.queue(name, system)
-        if sink.kind == "kafka":
-            return naming.kafka(name, bootstrap or system)
-        return Asset("file", name)
 
     def relabel(self, target: Asset, data_expr: Expr | None, stmt: Stmt) -> None:
         ev = self.evidence(stmt)

@@ -1,0 +1,84 @@
+"""How a sink's asset is named: the kind's naming rule, ORM writes, and the Kafka cluster of a producer."""
+
+from __future__ import annotations
+
+from flowscope import naming
+from flowscope.model import Asset
+from flowscope_hack_static.ir import Call, DictLit, Expr, Lit, Var
+from flowscope_hack_static.packs import SinkModel
+from flowscope_hack_static.taint import describe
+
+
+def sink_target(sink: SinkModel, name: str, host_arg: str = "", bootstrap: str | None = None) -> Asset:
+    """The sink's asset: its kind's naming rule applied to the resolved name (and host, Kafka servers)."""
+    system = sink.system or naming.DEFAULT_SYSTEM
+    if sink.kind in ("table", "sql"):
+        return Asset(sink.namespace or "unknown://default", sink.name_template.format(name=name))
+    if sink.kind == "log":
+        return naming.log(name, system)
+    if sink.kind == "http":
+        host = sink.host or host_arg
+        path = name
+        if not host and "://" in path:
+            scheme, _, rest = path.partition("://")
+            host, _, tail = rest.partition("/")
+            path, host = "/" + tail, f"{scheme}://{host}"
+        scheme, _, host = host.rpartition("://")
+        return naming.http(path.split("?")[0], host or naming.DEFAULT_SYSTEM, scheme=scheme or "http")
+    if sink.kind == "cache":
+        return naming.cache(name, system)
+    if sink.kind == "queue":
+        return naming.queue(name, system)
+    if sink.kind == "kafka":
+        return naming.kafka(name, bootstrap or system)
+    return Asset("file", name)
+
+
+def orm_write(e: Call, how: str, made_here: dict[str, Call]) -> tuple[str, DictLit | None]:
+    """``orm:<Class or Table variable>`` (the collector maps it to the table) and the written fields.
+
+    ``insert_values``: ``insert(users).values(email=x)``; ``instance_arg``: ``session.add(User(email=x))``;
+    ``instance_receiver``: ``User(email=x).save()``; ``manager``: ``User.objects.create(email=x)`` and
+    ``User.objects.filter(...).update(email=x)``. An instance held in a variable is followed back to the
+    constructor call that made it.
+    """
+    fields = DictLit(tuple(e.kwargs)) if e.kwargs else None
+    if fields is None and e.args and isinstance(e.args[0], DictLit):
+        fields = e.args[0]
+    if how == "manager":
+        return f"orm:{e.callee.partition('.objects')[0]}", fields
+    if how == "insert_values":
+        made = e.receiver
+        if isinstance(made, Call):  # insert(users) / sqlalchemy.insert(User) / users.insert()
+            table = made.args[0] if made.args else made.receiver
+            return f"orm:{describe(table) if table is not None else '?'}", fields
+        return "orm:?", fields
+    # ``x.save()`` is a write only when x is an instance of a model the scanned code declares: ``orm?:``
+    kind = "orm?" if how == "instance_receiver" else "orm"
+    inst = e.receiver if how == "instance_receiver" else (e.args[0] if e.args else None)
+    if isinstance(inst, Var) and inst.name in made_here:
+        inst = made_here[inst.name]
+    if isinstance(inst, Call):
+        return f"{kind}:{inst.callee}", DictLit(tuple(inst.kwargs)) if inst.kwargs else fields
+    return f"{kind}:{describe(inst) if inst is not None else '?'}", None
+
+
+def servers(receiver: Expr | None, made_here: dict[str, Call], made_in_module: dict[str, Call]) -> str | None:
+    """The first bootstrap server given to the producer's constructor (kafka-python's
+    ``bootstrap_servers=`` string or list, confluent's ``{"bootstrap.servers": "k1:9092,k2:9092"}``),
+    when the producer is a variable made here or at module level: OpenLineage names a topic by it
+    (``kafka://host:port``), as the probes do at run time."""
+    if not isinstance(receiver, Var):
+        return None
+    made = made_here.get(receiver.name) or made_in_module.get(receiver.name)
+    if made is None:
+        return None
+    value = dict(made.kwargs).get("bootstrap_servers")
+    if value is None and made.args and isinstance(made.args[0], DictLit):
+        value = dict(made.args[0].entries).get("bootstrap.servers")
+    if isinstance(value, DictLit) and value.entries:
+        value = value.entries[0][1]
+    first = value.value.split(",")[0].strip() if isinstance(value, Lit) and value.value else ""
+    if not first:
+        return None
+    return first if ":" in first else f"{first}:9092"  # Kafka's default port, as the probes name it
