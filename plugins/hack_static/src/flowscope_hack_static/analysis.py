@@ -45,11 +45,13 @@ from flowscope_hack_static.taint import (
     Result,
     Summary,
     Taint,
+    asset,
     describe,
     flatten,
     guard_value,
     hop,
     mark,
+    with_field,
 )
 
 Lookup = Callable[[str | None, str], Summary | None]  # (caller's class, callee text) -> the callee's summary
@@ -166,8 +168,11 @@ class _Function:
             self.returns |= hop(flatten(taint), self.evidence(stmt))
         if stmt.target is None:
             return
-        ev = self.evidence(stmt)
-        taint = {k: hop(v, ev) for k, v in taint.items() if v}
+        if any(taint.values()):  # evidence only for a statement that moves labels
+            ev = self.evidence(stmt)
+            taint = {k: hop(v, ev) for k, v in taint.items() if v}
+        else:
+            taint = {}
         self.assign(stmt.target, taint, strong=not stmt.guards and not stmt.in_loop)
 
     def assign(self, target: Expr, taint: Taint, strong: bool) -> None:
@@ -225,7 +230,7 @@ class _Function:
         if model is None or self.stmt is None:
             return {}
         label = Label(
-            Asset(model.namespace, model.name, model.field),
+            asset(model.namespace, model.name, model.field),
             (self.evidence(self.stmt),),
             narrow=model.field is None,
         )
@@ -243,7 +248,7 @@ class _Function:
             if lb.narrow and shadowed:
                 continue
             if lb.narrow and not lb.masked:
-                out.add(Label(lb.source.with_field(key), lb.hops, lb.masked, lb.transformed, False))
+                out.add(Label(with_field(lb.source, key), lb.hops, lb.masked, lb.transformed, False))
             else:
                 out.add(lb)
         return {None: frozenset(out)} if out else {}
@@ -286,7 +291,7 @@ class _Function:
                 arg = e.args[source.field_arg]
                 fld = arg.value if isinstance(arg, Lit) else fld
             label = Label(
-                Asset(source.namespace, source.name, fld), (self.evidence(stmt),), narrow=fld is None
+                asset(source.namespace, source.name, fld), (self.evidence(stmt),), narrow=fld is None
             )
             return {None: frozenset({label})}
         summary = self.lookup(self.cls, e.callee)
@@ -367,12 +372,16 @@ class _Function:
                 }
         host = self.resolve(arg(sink.host_arg))[0] if sink.host_arg is not None else ""
         bootstrap = servers(e.receiver, self.made, self.ir.made) if sink.kind == "kafka" else None
-        target = sink_target(sink, name, host, bootstrap)
+        target = self.models.memo.get((4, id(sink), name, host, bootstrap))
+        if target is None:  # each sink names the same few assets: made once per process
+            target = self.models.memo[(4, id(sink), name, host, bootstrap)] = sink_target(
+                sink, name, host, bootstrap
+            )
         ev = self.evidence(stmt)
         dead = bool(stmt.guards) and any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
         for key, labels in data.items():
             for lb in labels:
-                dst = target.with_field(key) if key is not None else target
+                dst = with_field(target, key) if key is not None else target
                 self.emit(lb, dst, (*lb.hops, ev), lb.masked, lb.transformed, stmt.guards, not ok, dead)
         if sink.relabel and not dead:
             self.relabel(target, data_expr, stmt)
@@ -390,7 +399,7 @@ class _Function:
     ) -> None:
         """A label reached a sink: a flow, or for a parameter's label an entry of this function's summary."""
         if dst.field is None:
-            dst = dst.with_field(lb.source.field)  # a value written whole keeps its name
+            dst = with_field(dst, lb.source.field)  # a value written whole keeps its name
         src = lb.source
         if dst.name == src.name and dst.namespace == src.namespace:  # same dataset
             return
@@ -448,8 +457,8 @@ class _Function:
             for key, value in data_expr.entries:
                 path = access_path(value)
                 if key is not None and path is not None:
-                    label = Label(target.with_field(key), (ev,))
+                    label = Label(with_field(target, key), (ev,))
                     self.assign(value, {None: frozenset({label})}, strong=True)
         elif isinstance(data_expr, Var):
             fields = [k for k in self.env.get(data_expr.name, {}) if k is not None]
-            self.env[data_expr.name] = {k: frozenset({Label(target.with_field(k), (ev,))}) for k in fields}
+            self.env[data_expr.name] = {k: frozenset({Label(with_field(target, k), (ev,))}) for k in fields}

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
+from fnmatch import fnmatchcase, translate
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -110,10 +111,15 @@ class Models:
     def _first(self, items: list[Any], language: str, callee: str) -> Any:
         key = (id(items), language, callee)  # callees repeat across a code base: match each text once
         if key not in self.memo:
-            self.memo[key] = next(
-                (m for m in items if language in m.languages and m.call and _match(m.call, callee)), None
-            )
+            self.memo[key] = self._patterns(items, language, "call").first((callee,))
         return self.memo[key]
+
+    def _patterns(self, items: list[Any], language: str, attr: str) -> _Patterns:
+        key = (3, id(items), language, attr)
+        table = self.memo.get(key)
+        if table is None:
+            table = self.memo[key] = _Patterns([m for m in items if language in m.languages], attr)
+        return table
 
     def source_call(self, language: str, callee: str) -> SourceModel | None:
         return self._first(self.sources, language, callee)  # type: ignore[no-any-return]
@@ -121,9 +127,7 @@ class Models:
     def source_var(self, language: str, name: str) -> SourceModel | None:
         key = (1, language, name)  # every variable read not yet assigned asks: match each name once
         if key not in self.memo:
-            self.memo[key] = next(
-                (m for m in self.sources if language in m.languages and m.var and _match(m.var, name)), None
-            )
+            self.memo[key] = self._patterns(self.sources, language, "var").first((name,))
         return self.memo[key]  # type: ignore[no-any-return]
 
     def source_param(self, language: str, type_name: str | None) -> SourceModel | None:
@@ -159,22 +163,11 @@ class Models:
         key = (0, language, callees)
         hit = self.memo.get(key)
         if hit is None:
-
-            def first(items: list[Any]) -> Any:
-                return next(
-                    (
-                        m
-                        for m in items
-                        if language in m.languages and m.call and any(_match(m.call, c) for c in callees)
-                    ),
-                    None,
-                )
-
             hit = (
-                first(self.sinks),
-                first(self.masking) is not None,
-                first(self.sources),
-                first(self.propagators),
+                self._patterns(self.sinks, language, "call").first(callees),
+                self._patterns(self.masking, language, "call").first(callees) is not None,
+                self._patterns(self.sources, language, "call").first(callees),
+                self._patterns(self.propagators, language, "call").first(callees),
             )
             self.memo[key] = hit
         return hit
@@ -210,6 +203,28 @@ class Models:
 
 def _match(pattern: str, callee: str) -> bool:
     return fnmatchcase(callee, pattern) or fnmatchcase(callee.replace("->", ".").replace("::", "."), pattern)
+
+
+class _Patterns:
+    """The shell-style patterns (``attr``) of some models, in one regular expression: a match finds the
+    first model, in pack order, whose pattern fits a name as written or with ``->`` and ``::`` as ``.``.
+    One match instead of one ``fnmatch`` per model: a code base has many distinct callee texts."""
+
+    def __init__(self, models: list[Any], attr: str) -> None:
+        self.models = [m for m in models if getattr(m, attr)]
+        alternatives = "|".join(f"({translate(getattr(m, attr))})" for m in self.models)
+        self.regex = re.compile(alternatives) if self.models else None
+
+    def first(self, names: tuple[str, ...]) -> Any:
+        if self.regex is None:
+            return None
+        best = 0
+        for name in names:
+            for text in {name, name.replace("->", ".").replace("::", ".")}:
+                m = self.regex.fullmatch(text)
+                if m is not None and (not best or m.lastindex < best):  # type: ignore[operator]
+                    best = m.lastindex  # type: ignore[assignment]
+        return self.models[best - 1] if best else None
 
 
 def builtin_packs() -> list[Path]:

@@ -38,6 +38,26 @@ class Flow:
     unresolved: bool = False
 
 
+_ASSETS: dict[tuple[str, str, str | None], Asset] = {}
+
+
+def asset(namespace: str, name: str, field: str | None = None) -> Asset:
+    """The one :class:`Asset` of these parts in this process. The analysis names the same few tables and
+    fields again and again; a look-up costs a fraction of making a frozen dataclass, and the flows of a
+    batch then share their assets, which keeps what the pool's workers ship back small."""
+    key = (namespace, name, field)
+    out = _ASSETS.get(key)
+    if out is None:
+        if len(_ASSETS) >= 100_000:  # bounded: a huge code base names more
+            _ASSETS.clear()
+        out = _ASSETS[key] = Asset(namespace, name, field)
+    return out
+
+
+def with_field(a: Asset, field: str | None) -> Asset:
+    return asset(a.namespace, a.name, field)
+
+
 PARAM_NS = "param"  # the namespace of the labels that stand for a function's parameters in its summary
 
 
