@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +53,10 @@ def test_static_scan_on_the_example_app(
     summary = json.loads(result.stdout)
     assert summary["languages"]["hack"]["files"] == 1 and summary["languages"]["cpp"]["files"] == 1
     assert summary["problems"] == [] and summary["dead_flows"] >= 2
+    pure, native = (os.environ.get(f"FLOWSCOPE_STATIC_{k}") == "1" for k in ("PURE", "REQUIRE_NATIVE"))
+    assert summary["lowering"] in (
+        ("python",) if pure else ("compiled",) if native else ("compiled", "python")
+    )
     edges = {(e["source"], e["target"]): e for e in summary["edges"]}
     photos = "datasetField:mysql://appdb:3306:photos_app.photos"
     api = ("http://nearby-friends.internal:/api/v1/nearby_friends", "log://scribe:photo_uploads")

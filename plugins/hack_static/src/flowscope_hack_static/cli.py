@@ -2,8 +2,9 @@
 
 Prints the flows found (or ``--json``), writes OpenLineage events with ``-o``; problems go to stderr.
 The ``--json`` shape: ``{"files": N, "languages": {LANG: {files, lines, flows, error_regions}},
-"signals": N, "dead_flows": N, "edges": [{job, source, target, confidence, transformations, guards,
-evidence}], "problems": ["FILE:LINE: message"]}``.
+"signals": N, "dead_flows": N, "cache": {hits, misses, evicted}, "lowering": "compiled" | "python" (Hack and
+C++ expressions and statements lowered by the C extension or its Python twin), "edges": [{job, source, target,
+confidence, transformations, guards, evidence}], "problems": ["FILE:LINE: message"]}``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from flowscope.model import Edge
 from flowscope.pipeline import collect_alone
 from flowscope_hack_static.collector import HackStaticCollector, Settings
 from flowscope_hack_static.diff import diff, repo_root
+from flowscope_hack_static.tsfront import native_in_use
 
 
 def build_commands() -> typer.Typer:
@@ -78,6 +80,7 @@ def build_commands() -> typer.Typer:
                     "misses": stats.cache_misses,
                     "evicted": stats.cache_evicted,
                 },
+                "lowering": "compiled" if native_in_use() else "python",
                 "edges": [
                     {
                         "job": f"{e.job.namespace}/{e.job.name}",

@@ -8,6 +8,7 @@ statements that follow the header, so the flows that can be seen are not lost.
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from functools import cache
@@ -56,6 +57,7 @@ _WRAPPERS = frozenset(
 )
 _STRINGS = frozenset(("string", "string_literal", "raw_string_literal", "heredoc", "concatenated_string"))
 _LITERALS = frozenset(("true", "false", "null", "integer", "float", "number_literal", "nullptr"))
+_IR_CLASSES = (Var, Sub, Lit, Call, DictLit, Tmpl, Other, Stmt)  # in the order _lower.c takes them
 _INTERP = re.compile(r"\{?\$(\w+)(?:->(\w+)|\[['\"]?(\w+)['\"]?\])?\}?")
 
 
@@ -75,20 +77,97 @@ def parser(language: str) -> Any:
         return get_parser(language)
 
 
-def lower(source: bytes, path: str, language: str, tree: Any = None) -> FileIR:
-    """``source``'s IR (``tree``: its tree-sitter tree, if it was parsed already)."""
+def lower(source: bytes, path: str, language: str, tree: Any = None, native: bool | None = None) -> FileIR:
+    """``source``'s IR (``tree``: its tree-sitter tree, if it was parsed already). Expressions are lowered
+    by the C twin of :meth:`_Lowering.expr` when it is built and usable (``native=False``: never)."""
     if tree is None:
         tree = parser(language).parse(source)
-    return _Lowering(source, path, language).run(tree.root_node)
+    lowering = _Lowering(source, path, language)
+    if native is not False:
+        lowering.use_native(tree.root_node)
+    return lowering.run(tree.root_node)
+
+
+_CALLEES: dict[str, str] = {}  # the C lowering's cache of normalized callee texts, as _callee's
+
+
+@cache
+def _native_module() -> Any:
+    """The C lowering, bound to tree-sitter's C API; None when not built or turned off."""
+    if os.environ.get("FLOWSCOPE_STATIC_PURE") == "1":
+        return None
+    try:
+        import tree_sitter._binding as binding
+
+        from flowscope_hack_static import _lower  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    try:
+        _lower.bind(binding.__file__)
+    except ImportError:
+        return None
+    return _lower
+
+
+_LAYOUT_OK: dict[str, bool] = {}
+
+
+def native_in_use() -> bool:
+    """Whether Hack and C++ expressions are lowered in C in this process (as far as known yet)."""
+    return _native_module() is not None and all(_LAYOUT_OK.values())
+
+
+def _interpolated(content: str) -> Expr:
+    """A double-quoted Hack string with ``$``: its constant parts and interpolated variables."""
+    parts: list[str | Expr] = []
+    pos = 0
+    for m in _INTERP.finditer(content):  # "x{$y['k']}z$w"
+        parts.append(content[pos : m.start()])
+        base: Expr = Var(m.group(1))
+        parts.append(Sub(base, m.group(2) or m.group(3)) if m.group(2) or m.group(3) else base)
+        pos = m.end()
+    parts.append(content[pos:])
+    return Lit(content) if len(parts) == 1 else Tmpl(tuple(p for p in parts if p != ""))
 
 
 class _Lowering:
     def __init__(self, source: bytes, path: str, language: str) -> None:
+        self.source = source
         self.lines = source.decode("utf-8", "replace").splitlines()
         self.ir = FileIR(path, language)
         self.language = language
-        self.calls: list[str] = []  # the current function's
+        self._calls: list[str] = []  # the current function's
         self.vars: dict[bytes, Var] = {}  # a file names the same few variables again and again
+        self.native: Any = None
+
+    @property
+    def calls(self) -> list[str]:
+        return self._calls
+
+    @calls.setter
+    def calls(self, calls: list[str]) -> None:
+        self._calls = calls
+        if self.native is not None:
+            self.native.calls = calls
+
+    def use_native(self, root: Node) -> None:
+        """Lower expressions with the C twin of :meth:`expr`, once it reads this grammar's nodes right."""
+        module = _native_module()
+        if module is None or _LAYOUT_OK.get(self.language) is False:
+            return
+        native = module.Lowerer(
+            self.source, root, _IR_CLASSES, _interpolated, self.vars, _CALLEES, self.lines, strip_parens
+        )
+        if self.language not in _LAYOUT_OK:  # the Node layout and the kind ids, checked on a real tree
+            nodes = [root, *root.children[:3]]
+            _LAYOUT_OK[self.language] = all(
+                native.probe(n) == (n.start_byte, n.end_byte, n.kind_id) for n in nodes
+            )
+            if not _LAYOUT_OK[self.language]:
+                return
+        self.native = native
+        native.calls = self._calls
+        self.expr = native.expr  # type: ignore[method-assign]
 
     def run(self, root: Node) -> FileIR:
         self._errors(root)
@@ -196,10 +275,16 @@ class _Lowering:
 
     # -- statements -----------------------------------------------------------------------------------
     def _block(self, node: Node, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
+        if self.native is not None:
+            self.native.block(node, fn.body, guards, loop)
+            return
         for child in node.named_children:
             self._statement(child, fn, guards, loop)
 
     def _statement(self, node: Node, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
+        if self.native is not None:
+            self.native.statement(node, fn.body, guards, loop)
+            return
         kind = node.type
         if kind == "expression_statement":  # the most common, then comments
             named = node.named_children
@@ -365,15 +450,7 @@ class _Lowering:
         content = raw[1:-1] if raw[:1] == '"' else raw
         if "$" not in content:  # nothing interpolated
             return Lit(content)
-        parts: list[str | Expr] = []
-        pos = 0
-        for m in _INTERP.finditer(content):  # "x{$y['k']}z$w": Hack interpolation
-            parts.append(content[pos : m.start()])
-            base: Expr = Var(m.group(1))
-            parts.append(Sub(base, m.group(2) or m.group(3)) if m.group(2) or m.group(3) else base)
-            pos = m.end()
-        parts.append(content[pos:])
-        return Lit(content) if len(parts) == 1 else Tmpl(tuple(p for p in parts if p != ""))
+        return _interpolated(content)
 
     def _call(self, node: Node) -> Expr:
         fn_node = node.child_by_field_name("function") or node.named_child(0)
