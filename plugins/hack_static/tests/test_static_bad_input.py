@@ -85,3 +85,16 @@ def test_a_process_pool_lowers_files_to_the_same_signals(
     monkeypatch.setattr(scan, "PARALLEL_MIN_FILES", 1)
     two, problems, _ = run(app, workers=2)
     assert one == two and len(one) >= 15 and problems == []
+    monkeypatch.setattr(scan.forked, "can_fork", lambda: False)  # where processes do not fork: a pool
+    pooled, problems, _ = run(app, workers=2)
+    assert pooled == one and problems == []
+
+
+def test_too_deeply_nested_code_is_a_problem_and_the_other_files_still_count(tmp_path: Path) -> None:
+    # tree-sitter parses any depth; lowering recurses, and stops at Python's recursion limit
+    deep = "void f() { x = " + "(" * 3000 + "y" + ")" * 3000 + "; scribe_->log(x); }\n"
+    (tmp_path / "deep.cpp").write_text(deep, encoding="utf-8")
+    (tmp_path / "c.php").write_text(BROKEN_HACK, encoding="utf-8")
+    signals, problems, _ = run(tmp_path)
+    assert [s.target.name for s in signals if s.target] == ["ok"]
+    assert any(p.startswith("deep.cpp") and "too deeply nested" in p for p in problems), problems

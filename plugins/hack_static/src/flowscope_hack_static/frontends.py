@@ -31,4 +31,7 @@ def lower_file(language: str, data: bytes, text: str, utf8: bool, rel: str, tree
             return None, "too deeply nested to parse, skipped", None
     from flowscope_hack_static.tsfront import lower as ts_lower
 
-    return ts_lower(data if utf8 else text.encode("utf-8"), rel, language, tree), None, None
+    try:
+        return ts_lower(data if utf8 else text.encode("utf-8"), rel, language, tree), None, None
+    except RecursionError:  # tree-sitter parses any depth; lowering walks it recursively
+        return None, "too deeply nested to analyze, skipped", None

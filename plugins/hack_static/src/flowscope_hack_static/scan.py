@@ -19,6 +19,7 @@ from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from flowscope_hack_static import forked
 from flowscope_hack_static.cache import Cache, Entry
 from flowscope_hack_static.engine import EMPTY, Index, Unit, digest_deps, first_units, orm_table, solve
 from flowscope_hack_static.frontends import lower_file, parse_tree
@@ -28,6 +29,7 @@ from flowscope_hack_static.taint import Flow
 
 PARALLEL_MIN_FILES = 64  # below this a pool costs more than it saves
 BATCH = 32  # files lowered and analyzed together (see process)
+TASK = 2  # batches per pool task: small tasks keep every process busy to the end
 
 
 @dataclass(frozen=True)
@@ -83,27 +85,39 @@ def process(jobs: list[FileJob], models: Models) -> list[Processed]:
     return out
 
 
-def _process_in_worker(jobs: list[FileJob]) -> list[Processed]:
-    """As :func:`process`. The parent needs a file's IR only if it analyzes one of its functions again;
-    a Hack or C++ IR costs more to ship than to lower again then, a Python one (libcst) far less."""
-    assert _WORKER_MODELS is not None
-    done = process(jobs, _WORKER_MODELS)
+def _shippable(jobs: list[FileJob], done: list[Processed]) -> list[Processed]:
+    """A batch's results without the IRs of its Hack and C++ files. The parent needs a file's IR only if it
+    analyzes one of its functions again; such an IR costs more to ship, or to keep until the scan ends and
+    free then, than to lower again (in C) in that rare case. A Python IR (libcst) is kept."""
     return [
         ((ir if job.language == "python" else None), units, problem, regions, tables)
         for job, (ir, units, problem, regions, tables) in zip(jobs, done, strict=True)
     ]
 
 
+def _process_in_worker(jobs: list[FileJob]) -> list[Processed]:
+    assert _WORKER_MODELS is not None
+    return _shippable(jobs, process(jobs, _WORKER_MODELS))
+
+
 def process_all(jobs: list[FileJob], models: Models, workers: int) -> list[Processed]:
+    """Every file processed, on ``workers`` processes counting this one.
+
+    Where processes fork, this process is one of them (:func:`forked.share`): it takes batches from the
+    back of the list, its children tasks of two batches from the front, and only the children's share of
+    the results is pickled. Elsewhere a process pool takes every batch."""
     workers = workers or os.cpu_count() or 1
     batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
     if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
         return [p for batch in batches for p in process(batch, models)]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(models,)) as pool:
-        # two batches per task: small tasks keep both workers busy to the end (a task of 15 batches, as
-        # before, could leave one idle for its last ~0.3 s); 2 against the old rule, alternated: best of 6
-        # scans of 137k Hack lines 75.7k against 66.4k lines/s, C++ 69.6k against 65.0k (noisy VM)
-        return [p for done in pool.map(_process_in_worker, batches, chunksize=2) for p in done]
+    if forked.can_fork():
+
+        def work(i: int) -> list[Processed]:
+            return _shippable(batches[i], process(batches[i], models))
+
+        return [p for part in forked.share(len(batches), work, workers - 1, TASK) for p in part]
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(models,)) as pool:
+        return [p for done in pool.map(_process_in_worker, batches, chunksize=TASK) for p in done]
 
 
 def analyze_files(
