@@ -871,6 +871,9 @@ static int kinds_for(Lowerer *self, const void *language) {
     return 0;
 }
 
+static PyObject *known_classes = NULL; /* the classes tuple whose offsets are in known_offsets */
+static Py_ssize_t known_offsets[N_CLASSES][7];
+
 /* Lowerer(source: bytes, root: Node, classes: the 8 IR classes (tsfront._IR_CLASSES), interp, vars: dict,
  *         callees: dict, lines: list, strip_parens) */
 static int Lowerer_init(Lowerer *self, PyObject *args, PyObject *kwds) {
@@ -888,25 +891,29 @@ static int Lowerer_init(Lowerer *self, PyObject *args, PyObject *kwds) {
         return -1;
     }
     self->node_type = Py_NewRef((PyObject *)Py_TYPE(root));
-    for (int c = 0; c < N_CLASSES; c++) {
-        PyObject *cls = PyTuple_GET_ITEM(classes, c);
-        if (!PyType_Check(cls)) {
-            PyErr_SetString(PyExc_TypeError, "IR classes must be classes");
-            return -1;
-        }
-        self->classes[c] = Py_NewRef(cls);
-        for (int f = 0; f < 7 && FIELDS[c][f]; f++) {
-            PyObject *d = PyObject_GetAttrString(cls, FIELDS[c][f]);
-            if (d == NULL) return -1;
-            if (!Py_IS_TYPE(d, &PyMemberDescr_Type)) {
-                Py_DECREF(d);
-                PyErr_Format(PyExc_TypeError, "%s is not a slot", FIELDS[c][f]);
+    if (classes != known_classes) { /* a file at a time: the slot offsets are read once per classes tuple */
+        for (int c = 0; c < N_CLASSES; c++) {
+            PyObject *cls = PyTuple_GET_ITEM(classes, c);
+            if (!PyType_Check(cls)) {
+                PyErr_SetString(PyExc_TypeError, "IR classes must be classes");
                 return -1;
             }
-            self->offsets[c][f] = ((PyMemberDescrObject *)d)->d_member->offset;
-            Py_DECREF(d);
+            for (int f = 0; f < 7 && FIELDS[c][f]; f++) {
+                PyObject *d = PyObject_GetAttrString(cls, FIELDS[c][f]);
+                if (d == NULL) return -1;
+                if (!Py_IS_TYPE(d, &PyMemberDescr_Type)) {
+                    Py_DECREF(d);
+                    PyErr_Format(PyExc_TypeError, "%s is not a slot", FIELDS[c][f]);
+                    return -1;
+                }
+                known_offsets[c][f] = ((PyMemberDescrObject *)d)->d_member->offset;
+                Py_DECREF(d);
+            }
         }
+        Py_XSETREF(known_classes, Py_NewRef(classes));
     }
+    for (int c = 0; c < N_CLASSES; c++) self->classes[c] = Py_NewRef(PyTuple_GET_ITEM(classes, c));
+    memcpy(self->offsets, known_offsets, sizeof(known_offsets));
     self->source = Py_NewRef(source);
     self->src = PyBytes_AS_STRING(source);
     self->len = PyBytes_GET_SIZE(source);

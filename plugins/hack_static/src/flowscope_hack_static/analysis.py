@@ -38,6 +38,7 @@ from flowscope_hack_static.sinknames import orm_write, servers, sink_target
 from flowscope_hack_static.sqlnames import insert_columns
 from flowscope_hack_static.taint import (
     COLLECTOR,
+    EMPTY,
     PARAM_NS,
     Flow,
     Label,
@@ -168,7 +169,10 @@ class _Function:
             self.returns |= hop(flatten(taint), self.evidence(stmt))
         if stmt.target is None:
             return
-        if any(taint.values()):  # evidence only for a statement that moves labels
+        if len(taint) == 1 and None in taint:  # the usual value: one set of labels, no keys
+            labels = taint[None]
+            taint = {None: hop(labels, self.evidence(stmt))} if labels else {}
+        elif any(taint.values()):  # evidence only for a statement that moves labels
             ev = self.evidence(stmt)
             taint = {k: hop(v, ev) for k, v in taint.items() if v}
         else:
@@ -184,8 +188,11 @@ class _Function:
             return
         var, key = path
         if key is None and not isinstance(target, Sub):
-            old = {} if strong else self.env.get(var, {})
-            self.env[var] = {k: old.get(k, frozenset()) | taint.get(k, frozenset()) for k in {*old, *taint}}
+            old = None if strong else self.env.get(var)
+            if not old:  # a new value (the callers pass a taint of their own, never changed after)
+                self.env[var] = taint
+            else:
+                self.env[var] = {k: old.get(k, EMPTY) | taint.get(k, EMPTY) for k in {*old, *taint}}
             return
         cur = dict(self.env.get(var, {}))
         flat = flatten(taint)
@@ -262,7 +269,7 @@ class _Function:
         return e.callee
 
     def call(self, e: Call) -> Taint:
-        args = [self.eval(a) for a in e.args]
+        args = list(map(self.eval, e.args))
         kwargs = {k: self.eval(v) for k, v in e.kwargs} if e.kwargs else {}
         stmt = self.stmt
         assert stmt is not None

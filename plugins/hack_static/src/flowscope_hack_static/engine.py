@@ -67,11 +67,12 @@ class Index:
 
     def _resolve(self, cls: str | None, callee: str) -> str | None:
         name = callee.replace("::", ".").replace("->", ".")
-        for prefix in _SELF:
-            if name.startswith(prefix):
-                name = name[len(prefix) :]
-                if cls and f"{cls}.{name}" in self.full:
-                    return f"{cls}.{name}"
+        if name.startswith(_SELF):  # one test for the usual callee, which has none of the prefixes
+            for prefix in _SELF:
+                if name.startswith(prefix):
+                    name = name[len(prefix) :]
+                    if cls and f"{cls}.{name}" in self.full:
+                        return f"{cls}.{name}"
         if name in self.full:
             return name
         if "(" in name:  # a call on a call's result: too loose to resolve by name

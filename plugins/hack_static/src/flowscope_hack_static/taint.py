@@ -37,6 +37,19 @@ class Flow:
     guards: tuple[str, ...]
     unresolved: bool = False
 
+    def __reduce__(self) -> tuple[type[Flow], tuple[object, ...]]:
+        # pickled as its fields: half the time of a slotted dataclass's state, and less to unpickle
+        return Flow, (
+            self.function,
+            self.source,
+            self.target,
+            self.hops,
+            self.masked,
+            self.transformed,
+            self.guards,
+            self.unresolved,
+        )
+
 
 _ASSETS: dict[tuple[str, str, str | None], Asset] = {}
 
