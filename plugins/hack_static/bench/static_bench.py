@@ -8,7 +8,8 @@ not (masked, dead branch, overwritten or unrelated variable). A reported masked 
 (it carries a hash, not the value). Any unmasked flow that is not labeled FLOW is a false positive.
 Speed: the corpus of each language is copied ``--repeat`` times as distinct files whose classes and
 functions are renamed per copy (so copies do not merge into one program), and scanned the way the collector
-does (front end and first analysis per file, on a process pool for ``--workers`` > 1; then the fixed point):
+does (front end and first analysis per file, shared with forked children for ``--workers`` > 1; then the
+fixed point):
 lines per second on one core (``--workers 1``) and on ``--workers`` processes (default 2). The cache rows
 scan all three languages' copies written to a temporary tree with the real collector, first with an empty
 cache, then again unchanged, then with one file edited.
@@ -69,7 +70,7 @@ def copies(files: list[Path], repeat: int, models: Models) -> list[tuple[str, st
 
 
 def _cpu() -> float:
-    """CPU seconds of this process and of its finished children (the pool's workers)."""
+    """CPU seconds of this process and of its finished children (the scan's forked workers)."""
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
 
@@ -79,7 +80,7 @@ def rate(
 ) -> tuple[float, float, int]:
     """(lines per wall-clock second, lines per CPU-second, flows), each the best of ``runs`` scans.
 
-    Wall clock is what a user waits; CPU seconds (this process and the pool's workers) are what a core
+    Wall clock is what a user waits; CPU seconds (this process and its workers) are what a core
     spends, and stay honest when other programs share the machine."""
     jobs = [FileJob(str(language_of(Path(rel))), t.encode(), t, True, rel) for rel, t in tree]
     wall = cpu = float("inf")

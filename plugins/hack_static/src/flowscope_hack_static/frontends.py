@@ -1,4 +1,4 @@
-"""One entry point over the three front ends, picklable so a process pool can lower files on every core."""
+"""One entry point over the three front ends, a plain function so worker processes can lower files on every core."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""One scan over many files: cache look-ups, front end and first analysis on a process pool, fixed point.
+"""One scan over many files: cache look-ups, front end and first analysis on every core, fixed point.
 
 1. Each file's cache entry is looked up (content hash, path, analyzer and models; :mod:`cache`).
-2. Files without one are lowered *and* analyzed once without summaries, on a process pool when there are
-   enough of them (each worker loads the model packs once) — both steps are per file, so both cores work.
+2. Files without one are lowered *and* analyzed once without summaries, by this process and forked
+   children when there are enough of them (:func:`process_all`) — both steps are per file, so every core
+   works.
 3. The parent merges the summaries and analyzes again only the functions whose looked-up summaries changed
    (:func:`engine.solve`); with a warm cache that is nothing, or the callers of what changed.
 4. Entries are written for the files analyzed this time.

@@ -57,7 +57,7 @@ _ASSETS: dict[tuple[str, str, str | None], Asset] = {}
 def asset(namespace: str, name: str, field: str | None = None) -> Asset:
     """The one :class:`Asset` of these parts in this process. The analysis names the same few tables and
     fields again and again; a look-up costs a fraction of making a frozen dataclass, and the flows of a
-    batch then share their assets, which keeps what the pool's workers ship back small."""
+    batch then share their assets, which keeps what the scan's workers ship back small."""
     key = (namespace, name, field)
     out = _ASSETS.get(key)
     if out is None:
