@@ -28,9 +28,9 @@ from flowscope_hack_static.ir import FileIR
 from flowscope_hack_static.packs import Models
 from flowscope_hack_static.taint import Flow
 
-PARALLEL_MIN_FILES = 64  # below this a pool costs more than it saves
+PARALLEL_MIN_FILES = 64  # below this more processes cost more than they save
 BATCH = 32  # files lowered and analyzed together (see process)
-TASK = 2  # batches per pool task: small tasks keep every process busy to the end
+TASK = 2  # batches a worker takes at a time: small tasks keep every process busy to the end
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,9 @@ def parser(language: str) -> Any:
 
 
 def lower(source: bytes, path: str, language: str, tree: Any = None, native: bool | None = None) -> FileIR:
-    """``source``'s IR (``tree``: its tree-sitter tree, if it was parsed already). Expressions are lowered
-    by the C twin of :meth:`_Lowering.expr` when it is built and usable (``native=False``: never)."""
+    """``source``'s IR (``tree``: its tree-sitter tree, if it was parsed already). Statements and expressions
+    are lowered by the C twin of this module (``_lower.c``) when it is built and usable (``native=False``:
+    never); files, classes and function headers always here."""
     if tree is None:
         tree = parser(language).parse(source)
     lowering = _Lowering(source, path, language)
@@ -113,7 +114,7 @@ _LAYOUT_OK: dict[str, bool] = {}
 
 
 def native_in_use() -> bool:
-    """Whether Hack and C++ expressions are lowered in C in this process (as far as known yet)."""
+    """Whether Hack and C++ statements and expressions are lowered in C in this process (as far as known)."""
     return _native_module() is not None and all(_LAYOUT_OK.values())
 
 
@@ -151,7 +152,8 @@ class _Lowering:
             self.native.calls = calls
 
     def use_native(self, root: Node) -> None:
-        """Lower expressions with the C twin of :meth:`expr`, once it reads this grammar's nodes right."""
+        """Lower statements and expressions in C (``_block``, ``_statement``, ``expr``), once the extension
+        is seen to read this grammar's nodes right."""
         module = _native_module()
         if module is None or _LAYOUT_OK.get(self.language) is False:
             return
