@@ -36,13 +36,13 @@ from openlineage.client.facet_v2 import (
     sql_job,
     tags_dataset,
 )
-from openlineage.client.serde import Serde
 
 from flowscope import __version__
 from flowscope.contracts import Problem
 from flowscope.facets import FACET_NAME, iso, lineage_facet
 from flowscope.model import Asset, AssetInfo, Edge, SourceLocation
 from flowscope.model import Job as FlowJob
+from flowscope.olplain import to_plain
 
 PRODUCER = f"https://flowscope.dev/flowscope/{__version__}"
 INTEGRATION = "FLOWSCOPE"
@@ -92,8 +92,14 @@ def scan_run_id(scan_id: str) -> str:
 
 
 def event_to_dict(ev: RunEvent) -> dict[str, Any]:
-    """The event as the JSON the transports send (nulls dropped, enums as strings)."""
-    return Serde.to_dict(ev)
+    """The event as the JSON the transports send (nulls dropped, enums as strings): ``Serde.to_dict``'s
+    result, made in one walk (:mod:`flowscope.olplain`)."""
+    out: dict[str, Any] = to_plain(ev)
+    return out
+
+
+def _unserializable(o: object) -> str:
+    return f"<<non-serializable: {type(o).__qualname__}>>"  # as Serde.to_json writes it
 
 
 def write_jsonl(events: Iterable[RunEvent], path: str | Path) -> int:
@@ -103,7 +109,7 @@ def write_jsonl(events: Iterable[RunEvent], path: str | Path) -> int:
     n = 0
     with target.open("w", encoding="utf-8") as fh:
         for ev in events:
-            fh.write(Serde.to_json(ev) + "\n")
+            fh.write(json.dumps(to_plain(ev), sort_keys=True, default=_unserializable) + "\n")
             n += 1
     return n
 
@@ -356,26 +362,19 @@ def _job_event(
 def job_run_id(namespace: str, name: str, content: object) -> str:
     """UUIDv5 of the job and a SHA-256 of ``content`` (facets and datasets, minus ``_producer`` and
     ``_schemaURL`` so upgrading flowscope or the client alone does not change run ids)."""
-    canonical = json.dumps(_strip_meta(Serde.remove_nulls_and_enums(_plain(content))), sort_keys=True)
+    canonical = json.dumps(_strip_meta(to_plain(content)), sort_keys=True)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return str(uuid.uuid5(RUN_ID_NAMESPACE, f"{namespace}\n{name}\n{digest}"))
 
 
-def _plain(obj: object) -> object:
-    import attr
-
-    if attr.has(type(obj)):
-        return attr.asdict(obj)  # type: ignore[arg-type]
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
-    return obj
-
-
 def _strip_meta(obj: object) -> object:
-    if isinstance(obj, dict):
-        return {k: _strip_meta(v) for k, v in obj.items() if not str(k).startswith("_") and k != "schemaURL"}
-    if isinstance(obj, list):
-        return [_strip_meta(v) for v in obj]
+    if type(obj) is dict:
+        out = {}
+        for k, v in obj.items():
+            if (k if type(k) is str else str(k)).startswith("_") or k == "schemaURL":
+                continue
+            out[k] = v if type(v) is str else _strip_meta(v)
+        return out
+    if type(obj) is list:
+        return [v if type(v) is str else _strip_meta(v) for v in obj]
     return obj
