@@ -111,7 +111,7 @@ typedef struct {
     PyObject *empty_tuple, *empty_str;
 } Lowerer;
 
-static PyObject *S_DOLLAR, *S_COLONS, *S_DYNAMIC;
+static PyObject *S_COLONS, *S_DYNAMIC;
 
 static PyObject *make(Lowerer *self, int cls, int n, PyObject **values) {
     /* values are stolen; NULL in values means an error already set */
@@ -1062,10 +1062,9 @@ static struct PyModuleDef module_def = {
 
 PyMODINIT_FUNC PyInit__lower(void) {
     if (PyType_Ready(&LowererType) < 0) return NULL;
-    S_DOLLAR = PyUnicode_InternFromString("$");
     S_COLONS = PyUnicode_InternFromString("::");
     S_DYNAMIC = PyUnicode_InternFromString("dynamic::object");
-    if (!S_DOLLAR || !S_COLONS || !S_DYNAMIC) return NULL;
+    if (!S_COLONS || !S_DYNAMIC) return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (m == NULL) return NULL;
     if (PyModule_AddObjectRef(m, "Lowerer", (PyObject *)&LowererType) < 0) {

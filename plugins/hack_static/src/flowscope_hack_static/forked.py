@@ -37,8 +37,9 @@ def can_fork() -> bool:
 
 def share(count: int, work: Callable[[int], Any], helpers: int, take: int = 2) -> list[Any]:
     """``[work(i) for i in range(count)]``, computed here and in ``helpers`` forked children."""
-    bounds = multiprocessing.get_context("fork").RawArray("q", [0, count])  # next from the front, end of back
-    lock = multiprocessing.get_context("fork").Lock()
+    context = multiprocessing.get_context("fork")
+    bounds = context.RawArray("q", [0, count])  # the front's next item, the back's end
+    lock = context.Lock()
     out: list[Any] = [None] * count
     done = [False] * count
     children: dict[int, int] = {}  # read end of its pipe -> pid
