@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner, Result
 
 from flowscope import assetref
-from flowscope.commands_lineage import add_lineage_commands
+from flowscope.cli.lineage import add_lineage_commands
 from flowscope.errors import UserError
 from flowscope.model import Asset
 from flowscope.store import Store

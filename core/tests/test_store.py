@@ -19,7 +19,7 @@ from flowscope.errors import UserError
 from flowscope.merge import merge_edges, merge_signals
 from flowscope.model import Asset, AssetInfo, Evidence, Job, Signal, SourceLocation, Transformation
 from flowscope.store import Store
-from flowscope.store_write import BULK_MIN
+from flowscope.store.write import BULK_MIN
 
 USERS = Asset("postgres://db:5432", "app.public.users")
 EMAIL = USERS.with_field("email")

@@ -15,8 +15,8 @@ from rich.console import Console
 
 from flowscope.errors import UserError
 from flowscope.store import Store
-from flowscope.store_schema import DB_NAME
-from flowscope.storedir import store_dir
+from flowscope.store.folder import store_dir
+from flowscope.store.schema import DB_NAME
 from flowscope_emitters.client_spool import TO as CLIENT
 from flowscope_emitters.client_spool import ClientSender, describe_target
 from flowscope_emitters.delivery import Backoff, Outcome, Sender, Spool, deliver, replay

@@ -8,7 +8,7 @@ import typer
 
 from flowscope import hookimpl
 from flowscope.contracts import EmitterFactory
-from flowscope.storedir import store_dir
+from flowscope.store.folder import store_dir
 from flowscope_emitters.emit_cli import add_datahub_commands, add_emit_command, add_marquez_commands
 from flowscope_emitters.openlineage_emitter import OpenLineageEmitterFactory
 

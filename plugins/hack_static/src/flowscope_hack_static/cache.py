@@ -37,7 +37,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from flowscope.storedir import store_dir
+from flowscope.store.folder import store_dir
 from flowscope_hack_static.engine import Unit
 
 FORMAT = 1

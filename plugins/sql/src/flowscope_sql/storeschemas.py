@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from flowscope.store import Store
-from flowscope.store_schema import DB_NAME
-from flowscope.storedir import store_dir as active_store_dir
+from flowscope.store.folder import store_dir as active_store_dir
+from flowscope.store.schema import DB_NAME
 from flowscope_sql.settings import Catalog, Source
 
 

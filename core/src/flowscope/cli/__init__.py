@@ -14,12 +14,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flowscope import __version__, storedir
-from flowscope.commands_lineage import add_lineage_commands
-from flowscope.commands_scan import add_scan_command
+from flowscope import __version__
+from flowscope.cli.lineage import add_lineage_commands
+from flowscope.cli.scan import add_scan_command
 from flowscope.errors import UserError
 from flowscope.plugins import Plugins, make_manager
-from flowscope.storedir import DEFAULT_STORE, STORE_ENV, store_dir
+from flowscope.store import folder
+from flowscope.store.folder import DEFAULT_STORE, STORE_ENV, store_dir
 
 
 def build_app(pm: pluggy.PluginManager) -> typer.Typer:
@@ -47,7 +48,7 @@ def build_app(pm: pluggy.PluginManager) -> typer.Typer:
         if version:
             typer.echo(f"flowscope {__version__}")
             raise typer.Exit()
-        storedir.choose(store)
+        folder.choose(store)
         if debug:
             logging.getLogger("flowscope").setLevel(logging.DEBUG)
 

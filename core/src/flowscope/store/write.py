@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from flowscope import scoring
 from flowscope.merge import merge_edges
 from flowscope.model import Asset, AssetInfo, Basis, Edge, Job
-from flowscope.store_codec import decode_edge, edge_doc, info_doc
-from flowscope.store_schema import EDGE_INDEXES
+from flowscope.store.codec import decode_edge, edge_doc, info_doc
+from flowscope.store.schema import EDGE_INDEXES
 
 CHUNK = 20_000
 BULK_MIN = 50_000

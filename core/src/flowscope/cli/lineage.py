@@ -18,7 +18,7 @@ from flowscope import assetref, graph, ingest
 from flowscope.errors import UserError
 from flowscope.model import Asset, Edge
 from flowscope.store import Store
-from flowscope.store_schema import DB_NAME
+from flowscope.store.schema import DB_NAME
 
 AssetArg = Annotated[str, typer.Argument(metavar="ASSET", help=assetref.FORMS_HELP, show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (shape documented in docs/lineage.md).")]

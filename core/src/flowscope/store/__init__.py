@@ -1,5 +1,5 @@
 """The embedded lineage store: ``.flowscope/lineage.db``, one SQLite file (why SQLite: see
-:mod:`flowscope.store_schema`).
+:mod:`flowscope.store.schema`).
 
 Collectors' results are stored per ``(collector, scope)`` — a scope is whatever a collector re-scans as a
 unit (a repository, a query-log file, an ingested OpenLineage file). :meth:`Store.replace` swaps one
@@ -20,9 +20,9 @@ from typing import Any, Literal
 
 from flowscope.errors import UserError
 from flowscope.model import Asset, AssetInfo, Edge
-from flowscope.store_codec import decode_edge, merge_infos
-from flowscope.store_schema import DB_NAME, connect
-from flowscope.store_write import (
+from flowscope.store.codec import decode_edge, merge_infos
+from flowscope.store.schema import DB_NAME, connect
+from flowscope.store.write import (
     assets_by_id,
     chunks,
     jobs_by_id,

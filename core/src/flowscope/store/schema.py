@@ -31,7 +31,7 @@ DB_NAME = "lineage.db"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
 
-# The traversal indexes, apart so a bulk load can drop and rebuild them (see store_write.replace_scope).
+# The traversal indexes, apart so a bulk load can drop and rebuild them (see flowscope.store.write.replace_scope).
 EDGE_INDEXES = (
     "CREATE INDEX edges_down ON edge_rows (src_ds, src, dst, job_id, confidence, dst_ds)",
     "CREATE INDEX edges_up ON edge_rows (dst_ds, dst, src, job_id, confidence, src_ds)",
