@@ -18,10 +18,11 @@ from typing import Any, Union
 
 from flowscope.errors import UserError
 from flowscope.yamlpos import Document, KeyPath, dotted, load_yaml, show, suggest, type_name
+from flowscope.yamlsafe import DEFAULT_LIMITS, YamlLimits, set_limits
 
 ENV_VAR = "FLOWSCOPE_CONFIG"
 DEFAULT_NAME = "flowscope.yaml"
-TOP_LEVEL_KEYS: tuple[str, ...] = ("openlineage", "plugins", "scan")
+TOP_LEVEL_KEYS: tuple[str, ...] = ("openlineage", "plugins", "scan", "yaml")
 
 
 @dataclass(frozen=True)
@@ -102,13 +103,14 @@ def load_config(path: Path | None = None) -> Config:
     """Find and load the config (see :func:`find_config`); no file at all is an empty config."""
     found = find_config(path)
     if found is None:
+        set_limits(DEFAULT_LIMITS)
         return Config(path=None, base_dir=Path.cwd())
     config = Config(path=found, base_dir=found.resolve().parent)
     try:
         text = found.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read config: {exc}", config.display_path) from None
-    config.doc = load_yaml(text, config.display_path)
+    config.doc = load_yaml(text, config.display_path, DEFAULT_LIMITS)  # its own `yaml:` applies after
     data = config.doc.data
     if data is None:
         data = config.doc.data = {}
@@ -117,6 +119,7 @@ def load_config(path: Path | None = None) -> Config:
     config.raw = data
     _check_top_level(config)
     config.scan = parse_value(config, ("scan",), data.get("scan") or {}, ScanSettings)
+    set_limits(parse_value(config, ("yaml",), data.get("yaml") or {}, YamlLimits))
     return config
 
 

@@ -1,9 +1,9 @@
 """YAML with line numbers: ``yaml.safe_load`` semantics, plus where every key and list item was written.
 
 Config and declared-flow errors must name the file and line of the offending key, which plain
-``safe_load`` forgets. We compose the document once with PyYAML's ``SafeLoader``, construct the value
-from that same node tree (so tags, anchors and merge keys behave exactly as in ``safe_load``), and walk
-the nodes to record lines.
+``safe_load`` forgets. We compose the document once (with :mod:`flowscope.yamlsafe`, which bounds what a
+hostile file can cost), construct the value from that same node tree (so tags, anchors and merge keys
+behave exactly as in ``safe_load``), and walk the nodes to record lines.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from typing import Any
 import yaml
 
 from flowscope.errors import UserError
+from flowscope.yamlsafe import YamlLimits, compose_all, construct
 
 KeyPath = tuple[str | int, ...]
-# libyaml's loader when PyYAML was built with it (same nodes, marks and errors; several times faster)
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -48,44 +47,31 @@ class Document:
         return None
 
 
-def load_yaml(text: str, source: str) -> Document:
-    """Parse ``text`` like ``yaml.safe_load``; raise :class:`UserError` ``SOURCE:LINE: invalid YAML: ...``."""
-    try:
-        node, data, duplicates = _compose(_Loader, text)
-    except yaml.YAMLError as fast_exc:
-        if _Loader is yaml.SafeLoader:
-            raise _invalid(fast_exc, source) from None
-        try:  # PyYAML's own messages are the clearer ones: say what it says
-            node, data, duplicates = _compose(yaml.SafeLoader, text)
-        except yaml.YAMLError as exc:
-            raise _invalid(exc, source) from None
-        raise _invalid(fast_exc, source) from None
-    doc = Document(data, duplicates=duplicates)
+def load_yaml(text: str, source: str, limits: YamlLimits | None = None) -> Document:
+    """Parse one YAML document like ``yaml.safe_load``, under :mod:`flowscope.yamlsafe`'s limits.
+
+    Raises :class:`UserError` ``SOURCE:LINE: invalid YAML: ...`` (or the limit that was exceeded).
+    """
+    nodes = compose_all(text, source, limits)
+    if len(nodes) > 1:
+        raise UserError("expected a single YAML document, found several (separated by ---)", source)
+    return _document(nodes[0] if nodes else None, text, source)
+
+
+def load_yaml_all(text: str, source: str, limits: YamlLimits | None = None) -> list[Document]:
+    """Every document of a multi-document YAML text (``---`` separated), each with its lines."""
+    return [_document(node, text, source) for node in compose_all(text, source, limits)]
+
+
+def _document(node: yaml.Node | None, text: str, source: str) -> Document:
+    duplicates: list[Duplicate] = []
+    if node is not None:
+        _find_duplicates(node, (), duplicates, set())
+    doc = Document(construct(node, text, source), duplicates=duplicates)
     if node is not None:
         doc.lines[()] = node.start_mark.line + 1
         _walk(node, (), doc, ())
     return doc
-
-
-def _compose(loader_cls: Any, text: str) -> tuple[yaml.Node | None, Any, list[Duplicate]]:
-    loader = loader_cls(text)
-    try:
-        node = loader.get_single_node()
-        duplicates: list[Duplicate] = []
-        if node is not None:
-            _find_duplicates(node, (), duplicates, set())
-        data = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-    return node, data, duplicates
-
-
-def _invalid(exc: yaml.YAMLError, source: str) -> UserError:
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "unparsable"
-        return UserError(f"invalid YAML: {problem}", source, mark.line + 1 if mark else None)
-    return UserError(f"invalid YAML: {exc}", source)
 
 
 def _find_duplicates(node: yaml.Node, path: KeyPath, out: list[Duplicate], visited: set[int]) -> None:

@@ -46,5 +46,5 @@ def test_file_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"probes.yaml: flush: unknown probes setting"):
         load_settings_file(cfg)
     cfg.write_text("service: [unclosed\n")
-    with pytest.raises(SettingsError, match=r"probes.yaml: cannot read probes settings"):
+    with pytest.raises(SettingsError, match=r"probes.yaml:2: cannot read probes settings: invalid YAML"):
         load_settings_file(cfg)

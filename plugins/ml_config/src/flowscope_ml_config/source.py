@@ -1,6 +1,6 @@
 """One input file, read safely: a size cap, binary detection, YAML/JSON with the line of every key.
 
-Configs are parsed as data only (``yaml.SafeLoader``); Python files are handed to libcst, never imported.
+Configs are parsed as data only (core's bounded ``safe_load``, :mod:`flowscope.yamlsafe`); Python files are handed to libcst, never imported.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from flowscope.errors import UserError
+from flowscope.yamlpos import load_yaml_all
 
 KeyPath = tuple[str | int, ...]
 
@@ -55,44 +56,17 @@ class Doc:
         return 1
 
 
-def load_docs(text: str) -> list[Doc]:
-    """Every document of a YAML (or JSON) text, with lines; raise SkipFile with the line on bad YAML."""
-    loader = yaml.SafeLoader(text)
-    docs: list[Doc] = []
+def load_docs(text: str, source: str = "<config>") -> list[Doc]:
+    """Every document of a YAML (or JSON) text, with lines; raise SkipFile with the line on bad YAML.
+
+    Parsed by core's one YAML loader, so alias bombs, recursive aliases and deep nesting fail this file
+    alone with a clear problem (limits: ``yaml:`` in flowscope.yaml, docs/configuration.md).
+    """
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            doc = Doc(loader.construct_document(node))
-            doc.lines[()] = node.start_mark.line + 1
-            _walk(node, (), doc.lines, ())
-            docs.append(doc)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "unparsable"
-        raise SkipFile(f"invalid YAML: {problem}", mark.line + 1 if mark else None) from None
-    except yaml.YAMLError as exc:
-        raise SkipFile(f"invalid YAML: {exc}") from None
-    finally:
-        loader.dispose()
-    return docs
-
-
-def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], seen: tuple[int, ...]) -> None:
-    if id(node) in seen:
-        return
-    seen = (*seen, id(node))
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                child = (*path, str(key_node.value))
-                lines[child] = key_node.start_mark.line + 1
-                _walk(value_node, child, lines, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines[(*path, i)] = item.start_mark.line + 1
-            _walk(item, (*path, i), lines, seen)
+        documents = load_yaml_all(text, source)
+    except UserError as exc:
+        raise SkipFile(exc.message, exc.line) from None
+    return [Doc(d.data, d.lines) for d in documents]
 
 
 def dotted(path: KeyPath) -> str:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from flowscope.errors import UserError
+from flowscope.yamlsafe import safe_load
 
 CONFIG_ENV = "FLOWSCOPE_PROBES_CONFIG"
 SALT_ENV = "FLOWSCOPE_PROBES_SALT"
@@ -109,8 +110,11 @@ def make_settings(values: dict[str, Any], where: str = "", base_dir: Path | None
 def load_settings_file(path: Path) -> ProbeSettings:
     """Settings from a YAML file: its ``plugins.probes`` section, or the whole file when it has none."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        data = safe_load(path.read_text(encoding="utf-8"), str(path)) or {}
+    except UserError as exc:
+        line = f":{exc.line}" if exc.line else ""
+        raise SettingsError(f"{path}{line}: cannot read probes settings: {exc.message}") from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path}: cannot read probes settings: {exc}") from None
     if not isinstance(data, dict):
         raise SettingsError(f"{path}: expected a mapping")

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlglot.dialects.dialect import Dialects
 
 from flowscope.errors import UserError
 from flowscope.model import Asset
+from flowscope.yamlsafe import safe_load
 from flowscope_sql.lineage import TableKey
 
 NAME = "sql"
@@ -109,8 +109,10 @@ class Catalog:
         """``{tables: {db.table: {column: type}}}`` in YAML or JSON (a bare mapping of tables works too)."""
         try:
             text = path.read_text(encoding="utf-8")
-            data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+            data: Any = json.loads(text) if path.suffix == ".json" else safe_load(text, str(path))
+        except UserError:
+            raise
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise UserError(f"cannot read catalog: {exc}", str(path)) from None
         tables = data.get("tables", data) if isinstance(data, dict) else None
         if not isinstance(tables, dict):
