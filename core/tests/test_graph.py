@@ -140,3 +140,77 @@ def test_why_returns_the_most_confident_path_with_details(store: Store) -> None:
 def test_unknown_start_is_a_user_error(store: Store) -> None:
     with pytest.raises(UserError, match="unknown asset dataset:hive://m:nope"):
         graph.downstream(store, Asset("hive://m", "nope"))
+
+
+# -- walk options: what zones and the page filter on ------------------------------------------------
+
+
+def _opts(**kw: object) -> graph.WalkOptions:
+    return graph.WalkOptions(**kw)  # type: ignore[arg-type]
+
+
+def test_stop_at_reaches_the_asset_but_not_what_lies_behind_it(store: Store) -> None:
+    t = graph.walk_many(store, [EMAIL], "down", _opts(stop_at=frozenset({S_EMAIL})))
+    assert set(reached(t)) == {S_EMAIL}
+    assert t.stopped == {S_EMAIL}
+    # stopping a dataset stops its fields: nothing behind staging is reached from users.email
+    t = graph.walk_many(store, [EMAIL], "down", _opts(stop_at=frozenset({STAGE})))
+    assert set(reached(t)) == {S_EMAIL} and t.stopped == {S_EMAIL}
+
+
+def test_direct_only_does_not_cross_indirect_edges(tmp_path: Path) -> None:
+    users = Asset("pg://db", "users")
+    orders = Asset("pg://db", "orders")
+    report = Asset("pg://db", "report")
+    signals = [
+        sig(
+            "sql",
+            "a",
+            users.with_field("country"),
+            orders,
+            transformation=Transformation("INDIRECT", "FILTER"),
+        ),
+        sig("sql", "b", users.with_field("country"), report.with_field("country")),
+    ]
+    with Store.open(tmp_path / "s") as s:
+        s.replace("sql", "repo", merge_signals(signals), [], [])
+        everything = reached(graph.walk_many(s, [users.with_field("country")], "down", _opts()))
+        direct = reached(graph.walk_many(s, [users.with_field("country")], "down", _opts(direct_only=True)))
+    assert set(everything) == {orders, report.with_field("country")}
+    assert set(direct) == {report.with_field("country")}
+
+
+def test_kinds_keep_only_edges_with_that_evidence(store: Store) -> None:
+    sql_only = reached(graph.walk_many(store, [EMAIL], "down", _opts(kinds=frozenset({"sql"}))))
+    assert LOG not in sql_only and M_EMAIL in sql_only and AUDIT not in sql_only
+    with pytest.raises(UserError, match="unknown evidence kind 'sqll'"):
+        graph.walk_many(store, [EMAIL], "down", _opts(kinds=frozenset({"sqll"})))
+
+
+def test_many_starts_take_each_assets_best_path(store: Store) -> None:
+    t = graph.walk_many(store, [EMAIL, NAME], "down", _opts())
+    got = reached(t)
+    assert EMAIL not in got and NAME not in got
+    assert got[S_NAME] == (0.9, 1) and got[S_EMAIL] == (0.9, 1)
+    assert t.starts == (EMAIL, NAME)
+
+
+def test_why_respects_the_same_options(store: Store) -> None:
+    assert graph.why(store, EMAIL, LOG) is not None
+    assert graph.why(store, EMAIL, LOG, options=_opts(stop_at=frozenset({MART}))) is None
+    assert graph.why(store, EMAIL, LOG, options=_opts(kinds=frozenset({"sql"}))) is None
+
+
+def test_rows_stored_before_flags_existed_pass_every_filter(tmp_path: Path) -> None:
+    import sqlite3
+
+    users = Asset("pg://db", "users")
+    with Store.open(tmp_path / "s") as s:
+        s.replace("sql", "repo", merge_signals([sig("sql", "a", users, AUDIT)]), [], [])
+    conn = sqlite3.connect(tmp_path / "s" / "lineage.db")
+    conn.execute("UPDATE edge_rows SET flags = 0")
+    conn.commit()
+    conn.close()
+    with Store.open(tmp_path / "s") as s:
+        opts = _opts(kinds=frozenset({"static"}), direct_only=True)
+        assert set(reached(graph.walk_many(s, [users], "down", opts))) == {AUDIT}

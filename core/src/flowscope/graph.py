@@ -18,9 +18,11 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
+from flowscope.edgeflags import kinds_mask
 from flowscope.errors import UserError
 from flowscope.model import Asset, Edge
 from flowscope.store import AdjacencyRow, Store
@@ -84,12 +86,42 @@ class _Names:
 
 
 @dataclass(frozen=True)
+class WalkOptions:
+    """What a walk may cross. The defaults walk everything within ``DEFAULT_DEPTH`` hops.
+
+    ``min_confidence``: edges below it are not crossed. ``direct_only``: edges that carry only INDIRECT
+    transformations (the value decides a filter, join or sort but is not moved) are not crossed.
+    ``kinds``: only edges with evidence of one of these signal kinds are crossed (empty: all).
+    ``stop_at``: assets that are reached but not walked through — a zone's excluded assets. A stopped
+    dataset stops its fields too.
+    """
+
+    depth: int = DEFAULT_DEPTH
+    min_confidence: float = 0.0
+    direct_only: bool = False
+    kinds: frozenset[str] = frozenset()
+    stop_at: frozenset[Asset] = frozenset()
+
+    def check(self) -> None:
+        if self.depth < 1:
+            raise UserError(f"depth must be at least 1, got {self.depth}")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise UserError(f"min confidence must be between 0 and 1, got {self.min_confidence}")
+        try:
+            kinds_mask(self.kinds)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+
+
+@dataclass(frozen=True)
 class Traversal:
     start: Asset
     direction: Direction
     depth: int
     min_confidence: float
     reached: list[Reached]
+    starts: tuple[Asset, ...] = ()
+    stopped: frozenset[Asset] = frozenset()  # reached assets the walk did not go through (``stop_at``)
 
 
 def _start_ids(store: Store, asset: Asset) -> tuple[int, int]:
@@ -110,18 +142,30 @@ def walk(
     direction: Direction,
     depth: int = DEFAULT_DEPTH,
     min_confidence: float = 0.0,
+    *,
+    options: WalkOptions | None = None,
 ) -> Traversal:
     """Every asset within ``depth`` hops of ``start``, each with its most confident path."""
-    if depth < 1:
-        raise UserError(f"depth must be at least 1, got {depth}")
-    if not 0.0 <= min_confidence <= 1.0:
-        raise UserError(f"min confidence must be between 0 and 1, got {min_confidence}")
-    start_id, start_ds = _start_ids(store, start)
-    best: dict[int, Link] = {start_id: (1.0, 0, start_id, 0, 0, 0, None)}
-    ds_of = {start_id: start_ds}
-    frontier = {start_id}
+    opts = options or WalkOptions(depth=depth, min_confidence=min_confidence)
+    return walk_many(store, [start], direction, opts)
+
+
+def walk_many(store: Store, starts: Sequence[Asset], direction: Direction, options: WalkOptions) -> Traversal:
+    """Every asset reachable from any of ``starts`` under ``options``, each with its most confident path
+    (from whichever start gives the best one). Starts are not listed as reached."""
+    options.check()
+    if not starts:
+        raise UserError("a walk needs at least one start asset")
+    ids = [_start_ids(store, a) for a in starts]
+    start_ids = {i for i, _ in ids}
+    stop_ids = {found[0] for a in options.stop_at if (found := store.lookup(a)) is not None}
+    mask = kinds_mask(options.kinds)
+    best: dict[int, Link] = {i: (1.0, 0, i, 0, 0, 0, None) for i, _ in ids}
+    ds_of = dict(ids)
+    frontier = {i for i, ds in ids if i not in stop_ids and ds not in stop_ids}
+    stopped: set[int] = set(start_ids) - frontier
     edge_conf: dict[tuple[int, int, int], float] = {}
-    for _ in range(depth):
+    for _ in range(options.depth):
         if not frontier:
             break
         # A snapshot: this level extends the paths the previous level found.
@@ -130,10 +174,15 @@ def walk(
         for n in frontier:
             by_ds[ds_of[n]].append(snap[n])
         frontier = set()
-        for here, here_ds, there, there_ds, conf, job in store.adjacent(
-            [(n, ds_of[n]) for n in snap], direction, min_confidence
-        ):
-            if there == start_id:
+        rows = store.adjacent(
+            [(n, ds_of[n]) for n in snap],
+            direction,
+            options.min_confidence,
+            direct_only=options.direct_only,
+            kinds=mask,
+        )
+        for here, here_ds, there, there_ds, conf, job in rows:
+            if there in start_ids:
                 continue
             if here == here_ds:  # a dataset-level edge leaves every node of its dataset
                 links = by_ds[here_ds]
@@ -146,15 +195,22 @@ def walk(
                     best[there] = (cand, link[1] + 1, there, job, here, there, link)
                     ds_of[there] = there_ds
                     edge_conf[(job, here, there)] = conf
-                    frontier.add(there)
-    del best[start_id]
+                    if there in stop_ids or there_ds in stop_ids:
+                        stopped.add(there)
+                    else:
+                        frontier.add(there)
+    for i in start_ids:
+        del best[i]
     names = _names(store, direction, best, edge_conf)
     reached = [
         Reached(names.assets[n], round(link[0], 6), link[1], names.jobs[link[3]], link, names)
         for n, link in best.items()
     ]
     reached.sort(key=lambda r: (-r.confidence, r.hops, r.asset.id))
-    return Traversal(start, direction, depth, min_confidence, reached)
+    halted = frozenset(names.assets[n] for n in stopped if n in names.assets)
+    return Traversal(
+        starts[0], direction, options.depth, options.min_confidence, reached, tuple(starts), halted
+    )
 
 
 def _names(
@@ -191,12 +247,24 @@ class Explanation:
     edges: list[Edge]
 
 
-def why(store: Store, source: Asset, target: Asset, min_confidence: float = 0.0) -> Explanation | None:
+def why(
+    store: Store,
+    source: Asset,
+    target: Asset,
+    min_confidence: float = 0.0,
+    *,
+    options: WalkOptions | None = None,
+) -> Explanation | None:
     """The path from ``source`` to ``target`` with the highest product of confidences, or None.
 
     Dijkstra on ``-log(confidence)``. ``target`` is reached by the target node itself; for a dataset target
     also by any of its fields, and for a field target also by a dataset-level edge into its dataset.
+    ``options`` (depth aside) limits the edges crossed and the assets walked through as in :func:`walk_many`.
     """
+    opts = options or WalkOptions(min_confidence=min_confidence)
+    opts.check()
+    mask = kinds_mask(opts.kinds)
+    stop_ids = {found[0] for a in opts.stop_at if (found := store.lookup(a)) is not None}
     src_id, src_ds = _start_ids(store, source)
     dst_id, dst_ds = _start_ids(store, target)
     if src_id == dst_id:
@@ -222,8 +290,12 @@ def why(store: Store, source: Asset, target: Asset, min_confidence: float = 0.0)
         node_ds = ds_of[node]
         if node != src_id and is_target(node, node_ds):
             return _explain(store, source, target, node, prev)
+        if node != src_id and (node in stop_ids or node_ds in stop_ids):
+            continue
         if node not in adjacency:
-            adjacency[node] = store.adjacent([(node, node_ds)], "down", min_confidence)
+            adjacency[node] = store.adjacent(
+                [(node, node_ds)], "down", opts.min_confidence, direct_only=opts.direct_only, kinds=mask
+            )
         for e_src, _, e_dst, e_dst_ds, conf, job in adjacency[node]:
             if conf <= 0.0 or e_dst in done or not _applies(node, node_ds, e_src, node_ds):
                 continue

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+from flowscope.edgeflags import DIRECT, INDIRECT
 from flowscope.errors import UserError
 from flowscope.model import Asset, AssetInfo, Edge
 from flowscope.store.codec import decode_edge, merge_infos
@@ -275,13 +276,22 @@ class Store:
         return [r[0] for r in self._conn.execute("SELECT DISTINCT namespace FROM assets")]
 
     def adjacent(
-        self, nodes: Iterable[tuple[int, int]], direction: Literal["down", "up"], min_confidence: float = 0.0
+        self,
+        nodes: Iterable[tuple[int, int]],
+        direction: Literal["down", "up"],
+        min_confidence: float = 0.0,
+        *,
+        direct_only: bool = False,
+        kinds: int = 0,
     ) -> list[AdjacencyRow]:
         """Edges leaving (``down``) or entering (``up``) the given ``(node id, dataset id)`` nodes, pure reads
         left out, as rows ``(near, near_ds, far, far_ds, confidence, job_id)``: near is the given side (the
         source going down, the target going up). A dataset node gets its own edges and its fields'; a
         field node its own edges and its dataset's dataset-level ones. One indexed query per kind of node
         for a whole BFS frontier.
+
+        ``direct_only`` leaves out rows that carry only INDIRECT transformations; ``kinds`` (a mask of
+        :data:`flowscope.edgeflags.KIND_BITS`, 0 for all) keeps rows with evidence of one of those kinds.
         """
         down = direction == "down"
         side_ds, side = ("src_ds", "src") if down else ("dst_ds", "dst")
@@ -292,15 +302,22 @@ class Store:
         cols = (
             "src, src_ds, dst, dst_ds" if down else "dst, dst_ds, src, src_ds"
         ) + ", confidence, job_id FROM edge_rows"
-        by_dataset = f"SELECT {cols} WHERE {side_ds} IN (SELECT value FROM json_each(?)) AND confidence >= ? AND dst != 0"
+        where = "confidence >= ? AND dst != 0"
+        params: list[object] = [min_confidence]
+        if direct_only:
+            where += f" AND (flags & {DIRECT | INDIRECT}) != {INDIRECT}"
+        if kinds:
+            where += " AND (flags = 0 OR (flags & ?) != 0)"
+            params.append(kinds)
+        by_dataset = f"SELECT {cols} WHERE {side_ds} IN (SELECT value FROM json_each(?)) AND {where}"
         by_node = (
             f"SELECT {cols} WHERE ({side_ds}, {side}) IN (SELECT json_extract(value, '$[0]'), "
-            "json_extract(value, '$[1]') FROM json_each(?)) AND confidence >= ? AND dst != 0"
+            f"json_extract(value, '$[1]') FROM json_each(?)) AND {where}"
         )
         out: list[AdjacencyRow] = []
         for sql, items in ((by_dataset, sorted(datasets)), (by_node, sorted(pairs))):
             for batch in chunks(items, 50_000):
-                out.extend(self._conn.execute(sql, (json.dumps(batch), min_confidence)))
+                out.extend(self._conn.execute(sql, (json.dumps(batch), *params)))
         return out
 
     def assets_by_id(self, ids: Iterable[int]) -> dict[int, Asset]:

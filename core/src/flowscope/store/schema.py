@@ -12,7 +12,8 @@ Layout, chosen for graph traversal and bulk writes at a million edges (measured 
   ``scope_id << 32 | n``, so a scope's rows are one rowid range: replacing a scope needs no extra index.
   ``own`` is the scope's score, ``confidence`` the score of all rows of that key merged by
   :func:`flowscope.merge.merge_edges` (equal to ``own`` when the key has one row); ``bases`` is the
-  evidence summary the merge needs, ``data`` (JSON) every detail, read only when shown.
+  evidence summary the merge needs, ``data`` (JSON) every detail, read only when shown; ``flags`` the bits
+  walks filter on (DIRECT/INDIRECT, masked, evidence kinds: :mod:`flowscope.edgeflags`).
 - Two covering indexes, ``edges_down`` (source side first) and ``edges_up`` (target side first), answer
   one BFS level with one index range scan per frontier dataset, and find the rows of one key.
   Only three B-trees are written per edge, which is what keeps ingest above 50,000 edges/s.
@@ -33,8 +34,8 @@ BUSY_TIMEOUT_MS = 10_000
 
 # The traversal indexes, apart so a bulk load can drop and rebuild them (see flowscope.store.write.replace_scope).
 EDGE_INDEXES = (
-    "CREATE INDEX edges_down ON edge_rows (src_ds, src, dst, job_id, confidence, dst_ds)",
-    "CREATE INDEX edges_up ON edge_rows (dst_ds, dst, src, job_id, confidence, src_ds)",
+    "CREATE INDEX edges_down ON edge_rows (src_ds, src, dst, job_id, confidence, dst_ds, flags)",
+    "CREATE INDEX edges_up ON edge_rows (dst_ds, dst, src, job_id, confidence, src_ds, flags)",
 )
 
 _DDL = """
@@ -73,7 +74,8 @@ CREATE TABLE edge_rows (
     own REAL NOT NULL,
     sampled INTEGER NOT NULL,
     bases TEXT NOT NULL,
-    data TEXT NOT NULL
+    data TEXT NOT NULL,
+    flags INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE asset_infos (
     scope_id INTEGER NOT NULL,
@@ -174,3 +176,6 @@ def _setup(conn: sqlite3.Connection, db: Path) -> None:
     if "job_samples" not in tables:  # a new store, or one written before the table existed
         for ddl in LATER_DDL:
             conn.execute(ddl)
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(edge_rows)")}
+    if "flags" not in columns:  # written before walks could filter (flowscope.edgeflags): rows hold 0
+        conn.execute("ALTER TABLE edge_rows ADD COLUMN flags INTEGER NOT NULL DEFAULT 0")

@@ -15,6 +15,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from flowscope import scoring
+from flowscope.edgeflags import edge_flags
 from flowscope.merge import merge_edges
 from flowscope.model import Asset, AssetInfo, Basis, Edge, Job
 from flowscope.store.codec import decode_edge, edge_doc, info_doc
@@ -28,8 +29,8 @@ T = TypeVar("T")
 RowKey = tuple[int, int, int, int]
 KEY_WHERE = "src_ds = ? AND src = ? AND dst = ? AND job_id = ?"
 _INSERT = (
-    "INSERT INTO edge_rows (id, job_id, src, dst, src_ds, dst_ds, confidence, own, sampled, bases, data) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO edge_rows (id, job_id, src, dst, src_ds, dst_ds, confidence, own, sampled, bases, data, flags) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -219,6 +220,7 @@ def replace_scope(
                 was_sampled(e),
                 bases_text(e),
                 edge_doc(e),
+                edge_flags(e),
             )
             for n, e, s, t, j in zip(
                 range(next_id, next_id + len(batch)),
