@@ -17,11 +17,18 @@ FACADE_CALLS = {
     "register_matchers": "matchers(",
     "register_emitters": "emitters()",
     "register_commands": "add_commands(",
+    "register_renderers": "renderers()",
 }
 
 
 def test_hook_set_is_the_documented_one() -> None:
-    assert HOOKS == ["register_collectors", "register_commands", "register_emitters", "register_matchers"]
+    assert HOOKS == [
+        "register_collectors",
+        "register_commands",
+        "register_emitters",
+        "register_matchers",
+        "register_renderers",
+    ]
 
 
 def test_every_hook_has_a_docs_section_with_when_arguments_return_failure() -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,20 @@ class GoodPlugin:
         @app.command("hello")
         def hello() -> None:
             typer.echo("hello from good")
+
+
+@dataclass
+class UpperRenderer:
+    name: str = "upper"
+
+    def render(self, value: object, options: Mapping[str, Any]) -> str:
+        return str(value).upper() + str(options.get("suffix", ""))
+
+
+class RendererPlugin:
+    @hookimpl
+    def register_renderers(self, register: Callable[[Any], None]) -> None:
+        register(UpperRenderer())
 
 
 class RaisingPlugin:
@@ -128,3 +142,46 @@ def test_installed_entry_points_are_loaded() -> None:
     plugins = Plugins(make_manager(load_entrypoints=True))
     assert "openlineage" in plugins.names()
     assert "register_emitters" in plugins.hooks_of("openlineage")
+
+
+def test_renderers_are_registered_with_plugin_names_and_render() -> None:
+    plugins = Plugins(make_manager(load_entrypoints=False, plugins=[("shout", RendererPlugin())]))
+    [renderer] = plugins.renderers()
+    assert (renderer.plugin, renderer.name) == ("shout", "upper")
+    assert renderer.item.render("opened the camera", {"suffix": "!"}) == "OPENED THE CAMERA!"
+    assert "register_renderers" in plugins.hooks_of("shout")
+
+
+def test_a_duplicate_or_malformed_renderer_fails_naming_the_plugin() -> None:
+    pm = make_manager(load_entrypoints=False, plugins=[("one", RendererPlugin()), ("two", RendererPlugin())])
+    with pytest.raises(UserError, match="renderer 'upper', already registered by 'one'"):
+        Plugins(pm).renderers()
+
+    class NoRender:
+        @hookimpl
+        def register_renderers(self, register: Callable[[Any], None]) -> None:
+            register(type("R", (), {"name": "half"})())
+
+    with pytest.raises(UserError, match="plugin 'half' registered a renderer without render"):
+        Plugins(make_manager(load_entrypoints=False, plugins=[("half", NoRender())])).renderers()
+
+
+def test_plugin_commands_reach_the_facade_of_the_manager_that_built_the_cli() -> None:
+    """``datalogs run`` looks renderers up through its ``typer.Context``'s ``obj``: a test's manager must be
+    the one it sees, not a fresh one loading entry points."""
+    from typer.testing import CliRunner
+
+    from flowscope.cli import build_app
+
+    class Commands:
+        @hookimpl
+        def register_commands(self, app: typer.Typer) -> None:
+            @app.command("renderer-names")
+            def names(ctx: typer.Context) -> None:
+                facade = ctx.obj
+                typer.echo(",".join(r.name for r in facade.renderers()))
+
+    pm = make_manager(load_entrypoints=False, plugins=[("shout", RendererPlugin()), ("cmds", Commands())])
+    result = CliRunner().invoke(build_app(pm), ["renderer-names"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "upper"

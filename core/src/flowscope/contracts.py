@@ -1,4 +1,4 @@
-"""What plugins hand to core through the registration hooks: collectors, matchers, emitters.
+"""What plugins hand to core through the registration hooks: collectors, matchers, emitters, renderers.
 
 These are Protocols, so a plugin needs no base class, only the attributes below. Core checks them when
 they are registered and fails at once, naming the plugin, when one is malformed.
@@ -128,3 +128,20 @@ class ContextMatcher(Protocol):
 
 
 Matcher = PayloadMatcher | ContextMatcher
+
+
+@runtime_checkable
+class Renderer(Protocol):
+    """Turns one raw warehouse value into the text a person reads in their data-logs package.
+
+    ``name`` is what a data-logs catalog column names as its ``renderer``. ``render`` gets the raw value
+    (None, bool, int, float, Decimal, str, bytes, a timezone-aware UTC datetime, a date, or a list of
+    these) and the column's renderer options from the catalog, plus ``timezone`` (the requester's IANA
+    zone). It must be a pure function of its arguments: the same value renders to the same text on every
+    engine, so packages stay byte-identical. A value it cannot render raises ``ValueError``; the export
+    then shows the raw value with a marker and counts it instead of failing.
+    """
+
+    name: str
+
+    def render(self, value: object, options: Mapping[str, Any]) -> str: ...

@@ -14,7 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     import typer
 
-    from flowscope.contracts import Collector, EmitterFactory, Matcher
+    from flowscope.contracts import Collector, EmitterFactory, Matcher, Renderer
 
 hookspec = pluggy.HookspecMarker("flowscope")
 
@@ -58,4 +58,17 @@ def register_commands(app: typer.Typer) -> None:
 
     Called once, while ``build_app`` assembles the CLI. Return nothing. A plugin that raises here is
     logged with its name and its commands are missing; the rest of the CLI works.
+    """
+
+
+@hookspec
+def register_renderers(register: Callable[[Renderer], None]) -> None:
+    """Register data-logs renderers: a raw warehouse value -> the text a person reads in their package.
+
+    Called once per plugin manager, the first time the data-logs export needs renderers (``datalogs
+    check``, ``datalogs run``). ``register`` takes one :class:`~flowscope.contracts.Renderer` (``name``
+    and ``render(value, options)``); call it once per renderer. Return nothing. A renderer without
+    ``name`` or ``render``, or a name already registered, raises :class:`~flowscope.UserError` naming your
+    plugin; an exception raised by the hook itself is logged with the plugin's name and its renderers
+    are missing, so catalog columns naming them are reported as unknown renderers.
     """

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import pluggy
 
 from flowscope import __version__, hookspecs
-from flowscope.contracts import Collector, EmitterFactory, Matcher
+from flowscope.contracts import Collector, EmitterFactory, Matcher, Renderer
 from flowscope.errors import UserError
 
 if TYPE_CHECKING:
@@ -107,6 +107,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "collector": ("name", "config_section", "config_class", "collect"),
     "matcher": ("name", "kind"),
     "emitter": ("kind", "from_config"),
+    "renderer": ("name", "render"),
 }
 
 
@@ -119,6 +120,7 @@ class Plugins:
         self._collectors: list[Registered[Collector]] | None = None
         self._matchers: list[Registered[Matcher]] | None = None
         self._emitters: list[Registered[EmitterFactory]] | None = None
+        self._renderers: list[Registered[Renderer]] | None = None
 
     def _fail(self, plugin: str, message: str) -> None:
         known = self.failures.get(plugin)
@@ -173,6 +175,11 @@ class Plugins:
         if self._emitters is None:
             self._emitters = self._collect("register_emitters", "emitter")
         return self._emitters
+
+    def renderers(self) -> list[Registered[Renderer]]:
+        if self._renderers is None:
+            self._renderers = self._collect("register_renderers", "renderer")
+        return self._renderers
 
     def add_commands(self, app: typer.Typer) -> None:
         for impl in self.pm.hook.register_commands.get_hookimpls():

@@ -32,6 +32,9 @@ def build_app(pm: pluggy.PluginManager) -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         add_completion=False,
+        # Plugins' commands reach the facade of the manager that built this CLI (a test's fake one
+        # included) as ``ctx.obj`` (a ``typer.Context`` parameter), instead of loading entry points again.
+        context_settings={"obj": plugins},
     )
 
     @app.callback()
@@ -61,6 +64,7 @@ def build_app(pm: pluggy.PluginManager) -> typer.Typer:
             ("collector", plugins.collectors()),
             ("matcher", plugins.matchers()),
             ("emitter", plugins.emitters()),
+            ("renderer", plugins.renderers()),
         ):
             for reg in items:
                 registered.setdefault(reg.plugin, []).append(f"{kind}:{reg.name}")
