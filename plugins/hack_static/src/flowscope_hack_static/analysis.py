@@ -52,6 +52,8 @@ from flowscope_hack_static.taint import (
     guard_value,
     hop,
     mark,
+    merge,
+    widen,
     with_field,
 )
 
@@ -73,6 +75,13 @@ def analyze_function(ir: FileIR, fn: Function, models: Models, lookup: Lookup) -
     return result
 
 
+BUDGET = 200_000  # labels a function's assignments may move before it is analyzed coarsely
+
+
+class _OverBudget(Exception):
+    pass
+
+
 @cache
 def _param(i: int) -> frozenset[Label]:
     """The label standing for parameter ``i`` in the function's summary (the same for every function)."""
@@ -88,6 +97,10 @@ class _Function:
         self.types: dict[str, str] = {}
         self.made: dict[str, Call] = {}  # variable -> the call that made its value (ORM instances)
         self.stmt: Stmt | None = None
+        self.work = 0  # labels moved by assignments: the per-function budget counts these
+        self.budget = BUDGET
+        self.coarse = False
+        self.everything: frozenset[Label] = EMPTY
         self._ev_stmt: Stmt | None = None
         self._ev: Evidence | None = None
 
@@ -99,6 +112,26 @@ class _Function:
         return ev
 
     def run(self) -> None:
+        try:
+            self.passes()
+        except _OverBudget:  # start again, coarse: linear whatever the function holds
+            self.coarse = True
+            self.env, self.types, self.made = {}, {}, {}
+            self.start()
+            self.begin()
+            for stmt in self.fn.body:
+                self.statement(stmt)
+        result = self.result
+        result.work += self.work
+        result.flows.extend(self.flows)
+        result.dead += self.dead
+        sinks, returns = frozenset(self.param_sinks), frozenset(self.returns)
+        old = result.summaries.get(self.fn.name)
+        if old is not None:
+            sinks, returns = old.sinks | sinks, old.returns | returns
+        result.summaries[self.fn.name] = Summary(sinks, returns)
+
+    def start(self) -> None:
         for i, (name, typ) in enumerate(self.fn.params):
             self.env[name] = {None: _param(i)}
             model = self.models.source_param(self.lang, typ)
@@ -106,6 +139,9 @@ class _Function:
                 ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{self.fn.line}", f"{typ} {name}")
                 asset = Asset(model.namespace, model.name, model.field)
                 self.env[name] = {None: frozenset({Label(asset, (ev,), narrow=model.field is None)})}
+
+    def passes(self) -> None:
+        self.start()
         body = self.fn.body
         self.begin()
         if any(s.in_loop for s in body):  # a second pass carries what the loop assigns late to its start
@@ -134,14 +170,6 @@ class _Function:
         else:
             for stmt in body:
                 self.statement(stmt)
-        result = self.result
-        result.flows.extend(self.flows)
-        result.dead += self.dead
-        sinks, returns = frozenset(self.param_sinks), frozenset(self.returns)
-        old = result.summaries.get(self.fn.name)
-        if old is not None:
-            sinks, returns = old.sinks | sinks, old.returns | returns
-        result.summaries[self.fn.name] = Summary(sinks, returns)
 
     def join(self, other: dict[str, Taint]) -> None:
         """Merge a state into the current one (each variable's labels, key by key)."""
@@ -151,7 +179,7 @@ class _Function:
             if cur is None:
                 env[name] = taint
             elif cur is not taint:
-                env[name] = {k: cur.get(k, frozenset()) | taint.get(k, frozenset()) for k in {*cur, *taint}}
+                env[name] = {k: merge(cur.get(k, EMPTY), taint.get(k, EMPTY)) for k in {*cur, *taint}}
 
     def begin(self) -> None:
         self.flows: list[Flow] = []
@@ -161,6 +189,9 @@ class _Function:
 
     def statement(self, stmt: Stmt) -> None:
         self.stmt = stmt
+        if self.coarse:
+            self.coarse_statement(stmt)
+            return
         if isinstance(stmt.target, Var) and isinstance(stmt.value, Call):
             self.types[stmt.target.name] = stmt.value.callee
             self.made[stmt.target.name] = stmt.value
@@ -177,7 +208,23 @@ class _Function:
             taint = {k: hop(v, ev) for k, v in taint.items() if v}
         else:
             taint = {}
+        self.work += 1 + sum(map(len, taint.values()))
+        if self.work > self.budget:
+            raise _OverBudget
         self.assign(stmt.target, taint, strong=not stmt.guards and not stmt.in_loop)
+
+    def coarse_statement(self, stmt: Stmt) -> None:
+        """Past the budget: every variable holds every label seen in the function ("all taints"), so each
+        statement costs one evaluation and the sinks still see what could reach them."""
+        taint = self.eval(stmt.value)
+        self.work += 1
+        if stmt.is_return:
+            self.returns |= flatten(taint)
+        if stmt.target is not None:
+            self.everything = merge(self.everything, flatten(taint))
+            path = access_path(stmt.target)
+            if path is not None:
+                self.env[path[0]] = {None: self.everything}
 
     def assign(self, target: Expr, taint: Taint, strong: bool) -> None:
         path = access_path(target)
@@ -192,11 +239,11 @@ class _Function:
             if not old:  # a new value (the callers pass a taint of their own, never changed after)
                 self.env[var] = taint
             else:
-                self.env[var] = {k: old.get(k, EMPTY) | taint.get(k, EMPTY) for k in {*old, *taint}}
+                self.env[var] = {k: merge(old.get(k, EMPTY), taint.get(k, EMPTY)) for k in {*old, *taint}}
             return
         cur = dict(self.env.get(var, {}))
         flat = flatten(taint)
-        cur[key] = flat if (strong and key is not None) else cur.get(key, frozenset()) | flat
+        cur[key] = flat if (strong and key is not None) else merge(cur.get(key, EMPTY), flat)
         self.env[var] = cur
 
     # -- expressions ----------------------------------------------------------------------------------
@@ -224,6 +271,8 @@ class _Function:
             if not parts:
                 return {None: frozenset()}
             labels = frozenset().union(*[flatten(self.eval(p)) for p in parts])
+            if len(parts) > 1:
+                labels = widen(labels)
             return {None: mark(labels, transformed=True) if isinstance(e, Tmpl) or len(parts) > 1 else labels}
         return {}
 

@@ -100,6 +100,7 @@ class Summary:
 class Result:
     flows: list[Flow] = field(default_factory=list)
     dead: int = 0  # flows dropped because their guard is constantly false
+    work: int = 0  # statements analyzed plus labels they moved (linear in statements: see widen)
     summaries: dict[str, Summary] = field(default_factory=dict)
 
 
@@ -152,6 +153,36 @@ def mark(
         )
         for lb in labels
     )
+
+
+def _rank(lb: Label) -> tuple[int, tuple[str, ...]]:
+    return len(lb.hops), tuple(ev.location for ev in lb.hops)
+
+
+def widen(labels: frozenset[Label]) -> frozenset[Label]:
+    """One label per (source, masked, transformed, narrow): the one with the fewest hops (then the first
+    locations, so every process picks the same). Merging a variable's old and new values keeps both
+    labels of a source reached two ways; repeated ``$s .= ...`` in a loop doubled them per statement.
+    Widened, a variable holds at most one label per source, and analysis time is linear in statements."""
+    if len(labels) < 2:
+        return labels
+    best: dict[tuple[Asset, bool, bool, bool], Label] = {}
+    for lb in labels:
+        key = (lb.source, lb.masked, lb.transformed, lb.narrow)
+        cur = best.get(key)
+        if cur is None or _rank(lb) < _rank(cur):
+            best[key] = lb
+    return labels if len(best) == len(labels) else frozenset(best.values())
+
+
+def merge(a: frozenset[Label], b: frozenset[Label]) -> frozenset[Label]:
+    """``a | b``, widened when it adds labels to ``a``."""
+    if not b or b is a:
+        return a
+    if not a:
+        return b
+    u = a | b
+    return u if len(u) == len(a) else widen(u)
 
 
 def hop(labels: frozenset[Label], ev: Evidence) -> frozenset[Label]:
