@@ -19,6 +19,9 @@ from flowscope.model import Basis
         ("context", "TRACE_ID", 0.60),
         ("context", "USER_WINDOW", 0.35),
         ("static", None, 0.35),
+        ("static", "DIRECT", 0.40),
+        ("static", "INDIRECT", 0.30),
+        ("static", "UNRESOLVED", 0.20),
     ],
 )
 def test_every_row_of_the_base_table(kind: str, match: str | None, expected: float) -> None:
@@ -27,7 +30,7 @@ def test_every_row_of_the_base_table(kind: str, match: str | None, expected: flo
 
 
 def test_table_has_no_row_untested() -> None:
-    assert len(scoring.BASE) == 10
+    assert len(scoring.BASE) == 13
 
 
 def test_context_confidence_falls_job_trace_user() -> None:
@@ -77,3 +80,13 @@ def test_independent_kinds_combine_as_noisy_or() -> None:
 
 def test_empty_evidence_scores_zero() -> None:
     assert scoring.score([]) == 0.0
+
+
+def test_static_strength_orders_static_evidence_under_the_cap() -> None:
+    direct = scoring.score([Basis("static", "DIRECT")])
+    plain = scoring.score([Basis("static")])
+    indirect = scoring.score([Basis("static", "INDIRECT")])
+    unresolved = scoring.score([Basis("static", "UNRESOLVED")])
+    assert scoring.STATIC_CAP >= direct > plain > indirect > unresolved > 0
+    # the strongest static piece of an edge counts: a direct hit beside weaker ones keeps the edge at DIRECT
+    assert scoring.score([Basis("static", "INDIRECT"), Basis("static", "DIRECT")]) == direct

@@ -16,6 +16,9 @@ context     JOB_ID           0.70   read and write share a warehouse job id
 context     TRACE_ID         0.60   read and write share a trace id
 context     USER_WINDOW      0.35   same user, close in time
 static      -                0.35   code path found by analysis alone (capped, below)
+static      DIRECT           0.40   unconditional, untransformed, into a sink named in the code
+static      INDIRECT         0.30   through a transformation, an unknown call or a guard
+static      UNRESOLVED       0.20   into a sink whose name the code does not spell out
 ==========  ===============  =====  ====================================================================
 
 Combining evidence of an edge:
@@ -47,6 +50,9 @@ BASE: dict[tuple[str, str | None], float] = {
     ("context", "TRACE_ID"): 0.60,
     ("context", "USER_WINDOW"): 0.35,
     ("static", None): 0.35,
+    ("static", "DIRECT"): 0.40,
+    ("static", "INDIRECT"): 0.30,
+    ("static", "UNRESOLVED"): 0.20,
 }
 STATIC_CAP = 0.40
 CONFIRMED_FLOOR = 0.95
@@ -60,7 +66,7 @@ _DEFAULT_MATCH = {"runtime": "NO_MATCH", "context": "USER_WINDOW"}
 
 def base_confidence(basis: Basis) -> float:
     """The confidence of a single piece of evidence (the table above)."""
-    match = basis.match if basis.kind in _DEFAULT_MATCH else None
+    match = basis.match if basis.kind in _DEFAULT_MATCH or basis.kind == "static" else None
     if basis.kind in _DEFAULT_MATCH and match is None:
         match = _DEFAULT_MATCH[basis.kind]
     try:

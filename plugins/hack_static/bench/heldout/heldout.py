@@ -93,7 +93,9 @@ def extract(repos: dict[str, dict[str, str]], cases: list[FileCase], mirrors: Pa
                 check=False,
             )
             if blob.returncode != 0:
-                raise SystemExit(f"{info['repo']}@{info['commit'][:10]}:{rel}: {blob.stderr.decode().strip()}")
+                raise SystemExit(
+                    f"{info['repo']}@{info['commit'][:10]}:{rel}: {blob.stderr.decode().strip()}"
+                )
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(blob.stdout)
 
@@ -173,7 +175,9 @@ def score(cases: list[FileCase], signals: dict[str, list[Signal]]) -> dict[str, 
                 false_positives.append(f"{case.path}: {sig.source} -> {sig.target} [{category_of(sig)}]")
         n_found = sum(lb.found for lb in case.flows)
         missed += [f"{case.path}: {lb.source} ({lb.field}) -> {lb.sink}" for lb in case.flows if not lb.found]
-        rows.append({"file": f"{case.repo}:{case.path}", "labels": len(case.flows), "found": n_found, "fp": fp})
+        rows.append(
+            {"file": f"{case.repo}:{case.path}", "labels": len(case.flows), "found": n_found, "fp": fp}
+        )
         tp_flows, fp_flows = tp_flows + tp, fp_flows + fp
         found, total = found + n_found, total + len(case.flows)
     return {
@@ -191,7 +195,9 @@ def score(cases: list[FileCase], signals: dict[str, list[Signal]]) -> dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--mirrors", default=os.environ.get("FLOWSCOPE_HELDOUT_MIRRORS"))
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "flowscope-heldout"))
     parser.add_argument("--labels", default=str(HERE / "labels.yaml"))
@@ -199,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if not args.mirrors:
-        raise SystemExit("error: --mirrors DIR (or $FLOWSCOPE_HELDOUT_MIRRORS): folder of <owner>+<name>/repo mirrors")
+        raise SystemExit(
+            "error: --mirrors DIR (or $FLOWSCOPE_HELDOUT_MIRRORS): folder of <owner>+<name>/repo mirrors"
+        )
     repos, cases = load(Path(args.labels))
     cases = [c for c in cases if args.split == "all" or c.split == args.split]
     cache = Path(args.cache)

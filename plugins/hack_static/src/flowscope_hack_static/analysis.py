@@ -17,6 +17,8 @@ from collections.abc import Callable
 from functools import cache
 
 from flowscope.model import Asset, Evidence
+from flowscope_hack_static.classify import words
+from flowscope_hack_static.elements import element, only_params, request_category, tagged
 from flowscope_hack_static.ir import (
     Call,
     DictLit,
@@ -35,7 +37,7 @@ from flowscope_hack_static.ir import (
 from flowscope_hack_static.packs import Models, SinkModel
 from flowscope_hack_static.passes import exposure, loop_carried, loop_ranges, settled
 from flowscope_hack_static.sinknames import orm_write, servers, sink_target
-from flowscope_hack_static.sqlnames import insert_columns
+from flowscope_hack_static.sqlnames import insert_columns, writes
 from flowscope_hack_static.taint import (
     COLLECTOR,
     EMPTY,
@@ -82,6 +84,17 @@ class _OverBudget(Exception):
     pass
 
 
+def _qualifier(base: Expr) -> str:
+    """The object a key is read from, by name (``user`` of ``user.email``): ``name`` counts on a person."""
+    if isinstance(base, Var):
+        return base.name
+    if isinstance(base, Sub):
+        return base.key or ""
+    if isinstance(base, Call):
+        return base.callee
+    return ""
+
+
 @cache
 def _param(i: int) -> frozenset[Label]:
     """The label standing for parameter ``i`` in the function's summary (the same for every function)."""
@@ -96,6 +109,7 @@ class _Function:
         self.env: dict[str, Taint] = {}
         self.types: dict[str, str] = {}
         self.made: dict[str, Call] = {}  # variable -> the call that made its value (ORM instances)
+        self.literals: dict[str, Expr] = {}  # variable -> the literal or template it holds (sink names)
         self.stmt: Stmt | None = None
         self.work = 0  # labels moved by assignments: the per-function budget counts these
         self.budget = BUDGET
@@ -116,7 +130,7 @@ class _Function:
             self.passes()
         except _OverBudget:  # start again, coarse: linear whatever the function holds
             self.coarse = True
-            self.env, self.types, self.made = {}, {}, {}
+            self.env, self.types, self.made, self.literals = {}, {}, {}, {}
             self.start()
             self.begin()
             for stmt in self.fn.body:
@@ -134,6 +148,12 @@ class _Function:
     def start(self) -> None:
         for i, (name, typ) in enumerate(self.fn.params):
             self.env[name] = {None: _param(i)}
+            ev = Evidence(
+                COLLECTOR, "static", f"{self.ir.path}:{self.fn.line}", f"{typ or ''} {name}".strip()
+            )
+            label = element(self.ir.path, name, self.cls or "", ev)
+            if label is not None:  # a parameter named as personal data: a source even with no caller
+                self.env[name] = {None: _param(i) | {label}}
             model = self.models.source_param(self.lang, typ)
             if model is not None:
                 ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{self.fn.line}", f"{typ} {name}")
@@ -192,9 +212,14 @@ class _Function:
         if self.coarse:
             self.coarse_statement(stmt)
             return
-        if isinstance(stmt.target, Var) and isinstance(stmt.value, Call):
-            self.types[stmt.target.name] = stmt.value.callee
-            self.made[stmt.target.name] = stmt.value
+        if isinstance(stmt.target, Var):
+            if isinstance(stmt.value, Call):
+                self.types[stmt.target.name] = stmt.value.callee
+                self.made[stmt.target.name] = stmt.value
+            if isinstance(stmt.value, Lit | Tmpl) and not stmt.guards and not stmt.in_loop:
+                self.literals[stmt.target.name] = stmt.value
+            else:
+                self.literals.pop(stmt.target.name, None)
         taint = self.eval(stmt.value)
         if stmt.is_return:
             self.returns |= hop(flatten(taint), self.evidence(stmt))
@@ -293,7 +318,14 @@ class _Function:
         return {None: frozenset({label})}
 
     def sub(self, e: Sub) -> Taint:
-        return self.key_of(self.eval(e.base), e.key)
+        base = self.eval(e.base)
+        out = self.key_of(base, e.key)
+        if e.key is not None and self.stmt is not None and only_params(flatten(base)):
+            qualifier = _qualifier(e.base)
+            label = element(self.ir.path, e.key, qualifier, self.evidence(self.stmt))
+            if label is not None:
+                return {None: flatten(out) | {label}}
+        return out
 
     def key_of(self, base: Taint, key: str | None) -> Taint:
         if key is None:
@@ -304,7 +336,13 @@ class _Function:
             if lb.narrow and shadowed:
                 continue
             if lb.narrow and not lb.masked:
-                out.add(Label(with_field(lb.source, key), lb.hops, lb.masked, lb.transformed, False))
+                hops = lb.hops
+                if lb.source.namespace != PARAM_NS:
+                    category = request_category(key)
+                    if category is None:  # request.POST["page"]
+                        continue
+                    hops = (tagged(hops[0], category), *hops[1:]) if hops else hops
+                out.add(Label(with_field(lb.source, key), hops, lb.masked, lb.transformed, False))
             else:
                 out.add(lb)
         return {None: frozenset(out)} if out else {}
@@ -346,13 +384,19 @@ class _Function:
             if source.field_arg is not None and source.field_arg < len(e.args):
                 arg = e.args[source.field_arg]
                 fld = arg.value if isinstance(arg, Lit) else fld
-            label = Label(
-                asset(source.namespace, source.name, fld), (self.evidence(stmt),), narrow=fld is None
-            )
+            category = request_category(fld)
+            if category is None:  # request.GET.get("page"): about the request, not a person
+                return {}
+            ev = tagged(self.evidence(stmt), category) if fld is not None else self.evidence(stmt)
+            label = Label(asset(source.namespace, source.name, fld), (ev,), narrow=fld is None)
             return {None: frozenset({label})}
         summary = self.lookup(self.cls, e.callee)
         if summary is not None:
             return self.apply(summary, args, stmt)
+        if prop is None and not e.args and e.receiver is not None and not own:
+            method = e.callee.rpartition(".")[2].rpartition(">")[2]
+            if method.startswith("get") and len(method) > 3:  # user.getValueOfEmail(), $u->getEmail()
+                return self.sub(Sub(e.receiver, "_".join(words(method)) or method))
         if prop is not None and prop.key_arg is not None and prop.key_arg < len(e.args):
             key = e.args[prop.key_arg]
             if prop.receiver and e.receiver is not None:
@@ -372,6 +416,8 @@ class _Function:
     def resolve(self, e: Expr | None) -> tuple[str, bool]:
         if isinstance(e, Lit) and e.value is not None:
             return e.value, True
+        if isinstance(e, Var) and e.name in self.literals:  # key = f"user:{id}"; cache.set(key, ...)
+            e = self.literals[e.name]
         if isinstance(e, Var | Sub):
             key = e.name if isinstance(e, Var) else (e.key or "")
             const = self.ir.constants.get(key)
@@ -414,6 +460,8 @@ class _Function:
                 data_expr = record
         if sink.kind == "sql":
             sql, ok = self.resolve(arg(sink.sql_arg))
+            if ok and not writes(sql):  # SELECT ... WHERE email = ?: a read, not a write
+                return
             table, columns = insert_columns(sql) if ok else (None, [])
             name, ok = (
                 (table, True) if table else (f"unresolved:{describe(arg(sink.sql_arg) or Lit(None))}", False)

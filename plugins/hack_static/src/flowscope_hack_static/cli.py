@@ -81,9 +81,13 @@ def build_commands() -> typer.Typer:
                     "evicted": stats.cache_evicted,
                 },
                 "lowering": "compiled" if native_in_use() else "python",
+                "unresolved": {"sinks": stats.unresolved_sinks, "flows": stats.unresolved_flows},
                 "edges": [
                     {
                         "job": f"{e.job.namespace}/{e.job.name}",
+                        "data_categories": sorted(
+                            {v for ev in e.evidence for k, v in ev.detail if k == "data_category"}
+                        ),
                         "source": e.source.id,
                         "target": e.target.id if e.target else None,
                         "confidence": e.confidence,
@@ -99,7 +103,8 @@ def build_commands() -> typer.Typer:
             typer.echo(json.dumps(out, indent=2))
         else:
             typer.echo(
-                f"{len(edges)} flows from {len(stats.files)} files ({stats.dead} dead-branch flows dropped)"
+                f"{len(edges)} flows from {len(stats.files)} files ({stats.dead} dead-branch flows dropped, "
+                f"{stats.unresolved_sinks} sinks unresolved)"
             )
             for e in edges:
                 notes = ("  masked" if e.masked else "") + "".join(f"  if {g}" for g in sorted(e.guards))

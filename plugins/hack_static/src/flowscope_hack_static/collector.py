@@ -13,6 +13,7 @@ from flowscope.contracts import CollectContext
 from flowscope.model import Asset, AssetInfo, Job, Observation, Signal, SourceLocation, Transformation
 from flowscope_hack_static import scanner
 from flowscope_hack_static.cache import Cache, analyzer_digest, default_dir, prune
+from flowscope_hack_static.elements import CATEGORY, category_of
 from flowscope_hack_static.packs import LANGUAGES, Models, load_models
 from flowscope_hack_static.scan import FileJob, analyze_files
 from flowscope_hack_static.taint import Flow
@@ -61,6 +62,8 @@ class Stats:
     cache_hits: int = 0
     cache_misses: int = 0
     cache_evicted: int = 0
+    unresolved_flows: int = 0  # flows into a sink whose name is not a literal (``unresolved:<expr>``)
+    unresolved_sinks: int = 0
 
     def by_language(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
@@ -92,6 +95,7 @@ class HackStaticCollector:
         self.stats = Stats()
         start = time.perf_counter()
         unresolved: set[Asset] = set()
+        categories: dict[Asset, set[str]] = {}
         jobs: list[FileJob] = []
         pending: list[FileStats] = []
 
@@ -140,11 +144,20 @@ class HackStaticCollector:
             for flow in out.flows:
                 if flow.unresolved:
                     unresolved.add(flow.target.dataset)
+                    self.stats.unresolved_flows += 1
+                category = category_of(flow.hops)
+                if category:
+                    for end in (flow.source, flow.target):
+                        if end.field is not None:
+                            categories.setdefault(end, set()).add(category)
                 yield to_signal(flow, namespace, stats.path)
         for asset in sorted(unresolved):
             yield AssetInfo(
                 asset, tags=("unresolved",), description="name not a literal in code; see the evidence"
             )
+        self.stats.unresolved_sinks = len(unresolved)
+        for end, cats in sorted(categories.items()):  # fields tagged as the zones expect them
+            yield AssetInfo(end, tags=tuple(f"{CATEGORY}:{c}" for c in sorted(cats)))
         self.stats.seconds = time.perf_counter() - start
 
     def open_cache(self, settings: Settings, ctx: CollectContext, models: Models) -> Cache | None:
@@ -215,4 +228,16 @@ def to_signal(flow: Flow, namespace: str, rel: str) -> Signal:
     job = _job(namespace, flow.function, rel)
     transformation = _TRANSFORMATIONS[(flow.transformed, flow.masked)]
     guard = " && ".join(flow.guards) or None
-    return Signal("static", job, flow.source, flow.target, transformation, flow.hops, guard=guard)
+    return Signal(
+        "static", job, flow.source, flow.target, transformation, flow.hops, guard=guard, match=strength(flow)
+    )
+
+
+def strength(flow: Flow) -> str:
+    """The evidence core's scoring turns into a confidence: a direct, unconditional flow into a named sink
+    ranks above one through transformations, unknown calls or guards, and both above an unresolved sink."""
+    if flow.unresolved or "unresolved:" in flow.target.name:
+        return "UNRESOLVED"
+    if flow.transformed or flow.guards or flow.masked:
+        return "INDIRECT"
+    return "DIRECT"

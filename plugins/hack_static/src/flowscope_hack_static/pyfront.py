@@ -110,6 +110,12 @@ class _Lowering:
                             self.ir.tables[name] = found
                             return
                         label = _string_assign(small, "app_label") or label
+        if any(  # SQLModel: class User(UserBase, table=True) is the table "user"
+            k.keyword is not None and k.keyword.value == "table" and _dotted(k.value) == "True"
+            for k in node.keywords
+        ):
+            self.ir.tables[name] = name.lower()
+            return
         if "Model" in bases and "models" in self._name(bases.split("(")[0]):  # django.db.models.Model
             parts = self.ir.path.split("/")
             app = label or (

@@ -59,7 +59,12 @@ def orm_write(e: Call, how: str, made_here: dict[str, Call]) -> tuple[str, DictL
     if isinstance(inst, Var) and inst.name in made_here:
         inst = made_here[inst.name]
     if isinstance(inst, Call):
-        return f"{kind}:{inst.callee}", DictLit(tuple(inst.kwargs)) if inst.kwargs else fields
+        # User(...), User.model_validate(...), User.objects.get(...): the model is the capitalized name;
+        # an instance a plain function returned (get_user(...)) is a write only to a declared model
+        cls = next((p for p in reversed(inst.callee.split(".")) if p[:1].isupper()), None)
+        if cls is None:
+            return f"orm?:{inst.callee}", None
+        return f"{kind}:{cls}", DictLit(tuple(inst.kwargs)) if inst.kwargs else fields
     return f"{kind}:{describe(inst) if inst is not None else '?'}", None
 
 

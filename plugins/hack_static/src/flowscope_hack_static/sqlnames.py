@@ -22,6 +22,11 @@ _PLACEHOLDER = re.compile(r"%\(\w+\)s|%s|(?<![:\w]):\w+|\$\d+")  # pyformat, for
 _WRITE_WORD = re.compile(r"\b(?:INSERT|REPLACE|UPDATE|MERGE)\b", re.I)
 
 
+def writes(sql: str) -> bool:
+    """Whether a statement's text can write (a SELECT, SHOW or DDL text cannot: no flow)."""
+    return _WRITE_WORD.search(sql) is not None
+
+
 def insert_columns(sql: str) -> tuple[str | None, list[str]]:
     """(table, columns in parameter order) of a write statement, or (None, []) when it is not one."""
     table, columns = _read(sql)

@@ -1,0 +1,62 @@
+"""Data elements as sources: a value whose name says it is personal data (``user.email``, ``$cookie``,
+``dto->phone_number``, ``getValueOfEmail()``) is a source even when no model names where it came from.
+
+Its asset is the code that holds it (``code://default/<file>#<name>``, flowscope.naming's ``code`` kind)
+and its category (:mod:`classify`) rides on the first evidence of its flows as ``data_category``, so
+every signal says what kind of personal data it moves. Values a modelled source already labels (the
+request's ``email``) keep that source: the element adds a label only where the value had none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+
+from flowscope import naming
+from flowscope.model import Asset, Evidence
+from flowscope_hack_static.classify import CONTENT, classify, technical, words
+from flowscope_hack_static.taint import PARAM_NS, Label
+
+CATEGORY = "data_category"
+
+
+def tagged(ev: Evidence, category: str | None) -> Evidence:
+    """``ev`` carrying the category of the data it starts a flow of."""
+    return replace(ev, detail=((CATEGORY, category),)) if category else ev
+
+
+def category_of(hops: tuple[Evidence, ...]) -> str | None:
+    for ev in hops[:1]:
+        for key, value in ev.detail:
+            if key == CATEGORY:
+                return value
+    return None
+
+
+@lru_cache(maxsize=65536)
+def element_asset(path: str, name: str) -> Asset:
+    return naming.code(path, variable=name)
+
+
+def element(path: str, name: str, qualifier: str, ev: Evidence) -> Label | None:
+    """The label of a personal data element read here, or None when ``name`` is not personal data."""
+    category = classify(name, qualifier)
+    if category is None:
+        return None
+    field = "_".join(words(name)) or name
+    return Label(element_asset(path, field), (tagged(ev, category),), narrow=False)
+
+
+def request_category(field: str | None) -> str | None:
+    """A modelled input's field: its category, user content when the name says nothing, None when the
+    field is about the request itself (``page``, ``csrf_token``) and so no source."""
+    if field is None:
+        return CONTENT
+    if technical(field):
+        return None
+    return classify(field) or CONTENT
+
+
+def only_params(labels: frozenset[Label]) -> bool:
+    """Nothing but parameters' stand-ins (or nothing): no modelled source labels this value yet."""
+    return all(lb.source.namespace == PARAM_NS for lb in labels)
