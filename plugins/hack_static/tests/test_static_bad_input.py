@@ -98,3 +98,14 @@ def test_too_deeply_nested_code_is_a_problem_and_the_other_files_still_count(tmp
     signals, problems, _ = run(tmp_path)
     assert [s.target.name for s in signals if s.target] == ["ok"]
     assert any(p.startswith("deep.cpp") and "too deeply nested" in p for p in problems), problems
+
+
+def test_hh_files_are_hack_or_cpp_by_content(tmp_path: Path) -> None:
+    from flowscope_hack_static.scanner import read
+
+    (tmp_path / "a.hh").write_text("<?hh\nfunction f(): void {}\n", encoding="utf-8")
+    (tmp_path / "b.hh").write_text(
+        "#pragma once\n#include <string>\nnamespace x { int f(); }\n", encoding="utf-8"
+    )
+    seen = {p.name: read(p, 10**6, lambda *a: None) for p in (tmp_path / "a.hh", tmp_path / "b.hh")}
+    assert {k: v.language for k, v in seen.items() if v} == {"a.hh": "hack", "b.hh": "cpp"}

@@ -40,6 +40,27 @@ def language_of(path: Path) -> str | None:
     return EXTENSIONS.get(path.suffix.lower())
 
 
+_HACK_START = (b"<?hh", b"<?php", b"#!/usr/bin/env hhvm")
+_CPP_WORDS = (
+    b"#include",
+    b"#pragma",
+    b"#ifndef",
+    b"#define",
+    b"namespace ",
+    b"template <",
+    b"template<",
+    b"std::",
+)
+
+
+def hh_language(data: bytes) -> str:
+    """``.hh`` is Hack (``<?hh``) or a C++ header (folly, HHVM's own runtime): decided by the content."""
+    head = data[:4096].lstrip()
+    if head.startswith(_HACK_START):
+        return "hack"
+    return "cpp" if any(w in head for w in _CPP_WORDS) else "hack"
+
+
 def walk(root: Path, exclude: list[str], report: Report) -> Iterator[Path]:
     """Source files under ``root`` (or ``root`` itself), sorted, following symlinks once each."""
     if root.is_file():
@@ -96,6 +117,8 @@ def read(path: Path, max_bytes: int, report: Report) -> SourceFile | None:
     except OSError as exc:
         report(f"cannot read: {exc.strerror or exc}", path, None)
         return None
+    if path.suffix.lower() == ".hh":
+        language = hh_language(data)
     if b"\0" in data[:8192]:
         report("skipped: binary file", path, None)
         return None
