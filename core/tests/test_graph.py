@@ -214,3 +214,32 @@ def test_rows_stored_before_flags_existed_pass_every_filter(tmp_path: Path) -> N
     with Store.open(tmp_path / "s") as s:
         opts = _opts(kinds=frozenset({"static"}), direct_only=True)
         assert set(reached(graph.walk_many(s, [users], "down", opts))) == {AUDIT}
+
+
+def test_steps_carry_the_evidence_kinds_of_every_scope_that_stored_the_edge(tmp_path: Path) -> None:
+    """An edge held by two collectors (two rows) shows both kinds on the path, whichever row came first."""
+    edge_sql = sig("sql", "stage", EMAIL, S_EMAIL)
+    edge_static = sig("static", "stage", EMAIL, S_EMAIL)
+    with Store.open(tmp_path / "s") as s:
+        s.replace("sql", "repo", merge_signals([edge_sql]), [], [])
+        s.replace("static", "repo", merge_signals([edge_static]), [], [])
+        s.replace("declared", "repo", merge_signals([sig("declared", "mart", S_EMAIL, M_EMAIL)]), [], [])
+        t = graph.walk_many(s, [EMAIL], "down", _opts())
+    by_asset = {r.asset: r for r in t.reached}
+    path = by_asset[M_EMAIL].path
+    assert [st.kinds for st in path] == [("sql", "static"), ("declared",)]
+    assert by_asset[M_EMAIL].last_step == path[-1]
+    assert by_asset[S_EMAIL].last_step.kinds == ("sql", "static")
+
+
+def test_reached_knows_its_parent_and_start_on_the_best_path_tree(store: Store) -> None:
+    t = graph.walk_many(store, [EMAIL, NAME], "down", _opts())
+    by_asset = {r.asset: r for r in t.reached}
+    assert by_asset[S_EMAIL].parent is None and by_asset[S_EMAIL].start == EMAIL
+    assert by_asset[M_EMAIL].parent == S_EMAIL and by_asset[M_EMAIL].start == EMAIL
+    assert by_asset[LOG].parent == M_EMAIL
+    assert by_asset[S_NAME].start == NAME
+    # upstream: the parent is the node nearer the start, i.e. downstream of the asset
+    up = {r.asset: r for r in graph.walk_many(store, [M_EMAIL], "up", _opts()).reached}
+    assert up[EMAIL].parent == S_EMAIL and up[EMAIL].start == M_EMAIL
+    assert up[EMAIL].last_step.source == EMAIL and up[EMAIL].last_step.target == S_EMAIL

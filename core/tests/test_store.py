@@ -334,3 +334,30 @@ def test_readers_see_the_old_state_while_a_scan_writes(tmp_path: Path) -> None:
     assert len(reader.edges()) == BULK_MIN + 1_000
     writer.close()
     reader.close()
+
+
+def test_lookup_many_finds_stored_assets_in_one_call(store: Store) -> None:
+    store.replace("sql", "repo", edges_of("sql", sql_signal(), sql_signal(STAGING_EMAIL, LOG)), [], [])
+    stored = [EMAIL, STAGING_EMAIL, LOG, STAGING, USERS]
+    ghost = Asset("pg://nowhere", "none", "x")
+    found = store.lookup_many([*stored, ghost, stored[0].dataset])
+    assert ghost not in found
+    for a in [*stored, stored[0].dataset]:
+        assert found[a] == store.lookup(a)
+
+
+def test_tags_lists_every_tagged_dataset_and_field_merged_over_scopes(tmp_path: Path) -> None:
+    photos = Asset("mysql://db:3306", "app.photos")
+    loc = photos.with_field("location")
+    with Store.open(tmp_path / "s") as s:
+        s.replace(
+            "declared", "a", [], [AssetInfo(photos, tags=("pii",)), AssetInfo(loc, tags=("location",))], []
+        )
+        s.replace(
+            "ingest", "b", [], [AssetInfo(loc, tags=("location", "data_category:user.location.precise"))], []
+        )
+        s.replace("ingest", "c", [], [AssetInfo(photos.with_field("caption"))], [])  # no tags: not listed
+        assert s.tags() == {
+            photos: ("pii",),
+            loc: ("location", "data_category:user.location.precise"),
+        }

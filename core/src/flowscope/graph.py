@@ -15,6 +15,7 @@ query for the whole frontier, so a depth-10 walk costs at most ten queries.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from collections import defaultdict
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
-from flowscope.edgeflags import kinds_mask
+from flowscope.edgeflags import kinds_mask, kinds_of
 from flowscope.errors import UserError
 from flowscope.model import Asset, Edge
 from flowscope.store import AdjacencyRow, Store
@@ -39,12 +40,14 @@ Link = tuple[float, int, int, int, int, int, Optional["Link"]]
 
 @dataclass(frozen=True)
 class Step:
-    """One edge of a path, in data-flow order."""
+    """One edge of a path, in data-flow order. ``kinds``: the signal kinds of the edge's evidence (the
+    union over the scopes that stored it; empty for rows written before the store kept them)."""
 
     job: tuple[str, str]
     source: Asset
     target: Asset
     confidence: float
+    kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,18 +64,41 @@ class Reached:
     @property
     def path(self) -> list[Step]:
         """The path's edges from source to target (built on demand: large walks need only the table)."""
-        names = self._names
         steps = []
         link: Link | None = self._link
         while link is not None and link[6] is not None:
-            _, _, _, job, near, far, link = link
-            src, dst = (near, far) if names.direction == "down" else (far, near)
-            steps.append(
-                Step(names.jobs[job], names.assets[src], names.assets[dst], names.edge_conf[(job, near, far)])
-            )
-        if names.direction == "down":
+            steps.append(self._names.step(link))
+            link = link[6]
+        if self._names.direction == "down":
             steps.reverse()
         return steps
+
+    @property
+    def parent(self) -> Asset | None:
+        """The node before this asset on its best path (None right after a start): the best paths of a
+        walk form a tree, and this is its parent pointer, so subtree sizes need no path per asset."""
+        prev = self._link[6]
+        if prev is None or prev[6] is None:
+            return None
+        return self._names.assets[prev[2]]
+
+    @property
+    def start(self) -> Asset:
+        """The start its best path leaves from (a walk from many starts keeps the best one per asset)."""
+        link = self._link
+        while link[6] is not None:
+            link = link[6]
+        return self._names.assets[link[2]]
+
+    @property
+    def last_step(self) -> Step:
+        """The edge this asset is reached by on its best path (nearest the asset, in either direction)."""
+        return self._names.step(self._link)
+
+
+@functools.lru_cache(maxsize=1024)
+def _kinds(flags: int) -> tuple[str, ...]:
+    return tuple(kinds_of(flags))
 
 
 @dataclass
@@ -83,6 +109,19 @@ class _Names:
     assets: dict[int, Asset]
     jobs: dict[int, tuple[str, str]]
     edge_conf: dict[tuple[int, int, int], float]
+    edge_flags: dict[tuple[int, int, int], int]
+
+    def step(self, link: Link) -> Step:
+        _, _, _, job, near, far, _ = link
+        src, dst = (near, far) if self.direction == "down" else (far, near)
+        key = (job, near, far)
+        return Step(
+            self.jobs[job],
+            self.assets[src],
+            self.assets[dst],
+            self.edge_conf[key],
+            _kinds(self.edge_flags.get(key, 0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -158,13 +197,14 @@ def walk_many(store: Store, starts: Sequence[Asset], direction: Direction, optio
         raise UserError("a walk needs at least one start asset")
     ids = [_start_ids(store, a) for a in starts]
     start_ids = {i for i, _ in ids}
-    stop_ids = {found[0] for a in options.stop_at if (found := store.lookup(a)) is not None}
+    stop_ids = {i for i, _ in store.lookup_many(options.stop_at).values()}
     mask = kinds_mask(options.kinds)
     best: dict[int, Link] = {i: (1.0, 0, i, 0, 0, 0, None) for i, _ in ids}
     ds_of = dict(ids)
     frontier = {i for i, ds in ids if i not in stop_ids and ds not in stop_ids}
     stopped: set[int] = set(start_ids) - frontier
     edge_conf: dict[tuple[int, int, int], float] = {}
+    edge_flags: dict[tuple[int, int, int], int] = {}
     for _ in range(options.depth):
         if not frontier:
             break
@@ -181,9 +221,12 @@ def walk_many(store: Store, starts: Sequence[Asset], direction: Direction, optio
             direct_only=options.direct_only,
             kinds=mask,
         )
-        for here, here_ds, there, there_ds, conf, job in rows:
+        for here, here_ds, there, there_ds, conf, job, flags in rows:
             if there in start_ids:
                 continue
+            key = (job, here, there)
+            if key in edge_flags:  # another scope's row of an edge already on a path: its kinds count too
+                edge_flags[key] |= flags
             if here == here_ds:  # a dataset-level edge leaves every node of its dataset
                 links = by_ds[here_ds]
             else:  # a field edge leaves that field and the dataset node
@@ -194,14 +237,15 @@ def walk_many(store: Store, starts: Sequence[Asset], direction: Direction, optio
                 if cur is None or cand > cur[0]:
                     best[there] = (cand, link[1] + 1, there, job, here, there, link)
                     ds_of[there] = there_ds
-                    edge_conf[(job, here, there)] = conf
+                    edge_conf[key] = conf
+                    edge_flags[key] = edge_flags.get(key, 0) | flags
                     if there in stop_ids or there_ds in stop_ids:
                         stopped.add(there)
                     else:
                         frontier.add(there)
+    names = _names(store, direction, best, edge_conf, edge_flags)  # starts included: Reached.start names them
     for i in start_ids:
         del best[i]
-    names = _names(store, direction, best, edge_conf)
     reached = [
         Reached(names.assets[n], round(link[0], 6), link[1], names.jobs[link[3]], link, names)
         for n, link in best.items()
@@ -214,13 +258,17 @@ def walk_many(store: Store, starts: Sequence[Asset], direction: Direction, optio
 
 
 def _names(
-    store: Store, direction: Direction, best: dict[int, Link], edge_conf: dict[tuple[int, int, int], float]
+    store: Store,
+    direction: Direction,
+    best: dict[int, Link],
+    edge_conf: dict[tuple[int, int, int], float],
+    edge_flags: dict[tuple[int, int, int], int],
 ) -> _Names:
     # Chains may pass through a node whose own best path changed later; edge_conf still has its edges.
     asset_ids = set(best)
     asset_ids.update(a for k in edge_conf for a in k[1:])
     jobs = store.jobs_by_id({k[0] for k in edge_conf})
-    return _Names(direction, store.assets_by_id(asset_ids), jobs, edge_conf)
+    return _Names(direction, store.assets_by_id(asset_ids), jobs, edge_conf, edge_flags)
 
 
 def downstream(
@@ -264,7 +312,7 @@ def why(
     opts = options or WalkOptions(min_confidence=min_confidence)
     opts.check()
     mask = kinds_mask(opts.kinds)
-    stop_ids = {found[0] for a in opts.stop_at if (found := store.lookup(a)) is not None}
+    stop_ids = {i for i, _ in store.lookup_many(opts.stop_at).values()}
     src_id, src_ds = _start_ids(store, source)
     dst_id, dst_ds = _start_ids(store, target)
     if src_id == dst_id:
@@ -296,7 +344,7 @@ def why(
             adjacency[node] = store.adjacent(
                 [(node, node_ds)], "down", opts.min_confidence, direct_only=opts.direct_only, kinds=mask
             )
-        for e_src, _, e_dst, e_dst_ds, conf, job in adjacency[node]:
+        for e_src, _, e_dst, e_dst_ds, conf, job, _flags in adjacency[node]:
             if conf <= 0.0 or e_dst in done or not _applies(node, node_ds, e_src, node_ds):
                 continue
             key = (d - math.log(conf), coarse + (e_dst == e_dst_ds))

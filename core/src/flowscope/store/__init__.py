@@ -35,8 +35,9 @@ from flowscope.store.write import (
 
 DEFAULT_DIR = ".flowscope"
 
-# (near, near_ds, far, far_ds, confidence, job_id): one edge as a traversal sees it (see Store.adjacent).
-AdjacencyRow = tuple[int, int, int, int, float, int]
+# (near, near_ds, far, far_ds, confidence, job_id, flags): one edge row as a traversal sees it (see
+# Store.adjacent); flags are the row's bits of flowscope.edgeflags.
+AdjacencyRow = tuple[int, int, int, int, float, int, int]
 EdgeIds = tuple[int, int, int]
 
 
@@ -132,6 +133,33 @@ class Store:
             (asset.namespace, asset.name, asset.field or ""),
         ).fetchone()
         return (row[0], row[1]) if row else None
+
+    def lookup_many(self, assets: Iterable[Asset]) -> dict[Asset, tuple[int, int]]:
+        """:meth:`lookup` for many assets in one query per 50,000 (a zone's excluded set can be large);
+        assets not in the store are left out."""
+        wanted = {(a.namespace, a.name, a.field or ""): a for a in assets}
+        out: dict[Asset, tuple[int, int]] = {}
+        sql = (
+            "SELECT a.namespace, a.name, a.field, a.id, a.ds FROM assets a JOIN (SELECT "
+            "json_extract(value, '$[0]') AS ns, json_extract(value, '$[1]') AS n, json_extract(value, '$[2]') AS f "
+            "FROM json_each(?)) w ON a.namespace = w.ns AND a.name = w.n AND a.field = w.f"
+        )
+        for batch in chunks(sorted(wanted), 50_000):
+            for ns, name, field, id_, ds in self._conn.execute(sql, (json.dumps(batch),)):
+                out[wanted[(ns, name, field)]] = (id_, ds)
+        return out
+
+    def tags(self) -> dict[Asset, tuple[str, ...]]:
+        """Every asset (dataset or field) that has tags, with the tags all scopes gave it, first seen first:
+        what zones match ``tag`` sources and tagged data uses against, in one pass over the asset infos."""
+        out: dict[Asset, dict[str, None]] = {}
+        for ns, name, field, data in self._conn.execute(
+            "SELECT a.namespace, a.name, a.field, i.data FROM asset_infos i JOIN assets a ON a.id = i.asset_id "
+            "WHERE json_array_length(i.data, '$.tags') > 0 ORDER BY i.rowid"
+        ):
+            tags = json.loads(data).get("tags") or []
+            out.setdefault(Asset(ns, name, field or None), {}).update(dict.fromkeys(str(t) for t in tags))
+        return {a: tuple(t) for a, t in out.items()}
 
     def edges(
         self, asset: Asset | None = None, *, collector: str | None = None, scope: str | None = None
@@ -285,13 +313,15 @@ class Store:
         kinds: int = 0,
     ) -> list[AdjacencyRow]:
         """Edges leaving (``down``) or entering (``up``) the given ``(node id, dataset id)`` nodes, pure reads
-        left out, as rows ``(near, near_ds, far, far_ds, confidence, job_id)``: near is the given side (the
+        left out, as rows ``(near, near_ds, far, far_ds, confidence, job_id, flags)``: near is the given side (the
         source going down, the target going up). A dataset node gets its own edges and its fields'; a
         field node its own edges and its dataset's dataset-level ones. One indexed query per kind of node
         for a whole BFS frontier.
 
         ``direct_only`` leaves out rows that carry only INDIRECT transformations; ``kinds`` (a mask of
         :data:`flowscope.edgeflags.KIND_BITS`, 0 for all) keeps rows with evidence of one of those kinds.
+        An edge key stored by several scopes comes as one row per scope (same merged confidence, each
+        with its own flags); the key's evidence kinds are the union of its rows'.
         """
         down = direction == "down"
         side_ds, side = ("src_ds", "src") if down else ("dst_ds", "dst")
@@ -301,7 +331,7 @@ class Store:
         pairs |= {(ds, ds) for ds, _ in pairs if ds not in datasets}
         cols = (
             "src, src_ds, dst, dst_ds" if down else "dst, dst_ds, src, src_ds"
-        ) + ", confidence, job_id FROM edge_rows"
+        ) + ", confidence, job_id, flags FROM edge_rows"
         where = "confidence >= ? AND dst != 0"
         params: list[object] = [min_confidence]
         if direct_only:
