@@ -22,7 +22,7 @@ from flowscope.yamlsafe import DEFAULT_LIMITS, YamlLimits, set_limits
 
 ENV_VAR = "FLOWSCOPE_CONFIG"
 DEFAULT_NAME = "flowscope.yaml"
-TOP_LEVEL_KEYS: tuple[str, ...] = ("openlineage", "plugins", "scan", "yaml")
+TOP_LEVEL_KEYS: tuple[str, ...] = ("openlineage", "plugins", "scan", "yaml", "zones", "purposes")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,13 @@ class ScanSettings:
 
     collectors: list[str] = field(default_factory=list)  # empty: every installed collector
     disable: list[str] = field(default_factory=list)  # never run these (applied after ``collectors``)
+
+
+@dataclass(frozen=True)
+class ZoneSettings:
+    """``zones:``: where the zone files are (globs relative to the config's folder; docs/zones.md)."""
+
+    files: list[str] = field(default_factory=lambda: ["zones/*.yaml"])
 
 
 @dataclass
@@ -42,6 +49,8 @@ class Config:
     raw: Mapping[str, Any] = field(default_factory=dict)
     doc: Document = field(default_factory=lambda: Document({}))
     scan: ScanSettings = field(default_factory=ScanSettings)
+    zones: ZoneSettings = field(default_factory=ZoneSettings)
+    purposes: dict[str, list[str] | str] = field(default_factory=dict)
 
     @property
     def openlineage(self) -> dict[str, Any]:
@@ -119,6 +128,9 @@ def load_config(path: Path | None = None) -> Config:
     config.raw = data
     _check_top_level(config)
     config.scan = parse_value(config, ("scan",), data.get("scan") or {}, ScanSettings)
+    config.zones = parse_value(config, ("zones",), data.get("zones") or {}, ZoneSettings)
+    # Asset pattern -> fideslang data use(s); the names are checked by flowscope.zones when zones run.
+    config.purposes = parse_value(config, ("purposes",), data.get("purposes") or {}, dict[str, list[str] | str])
     set_limits(parse_value(config, ("yaml",), data.get("yaml") or {}, YamlLimits))
     return config
 
