@@ -161,13 +161,20 @@ def test_zones_and_purposes_sections_are_read_and_checked(tmp_path: Path) -> Non
         )
     )
     assert config.zones.files == ["privacy/*.yaml"]
-    assert config.purposes == {"ad_model": "marketing.advertising", "service://feed/*": ["personalize", "marketing"]}
+    assert config.purposes == {
+        "ad_model": "marketing.advertising",
+        "service://feed/*": ["personalize", "marketing"],
+    }
     assert load_config(write(tmp_path / "empty.yaml", "scan: {}\n")).zones.files == ["zones/*.yaml"]
     write(tmp_path / "flowscope.yaml", "zones:\n  file: [z.yaml]\n")
-    with pytest.raises(UserError, match=r"^flowscope.yaml:2: zones.file: unknown key \(did you mean files\?\)$"):
+    with pytest.raises(
+        UserError, match=r"^flowscope.yaml:2: zones.file: unknown key \(did you mean files\?\)$"
+    ):
         load_config(None)
     write(tmp_path / "flowscope.yaml", "purposes:\n  ad_model: {use: marketing}\n")
-    with pytest.raises(UserError, match=r"^flowscope.yaml:2: purposes.ad_model: expected a list or str, got a mapping$"):
+    with pytest.raises(
+        UserError, match=r"^flowscope.yaml:2: purposes.ad_model: expected a list or str, got a mapping$"
+    ):
         load_config(None)
 
 

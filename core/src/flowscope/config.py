@@ -130,7 +130,9 @@ def load_config(path: Path | None = None) -> Config:
     config.scan = parse_value(config, ("scan",), data.get("scan") or {}, ScanSettings)
     config.zones = parse_value(config, ("zones",), data.get("zones") or {}, ZoneSettings)
     # Asset pattern -> fideslang data use(s); the names are checked by flowscope.zones when zones run.
-    config.purposes = parse_value(config, ("purposes",), data.get("purposes") or {}, dict[str, list[str] | str])
+    config.purposes = parse_value(
+        config, ("purposes",), data.get("purposes") or {}, dict[str, list[str] | str]
+    )
     set_limits(parse_value(config, ("yaml",), data.get("yaml") or {}, YamlLimits))
     return config
 
