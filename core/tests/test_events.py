@@ -431,3 +431,34 @@ def test_facet_schema_ships_in_the_package_and_is_a_valid_schema() -> None:
     assert SCHEMA_URL.startswith(SCHEMA_ID + "#/$defs/")
     assert list(schema["properties"]) == [FACET_NAME]
     jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_a_runtime_no_match_is_never_column_lineage() -> None:
+    """A pair that met in a request and never matched is for review (flowscope facet), not a column claim,
+    even when a collector hands it over field to field."""
+    handler = Job("service://signup", "signup.handlers.create_user")
+    review = Edge(
+        job=handler,
+        source=USERS.with_field("email"),
+        target=EMAILS.with_field("user_id"),
+        confidence=0.15,
+        bases={Basis("runtime", "NO_MATCH")},
+        transformations={Transformation()},
+        collectors={"probes"},
+        count=5,
+    )
+    confirmed = Edge(
+        job=handler,
+        source=USERS.with_field("id"),
+        target=EMAILS.with_field("user_id"),
+        confidence=0.9,
+        bases={Basis("runtime", "EXACT_MATCH"), Basis("runtime", "NO_MATCH")},
+        transformations={Transformation()},
+        collectors={"probes"},
+        count=5,
+    )
+    (_, ev) = [event_to_dict(e) for e in build_events([review, confirmed], {}, scan_id="s", event_time=T0)]
+    out = dataset(ev, "outputs", EMAILS.name)["facets"]
+    inputs = out["columnLineage"]["fields"]["user_id"]["inputFields"]
+    assert [i["field"] for i in inputs] == ["id"]
+    assert {e["input"]["field"] for e in out[FACET_NAME]["edges"]} == {"email", "id"}

@@ -287,12 +287,13 @@ def _column_lineage(
 ) -> column_lineage_dataset.ColumnLineageDatasetFacet | None:
     """Field-to-field edges go under ``fields``; field-to-dataset INDIRECT ones (a filter or join key
     that shapes the whole output) under ``dataset``. Edges without a source field cannot be expressed
-    (an InputField needs a field) and stay in the flowscope facet only."""
+    (an InputField needs a field) and stay in the flowscope facet only, and so do edges whose only
+    evidence is a runtime NO_MATCH: a pair that met and never matched is kept for review, not claimed."""
     fields: dict[str, list[column_lineage_dataset.InputField]] = {}
     whole: list[column_lineage_dataset.InputField] = []
     for e in sorted(edges, key=lambda e: (e.target.id if e.target else "", e.source.id)):
         src, tgt = e.source, e.target
-        if tgt is None or src.field is None:
+        if tgt is None or src.field is None or _review_only(e):
             continue
         if tgt.field is not None:
             item = column_lineage_dataset.InputField(src.namespace, src.name, src.field, _transformations(e))
@@ -308,6 +309,11 @@ def _column_lineage(
         dataset=whole,
         producer=producer,
     )
+
+
+def _review_only(edge: Edge) -> bool:
+    """Every basis of the edge is a runtime NO_MATCH."""
+    return bool(edge.bases) and all(b.kind == "runtime" and b.match == "NO_MATCH" for b in edge.bases)
 
 
 def _job_event(

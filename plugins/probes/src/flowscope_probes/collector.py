@@ -9,8 +9,9 @@ Rows of every spool file are summed per (job, source, sink, match, sink path). T
   same write (``cache://nearby-cache/last_location:{}#location``);
 - a row marked noisy (its value turned up in many sinks) is demoted to NO_MATCH;
 - a NO_MATCH row (both seen in one request, the value never found) is a NO_MATCH signal to the sink
-  dataset without a field — it says no field is known to carry the value, so it never confirms a static
-  field flow; pairs that matched at least once get no NO_MATCH signal;
+  dataset without a field, even when the sink was a column — it says no field is known to carry the value,
+  so it never confirms a static field flow and never lands in OpenLineage's ``columnLineage`` facet (only
+  in flowscope's own facet, for review); pairs that matched at least once get no NO_MATCH signal;
 - ``samples`` lines become ``JobSampled`` per job: static flows of a job sampled often but never matched
   drop to low confidence in core's scoring.
 
@@ -139,7 +140,9 @@ def observations(summary: SpoolSummary, ctx: CollectContext | None = None) -> It
         hit = match in HIT_TYPES and not row.noisy
         if not hit and (job_l, src_l, sink_l) in matched:
             continue
-        target = target_of(sink, source, sink_path) if hit else (sink if sink.field else sink.dataset)
+        # NO_MATCH says no field is known to carry the value: never a column-lineage claim, so its target is
+        # the sink dataset even when the sink was a column (a DB write)
+        target = target_of(sink, source, sink_path) if hit else sink.dataset
         detail = [("count", str(row.count)), ("distinct_values", str(row.distinct_values))]
         if sink_path:
             detail.append(("sink_path", sink_path))
