@@ -50,7 +50,7 @@ def configure(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Sets what C roots decide with; opentelemetry counts as not imported (another test may have)."""
     monkeypatch.delitem(sys.modules, "opentelemetry.trace", raising=False)
 
-    def set_mode(mode: int, rate: float, draw: Callable[[], float] = random.random) -> None:
+    def set_mode(mode: int, rate: float, draw: Callable[[], float] = sampling._random) -> None:
         fast._fast.configure(mode, rate, CURRENT, draw, DECIDED)
 
     yield set_mode
@@ -75,8 +75,11 @@ def test_each_decision(configure: Any) -> None:
 
     configure(fast._fast.FAST, 1.0)
     assert call(root, {}) == "sampled"
-    assert call(root, {"HTTP_TRACEPARENT": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"}) == "slow"
-    assert call(root, {"HTTP_TRACEPARENT": ""}) == "sampled"  # an empty header is no trace
+    # a client's trace header decides nothing (only a trusting deployment reads it: mode SLOW, below)
+    assert call(root, {"HTTP_TRACEPARENT": "00-" + "0" * 31 + "1-" + "b" * 16 + "-01"}) == "sampled"
+    configure(fast._fast.FAST, 0.5, lambda: 0.9)
+    assert call(root, {"HTTP_TRACEPARENT": "00-" + "0" * 31 + "1-" + "b" * 16 + "-01"}) == "original"
+    configure(fast._fast.FAST, 1.0)
 
     token = CURRENT.set(Recorder("job", "/outer"))
     try:
@@ -106,14 +109,50 @@ def test_random_draw_and_its_failure(configure: Any) -> None:
     assert sys.exc_info() == (None, None, None)
 
 
-def test_opentelemetry_imported_means_python_decides(configure: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_opentelemetry_imported_changes_nothing(configure: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     c = Calls()
     root = c.root()
     configure(fast._fast.FAST, 0.5, lambda: 0.0)
     monkeypatch.setitem(sys.modules, "opentelemetry.trace", object())  # type: ignore[arg-type]
-    assert call(root, {}) == "slow"
+    assert call(root, {}) == "sampled"  # the draw decides, not a trace someone else chose
     configure(fast._fast.FAST, 0.0)
-    assert call(root, {}) == "original"  # rate 0: out whatever the trace says, as the Python sampler
+    assert call(root, {}) == "original"
+
+
+def test_trusting_upstream_decisions_means_python_decides(tmp_path: Any) -> None:
+    rt = flowscope_probes.install(
+        service="svc", spool=tmp_path / "spool", sample_rate=0.5, salt="s", trust_upstream_sampled=True
+    )
+    try:
+        c = Calls()
+        assert rt is not None and call(c.root(), {}) == "slow"
+    finally:
+        flowscope_probes.uninstall()
+
+
+class Interrupting:
+    """A key whose comparison raises what a signal handler would (hash equal to the decided key's)."""
+
+    def __hash__(self) -> int:
+        return hash(DECIDED)
+
+    def __eq__(self, other: object) -> bool:
+        raise KeyboardInterrupt
+
+
+def test_a_keyboard_interrupt_inside_the_checks_propagates(configure: Any) -> None:
+    c = Calls()
+    configure(fast._fast.FAST, 0.5, lambda: 0.9)
+    with pytest.raises(KeyboardInterrupt):
+        call(c.root(), {Interrupting(): 1})
+
+    def interrupted() -> float:
+        raise KeyboardInterrupt
+
+    configure(fast._fast.FAST, 0.5, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        call(c.root(), {})
+    assert [name for name, _, _ in c.seen] == []  # nothing ran after it, as without the probes
 
 
 def test_arguments_results_and_exceptions_pass_through(configure: Any) -> None:
@@ -170,7 +209,7 @@ def _sampled_ids(use_c: bool, tmp_path: Any, finished: list[Recorder]) -> list[i
         assert (type(Flask.__dict__["wsgi_app"]).__name__ == "Root") is use_c
         client = _flask_app().test_client()
         finished.clear()
-        random.seed(11)
+        sampling.RNG.seed(11)
         for i in range(400):
             assert client.get(f"/orders/{i}").get_json() == {"id": i}
         return [int(rec.route.rsplit("/", 1)[1]) for rec in finished]
@@ -182,13 +221,13 @@ def _sampled_ids(use_c: bool, tmp_path: Any, finished: list[Recorder]) -> list[i
 def test_same_requests_sampled_as_the_python_root(
     tmp_path: Any, finished: list[Recorder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One draw of ``random.random`` per request in both roots: the same seed samples the same requests."""
+    """One draw of the probes' generator per request in both roots: the same seed samples the same requests."""
     monkeypatch.delitem(sys.modules, "opentelemetry.trace", raising=False)
     in_c = _sampled_ids(True, tmp_path, finished)
     in_python = _sampled_ids(False, tmp_path, finished)
     assert in_c == in_python
     assert 80 < len(in_c) < 160  # 30% of 400
-    assert sampling._random is random.random
+    assert sampling._random.__self__ is sampling.RNG and sampling._random is not random.random  # type: ignore[attr-defined]
 
 
 def test_flask_app_behind_a_wsgi_middleware_and_introspection(

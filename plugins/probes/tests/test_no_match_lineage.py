@@ -53,7 +53,9 @@ def test_no_match_pairs_are_never_column_lineage(
     flowscope_probes.uninstall()
     cfg = tmp_path / "flowscope.yaml"
     cfg.write_text("plugins:\n  probes:\n    spool: spool\n")
-    result = run_cli(plugin_manager(("probes", plugin)), "scan", "--config", str(cfg), "-o", str(tmp_path / "events.jsonl"))
+    result = run_cli(
+        plugin_manager(("probes", plugin)), "scan", "--config", str(cfg), "-o", str(tmp_path / "events.jsonl")
+    )
     assert result.exit_code == 0, result.output
     column_lineage: set[tuple[str, str]] = set()  # (input field, output field)
     review: list[dict[str, Any]] = []

@@ -56,7 +56,7 @@ def test_flask_json_body_query_and_path_params(probes: Callable[..., Any], finis
 
 
 def test_flask_form_body(probes: Callable[..., Any], finished: list[Recorder]) -> None:
-    probes()
+    probes(http_hosts=["localhost"])  # the Host header names assets only when allow-listed
     r = flask_app().test_client().post("/users/7/profile", data={"email": "bo@example.org"})
     assert r.get_json()["seen"] == ["email"]
     assert fields(finished[0])["http://localhost/users/{user_id}/profile#email"] == "bo@example.org"
@@ -67,7 +67,7 @@ def test_flask_hooks_around_the_view_record_into_the_request(
 ) -> None:
     """The root (``Flask.wsgi_app``) covers before- and after-request handlers as well as the view, also the
     500 response Flask builds when the view raises."""
-    probes()
+    probes(http_hosts=["localhost"])  # the Host header names assets only when allow-listed
     app = flask_app()
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
@@ -147,7 +147,7 @@ def wsgi_call(app: Any, body: bytes, ctype: str, query: str = "") -> bytes:
 def test_plain_wsgi_middleware_reads_the_body_and_gives_it_back(
     probes: Callable[..., Any], finished: list[Recorder]
 ) -> None:
-    probes()
+    probes(http_hosts=["api.internal:8080"])  # the Host header names assets only when allow-listed
     app = ProbesMiddleware(plain_wsgi, job="signup")
     body = json.dumps({"email": "cy@example.org"}).encode()
     assert wsgi_call(app, body, "application/json", "src=ad") == body
@@ -211,7 +211,7 @@ def test_django_view_and_route(probes: Callable[..., Any], finished: list[Record
     configure_django()
     from django.test import Client
 
-    probes()
+    probes(http_hosts=["testserver"])  # the Host header names assets only when allow-listed
     r = Client().post(
         "/accounts/31/email/?lang=de",
         data=json.dumps({"email": "dee@example.org"}),
@@ -263,7 +263,7 @@ def test_django_async_handler_sync_and_async_views(
     configure_django()
     from django.test import AsyncClient
 
-    probes()
+    probes(http_hosts=["testserver"])  # the Host header names assets only when allow-listed
 
     async def both() -> list[Any]:
         client = AsyncClient()
@@ -304,7 +304,7 @@ def test_django_explicit_middleware(probes: Callable[..., Any], finished: list[R
     configure_django()
     from django.test import Client, override_settings
 
-    probes(disable=["django"])  # no automatic patch: the middleware alone is the root
+    probes(disable=["django"], http_hosts=["testserver"])  # no automatic patch: the middleware is the root
     with override_settings(MIDDLEWARE=["flowscope_probes.roots.django.ProbesMiddleware"]):
         r = Client().post(
             "/accounts/5/email/",
@@ -349,7 +349,7 @@ def test_plain_asgi_middleware(probes: Callable[..., Any], finished: list[Record
         }
         await ProbesASGIMiddleware(app, job="login")(scope, receive, send)
 
-    probes()
+    probes(http_hosts=["auth.internal"])  # the Host header names assets only when allow-listed
     asyncio.run(call())
     assert received == [json.dumps({"token": "tok-123456"}).encode()]  # the app read the same body
     (rec,) = finished

@@ -1,4 +1,5 @@
-"""The sampling decision: per route, deterministic by trace id, random otherwise."""
+"""The sampling decision: per route, from the probes' own randomness; trace ids never decide it (see
+test_steering.py for what a client sends)."""
 
 from __future__ import annotations
 
@@ -25,14 +26,14 @@ def test_rate_per_route_exact_then_glob_then_default() -> None:
     assert not any(s.decide("/health")[0] for _ in range(50))
 
 
-def test_trace_id_decides_deterministically_like_otel_ratio_sampling() -> None:
+def test_a_trace_id_never_decides() -> None:
     s = Sampler(0.5)
-    low = "0" * 16 + "0000000000000001"  # low 64 bits tiny: under any positive rate
+    low = "0" * 16 + "0000000000000001"  # decided "in" at any rate under the old TraceIdRatioBased rule
     high = "0" * 16 + "ffffffffffffffff"
-    assert s.decide("/a", header(low)) == (True, low)
-    assert s.decide("/a", header(high)) == (False, high)
-    first = s.decide("/a", header(TRACE))
-    assert all(s.decide("/a", header(TRACE)) == first for _ in range(20))
+    assert s.decide("/a", header(low))[1] is None  # and the client's trace id is not kept either
+    for trace in (low, high, TRACE):
+        drawn = [s.decide("/a", header(trace))[0] for _ in range(400)]
+        assert 120 < sum(drawn) < 280
 
 
 def test_rate_holds_over_many_trace_ids() -> None:
@@ -51,7 +52,7 @@ def test_bad_traceparent_falls_back_to_random() -> None:
     assert Sampler(1.0).decide("/a", "garbage") == (True, None)
 
 
-def test_current_opentelemetry_span_gives_the_trace() -> None:
+def test_current_opentelemetry_span_gives_the_trace_only_to_a_trusting_sampler() -> None:
     from opentelemetry import trace
     from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
@@ -59,7 +60,11 @@ def test_current_opentelemetry_span_gives_the_trace() -> None:
     ctx = SpanContext(int(TRACE, 16), 0x00F067AA0BA902B7, is_remote=True, trace_flags=TraceFlags(1))
     with trace.use_span(NonRecordingSpan(ctx)):
         assert current_otel_trace() == TRACE
-        assert Sampler(1.0).decide("/a") == (True, TRACE)
+        assert Sampler(1.0).decide("/a") == (True, None)
+        assert Sampler(0.01, trust_upstream=True).decide("/a") == (True, TRACE)
+    unsampled = SpanContext(int(TRACE, 16), 0x00F067AA0BA902B7, is_remote=True, trace_flags=TraceFlags(0))
+    with trace.use_span(NonRecordingSpan(unsampled)):
+        assert Sampler(1.0, trust_upstream=True).decide("/a") == (False, TRACE)
 
 
 def test_rate_holds_without_a_trace_id() -> None:

@@ -24,7 +24,7 @@ from flowscope_probes.imports import HOOKS
 from flowscope_probes.instrument import Instrumentation
 from flowscope_probes.labels import service_namespace
 from flowscope_probes.roots import fast
-from flowscope_probes.sampling import Sampler
+from flowscope_probes.sampling import Sampler, reseed
 from flowscope_probes.settings import ProbeSettings, from_environment, load_settings_file, make_settings
 from flowscope_probes.spool import resolve_salt
 from flowscope_probes.worker import Worker
@@ -38,7 +38,7 @@ SWITCH_ENV = "FLOWSCOPE_PROBES"
 class Runtime:
     def __init__(self, settings: ProbeSettings) -> None:
         self.settings = settings
-        self.sampler = Sampler(settings.sample_rate, settings.rates_by_route)
+        self.sampler = Sampler(settings.sample_rate, settings.rates_by_route, settings.trust_upstream_sampled)
         self.salt = resolve_salt(settings.salt, settings.spool)
         self.worker = Worker(settings, self.salt)
         self.namespace = service_namespace(settings.service)
@@ -67,6 +67,7 @@ class Runtime:
             FAULTS.add("submit")
 
     def after_fork(self) -> None:
+        reseed()
         self.worker = Worker(self.settings, self.salt)
 
     def status(self) -> dict[str, Any]:

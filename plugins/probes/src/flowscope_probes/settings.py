@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,9 @@ class ProbeSettings:
     rates_by_route: dict[str, float] = field(default_factory=dict)  # path or glob -> rate
     disable: list[str] = field(default_factory=list)  # instrumentation names not to install
     salt: str = ""  # prefer $FLOWSCOPE_PROBES_SALT; empty: a random salt kept in <spool>/salt
-    http_host: str = ""  # host in request asset names (http://<host>); empty: the request's Host
+    http_host: str = ""  # host in request asset names (http://<host>); empty: the service name
+    http_hosts: list[str] = field(default_factory=list)  # Host header values allowed to name them instead
+    trust_upstream_sampled: bool = False  # a traceparent's sampled flag decides (only behind a trusted proxy)
     headers: list[str] = field(default_factory=list)  # request headers recorded as sources (allow-list)
     cache_clusters: dict[str, str] = field(
         default_factory=dict
@@ -100,11 +103,33 @@ def make_settings(values: dict[str, Any], where: str = "", base_dir: Path | None
     for route, rate in settings.rates_by_route.items():
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate <= 1.0:
             raise SettingsError(f"{where}rates_by_route.{route}: expected a fraction between 0 and 1")
+    hosts = []
+    for host in settings.http_hosts:
+        plain = normal_host(host)
+        if plain is None:
+            raise SettingsError(
+                f"{where}http_hosts: {host!r} is not a host name (letters, digits, '.', '-', ':port')"
+            )
+        hosts.append(plain)
+    settings.http_hosts = hosts
     if base_dir is not None and not settings.spool.is_absolute():
         settings.spool = base_dir / settings.spool
     if base_dir is not None and settings.emit and not Path(settings.emit).is_absolute():
         settings.emit = str(base_dir / settings.emit)
     return settings
+
+
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?")
+
+
+def normal_host(value: str) -> str | None:
+    """A Host header value as compared with ``http_hosts``: lower case, no trailing dot; None when it is not
+    a plain ``host`` or ``host:port`` (so nothing a client makes up can become part of an asset name)."""
+    host = value.strip().lower()
+    name, colon, port = host.rpartition(":") if ":" in host else (host, "", "")
+    name = name.rstrip(".")
+    host = f"{name}{colon}{port}"
+    return host if len(host) <= 255 and _HOST.fullmatch(host) else None
 
 
 def load_settings_file(path: Path) -> ProbeSettings:

@@ -13,11 +13,16 @@ On a call with the WSGI environ at position ``environ_at``:
 - mode SLOW (the sampler needs Python: rates by route): ``slow(*args)``, which decides in Python;
 - a sampled request is active already (the contextvar is set): mark the environ, ``original(*args)``;
 - rate <= 0: mark the environ ``False``, ``original(*args)``;
-- a ``traceparent`` header, or ``opentelemetry.trace`` imported: the trace id decides, ``slow(*args)``;
-- else ``random() < rate`` (the same draw the Python sampler makes): ``sampled(*args)`` when it is in,
-  else mark the environ and ``original(*args)``.
+- else ``random() < rate`` (the same draw from the probes' own generator the Python sampler makes):
+  ``sampled(*args)`` when it is in, else mark the environ and ``original(*args)``.
 
-The mode and rate are set by the runtime when it installs and uninstalls (``configure``).
+Nothing the client sends is looked at: trace headers decide nothing unless the deployment trusts upstream
+decisions, and then the runtime sets mode SLOW. The mode and rate are set by the runtime when it installs
+and uninstalls (``configure``).
+
+Errors inside these checks are cleared only when they are ``Exception``s (the request then goes on as if
+sampled out, or to Python); anything else — a ``KeyboardInterrupt`` delivered meanwhile — propagates, as it
+would have without the probes.
 */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -30,9 +35,6 @@ static double rate = 0.0;
 static PyObject *current_var = NULL; /* the recorder's ContextVar */
 static PyObject *random_fn = NULL;   /* random.random */
 static PyObject *decided_key = NULL; /* environ key of the decision */
-static PyObject *traceparent_key = NULL;
-static PyObject *otel_key = NULL;
-
 typedef struct {
     PyObject_HEAD
     PyObject *original;
@@ -49,35 +51,24 @@ call(PyObject *fn, PyObject *const *args, size_t nargsf, PyObject *kwnames)
     return PyObject_Vectorcall(fn, args, PyVectorcall_NARGS(nargsf), kwnames);
 }
 
+/* An error of the probes' own checks: cleared (0) when it is an Exception, kept (-1) when it is not. */
+static int
+clear_exception(void)
+{
+    if (PyErr_ExceptionMatches(PyExc_Exception)) {
+        PyErr_Clear();
+        return 0;
+    }
+    return -1;
+}
+
 static PyObject *
 mark_and_call(Root *self, PyObject *environ, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    if (PyDict_SetItem(environ, decided_key, Py_False) < 0) {
-        PyErr_Clear(); /* never raise into the host: the request just goes unmarked */
+    if (PyDict_SetItem(environ, decided_key, Py_False) < 0 && clear_exception() < 0) {
+        return NULL; /* an Exception is cleared (the request just goes unmarked); nothing else is */
     }
     return call(self->original, args, nargsf, kwnames);
-}
-
-static int
-traced(PyObject *environ)
-{
-    PyObject *header = PyDict_GetItemWithError(environ, traceparent_key);
-    if (header == NULL) {
-        PyErr_Clear();
-    }
-    else if (PyObject_IsTrue(header) == 1) {
-        return 1;
-    }
-    else {
-        PyErr_Clear();
-    }
-    PyObject *modules = PyImport_GetModuleDict();
-    int loaded = PyDict_Contains(modules, otel_key);
-    if (loaded < 0) {
-        PyErr_Clear();
-        return 1;
-    }
-    return loaded;
 }
 
 static PyObject *
@@ -94,8 +85,8 @@ root_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
     }
     int seen = PyDict_Contains(environ, decided_key);
     if (seen != 0) {
-        if (seen < 0) {
-            PyErr_Clear();
+        if (seen < 0 && clear_exception() < 0) {
+            return NULL;
         }
         return call(self->original, args, nargsf, kwnames);
     }
@@ -104,7 +95,9 @@ root_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
     }
     PyObject *active = NULL;
     if (PyContextVar_Get(current_var, Py_None, &active) < 0) {
-        PyErr_Clear();
+        if (clear_exception() < 0) {
+            return NULL;
+        }
         return call(self->slow, args, nargsf, kwnames);
     }
     int inside = active != NULL && active != Py_None;
@@ -112,15 +105,14 @@ root_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
     if (inside || rate <= 0.0) {
         return mark_and_call(self, environ, args, nargsf, kwnames);
     }
-    if (traced(environ)) {
-        return call(self->slow, args, nargsf, kwnames);
-    }
     if (rate < 1.0) {
         PyObject *drawn = PyObject_CallNoArgs(random_fn);
         double r = drawn != NULL ? PyFloat_AsDouble(drawn) : -1.0;
         Py_XDECREF(drawn);
         if (r == -1.0 && PyErr_Occurred()) {
-            PyErr_Clear();
+            if (clear_exception() < 0) {
+                return NULL;
+            }
             return call(self->slow, args, nargsf, kwnames);
         }
         if (r >= rate) {
@@ -267,9 +259,7 @@ static struct PyModuleDef module_def = {
 PyMODINIT_FUNC
 PyInit__fast(void)
 {
-    traceparent_key = PyUnicode_InternFromString("HTTP_TRACEPARENT");
-    otel_key = PyUnicode_InternFromString("opentelemetry.trace");
-    if (traceparent_key == NULL || otel_key == NULL || PyType_Ready(&RootType) < 0) {
+    if (PyType_Ready(&RootType) < 0) {
         return NULL;
     }
     PyObject *module = PyModule_Create(&module_def);

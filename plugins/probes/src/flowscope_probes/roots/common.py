@@ -14,6 +14,7 @@ from flowscope.model import Asset
 from flowscope_probes import runtime
 from flowscope_probes.context import CURRENT, FAULTS, Recorder
 from flowscope_probes.labels import flatten
+from flowscope_probes.settings import normal_host
 
 _PLACEHOLDER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>|\{([^{}:]+)(?::[^{}]*)?\}")
 
@@ -77,10 +78,17 @@ def set_job(rec: Recorder, handler: object, fallback: str) -> None:
 
 
 def host_of(host: str | None) -> str:
+    """The host of request assets. A client chooses its ``Host`` header, so it names them only when it is
+    on the ``http_hosts`` allow-list; otherwise ``http_host``, else the service's name."""
     rt = runtime.STATE
-    if rt is not None and rt.settings.http_host:
-        return rt.settings.http_host
-    return (host or "").strip().lower() or naming.DEFAULT_SYSTEM
+    if rt is None:
+        return naming.DEFAULT_SYSTEM
+    settings = rt.settings
+    if host and settings.http_hosts:
+        plain = normal_host(host) if len(host) <= 300 else None
+        if plain is not None and plain in settings.http_hosts:
+            return plain
+    return settings.http_host or settings.service or naming.DEFAULT_SYSTEM
 
 
 def record_request(

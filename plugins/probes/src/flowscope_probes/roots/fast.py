@@ -2,8 +2,9 @@
 
 :func:`wsgi_root` returns a C ``Root`` that makes the common decisions itself (probes off, an outer root
 already decided, a sampled request already active, the default rate's random draw) and calls the framework's
-method directly; everything else (rates by route, a trace id to decide by) goes to the Python root, which
-decides as it always did. Without the extension, or with ``FLOWSCOPE_PROBES_PURE=1``, the Python root is
+method directly; everything else (rates by route, trusted upstream decisions) goes to the Python root, which
+decides as it always did. The C root never looks at trace headers: only a deployment that trusts upstream
+sampling decisions (``trust_upstream_sampled``) reads them, and then Python decides every request. Without the extension, or with ``FLOWSCOPE_PROBES_PURE=1``, the Python root is
 used as is. Both give the same decisions: ``tests/test_fast_roots.py`` runs the roots' tests on both.
 
 The runtime calls :func:`configure` when it installs and uninstalls; the C side keeps the mode and the rate.
@@ -35,12 +36,13 @@ def build() -> str:
 
 
 def configure(sampler: sampling.Sampler | None) -> None:
-    """What C roots decide with: off (None), the default rate, or the Python sampler for rates by route."""
+    """What C roots decide with: off (None), the default rate, or the Python sampler for rates by route and
+    for trusted upstream decisions."""
     if _fast is None:
         return
     if sampler is None:
         _fast.configure(_fast.OFF, 0.0, CURRENT, sampling._random, DECIDED)
-    elif sampler.by_route:
+    elif sampler.by_route or sampler.trust_upstream:
         _fast.configure(_fast.SLOW, sampler.default, CURRENT, sampling._random, DECIDED)
     else:
         _fast.configure(_fast.FAST, sampler.default, CURRENT, sampling._random, DECIDED)
