@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from flask import Flask, request
 
 import flowscope_probes
+from flowscope_probes.spool import SpoolLine, read_spool
 from flowscope_probes.worker import redact
 
 EMAIL = "grace.hopper@example.org"
@@ -30,7 +30,7 @@ def run(probes: Callable[..., Any], **settings: Any) -> list[dict[str, Any]]:
     flowscope_probes.flush()
     text = "".join(p.read_text() for p in rt.settings.spool.glob("*.jsonl"))
     assert EMAIL not in text and "grace" not in text and "hopper" not in text
-    return [json.loads(line) for line in text.splitlines()]
+    return [line.data for line in read_spool(rt.settings.spool) if isinstance(line, SpoolLine)]
 
 
 def test_no_raw_values_and_no_samples_by_default(probes: Callable[..., Any]) -> None:

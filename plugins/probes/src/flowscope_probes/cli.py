@@ -26,6 +26,7 @@ SpoolArg = Annotated[Path | None, typer.Argument(help="Spool folder or file (def
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="flowscope.yaml holding plugins.probes.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (shape in the module docstring).")]
 COUNTERS = ("sampled", "processed", "dropped_queue", "lost", "unrouted", "overflow", "restarts")
+TOTALS = (*COUNTERS, "spool_failures")
 
 
 def _spool(spool: Path | None, config: Path | None) -> Path:
@@ -78,7 +79,7 @@ def build_commands() -> typer.Typer:
             typer.echo(json.dumps(_as_json(s), indent=2, sort_keys=True))
             return
         typer.echo(f"{s.files} spool files, {s.lines} lines, {len(s.bad)} bad lines")
-        totals = dict.fromkeys(COUNTERS, 0)
+        totals = dict.fromkeys(TOTALS, 0)
         for name, h in sorted(s.health.items()):
             faults = sum(int(v) for v in (h.get("faults") or {}).values())
             parts = ", ".join(f"{c} {int(h.get(c) or 0)}" for c in COUNTERS)
@@ -88,7 +89,7 @@ def build_commands() -> typer.Typer:
                 + (f", matcher {h['matcher']}" if h.get("matcher") else "")
                 + (f", roots {h['roots']}" if h.get("roots") else "")
             )
-            for c in COUNTERS:
+            for c in TOTALS:
                 totals[c] += int(h.get(c) or 0)
         typer.echo("total: " + ", ".join(f"{c} {n}" for c, n in totals.items()))
         for b in s.bad:

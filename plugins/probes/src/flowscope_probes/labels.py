@@ -4,7 +4,8 @@
   job's label is ``<namespace>|<name>``. Namespaces never hold ``|``, so both parse back unambiguously.
 - :func:`asset_from_name` is the rule for ``flowscope_probes.source(name, value)``: a name with ``://`` is
   read the way :class:`~flowscope.model.Asset` prints itself (``<namespace>/<name>#<field>``, e.g.
-  ``log://python/audit#user_id`` or ``http://api.internal//v1/users#email``); any other name is an asset of
+  ``log://python/audit#user_id`` or ``http://api.internal//v1/users#email``; user info and a query string
+  are dropped: ``http://u:pw@api.internal/v1?token=x`` is ``http://api.internal/v1``); any other name is an asset of
   the service itself, ``service://<service>`` with name and field split at ``#`` (``signup#email``).
 """
 
@@ -50,6 +51,8 @@ def asset_from_name(name: str | Asset, service: str) -> Asset:
     scheme, sep, rest = body.partition("://")
     if sep:
         authority, _, path = rest.partition("/")
+        authority = authority.rpartition("@")[2]  # user info is a credential, never part of a name
+        path = path.partition("?")[0]  # and so is a query string (?token=...)
         return Asset(f"{scheme}://{authority}", path or "/", fld or None)
     return Asset(service_namespace(service), body, fld or None)
 

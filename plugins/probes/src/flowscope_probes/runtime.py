@@ -25,6 +25,7 @@ from flowscope_probes.instrument import Instrumentation
 from flowscope_probes.labels import service_namespace
 from flowscope_probes.roots import fast
 from flowscope_probes.sampling import Sampler, reseed
+from flowscope_probes.scrub import strip_credentials
 from flowscope_probes.settings import ProbeSettings, from_environment, load_settings_file, make_settings
 from flowscope_probes.spool import resolve_salt
 from flowscope_probes.worker import Worker
@@ -88,6 +89,11 @@ _INSTALLING: Runtime | None = None
 _FORK_HOOKED = False
 
 
+def _clean(exc: BaseException) -> str:
+    """An exception's text as the probes may log it: URL credentials stripped."""
+    return strip_credentials(str(exc))
+
+
 def _discover() -> dict[str, Any]:
     found: dict[str, Any] = {}
     for ep in entry_points(group=GROUP):
@@ -101,10 +107,10 @@ def _install_one(rt: Runtime, name: str, inst: Instrumentation) -> None:
     try:
         inst.install({**rt.settings.as_dict(), **rt.settings.instrumentations.get(name, {})})
     except Exception as exc:  # one broken instrumentation never stops the others or the host
-        rt.failed[name] = f"{type(exc).__name__}: {exc}"
+        rt.failed[name] = f"{type(exc).__name__}: {_clean(exc)}"
         rt.pending.discard(name)
         FAULTS.add(f"install.{name}")
-        log.warning("flowscope probes: instrumentation %s failed to install: %s", name, exc)
+        log.warning("flowscope probes: instrumentation %s failed to install: %s", name, _clean(exc))
         return
     rt.pending.discard(name)
     rt.instrumentations[name] = inst
@@ -128,9 +134,9 @@ def _install_instrumentations(rt: Runtime) -> None:
                 rt.skipped[name] = f"{inst.module or name} not installed"
                 continue
         except Exception as exc:
-            rt.failed[name] = f"{type(exc).__name__}: {exc}"
+            rt.failed[name] = f"{type(exc).__name__}: {_clean(exc)}"
             FAULTS.add(f"install.{name}")
-            log.warning("flowscope probes: instrumentation %s failed to load: %s", name, exc)
+            log.warning("flowscope probes: instrumentation %s failed to load: %s", name, _clean(exc))
             continue
         top = inst.module.partition(".")[0]
         if not top:
@@ -227,7 +233,7 @@ def uninstall() -> None:
             inst.uninstall()
         except Exception as exc:
             FAULTS.add(f"uninstall.{name}")
-            log.warning("flowscope probes: instrumentation %s failed to uninstall: %s", name, exc)
+            log.warning("flowscope probes: instrumentation %s failed to uninstall: %s", name, _clean(exc))
     try:
         rt.worker.stop()
     except Exception:

@@ -20,8 +20,9 @@ from typing import Any
 from flowscope.model import Job
 from flowscope_probes.context import FAULTS, Recorder
 from flowscope_probes.labels import asset_label, job_label
+from flowscope_probes.scrub import strip_credentials
 from flowscope_probes.settings import ProbeSettings
-from flowscope_probes.spool import SpoolWriter
+from flowscope_probes.spool import MAX_PENDING, SpoolWriter
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +262,8 @@ class Worker:
             self._report_once(
                 "spool",
                 f"flowscope probes: cannot write the spool ({self.writer.last_error}); "
-                f"keeping up to {len(self.writer.pending)} lines in memory, counting drops",
+                f"keeping up to {MAX_PENDING} records in memory and writing them whole when it works again, "
+                "counting drops",
             )
 
     def health(self) -> dict[str, Any]:
@@ -274,7 +276,7 @@ class Worker:
             **self.stats.as_dict(),
             "dropped_rows": int(getattr(self.aggregator, "dropped", 0)),
             "dropped_lines": self.writer.dropped,
-            "pending_lines": len(self.writer.pending),
+            "pending_lines": self.writer.pending_records,
             "queued": len(self.queue),
             "faults": dict(FAULTS.counts),
             "matcher": matcher_build(),
@@ -284,7 +286,7 @@ class Worker:
     def _report_once(self, what: str, message: str) -> None:
         if what not in self.reported:
             self.reported.add(what)
-            log.warning(message)
+            log.warning("%s", strip_credentials(message))
 
     # -- shutdown -----------------------------------------------------------------------------------
     def drain(self) -> None:

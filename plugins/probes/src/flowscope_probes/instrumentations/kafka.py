@@ -21,6 +21,7 @@ def bootstrap_of(servers: object) -> str:
     if isinstance(servers, list | tuple):
         servers = servers[0] if servers else ""
     first = str(servers or "").split(",")[0].strip()
+    first = first.rpartition("://")[2].rpartition("@")[2]  # SASL_SSL://user:password@host -> host
     if not first:
         return naming.DEFAULT_SYSTEM
     return first if ":" in first else f"{first}:9092"
