@@ -10,6 +10,7 @@ import typer
 from typer.testing import CliRunner, Result
 
 from flowscope import assetref
+from flowscope.cli.ingest import add_ingest_command
 from flowscope.cli.lineage import add_lineage_commands
 from flowscope.errors import UserError
 from flowscope.model import Asset
@@ -24,6 +25,7 @@ HASH = "datasetField:trino://trino.acme.internal:8080:analytics.public.user_geo_
 def run(store_dir: Path, *args: str) -> Result:
     app = typer.Typer()
     add_lineage_commands(app, lambda: store_dir)
+    add_ingest_command(app, lambda: store_dir)
     return CliRunner().invoke(app, list(args))
 
 
@@ -46,6 +48,7 @@ def test_ingest_reports_what_it_stored(tmp_path: Path) -> None:
         f"{SAMPLES[0]}: 3 events, 7 edges, 3 asset infos stored",
         f"{SAMPLES[1]}: 1 events, 4 edges, 2 asset infos stored",
         f"{SAMPLES[2]}: 2 events, 2 edges, 0 asset infos stored",
+        f"3 file(s), 6 events, 13 edges stored in {tmp_path / 's'} (1 symlink name(s) folded into 1 asset(s))",
     ]
 
 
@@ -62,10 +65,27 @@ def test_ingest_with_invalid_lines_loads_the_rest_and_fails(tmp_path: Path) -> N
         assert len(s.edges()) == 2
 
 
-def test_ingest_of_a_missing_file_stores_nothing(tmp_path: Path) -> None:
-    result = run(tmp_path / "s", "ingest", str(SAMPLES[0]), str(tmp_path / "nope.jsonl"))
-    assert error_of(result) == f"{tmp_path / 'nope.jsonl'}: no such file"
-    assert not (tmp_path / "s").exists()
+def test_a_bad_file_is_named_and_the_others_are_stored(tmp_path: Path) -> None:
+    """A missing file, a binary one and one without a valid event: each one ``error:`` line naming the
+    file; the good file is stored all the same and the exit code is 1."""
+    binary = tmp_path / "blob.json"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    result = run(
+        tmp_path / "s",
+        "ingest",
+        str(SAMPLES[0]),
+        str(tmp_path / "nope.jsonl"),
+        str(binary),
+        str(DATA / "all_invalid.jsonl"),
+    )
+    assert error_of(result) == "3 file(s) not ingested; the other files were stored"
+    errors = result.stderr.splitlines()
+    assert errors[0] == f"error: {tmp_path / 'nope.jsonl'}: no such file"
+    assert errors[1].startswith(f"error: {binary}: cannot read")
+    assert errors[2].startswith(f"error: {DATA / 'all_invalid.jsonl'}: no valid OpenLineage events")
+    assert result.stdout.startswith(f"{SAMPLES[0]}: 3 events, 7 edges")
+    with Store.open(tmp_path / "s") as s:
+        assert len(s.edges()) == 7 and len(list(s.events())) == 3
 
 
 def test_downstream_table_and_json(loaded: Path) -> None:
@@ -73,7 +93,7 @@ def test_downstream_table_and_json(loaded: Path) -> None:
     assert table.exit_code == 0, table.output
     lines = table.stdout.splitlines()
     assert lines[0] == f"5 assets downstream of {OWNER} (depth 10, min confidence 0)"
-    row = next(line for line in lines if "raw/photos:owner_id" in line)
+    row = next(line for line in lines if "raw.photos:owner_id" in line)
     assert "0.950" in row and "airflow-prod/photos_daily.extract_photos" in row
 
     doc = json.loads(run(loaded, "lineage", "downstream", OWNER, "--json", "--min-confidence", "0.9").stdout)
@@ -85,9 +105,9 @@ def test_downstream_table_and_json(loaded: Path) -> None:
     )
     first = doc["reached"][0]
     assert first == {
-        "asset": "datasetField:s3://acme-lake:raw/photos:owner_id",
-        "namespace": "s3://acme-lake",
-        "name": "raw/photos",
+        "asset": "datasetField:hive://metastore:9083:raw.photos:owner_id",
+        "namespace": "hive://metastore:9083",
+        "name": "raw.photos",
         "field": "owner_id",
         "confidence": 0.95,
         "hops": 1,
@@ -96,7 +116,7 @@ def test_downstream_table_and_json(loaded: Path) -> None:
             {
                 "job": {"namespace": "airflow-prod", "name": "photos_daily.extract_photos"},
                 "source": OWNER,
-                "target": "datasetField:s3://acme-lake:raw/photos:owner_id",
+                "target": "datasetField:hive://metastore:9083:raw.photos:owner_id",
                 "confidence": 0.95,
             }
         ],
@@ -143,9 +163,9 @@ def test_why_text_and_json(loaded: Path) -> None:
 
 
 def test_why_without_a_path_names_pure_readers(loaded: Path) -> None:
-    msg = error_of(run(loaded, "lineage", "why", "raw/photos", "photos_app.photos"))
+    msg = error_of(run(loaded, "lineage", "why", "raw.photos", "photos_app.photos"))
     assert msg == (
-        "no flow from dataset:s3://acme-lake:raw/photos to dataset:mysql://appdb:3306:photos_app.photos; "
+        "no flow from dataset:hive://metastore:9083:raw.photos to dataset:mysql://appdb:3306:photos_app.photos; "
         "jobs that read it without writing: airflow-prod/photos_daily.check_row_counts"
     )
 
@@ -156,11 +176,11 @@ def test_assets_table_json_and_query(loaded: Path) -> None:
     doc = json.loads(run(loaded, "assets", "owner", "--json").stdout)
     assert [a["id"] for a in doc["assets"]] == [
         "dataset:hive://metastore:9083:features.photo_geo",
+        "dataset:hive://metastore:9083:raw.photos",
         "dataset:mysql://appdb:3306:photos_app.photos",
-        "dataset:s3://acme-lake:raw/photos",
         "dataset:trino://trino.acme.internal:8080:analytics.public.user_geo_daily",
     ]
-    raw = doc["assets"][2]
+    raw = doc["assets"][1]
     assert raw["fields"][0] == {"name": "id", "type": "BIGINT"}
     assert raw["read_by"] == [{"namespace": "airflow-prod", "name": "photos_daily.check_row_counts"}]
     assert set(raw) == {"id", "namespace", "name", "fields", "tags", "description", "read_by"}
@@ -168,13 +188,13 @@ def test_assets_table_json_and_query(loaded: Path) -> None:
 
 def test_unknown_and_ambiguous_assets(loaded: Path) -> None:
     assert error_of(run(loaded, "lineage", "downstream", "fotos")) == (
-        "unknown asset 'fotos'; did you mean: dataset:mysql://appdb:3306:photos_app.photos, "
-        "dataset:s3://acme-lake:raw/photos"
+        "unknown asset 'fotos'; did you mean: dataset:hive://metastore:9083:raw.photos, "
+        "dataset:mysql://appdb:3306:photos_app.photos"
     )
     msg = error_of(run(loaded, "lineage", "downstream", "photos#owner_id"))
     assert (
         msg
-        == f"'photos#owner_id' is ambiguous; use one of: {OWNER}, datasetField:s3://acme-lake:raw/photos:owner_id"
+        == f"'photos#owner_id' is ambiguous; use one of: datasetField:hive://metastore:9083:raw.photos:owner_id, {OWNER}"
     )
     assert error_of(run(loaded, "lineage", "upstream", "photo_geo.ownr")) == (
         "no field 'ownr' in dataset:hive://metastore:9083:features.photo_geo; "
@@ -206,7 +226,9 @@ def test_asset_reference_forms(loaded: Path) -> None:
         assert assetref.resolve(s, "photos_app.photos.owner_id") == photos.with_field("owner_id")
         assert assetref.resolve(s, "mysql://appdb:3306/photos_app.photos#lat") == photos.with_field("lat")
         assert assetref.resolve(s, "photo_geo") == Asset("hive://metastore:9083", "features.photo_geo")
-        assert assetref.resolve(s, "acme-lake/raw/photos") == Asset("s3://acme-lake", "raw/photos")
+        assert assetref.resolve(s, "metastore:9083/raw.photos") == Asset(
+            "hive://metastore:9083", "raw.photos"
+        )
         with pytest.raises(UserError, match="empty asset name"):
             assetref.resolve(s, "  ")
 

@@ -10,6 +10,7 @@ from flowscope.model import Basis
     ("kind", "match", "expected"),
     [
         ("declared", None, 0.95),
+        ("declared", "FAILED_RUN", 0.20),
         ("sql", None, 0.90),
         ("config", None, 0.90),
         ("runtime", "EXACT_MATCH", 0.90),
@@ -30,7 +31,7 @@ def test_every_row_of_the_base_table(kind: str, match: str | None, expected: flo
 
 
 def test_table_has_no_row_untested() -> None:
-    assert len(scoring.BASE) == 13
+    assert len(scoring.BASE) == 14
 
 
 def test_context_confidence_falls_job_trace_user() -> None:
@@ -90,3 +91,8 @@ def test_static_strength_orders_static_evidence_under_the_cap() -> None:
     assert scoring.STATIC_CAP >= direct > plain > indirect > unresolved > 0
     # the strongest static piece of an edge counts: a direct hit beside weaker ones keeps the edge at DIRECT
     assert scoring.score([Basis("static", "INDIRECT"), Basis("static", "DIRECT")]) == direct
+
+
+def test_a_failed_run_does_not_lower_a_flow_a_completed_run_declared() -> None:
+    assert scoring.score([Basis("declared", "FAILED_RUN"), Basis("declared")]) == 0.95
+    assert scoring.score([Basis("declared", "FAILED_RUN"), Basis("static")]) == 0.48  # 1 - 0.8 * 0.65

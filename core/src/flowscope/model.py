@@ -19,6 +19,8 @@ CONTEXT_BASES: tuple[str, ...] = ("JOB_ID", "TRACE_ID", "USER_WINDOW")
 # How strong a static flow's evidence is (flowscope.scoring): a direct, unconditional flow into a named
 # sink; one through a transformation, an unknown call or a guard; one into a sink whose name is not known.
 STATIC_STRENGTHS: tuple[str, ...] = ("DIRECT", "INDIRECT", "UNRESOLVED")
+# A declared flow of a run its producer reported as failed or aborted (``flowscope ingest``): low confidence.
+FAILED_RUN = "FAILED_RUN"
 
 # OpenLineage column-lineage transformation vocabulary (ColumnLineageDatasetFacet 1-2-0).
 DIRECT_SUBTYPES: tuple[str, ...] = ("IDENTITY", "TRANSFORMATION", "AGGREGATION")
@@ -160,7 +162,12 @@ class Signal:
     def __post_init__(self) -> None:
         if self.kind not in SIGNAL_KINDS:
             raise ValueError(f"unknown signal kind {self.kind!r}; expected one of {', '.join(SIGNAL_KINDS)}")
-        if self.match is not None and self.match not in MATCH_TYPES + CONTEXT_BASES + STATIC_STRENGTHS:
+        if self.match is not None and self.match not in (
+            *MATCH_TYPES,
+            *CONTEXT_BASES,
+            *STATIC_STRENGTHS,
+            FAILED_RUN,
+        ):
             raise ValueError(f"unknown match {self.match!r}")
         if self.count < 1:
             raise ValueError("a signal's count must be at least 1")

@@ -7,6 +7,7 @@ Base confidence of one piece of evidence:
 kind        match            base   why
 ==========  ===============  =====  ====================================================================
 declared    -                0.95   a person wrote it down; also lineage ingested from other producers
+declared    FAILED_RUN       0.20   ingested from a run its producer reported FAIL or ABORT: tried, not done
 sql         -                0.90   deterministic parse of the statement that moves the data
 config      -                0.90   deterministic parse of a training/serving/feature config
 runtime     EXACT_MATCH      0.90   the source value was seen verbatim in the sink payload
@@ -41,6 +42,7 @@ from flowscope.model import Basis
 
 BASE: dict[tuple[str, str | None], float] = {
     ("declared", None): 0.95,
+    ("declared", "FAILED_RUN"): 0.20,
     ("sql", None): 0.90,
     ("config", None): 0.90,
     ("runtime", "EXACT_MATCH"): 0.90,
@@ -66,7 +68,7 @@ _DEFAULT_MATCH = {"runtime": "NO_MATCH", "context": "USER_WINDOW"}
 
 def base_confidence(basis: Basis) -> float:
     """The confidence of a single piece of evidence (the table above)."""
-    match = basis.match if basis.kind in _DEFAULT_MATCH or basis.kind == "static" else None
+    match = basis.match if basis.kind in _DEFAULT_MATCH or basis.kind in ("static", "declared") else None
     if basis.kind in _DEFAULT_MATCH and match is None:
         match = _DEFAULT_MATCH[basis.kind]
     try:

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flowscope import __version__
+from flowscope.cli.ingest import add_ingest_command
 from flowscope.cli.lineage import add_lineage_commands
 from flowscope.cli.scan import add_scan_command
 from flowscope.errors import UserError
@@ -91,6 +92,7 @@ def build_app(pm: pluggy.PluginManager) -> typer.Typer:
 
     add_scan_command(app, plugins, store_dir)
     add_lineage_commands(app, store_dir)
+    add_ingest_command(app, store_dir)
     plugins.add_commands(app)
     return app
 

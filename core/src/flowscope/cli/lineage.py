@@ -1,4 +1,4 @@
-"""CLI: ``lineage downstream|upstream|why``, ``assets`` and ``ingest``. The ``--json`` shapes are documented
+"""CLI: ``lineage downstream|upstream|why`` and ``assets``. The ``--json`` shapes are documented
 in ``docs/lineage.md`` and stable; human output is a rich table.
 """
 
@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flowscope import assetref, graph, ingest
+from flowscope import assetref, graph
 from flowscope.errors import UserError
 from flowscope.model import Asset, Edge
 from flowscope.store import Store
@@ -155,7 +155,7 @@ def _print_why(x: graph.Explanation) -> None:
 
 
 def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> None:
-    """Add ``lineage`` (downstream, upstream, why), ``assets`` and ``ingest`` to ``app``."""
+    """Add ``lineage`` (downstream, upstream, why) and ``assets`` to ``app``."""
     lineage = typer.Typer(help="Query the lineage graph in the store.", no_args_is_help=True)
     app.add_typer(lineage, name="lineage")
 
@@ -260,38 +260,3 @@ def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> Non
                 reads = ", ".join(f"{a}/{b}" for a, b in readers.get(i.asset, []))
                 table.add_row(i.asset.id, fields, ", ".join(i.tags), reads)
             console.print(table)
-
-    @app.command("ingest")
-    def ingest_cmd(
-        files: Annotated[
-            list[Path],
-            typer.Argument(metavar="FILE", help="OpenLineage event files (JSON lines, JSON, JSON array)."),
-        ],
-    ) -> None:
-        """Load OpenLineage events from any producer into the store; re-ingesting a file replaces it.
-
-        Invalid lines are reported as FILE:LINE: reason; the valid ones are stored and the exit code is 1.
-        """
-        parsed = []
-        for path in files:  # read everything first: a missing file stores nothing
-            loaded = ingest.read_events(path)
-            ingest.derive(loaded, str(path))
-            parsed.append(loaded)
-        console = _console()
-        with Store.open(store_dir()) as store:
-            for loaded in parsed:
-                events = [e for _, e in loaded.events]
-                store.replace(
-                    ingest.COLLECTOR, str(loaded.path.resolve()), loaded.edges, loaded.assets, events
-                )
-                console.print(
-                    f"{loaded.path}: {len(events)} events, {len(loaded.edges)} edges, "
-                    f"{len(loaded.assets)} asset infos stored"
-                    + (f", {len(loaded.problems)} invalid lines skipped" if loaded.problems else ""),
-                    highlight=False,
-                )
-        problems = [p for loaded in parsed for p in loaded.problems]
-        for p in problems:
-            typer.echo(str(p), err=True)
-        if problems:
-            raise UserError(f"{len(problems)} invalid line(s) skipped; the valid events were stored")
