@@ -45,7 +45,7 @@ def _every() -> float:
         return DEFAULT_EVERY
 
 
-class _Lines:
+class Lines:
     """One line per interval: ``ingest: 120/400 files, 35000 events (12s)``."""
 
     def __init__(self, label: str, total: int | None, unit: str, stream: TextIO) -> None:
@@ -82,7 +82,7 @@ def progress(
         yield lambda n=1, note="", **counts: None
         return
     if how == "lines":
-        yield _Lines(label, total, unit, sys.stderr).advance
+        yield Lines(label, total, unit, sys.stderr).advance
         return
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit)]
     if total is None:

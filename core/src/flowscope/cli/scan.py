@@ -21,6 +21,8 @@ from flowscope.config import Config, check_plugin_sections, load_config
 from flowscope.errors import UserError
 from flowscope.events import build_events, event_to_dict, write_jsonl
 from flowscope.pipeline import ScanResult, scan
+from flowscope.progress import Lines
+from flowscope.progress import mode as progress_mode
 from flowscope.plugins import Plugins
 from flowscope.store import Store
 
@@ -33,9 +35,15 @@ def scan_id_for(config: Config) -> str:
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Callable[[str], Callable[[int], None]]]:
-    """A rich progress display on a terminal; a no-op in pipes and CI."""
-    if not enabled:
+    """A rich progress display on a terminal; elsewhere (pipes, CI) a line every few seconds
+    (:mod:`flowscope.progress`)."""
+    how = progress_mode(enabled)
+    if how == "off":
         yield lambda name: lambda n: None
+        return
+    if how == "lines":
+        lines = Lines("scan", None, "items", sys.stderr)
+        yield lambda name: lambda n: lines.advance(n, f"collecting {name}")
         return
     with Progress(
         SpinnerColumn(),
@@ -136,7 +144,7 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
         store = Store.open(store_dir())
         err = Console(stderr=True)
         scope = scan_id_for(config)
-        with _progress(sys.stderr.isatty() and not as_json) as on_start:
+        with _progress(not as_json) as on_start:
             result = scan(plugins, config, only or (), on_start, store.job_samples(scope))
         events = build_events(
             result.edges,
