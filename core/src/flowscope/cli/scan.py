@@ -21,9 +21,9 @@ from flowscope.config import Config, check_plugin_sections, load_config
 from flowscope.errors import UserError
 from flowscope.events import build_events, event_to_dict, write_jsonl
 from flowscope.pipeline import ScanResult, scan
+from flowscope.plugins import Plugins
 from flowscope.progress import Lines
 from flowscope.progress import mode as progress_mode
-from flowscope.plugins import Plugins
 from flowscope.store import Store
 
 
