@@ -45,12 +45,15 @@ def test_interpolation_cycle_is_reported_not_looped(tmp_path: Path) -> None:
     assert len(signals) == 1 and len(problems) == 2 and all("unresolved interpolation" in p for p in problems)
 
 
-def test_unknown_format_is_skipped_with_the_reason(tmp_path: Path) -> None:
+def test_unknown_format_is_skipped_and_listed_only_with_strict(tmp_path: Path) -> None:
     write(tmp_path, {"docker-compose.yml": "services:\n  web: {image: nginx}\n", "list.json": "[1, 2]"})
     signals, _, problems = collect(tmp_path)
+    assert signals == [] and problems == []
+    signals, _, problems = collect(tmp_path, strict=True)
     assert signals == []
     assert sorted(problems) == [
-        "docker-compose.yml: skipped: unknown format (no training, feature store, MLflow, Kubeflow or serving keys)",
+        "docker-compose.yml: skipped: unknown format (no training, fine-tuning, feature store, MLflow, DVC,"
+        " Kubeflow or serving keys)",
         "list.json: skipped: not a mapping at the top level",
     ]
 
@@ -100,6 +103,6 @@ def test_missing_hydra_group_is_reported_and_the_rest_composes(tmp_path: Path) -
         },
     )
     signals, _, problems = collect(tmp_path)
-    assert [flow(s) for s in signals] == ["train.m: s3://lake/clicks/ -> model://default/m"]
+    assert [flow(s) for s in signals] == ["train.m: s3://lake/clicks -> model://default/m"]
     assert [s.evidence[0].location for s in signals] == ["conf/data/clicks.yaml:1"]
     assert problems == ["conf/config.yaml:3: defaults: config conf/trainer/missing.yaml not found"]

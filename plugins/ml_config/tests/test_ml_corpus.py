@@ -35,6 +35,7 @@ def test_corpus_is_big_enough_and_covers_every_format() -> None:
         "mlflow_project",
         "kubeflow",
         "serving",
+        "kserve",
     }
 
 
@@ -50,6 +51,15 @@ def test_no_unexpected_file_gives_lineage() -> None:
 def test_problems_are_exactly_the_expected_ones() -> None:
     _, _, problems = collect(CORPUS, **EXPECTED["settings"])
     assert sorted(problems) == sorted(EXPECTED["problems"])
+
+
+def test_strict_also_lists_the_files_of_unknown_format() -> None:
+    _, _, problems = collect(CORPUS, **EXPECTED["settings"], strict=True)
+    extra = sorted(set(problems) - set(EXPECTED["problems"]))
+    assert extra == [
+        "bad/github_ci.yaml: skipped: unknown format (no training, fine-tuning, feature store, MLflow, DVC,"
+        " Kubeflow or serving keys)"
+    ]
 
 
 def test_every_signal_is_config_with_key_path_evidence() -> None:

@@ -1,30 +1,40 @@
-"""The ml_config collector: find config files, recognise each format, parse it as data, yield signals.
+"""The ml_config collector: find config files, recognise each document's format, parse it as data, yield
+signals.
 
 Files are read in dependency order: Feast repositories first (feature views and services), then
-training, fine-tuning, MLflow and Kubeflow configs (which name features and models), then serving
-configs (which serve the models just learnt). Nothing is imported or executed.
+training, fine-tuning, MLflow, DVC and Kubeflow configs (which name features and models), then serving
+configs (which serve the models just learnt). Nothing is imported or executed. Each file is read and
+parsed under its own budget (size, YAML/JSON limits, ``max_file_seconds``): a file that fails costs
+itself one problem line and the others' lineage is kept.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowscope import naming
 from flowscope.contracts import CollectContext
 from flowscope.model import Evidence, Observation, Signal
-from flowscope_ml_config import feast, hydra, kubeflow, mlflow, serving, training
+from flowscope_ml_config import finetune, formats, hydra
 from flowscope_ml_config.links import Found, Scope
+from flowscope_ml_config.parsers import parse_item
 from flowscope_ml_config.refs import Names
-from flowscope_ml_config.source import Doc, SkipFile, load_docs, read_text
+from flowscope_ml_config.source import Doc, SkipFile, budget, load_docs, load_json, read_text
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".yaml", ".yml", ".json", ".py")
+SUFFIXES = (".yaml", ".yml", ".json", ".py", ".pbtxt")
 NAMES = ("MLmodel", "MLproject")
-ORDER = ("feast", "hydra", "training", "finetune", "mlflow_model", "mlflow_project", "kubeflow", "serving")
+ORDER = (
+    "feast_store", "feast", "hydra", "training", "finetune", "mlflow_model", "mlflow_project", "dvc",
+    "kubeflow", "serving", "kserve", "seldon", "torchserve", "triton",
+)  # fmt: skip
+_DEFAULTS_LINE = re.compile(r"^defaults\s*:", re.M)
+_TEMPLATE_VALUE = re.compile(r"(:[ \t]*)(%[A-Z][A-Z0-9_]*%)(?=[ \t]*(#.*)?$)", re.M)
 
 
 @dataclass
@@ -36,7 +46,9 @@ class Settings:
     registry: str = naming.DEFAULT_SYSTEM
     feature_store: str = "feast"
     table_namespace: str = ""
-    max_file_bytes: int = 1_000_000
+    max_file_bytes: int = 8_000_000
+    max_file_seconds: float = 10.0
+    strict: bool = False
 
 
 @dataclass
@@ -46,6 +58,7 @@ class Input:
     fmt: str = ""
     text: str = ""
     docs: list[Doc] = field(default_factory=list)
+    doc_fmts: list[str | None] = field(default_factory=list)
     composed: hydra.Composed | None = None  # a Hydra primary config, composed with its groups
 
 
@@ -71,32 +84,30 @@ def display(path: Path, base: Path) -> str:
         return path.name
 
 
-def classify(item: Input) -> str:
-    """The format of one loaded file, or ``skipped: <reason>``."""
+def classify(item: Input, hydra_dirs: set[Path] | None = None, dvc_dirs: set[Path] | None = None) -> str:
+    """The format of one loaded file (its first recognised document's), or ``skipped: <reason>``."""
     name = item.path.name
-    if name == "MLmodel":
-        return "mlflow_model"
-    if name == "MLproject":
-        return "mlflow_project"
-    if name == "feature_store.yaml":
-        return "feast_store"
+    if name in formats.BY_NAME:
+        return formats.BY_NAME[name][0]
     if item.path.suffix == ".py":
         return "feast" if "feast" in item.text else "skipped: Python file that does not use feast"
-    data = item.docs[0].data if item.docs else None
-    if not isinstance(data, dict):
+    if name in ("params.yaml", "params.yml") and dvc_dirs is not None and item.path.parent in dvc_dirs:
+        return "dvc_params"
+    item.doc_fmts = [formats.classify_doc(d.data, name) for d in item.docs]
+    fmt = next((f for f in item.doc_fmts if f), None)
+    if (
+        fmt == "hydra"
+        and hydra_dirs is not None
+        and any(p in hydra_dirs for p in item.path.resolve().parents)
+    ):
+        return "hydra_group"  # an option of a config group, read through the primary that chooses it
+    if fmt is not None:
+        return fmt
+    if not item.docs or all(d.data is None for d in item.docs):
+        return "skipped: empty file"
+    if not any(isinstance(d.data, dict) for d in item.docs):
         return "skipped: not a mapping at the top level"
-    checks = (
-        ("hydra", hydra.is_primary),
-        ("kubeflow", kubeflow.is_kubeflow),
-        ("serving", serving.is_serving),
-        ("feast_store", lambda d: {"project", "provider", "registry"} <= set(d)),
-        ("finetune", training.is_finetune),
-        ("training", training.is_training),
-    )
-    for fmt, check in checks:
-        if check(data):
-            return fmt
-    return "skipped: unknown format (no training, feature store, MLflow, Kubeflow or serving keys)"
+    return formats.UNKNOWN
 
 
 class MlConfigCollector:
@@ -110,116 +121,108 @@ class MlConfigCollector:
         yield from collect_files(discover(settings, ctx), settings, names, ctx, self.name)
 
 
-def _load(path: Path, ctx: CollectContext, settings: Settings) -> Input | None:
-    item = Input(path, display(path, ctx.base_dir))
-    try:
-        item.text = read_text(path, settings.max_file_bytes)
-        if path.suffix != ".py":
-            item.docs = load_docs(item.text)
-    except SkipFile as exc:
-        ctx.problem(exc.message, item.rel, exc.line)
-        return None
+def load(path: Path, rel: str, settings: Settings) -> Input:
+    """Read and parse one file (raises SkipFile)."""
+    item = Input(path, rel)
+    item.text = read_text(path, settings.max_file_bytes)
+    if path.suffix == ".json":
+        item.docs = load_json(item.text)
+    elif path.suffix in (".yaml", ".yml") or path.name in NAMES:
+        try:
+            item.docs = load_docs(item.text, rel)
+        except SkipFile:
+            if not (path.name.startswith("feature_store.") and _TEMPLATE_VALUE.search(item.text)):
+                raise
+            # A Feast template (`feast init`) before its %PLACEHOLDERS% are filled: read them as text.
+            item.docs = load_docs(_TEMPLATE_VALUE.sub(r'\1"\2"', item.text), rel)
     return item
+
+
+def _load(path: Path, ctx: CollectContext, settings: Settings, hydra_dirs: set[Path]) -> Input | None:
+    rel = display(path, ctx.base_dir)
+    try:
+        with budget(settings.max_file_seconds):
+            item = load(path, rel, settings)
+        if path.suffix in (".yaml", ".yml") and _DEFAULTS_LINE.search(item.text):
+            hydra_dirs.add(path.resolve().parent)
+        return item
+    except SkipFile as exc:
+        if path.suffix in (".yaml", ".yml") and exc.message.startswith("invalid YAML"):
+            try:  # a config folder whose primary is broken (a template) still holds config groups
+                if _DEFAULTS_LINE.search(read_text(path, settings.max_file_bytes)):
+                    hydra_dirs.add(path.resolve().parent)
+            except SkipFile:
+                pass
+        ctx.problem(exc.message, rel, exc.line)
+    except (RecursionError, MemoryError) as exc:
+        ctx.problem(f"skipped: {type(exc).__name__} while reading", rel)
+    return None
 
 
 def collect_files(
     paths: list[Path], settings: Settings, names: Names, ctx: CollectContext, collector: str
 ) -> Iterator[Observation]:
-    scope = Scope(names)
-    loaded = [i for i in (_load(p, ctx, settings) for p in paths) if i is not None]
+    base = ctx.base_dir.resolve()
+    scope = Scope(names, root=base, max_bytes=settings.max_file_bytes)
+    hydra_dirs: set[Path] = set()
+    loaded = [i for i in (_load(p, ctx, settings, hydra_dirs) for p in paths) if i is not None]
+    dvc_dirs = {i.path.parent for i in loaded if i.path.name in ("dvc.yaml", "dvc.yml")}
+    preloaded = {i.path.resolve(): (i.text, i.docs) for i in loaded if i.docs}
     consumed: set[Path] = set()
     for item in sorted(loaded, key=lambda i: len(i.path.parts)):
-        item.fmt = classify(item)
+        item.fmt = classify(item, {d for d in hydra_dirs if d != item.path.resolve().parent}, dvc_dirs)
         if item.fmt == "hydra" and item.path.resolve() not in consumed:
-            composed = hydra.compose(item.path, ctx.base_dir.resolve(), settings.max_file_bytes)
+            try:
+                with budget(settings.max_file_seconds):
+                    composed = hydra.compose(item.path, base, settings.max_file_bytes, preloaded)
+            except SkipFile as exc:
+                ctx.problem(exc.message, item.rel, exc.line)
+                item.fmt = "skipped: " + exc.message
+                continue
             consumed |= {f.resolve() for f in composed.files if f != item.path}
             item.docs = [Doc(composed.data)]
             item.composed = composed
-    stores = {i.path.parent.resolve(): i.docs[0] for i in loaded if i.fmt == "feast_store" and i.docs}
+    scope.feast_stores = {
+        i.path.parent.resolve(): i.docs[0] for i in loaded if i.fmt == "feast_store" and i.docs
+    }
     todo = [i for i in loaded if i.path.resolve() not in consumed]
     for item in todo:
         if item.fmt.startswith("skipped: "):
             log.debug("%s: %s", item.rel, item.fmt)
-            if item.path.suffix != ".py":
+            if settings.strict and item.path.suffix != ".py":
                 ctx.problem(item.fmt, item.rel, None)
-    todo = [i for i in todo if i.fmt in ORDER or i.fmt == "feast_store"]
-    for item in sorted(todo, key=lambda i: (ORDER.index(i.fmt) if i.fmt in ORDER else 0, i.rel)):
+    todo = [i for i in todo if i.fmt in ORDER]
+    founds: list[tuple[Input, Found]] = []
+    env_said: set[str] = set()
+    for item in sorted(todo, key=lambda i: (ORDER.index(i.fmt), i.rel)):
         ctx.advance(1)
         found = Found(item.fmt)
-        _parse(item, scope, found, stores, ctx)
+        try:
+            with budget(settings.max_file_seconds):
+                parse_item(item, scope, found, ctx)
+        except SkipFile as exc:
+            found = Found(item.fmt, problems=[(exc.message, exc.line)])
+        except (RecursionError, MemoryError) as exc:
+            found = Found(item.fmt, problems=[(f"skipped: {type(exc).__name__} while parsing", None)])
+        for var in names.env_seen:
+            if var not in env_said:
+                env_said.add(var)
+                at = item.text.find(var)
+                line = item.text.count("\n", 0, at) + 1 if at >= 0 else None
+                found.problem(
+                    f"environment variable {var} is not read; kept as ${{{var}}} in asset names", line
+                )
+        founds.append((item, found))
+    finetune.link_chains([f for _, f in founds])
+    said: set[tuple[str, str, int | None]] = set()
+    for item, found in founds:
         for message, line in found.problems:
-            ctx.problem(message, item.rel, line)
+            if (item.rel, message, line) not in said:
+                said.add((item.rel, message, line))
+                ctx.problem(message, item.rel, line)
         yield from found.infos
         for link in found.links:
             detail = (("key_path", link.key_path), ("format", item.fmt))
             where = f"{link.path or item.rel}:{link.line}"
             ev = Evidence(collector, "config", where, link.snippet, detail)
             yield Signal("config", link.job, link.source, link.target, link.transformation, (ev,))
-
-
-def _store_for(path: Path, stores: dict[Path, Doc]) -> Doc | None:
-    for parent in path.resolve().parents:
-        if parent in stores:
-            return stores[parent]
-    return None
-
-
-def _module_loader(path: Path, stores: dict[Path, Doc], max_bytes: int) -> Callable[[str, int], str | None]:
-    """Finds ``from x.y import z`` modules beside the file or at the Feast repo root (where
-    ``feature_store.yaml`` is); their text is parsed, never imported."""
-    here = path.resolve().parent
-    root = next((p for p in here.parents if p in stores), here) if here not in stores else here
-
-    def load(module: str, level: int) -> str | None:
-        bases = [here.parents[level - 2] if level > 1 else here] if level else [here, root]
-        rel = Path(*module.split(".")) if module else Path()
-        for base in bases:
-            for candidate in (base / rel.with_suffix(".py"), base / rel / "__init__.py"):
-                if module and candidate.is_file() and candidate != path.resolve():
-                    try:
-                        return read_text(candidate, max_bytes)
-                    except SkipFile:
-                        return None
-        return None
-
-    return load
-
-
-def _parse(item: Input, scope: Scope, found: Found, stores: dict[Path, Doc], ctx: CollectContext) -> None:
-    doc = item.docs[0] if item.docs else Doc({})
-    if item.fmt == "feast_store":
-        feast.parse_store_yaml(doc, found)
-    elif item.fmt == "feast":
-        loader = _module_loader(item.path, stores, ctx.settings.max_file_bytes)
-        feast.parse_python(item.text, item.rel, scope, _store_for(item.path, stores), found, loader)
-    elif item.fmt == "mlflow_model":
-        mlflow.parse_mlmodel(doc, item.rel, scope, found)
-    elif item.fmt == "mlflow_project":
-        mlflow.parse_mlproject(doc, item.rel, scope, found)
-    elif item.fmt == "kubeflow":
-        for d in item.docs:
-            if kubeflow.is_kubeflow(d.data):
-                kubeflow.parse_kubeflow(d, item.rel, scope, found)
-    elif item.fmt == "serving":
-        serving.parse_serving(doc, item.rel, scope, found)
-    else:
-        _parse_training(item, doc, scope, found, ctx)
-
-
-def _parse_training(item: Input, doc: Doc, scope: Scope, found: Found, ctx: CollectContext) -> None:
-    composed = item.composed
-    if composed is None:
-        composed = hydra.Composed(origin={k: (item.rel, v) for k, v in doc.lines.items()})
-        composed.data = hydra.resolve(doc.data, composed)
-    for rel, message, line in composed.problems:
-        if rel == item.rel:
-            found.problem(message, line)
-        else:
-            ctx.problem(message, rel, line)
-    data = composed.data
-    if item.fmt == "finetune" or (item.fmt == "hydra" and training.is_finetune(data)):
-        training.parse_finetune(data, composed.where, item.rel, scope, found)
-    elif training.is_training(data):
-        training.parse_training(data, composed.where, item.rel, scope, found)
-    else:
-        found.problem("composed Hydra config names no model with datasets or features; skipped", 1)

@@ -23,6 +23,7 @@ from flowscope_ml_config.pyfeast import (
     read_python,
     str_map,
 )
+from flowscope_ml_config.refs import Unresolved
 from flowscope_ml_config.source import Doc, get
 from flowscope_ml_config.sqlselect import parse_select
 
@@ -48,25 +49,46 @@ def parse_store_yaml(doc: Doc, found: Found) -> dict[str, Any]:
     return dict(offline) if isinstance(offline, Mapping) else {"type": "file"}
 
 
+def source_assets(call: PyCall, scope: Scope, offline: Mapping[str, Any], found: Found) -> list[Asset]:
+    """Every asset a source reads from: a push source itself and its batch source; a stream source's
+    topic and its batch source; a table, query, or path."""
+    kw = call.kwargs
+    out: list[Asset] = []
+    if call.kind == "PushSource" and as_str(kw.get("name")):
+        out.append(naming.feature(str(kw["name"]), store=scope.names.feature_store))
+    elif call.kind == "KafkaSource" and as_str(kw.get("topic")):
+        servers = as_str(kw.get("kafka_bootstrap_servers")) or naming.DEFAULT_SYSTEM
+        out.append(naming.kafka(str(kw["topic"]), servers.split(",")[0].strip()))
+    elif call.kind == "KinesisSource" and as_str(kw.get("stream_name")):
+        region = as_str(kw.get("region")) or naming.DEFAULT_SYSTEM
+        out.append(Asset(f"kinesis://{region}", str(kw["stream_name"])))
+    if call.kind in ("PushSource", "KafkaSource", "KinesisSource"):
+        if isinstance(kw.get("batch_source"), PyCall):
+            out += source_assets(kw["batch_source"], scope, offline, found)
+        return out
+    one = source_asset(call, scope, offline, found)
+    return [one] if one is not None else []
+
+
 def source_asset(call: PyCall, scope: Scope, offline: Mapping[str, Any], found: Found) -> Asset | None:
     kw, names = call.kwargs, scope.names
-    if call.kind in ("PushSource", "KafkaSource", "KinesisSource") and isinstance(
-        kw.get("batch_source"), PyCall
-    ):
-        if call.kind == "KafkaSource" and as_str(kw.get("topic")):
-            servers = as_str(kw.get("kafka_bootstrap_servers")) or naming.DEFAULT_SYSTEM
-            return naming.kafka(str(kw["topic"]), servers.split(",")[0])
-        return source_asset(kw["batch_source"], scope, offline, found)
     table = as_str(kw.get("table"))
     query = as_str(kw.get("query"))
     if query and not table:
         select = parse_select(query)
         table = select.tables[0] if select and select.tables else None
+    if table:
+        try:
+            table = names.clean(table)
+        except Unresolved as exc:
+            found.problem(str(exc), call.line)
+            return None
     if call.kind == "BigQuerySource" and table:
         return Asset("bigquery", table.replace(":", "."))
     if call.kind == "SnowflakeSource" and table:
         account = str(offline.get("account") or naming.DEFAULT_SYSTEM)
-        parts = [as_str(kw.get("database")) or offline.get("database"), as_str(kw.get("schema")), table]
+        database = as_str(kw.get("database")) or offline.get("database")
+        parts = [database, as_str(kw.get("schema")) or "PUBLIC", table]
         return Asset(f"snowflake://{account}", ".".join(str(p) for p in parts if p))
     if call.kind == "RedshiftSource" and table:
         host = f"{offline.get('cluster_id', naming.DEFAULT_SYSTEM)}.{offline.get('region', 'us-east-1')}:5439"
@@ -76,9 +98,11 @@ def source_asset(call: PyCall, scope: Scope, offline: Mapping[str, Any], found: 
         )
     if call.kind == "PostgreSQLSource" and table:
         ns = f"postgres://{offline.get('host', 'localhost')}:{offline.get('port', 5432)}"
-        return Asset(ns, f"{offline.get('database', 'postgres')}.{table}")
-    if call.kind == "FileSource" and as_str(kw.get("path")):
-        return guarded(found, call.line, lambda: names.dataset(kw["path"]))
+        schema = offline.get("db_schema") or "public"
+        return Asset(ns, f"{offline.get('database', 'postgres')}.{schema}.{table}")
+    path = as_str(kw.get("path")) or as_str(kw.get("file_url"))
+    if path:
+        return guarded(found, call.line, lambda: names.dataset(path))
     if table:
         return guarded(found, call.line, lambda: names.table(table))
     found.problem(f"{call.kind}: no table, query or path written as a literal; source left out", call.line)
@@ -122,7 +146,7 @@ def parse_python(
         if call.kind in VIEW_CLASSES or call.kind == "on_demand_feature_view":
             _view(call, rel, scope, offline, found)
         elif call.kind == "FeatureService":
-            _service(call, scope, found)
+            _service(call, rel, scope, found)
 
 
 def _view(call: PyCall, rel: str, scope: Scope, offline: Mapping[str, Any], found: Found) -> None:
@@ -177,53 +201,72 @@ def _view(call: PyCall, rel: str, scope: Scope, offline: Mapping[str, Any], foun
             )
     snippet = f"{call.kind}(name={name!r})"
     if call.kind == "on_demand_feature_view":
-        job = Job(
-            view.namespace, f"transform.{name}", job_type="FEATURE_TRANSFORMATION", source=SourceLocation(rel)
-        )
-        for src in call.kwargs.get("sources") or []:
-            src_name = as_str(src.kwargs.get("name")) if isinstance(src, PyCall) else None
-            if src_name and isinstance(src, PyCall) and src.kind in VIEW_CLASSES:
-                for out_name in field_names:
-                    t = Transformation("DIRECT", "TRANSFORMATION")
-                    found.add(
-                        Link(
-                            job,
-                            naming.feature(src_name, store=store),
-                            view.with_field(out_name),
-                            "sources",
-                            call.line,
-                            snippet,
-                            t,
-                        )
-                    )
+        _on_demand(call, view, field_names, rel, scope, found)
         return
-    source = call.kwargs.get("source") or call.kwargs.get("batch_source")
+    source = call.kwargs.get("source") or call.kwargs.get("batch_source") or call.kwargs.get("stream_source")
     if not isinstance(source, PyCall):
         what = getattr(source, "code", "missing") if is_opaque(source) else "missing"
         found.problem(
             f"{name}: source {what} is not a Feast source defined in this file; lineage left out", call.line
         )
         return
-    table = source_asset(source, scope, offline, found)
-    if table is None:
-        return
     columns = _columns(source)
-    if not field_names:
-        found.add(Link(job, table, view, "source", call.line, snippet))
-        return
-    for feat in field_names:
-        cols, kind = columns.get(feat, ((feat,), "IDENTITY"))
-        t = Transformation("DIRECT", kind)
-        line = next((x.line for x in schema if x.kwargs.get("name") == feat), call.line)
-        for col in cols:
-            link = Link(
-                job, table.with_field(col), view.with_field(feat), "schema", line, f"Field(name={feat!r})", t
-            )
-            found.add(link)
+    for table in source_assets(source, scope, offline, found):
+        if not field_names:
+            found.add(Link(job, table, view, "source", call.line, snippet))
+            continue
+        for feat in field_names:
+            cols, kind = columns.get(feat, ((feat,), "IDENTITY"))
+            t = Transformation("DIRECT", kind)
+            line = next((x.line for x in schema if x.kwargs.get("name") == feat), call.line)
+            for col in cols:
+                link = Link(
+                    job,
+                    table.with_field(col),
+                    view.with_field(feat),
+                    "schema",
+                    line,
+                    f"Field(name={feat!r})",
+                    t,
+                )
+                found.add(link)
 
 
-def _service(call: PyCall, scope: Scope, found: Found) -> None:
+def _on_demand(
+    call: PyCall, view: Asset, field_names: list[str], rel: str, scope: Scope, found: Found
+) -> None:
+    """An on-demand view computes its features from its sources: feature views (or projections of
+    them) and request sources (fields sent with the request)."""
+    store = scope.names.feature_store
+    job = Job(
+        view.namespace,
+        f"transform.{view.name}",
+        job_type="FEATURE_TRANSFORMATION",
+        source=SourceLocation(rel),
+    )
+    t = Transformation("DIRECT", "TRANSFORMATION")
+    for src in call.kwargs.get("sources") or []:
+        src = src.view if isinstance(src, Selection) else src
+        src_name = as_str(src.kwargs.get("name")) if isinstance(src, PyCall) else None
+        if not src_name or not isinstance(src, PyCall):
+            continue
+        if src.kind in VIEW_CLASSES or src.kind in ("RequestSource", "on_demand_feature_view", "PushSource"):
+            source = naming.feature(src_name, store=store)
+            for out_name in field_names or [None]:  # type: ignore[list-item]
+                target = view.with_field(out_name) if out_name else view
+                found.add(
+                    Link(job, source, target, "sources", call.line, f"{call.kind}(sources=[{src_name}])", t)
+                )
+
+
+def _service(call: PyCall, rel: str, scope: Scope, found: Found) -> None:
+    """A FeatureService serves the features of its views (projections ``view[["a"]]`` keep only
+    those); its logging config writes the served features to a destination."""
     name = as_str(call.kwargs.get("name"))
+    store = scope.names.feature_store
+    service = naming.feature(name, store=store) if name else None
+    job = Job(service.namespace if service else "feature://" + store, f"serve.{name}", job_type="FEATURE_SERVICE",
+              source=SourceLocation(rel))  # fmt: skip
     refs: list[str] = []
     for item in call.kwargs.get("features") or []:
         view = item.view if isinstance(item, Selection) else item
@@ -235,8 +278,35 @@ def _service(call: PyCall, scope: Scope, found: Found) -> None:
         vname = str(view.kwargs["name"])
         feats = list(item.features) if isinstance(item, Selection) else scope.feature_views.get(vname, [])
         refs += [f"{vname}:{f}" for f in feats]
+        if service is None or vname == name:
+            continue
+        source = naming.feature(vname, store=store)
+        for f in feats or [None]:  # type: ignore[list-item]
+            found.add(Link(job, source.with_field(f) if f else source, service.with_field(f) if f else service,
+                           "features", call.line, f"FeatureService(name={name!r}) <- {vname}"))  # fmt: skip
     if name:
         scope.feature_services[name] = refs
+    logging = call.kwargs.get("logging_config")
+    if (
+        service is not None
+        and isinstance(logging, PyCall)
+        and isinstance(logging.kwargs.get("destination"), PyCall)
+    ):
+        dest = logging.kwargs["destination"]
+        where = next((as_str(dest.kwargs.get(k)) for k in ("path", "table_ref", "table_name", "table")
+                      if as_str(dest.kwargs.get(k))), None)  # fmt: skip
+        if where:
+            bigquery = dest.kind == "BigQueryLoggingDestination"
+            sink = guarded(
+                found, dest.line, lambda: Asset("bigquery", where) if bigquery else scope.names.dataset(where)
+            )
+            if sink is not None:
+                log_job = Job(
+                    service.namespace, f"log.{name}", job_type="FEATURE_LOGGING", source=SourceLocation(rel)
+                )
+                found.add(
+                    Link(log_job, service, sink, "logging_config", dest.line, f"{dest.kind}({where!r})")
+                )
 
 
 def store_of(doc: Doc) -> str | None:

@@ -15,9 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowscope_ml_config.source import Doc, KeyPath, SkipFile, dotted, load_docs, read_text
+from flowscope_ml_config.source import Doc, KeyPath, SkipFile, dotted, load_docs, read_text, tick
 
 _INTERP = re.compile(r"\$\{([^${}]+)\}")
+MAX_FILES = 500  # configs one primary may compose
+MAX_VALUE = 100_000  # characters one interpolated value may grow to
+# Config groups Hydra itself provides: never looked for in the user's folders.
+HYDRA_GROUPS = ("hydra", "hydra_logging", "job_logging", "launcher", "sweeper", "hydra_help")
 _PACKAGE = re.compile(r"^#\s*@package\s+(\S+)", re.M)
 
 
@@ -27,12 +31,19 @@ class Composed:
     origin: dict[KeyPath, tuple[str, int]] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     problems: list[tuple[str, str, int | None]] = field(default_factory=list)  # (file, message, line)
+    choices: dict[str, str] = field(default_factory=dict)  # package -> the option chosen for it
 
     def where(self, path: KeyPath) -> tuple[str, int]:
         for n in range(len(path), -1, -1):
             if path[:n] in self.origin:
                 return self.origin[path[:n]]
         return next(iter(self.origin.values()), ("", 1))
+
+
+def _escapes(name: str) -> bool:
+    """An absolute path or one with ``..`` in a defaults entry: would read outside the repository."""
+    text = name.replace("\\", "/").strip()
+    return text.startswith("~") or ".." in text.split("/") or bool(re.match(r"^[A-Za-z]:/", text))
 
 
 def is_primary(data: Any) -> bool:
@@ -60,10 +71,15 @@ def _at(data: dict[str, Any], package: str) -> dict[str, Any]:
     return node
 
 
+Preloaded = dict[Path, tuple[str, list[Doc]]]
+
+
 class Composer:
-    def __init__(self, root: Path, display: Path, max_bytes: int) -> None:
+    def __init__(self, root: Path, display: Path, max_bytes: int, preloaded: Preloaded | None = None) -> None:
         self.root, self.display, self.max_bytes = root, display, max_bytes
+        self.preloaded = preloaded or {}
         self.out = Composed()
+        self.loaded = 0
 
     def rel(self, path: Path) -> str:
         try:
@@ -71,13 +87,29 @@ class Composer:
         except ValueError:
             return path.name
 
-    def load(self, path: Path, package: str, from_file: str, line: int) -> None:
+    def load(self, path: Path, package: str, from_file: str, line: int, optional: bool = False) -> None:
+        tick()
+        resolved = path.resolve()
+        if resolved != self.display and self.display not in resolved.parents:
+            self.out.problems.append(
+                (from_file, f"defaults: {path.name} is outside the scanned folder; not read", line)
+            )
+            return
         if not path.is_file():
-            self.out.problems.append((from_file, f"defaults: config {self.rel(path)} not found", line))
+            if not optional:
+                self.out.problems.append((from_file, f"defaults: config {self.rel(path)} not found", line))
+            return
+        self.loaded += 1
+        if self.loaded > MAX_FILES:
+            self.out.problems.append(
+                (from_file, f"defaults: more than {MAX_FILES} configs composed; stopped", line)
+            )
             return
         try:
-            text = read_text(path, self.max_bytes)
-            docs = load_docs(text)
+            text, docs = self.preloaded.get(resolved) or (None, [])
+            if text is None:
+                text = read_text(path, self.max_bytes)
+                docs = load_docs(text)
         except SkipFile as exc:
             self.out.problems.append((self.rel(path), exc.message, exc.line))
             return
@@ -101,14 +133,32 @@ class Composer:
 
     def _default(self, entry: Any, here: Path, package: str, rel: str, line: int) -> None:
         if isinstance(entry, str):
+            if _escapes(entry):
+                self.out.problems.append(
+                    (rel, f"defaults: {entry} points outside the repository; not read", line)
+                )
+                return
             self.load(self._file(entry, here), package, rel, line)
             return
         if not isinstance(entry, Mapping) or len(entry) != 1:
             self.out.problems.append((rel, f"defaults: cannot read entry {entry!r}", line))
             return
         ((group, option),) = entry.items()
-        group = str(group).removeprefix("override ").removeprefix("optional ").strip()
+        group = str(group).strip()
+        optional = group.startswith("optional ")
+        group = group.removeprefix("override ").removeprefix("optional ").strip()
         if option is None:
+            return
+        if group.strip("/").split("/")[0] in HYDRA_GROUPS or (
+            package == "hydra" and not group.startswith("/")
+        ):
+            return  # Hydra's own groups (job_logging, launcher, sweeper ...) ship with Hydra
+        if _escapes(group) or any(
+            _escapes(str(o)) for o in (option if isinstance(option, list) else [option])
+        ):
+            self.out.problems.append(
+                (rel, f"defaults: {group}: {option} points outside the repository; not read", line)
+            )
             return
         group, _, pkg = group.partition("@")
         target = pkg or group.strip("/").replace("/", ".")
@@ -121,7 +171,8 @@ class Composer:
                 self.out.problems.append((rel, f"unresolved interpolation in defaults: {group}: {opt}", line))
                 continue
             base = self.root if group.startswith("/") else here
-            self.load(self._file(f"{group.strip('/')}/{opt}", base), target, rel, line)
+            self.out.choices[target] = str(opt).removesuffix(".yaml").removesuffix(".yml")
+            self.load(self._file(f"{group.strip('/')}/{opt}", base), target, rel, line, optional)
 
     def _file(self, name: str, here: Path) -> Path:
         path = here / name
@@ -138,8 +189,10 @@ class Composer:
         self.out.origin.setdefault(prefix, (rel, doc.line(())))
 
 
-def compose(primary: Path, display_root: Path, max_bytes: int) -> Composed:
-    composer = Composer(primary.parent, display_root, max_bytes)
+def compose(
+    primary: Path, display_root: Path, max_bytes: int, preloaded: Preloaded | None = None
+) -> Composed:
+    composer = Composer(primary.parent, display_root, max_bytes, preloaded)
     composer.load(primary, "", composer.rel(primary), 1)
     out = composer.out
     out.data = resolve(out.data, out)
@@ -151,10 +204,10 @@ def resolve(data: dict[str, Any], out: Composed) -> dict[str, Any]:
 
     def lookup(ref: str, here: KeyPath, depth: int) -> Any:
         ref = ref.strip()
-        if ref.startswith("oc.env:"):
-            _, _, default = ref.partition(",")
+        if ref.startswith(("oc.env:", "env:")):
+            var, _, default = ref.partition(":")[2].partition(",")
             if not default:
-                raise KeyError(ref)
+                return "${" + var.strip() + "}"  # the environment is never read: a visible placeholder
             return default.strip().strip("'\"")
         if ":" in ref:
             raise KeyError(ref)
@@ -182,10 +235,14 @@ def resolve(data: dict[str, Any], out: Composed) -> dict[str, Any]:
             return [value(x, (*path, i), depth) for i, x in enumerate(v)]
         if not isinstance(v, str) or "${" not in v:
             return v
+        tick()
         whole = _INTERP.fullmatch(v)
         if whole:
             return lookup(whole[1], path[:-1], depth)
-        return _INTERP.sub(lambda m: str(lookup(m[1], path[:-1], depth)), v)
+        out = _INTERP.sub(lambda m: str(lookup(m[1], path[:-1], depth)), v)
+        if len(out) > MAX_VALUE:
+            raise KeyError(f"interpolation grows past {MAX_VALUE} characters")
+        return out
 
     def walk(v: Any, path: KeyPath) -> Any:
         if isinstance(v, Mapping):

@@ -16,10 +16,13 @@ from typing import Any
 from flowscope import naming
 from flowscope.model import Asset, AssetInfo, Job, SourceLocation, Transformation
 from flowscope_ml_config.links import Found, Link, Scope, guarded
-from flowscope_ml_config.source import Doc, dotted, get
+from flowscope_ml_config.refs import looks_like_path
+from flowscope_ml_config.source import Doc, KeyPath, dotted, get
 
 TRAIN = Transformation("DIRECT", "TRANSFORMATION")
-_OUTPUT_WORDS = ("output", "out_", "export", "save")
+_OUTPUT_WORDS = ("output", "out_", "export", "save", "dest", "result")
+_MODEL_WORDS = ("model_name", "registered_model", "registration_name")
+_DATA_SUFFIXES = ("_path", "_dir", "_file", "_uri", "_url", "_location")
 
 
 def parse_mlmodel(doc: Doc, rel: str, scope: Scope, found: Found) -> None:
@@ -73,6 +76,21 @@ def _signature(data: Mapping[str, Any], part: str, doc: Doc, found: Found) -> li
     return out
 
 
+def _data_asset(scope: Scope, text: str) -> Asset | None:
+    return scope.names.dataset(text) if "://" in text else scope.names.file(text)
+
+
+def _is_data_param(name: str, ptype: str, default: Any) -> bool:
+    """A parameter that names data: typed path/uri, or a string whose default is a URI or a path, or
+    whose name says path/dir/file/uri (``vocab_file``, ``model_save_path``)."""
+    if ptype in ("path", "uri"):
+        return True
+    if not isinstance(default, str) or not default.strip() or default.strip() in ("None", "null"):
+        return False
+    text = default.strip()
+    return looks_like_path(text) or "/" in text or name.lower().endswith(_DATA_SUFFIXES)
+
+
 def parse_mlproject(doc: Doc, rel: str, scope: Scope, found: Found) -> None:
     data = doc.data if isinstance(doc.data, Mapping) else {}
     project = str(data.get("name") or PurePosixPath(rel).parent.name or "mlproject")
@@ -90,27 +108,27 @@ def parse_mlproject(doc: Doc, rel: str, scope: Scope, found: Found) -> None:
             job_type="MLPROJECT",
             source=SourceLocation(rel),
         )
-        inputs: list[tuple[str, Asset]] = []
-        outputs: list[tuple[str, Asset]] = []
+        inputs: list[tuple[KeyPath, Asset]] = []
+        outputs: list[tuple[KeyPath, Asset]] = []
         params: Mapping[str, Any] = spec["parameters"] if isinstance(spec.get("parameters"), Mapping) else {}
         for pname, p in params.items():
-            ptype = p.get("type", "string") if isinstance(p, Mapping) else "string"
-            default = p.get("default") if isinstance(p, Mapping) else p
-            at = ("entry_points", entry, "parameters", pname)
+            ptype = str(p.get("type", "string")) if isinstance(p, Mapping) else str(p or "string")
+            default = p.get("default") if isinstance(p, Mapping) else None
+            at: KeyPath = ("entry_points", entry, "parameters", pname)
             if default is None or (command and f"{{{pname}}}" not in command):
                 continue
-            lowered = str(pname).lower()
-            asset: Asset | None = None
-            if "model_name" in lowered or "registered_model" in lowered:
-                asset = guarded(found, doc.line(at), lambda d=default: scope.names.model(str(d)))  # type: ignore[misc]
-                if asset is not None:
-                    outputs.append((dotted(at), asset))
+            lowered = str(pname).lower().replace("-", "_")
+            if any(w in lowered for w in _MODEL_WORDS) and isinstance(default, str) and default.strip():
+                model = guarded(found, doc.line(at), lambda d=default: scope.names.model(str(d)))  # type: ignore[misc]
+                if model is not None:
+                    outputs.append((at, model))
                 continue
-            if ptype in ("uri", "path"):
-                asset = guarded(found, doc.line(at), lambda d=default: scope.names.dataset(str(d)))  # type: ignore[misc]
+            if not _is_data_param(lowered, ptype.split()[-1].lower(), default):
+                continue
+            text = str(default).strip()
+            asset = guarded(found, doc.line(at), lambda d=text: _data_asset(scope, d))  # type: ignore[misc]
             if asset is not None:
-                (outputs if any(w in lowered for w in _OUTPUT_WORDS) else inputs).append((dotted(at), asset))
+                (outputs if any(w in lowered for w in _OUTPUT_WORDS) else inputs).append((at, asset))
         for kp, src in inputs:
-            line = doc.line(tuple(kp.split(".")))
-            for _, dst in outputs or [("", None)]:  # type: ignore[list-item]
-                found.add(Link(job, src, dst, kp, line, f"{kp.rsplit('.', 1)[-1]}: {src}", TRAIN))
+            for _, dst in outputs or [((), None)]:  # type: ignore[list-item]
+                found.add(Link(job, src, dst, dotted(kp), doc.line(kp), f"{kp[-1]}: {src}", TRAIN))

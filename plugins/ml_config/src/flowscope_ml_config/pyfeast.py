@@ -14,7 +14,10 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-VIEW_CLASSES = ("FeatureView", "BatchFeatureView", "StreamFeatureView")
+from flowscope_ml_config.refs import code_placeholder
+
+VIEW_CLASSES = ("FeatureView", "BatchFeatureView", "StreamFeatureView", "LabelView")
+_PATH_CALLS = ("str", "Path", "PurePath", "PosixPath", "PurePosixPath", "abspath", "realpath", "normpath")
 _CODE = cst.Module([])
 
 
@@ -85,10 +88,52 @@ class _Reader:
     def line(self, node: cst.CSTNode) -> int:
         return int(self.positions[node].start.line)
 
+    def path_text(self, node: cst.BaseExpression) -> str | None:
+        """A string or path expression as text; names only known at run time become placeholders
+        (``f"{CURRENT_DIR}/data"`` -> ``${CURRENT_DIR}/data``); None when too dynamic to say."""
+        if isinstance(node, cst.Name):
+            bound = self.env.get(node.value)
+            return bound if isinstance(bound, str) else code_placeholder(node.value)
+        if isinstance(node, cst.FormattedString):
+            out = ""
+            for part in node.parts:
+                if isinstance(part, cst.FormattedStringText):
+                    out += part.value
+                elif isinstance(part, cst.FormattedStringExpression):
+                    inner = self.path_text(part.expression)
+                    if inner is None:
+                        return None
+                    out += inner
+            return out
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+            left, right = self.path_text(node.left), self.path_text(node.right)
+            return (
+                f"{left.rstrip('/')}/{right.lstrip('/')}" if left is not None and right is not None else None
+            )
+        if isinstance(node, cst.Call):
+            func = node.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+            args = [a.value for a in node.args if a.keyword is None]
+            if name in _PATH_CALLS and len(args) == 1:
+                return self.path_text(args[0])
+            if name == "join" and args:
+                parts = [self.path_text(a) for a in args]
+                known = [p for p in parts if p is not None]
+                if len(known) < len(parts):
+                    return None
+                return "/".join(p.strip("/") if i else p.rstrip("/") for i, p in enumerate(known))
+        if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+            value = self.value(node)
+            return value if isinstance(value, str) else None
+        return None
+
     def value(self, node: cst.BaseExpression) -> Any:
         if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
             v = node.evaluated_value
             return v.decode() if isinstance(v, bytes) else v
+        if isinstance(node, cst.FormattedString | cst.BinaryOperation):
+            text = self.path_text(node)
+            return text if text is not None else _Opaque(_CODE.code_for_node(node))
         if isinstance(node, cst.Integer):
             return int(node.value, 0)
         if isinstance(node, cst.Float):
@@ -106,6 +151,11 @@ class _Reader:
                 if isinstance(e, cst.DictElement)
             }
         if isinstance(node, cst.Call):
+            func = node.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+            if name in _PATH_CALLS or (name == "join" and isinstance(func, cst.Attribute)):
+                text = self.path_text(node)
+                return text if text is not None else _Opaque(_CODE.code_for_node(node))
             return self.call(node)
         if isinstance(node, cst.Subscript) and len(node.slice) == 1:
             index = node.slice[0].slice
@@ -153,7 +203,9 @@ class _Reader:
             if expr is None:
                 continue
             var = target.value if isinstance(target, cst.Name) else ""
-            value = self.call(expr, var) if isinstance(expr, cst.Call) else self.value(expr)
+            value = self.value(expr)
+            if isinstance(value, PyCall) and var:
+                value.var = var
             if var:
                 self.env[var] = value
             if isinstance(value, PyCall):

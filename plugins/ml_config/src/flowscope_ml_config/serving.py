@@ -1,7 +1,7 @@
 """Serving configs: models -> inference services -> products.
 
-Two shapes: a generic ``services:`` file (name, endpoint, handler, model(s), outputs, products) and a
-KServe ``InferenceService``. A served model's inputs (its fields, learnt from training configs in the
+A generic ``services:`` file (name, endpoint, handler, model(s), outputs, products); KServe, Seldon,
+TorchServe and Triton have their own modules. A served model's inputs (its fields, learnt from training configs in the
 same scan or listed under ``inputs``) flow to each of the endpoint's ``outputs``.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from flowscope import naming
 from flowscope.model import Asset, Job, SourceLocation, Transformation
 from flowscope_ml_config.links import Found, Link, Scope, guarded
-from flowscope_ml_config.source import Doc, KeyPath, dotted, get, items
+from flowscope_ml_config.source import Doc, KeyPath, dotted, items
 
 INFER = Transformation("DIRECT", "TRANSFORMATION")
 SERVICE_LISTS = ("services", "serving", "deployments", "endpoints")
@@ -22,8 +22,6 @@ SERVICE_LISTS = ("services", "serving", "deployments", "endpoints")
 def is_serving(data: Any) -> bool:
     if not isinstance(data, Mapping):
         return False
-    if data.get("kind") == "InferenceService":
-        return True
     for key in SERVICE_LISTS:
         entries = [v for _, v in items(data.get(key))] if isinstance(data.get(key), list | Mapping) else []
         if entries and all(isinstance(e, Mapping) and ("model" in e or "models" in e) for e in entries):
@@ -33,9 +31,6 @@ def is_serving(data: Any) -> bool:
 
 def parse_serving(doc: Doc, rel: str, scope: Scope, found: Found) -> None:
     data = doc.data
-    if data.get("kind") == "InferenceService":
-        _kserve(doc, rel, scope, found)
-        return
     key = next(k for k in SERVICE_LISTS if data.get(k))
     for i, entry in items(data[key]):
         name = str(entry.get("name") or i)
@@ -94,61 +89,6 @@ def _product(
     for out in outputs:
         found.add(
             Link(job, service.with_field(out), surface, dotted(at), doc.line(at), f"product {pname}", INFER)
-        )
-
-
-def _kserve(doc: Doc, rel: str, scope: Scope, found: Found) -> None:
-    data = doc.data
-    name = get(data, "metadata", "name")
-    predictor = get(data, "spec", "predictor")
-    if not isinstance(name, str) or not isinstance(predictor, Mapping):
-        found.problem("InferenceService without metadata.name or spec.predictor", 1)
-        return
-    model_spec = (
-        predictor.get("model")
-        if isinstance(predictor.get("model"), Mapping)
-        else next((v for v in predictor.values() if isinstance(v, Mapping) and "storageUri" in v), {})
-    )
-    uri = model_spec.get("storageUri") if isinstance(model_spec, Mapping) else None
-    path: KeyPath = ("spec", "predictor", "model", "storageUri")
-    if not isinstance(uri, str):
-        found.problem(
-            "InferenceService: no storageUri; the served model is unknown", doc.line(("spec", "predictor"))
-        )
-        return
-    protocol = model_spec.get("protocolVersion", "v1") if isinstance(model_spec, Mapping) else "v1"
-    endpoint = f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict"
-    labels = get(data, "metadata", "labels") or {}
-    registered = labels.get("model") if isinstance(labels, Mapping) else None
-    if uri.startswith("models:/"):
-        model = guarded(found, doc.line(path), lambda: scope.names.model(uri))
-    elif registered:
-        model = guarded(
-            found, doc.line(path), lambda: scope.names.model(str(registered), labels.get("model-version"))
-        )
-    else:
-        model = guarded(found, doc.line(path), lambda: scope.names.dataset(uri))
-    if model is None:
-        return
-    job = Job(
-        naming.service(name, "/").namespace,
-        "predict",
-        job_type="SERVING",
-        processing_type="STREAMING",
-        source=SourceLocation(rel),
-    )
-    fields = scope.model_fields.get(model.dataset, [])
-    for src in [model.with_field(f) for f in fields] or [model]:
-        found.add(
-            Link(
-                job,
-                src,
-                naming.service(name, endpoint),
-                dotted(path),
-                doc.line(path),
-                f"storageUri: {uri}",
-                INFER,
-            )
         )
 
 

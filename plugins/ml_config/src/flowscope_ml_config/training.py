@@ -1,5 +1,5 @@
-"""Training configs: generic YAML/JSON (dataset + features -> model), Hydra-composed ones, and
-Hugging Face Trainer-style fine-tuning (dataset + base model -> output model).
+"""Training configs: generic YAML/JSON (dataset + features -> model) and Hydra-composed ones (fine-tuning
+recipes are :mod:`flowscope_ml_config.finetune`).
 
 Keys are looked up in the places real configs put them (``model.name``, ``output.model``,
 ``registered_model_name`` ...); the README lists them. A config that names features (``view:feature``
@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flowscope import naming
 from flowscope.model import Asset, AssetInfo, Job, SourceLocation, Transformation
 from flowscope_ml_config.links import Found, Link, Scope, guarded
-from flowscope_ml_config.refs import hf_dataset, hf_model, looks_like_path
+from flowscope_ml_config.refs import looks_like_path
 from flowscope_ml_config.source import KeyPath, dotted, first, get, items
 
 Where = Callable[[KeyPath], tuple[str, int]]
@@ -37,12 +36,6 @@ DATASET_KEYS: tuple[KeyPath, ...] = (
     ("data", "table"), ("data", "entity_df"), ("data", "labels"), ("train_data",), ("inputs",), ("labels",),
     ("training", "dataset"),
 )  # fmt: skip
-BASE_KEYS: tuple[KeyPath, ...] = (
-    ("model_name_or_path",),
-    ("base_model",),
-    ("pretrained_model_name_or_path",),
-    ("model", "base"),
-)
 
 
 def is_training(data: Any) -> bool:
@@ -50,17 +43,6 @@ def is_training(data: Any) -> bool:
         return False
     has_model = first(data, *MODEL_KEYS) is not None
     return has_model and (first(data, *FEATURE_KEYS, *SERVICE_KEYS, *DATASET_KEYS) is not None)
-
-
-def is_finetune(data: Any) -> bool:
-    return (
-        isinstance(data, Mapping)
-        and first(data, *BASE_KEYS) is not None
-        and (
-            first(data, ("dataset_name",), ("datasets",), ("train_file",), ("data_files",), ("dataset",))
-            is not None
-        )
-    )
 
 
 def _link(
@@ -187,77 +169,3 @@ def _feature_refs(
         elif isinstance(i, str) and isinstance(entry, list):  # {view: [features]}
             out += [((*at, j), f"{i}:{f}") for j, f in enumerate(entry)]
     return out
-
-
-def parse_finetune(data: Mapping[str, Any], where: Where, main: str, scope: Scope, found: Found) -> None:
-    names = scope.names
-    base_at = first(data, *BASE_KEYS)
-    assert base_at is not None
-    bpath, bvalue = base_at
-    base = guarded(found, where(bpath)[1], lambda: _model_ref(bvalue, scope))
-    out_at = first(data, ("hub_model_id",), ("output_model",), ("output_dir",))
-    if out_at is None:
-        found.problem(
-            "fine-tuning config without hub_model_id, output_model or output_dir; no output model", 1
-        )
-        return
-    opath, ovalue = out_at
-    if opath == ("hub_model_id",):
-        out = guarded(
-            found,
-            where(opath)[1],
-            lambda: hf_model(str(ovalue)) if "${" not in str(ovalue) else names.model(ovalue),
-        )
-    elif opath == ("output_dir",):
-        out = guarded(found, where(opath)[1], lambda: names.model(str(ovalue).rstrip("/").rsplit("/", 1)[-1]))
-    else:
-        out = guarded(found, where(opath)[1], lambda: names.model(ovalue))
-    if out is None:
-        return
-    job = Job(out.namespace, f"finetune.{out.name}", job_type="FINE_TUNING", source=SourceLocation(main))
-    if base is not None:
-        _link(found, where, main, job, base, out, bpath)
-    text_field = _text(first(data, ("dataset_text_field",), ("text_column",), ("dataset", "text_field")))
-    for path, value in _datasets(data):
-        ds = guarded(found, where(path)[1], lambda value=value: _dataset_ref(value, scope))  # type: ignore[misc]
-        if ds is not None:
-            _link(found, where, main, job, ds.with_field(text_field) if text_field else ds, out, path)
-    scope.learn_model(out, [])
-
-
-def _datasets(data: Mapping[str, Any]) -> list[tuple[KeyPath, Any]]:
-    out: list[tuple[KeyPath, Any]] = []
-    for key in (
-        ("dataset_name",),
-        ("train_file",),
-        ("validation_file",),
-        ("dataset", "path"),
-        ("dataset", "name"),
-    ):
-        if isinstance(get(data, *key), str):
-            out.append((key, get(data, *key)))
-    for key in (("datasets",), ("data_files",)):
-        for i, entry in items(get(data, *key)):
-            value = entry.get("path") if isinstance(entry, Mapping) else entry
-            if isinstance(value, str):
-                out.append(((*key, i), value))
-    return out
-
-
-def _dataset_ref(value: str, scope: Scope) -> Asset | None:
-    if "${" in value:
-        return scope.names.dataset(value)
-    return (
-        scope.names.dataset(value)
-        if looks_like_path(value) or "." in value.rsplit("/", 1)[-1]
-        else hf_dataset(value)
-    )
-
-
-def _model_ref(value: Any, scope: Scope) -> Asset | None:
-    text = str(value)
-    if "${" in text or text.startswith("models:/"):
-        return scope.names.model(text)
-    if looks_like_path(text):
-        return scope.names.dataset(text)
-    return hf_model(text) if "/" in text else naming.model(text, registry="huggingface")
