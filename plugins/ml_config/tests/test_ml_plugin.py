@@ -116,3 +116,25 @@ def test_example_estate_configs_give_the_ml_lineage_the_example_declared_before(
         (i.asset.field, i.tags) for i in infos if i.asset.name == "user_location_features" and i.asset.field
     }
     assert tags == {("home_city", ("location",)), ("recent_locations", ("location",))}
+
+
+def test_strict_lists_unknown_formats_and_explain_says_what_was_looked_for(plugin_manager, run_cli) -> None:
+    pm = plugin_manager(("ml_config", plugin))
+    quiet = run_cli(pm, "ml-config", "scan", str(CORPUS / "bad"), "--json")
+    assert not any("unknown format" in p for p in json.loads(quiet.stdout)["problems"])
+    strict = run_cli(pm, "ml-config", "scan", str(CORPUS / "bad"), "--json", "--strict")
+    assert any(
+        p.startswith("github_ci.yaml: skipped: unknown format") for p in json.loads(strict.stdout)["problems"]
+    )
+    explained = run_cli(pm, "ml-config", "scan", "--explain", str(CORPUS / "bad" / "github_ci.yaml"))
+    assert explained.exit_code == 0, explained.output
+    lines = explained.stdout.splitlines()
+    assert lines[0].startswith("github_ci.yaml: skipped: unknown format")
+    # YAML 1.1 reads the key `on` as True
+    assert any(line.strip().startswith("top-level keys: True, jobs, name") for line in lines)
+    assert any("no   kserve: `kind:` InferenceService" in line for line in lines)
+    graph = run_cli(pm, "ml-config", "scan", "--explain", str(CORPUS / "serving" / "kserve" / "graph.yaml"))
+    assert graph.stdout.splitlines()[0] == "graph.yaml: kserve"
+    assert sum("yes  kserve" in line for line in graph.stdout.splitlines()) == 3
+    broken = run_cli(pm, "ml-config", "scan", "--explain", str(CORPUS / "bad" / "malformed.yaml"))
+    assert broken.stdout.startswith("malformed.yaml: not read: invalid YAML")

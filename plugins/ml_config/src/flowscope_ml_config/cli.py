@@ -2,7 +2,9 @@
 
 Prints the flows found (or ``--json``), writes OpenLineage events with ``-o``; problems go to stderr.
 The ``--json`` shape: ``{"files": N, "signals": N, "edges": [{job, source, target, confidence,
-transformations, evidence}], "problems": ["FILE:LINE: message"]}``.
+transformations, evidence}], "problems": ["FILE:LINE: message"]}``. ``--strict`` also lists files
+skipped as unknown; ``--explain FILE`` says which format each document of FILE matched and which keys
+every format looks for.
 """
 
 from __future__ import annotations
@@ -12,25 +14,54 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from flowscope import terminal
 from flowscope.errors import UserError
 from flowscope.model import Asset
 from flowscope.pipeline import collect_alone
-from flowscope_ml_config.collector import MlConfigCollector, Settings
+from flowscope_ml_config.collector import MlConfigCollector, Settings, classify, display, load
+from flowscope_ml_config.formats import BY_NAME, SUPPORT, explain
+from flowscope_ml_config.source import SkipFile
 
 
 def _asset(a: Asset | None) -> str:
     return "-" if a is None else str(a)
 
 
+def explain_file(path: Path, settings: Settings) -> list[str]:
+    """What the collector makes of one file, and why (for ``--explain``)."""
+    rel = display(path, path.parent)
+    try:
+        item = load(path, rel, settings)
+    except SkipFile as exc:
+        return [f"{rel}: not read: {exc.message}" + (f" (line {exc.line})" if exc.line else "")]
+    fmt = classify(item)
+    lines = [f"{rel}: {fmt}"]
+    if path.name in BY_NAME:
+        lines.append(f"  recognised by its name: {BY_NAME[path.name][1]}")
+        return lines
+    if path.suffix == ".py":
+        lines.append("  Python is read only when it uses feast (FeatureView, FeatureService, sources ...)")
+        return lines
+    for i, doc in enumerate(item.docs):
+        kind = item.doc_fmts[i] if i < len(item.doc_fmts) else None
+        head = f"document {i + 1} of {len(item.docs)}" if len(item.docs) > 1 else "document"
+        lines.append(f"{head}: {kind or 'no format matched'}")
+        lines += ["  " + line for line in explain(doc.data, path.name)]
+    if fmt in SUPPORT:
+        lines.append(f"  {fmt}: read for other configs, gives no flow itself")
+    return lines
+
+
 def build_commands() -> typer.Typer:
-    sub = typer.Typer(help="Lineage from ML configs (training, Feast, MLflow, Kubeflow, serving).")
+    sub = typer.Typer(
+        help="Lineage from ML configs (training, fine-tuning, Feast, MLflow, DVC, Kubeflow, serving)."
+    )
 
     @sub.command("scan")
     def scan_cmd(
-        path: Annotated[Path, typer.Argument(help="A config file or a folder to walk.")],
+        path: Annotated[Path | None, typer.Argument(help="A config file or a folder to walk.")] = None,
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="Write OpenLineage events (JSON lines).")
         ] = None,
@@ -42,8 +73,25 @@ def build_commands() -> typer.Typer:
         table_namespace: Annotated[
             str, typer.Option(help="Namespace of bare table names, e.g. hive://host:9083.")
         ] = "",
+        strict: Annotated[
+            bool, typer.Option("--strict", help="Also list files skipped as an unknown format.")
+        ] = False,
+        explain_path: Annotated[
+            Path | None,
+            typer.Option(
+                "--explain", help="Say which format FILE matched and which keys each format looks for."
+            ),
+        ] = None,
     ) -> None:
         """Parse ML configs under PATH and print the flows they declare."""
+        if explain_path is not None:
+            if not explain_path.is_file():
+                raise UserError(f"no such file: {explain_path}")
+            for line in explain_file(explain_path, Settings()):
+                typer.echo(terminal.clean(line))
+            return
+        if path is None:
+            raise UserError("give a file or folder to scan (or --explain FILE)")
         if not path.exists():
             raise UserError(f"no such file or folder: {path}")
         base = path if path.is_dir() else path.parent
@@ -52,13 +100,14 @@ def build_commands() -> typer.Typer:
             registry=registry,
             feature_store=feature_store,
             table_namespace=table_namespace,
+            strict=strict,
         )
         run = collect_alone(MlConfigCollector(), settings, base)
         signals, edges, problems = run.output.signals, run.edges, run.problems
         files = len({ev.location.rsplit(":", 1)[0] for s in signals for ev in s.evidence})
         if output is not None:
             run.write_events(output, scan_id=f"ml-config:{path.resolve()}")
-        err = Console(stderr=True)
+        err = terminal.console(stderr=True)
         if as_json:
             out = {
                 "files": files,
@@ -83,15 +132,15 @@ def build_commands() -> typer.Typer:
             )
             for e in edges:
                 table.add_row(
-                    e.job.name,
-                    _asset(e.source),
-                    _asset(e.target),
-                    e.evidence[0].location if e.evidence else "",
+                    terminal.literal(e.job.name),
+                    terminal.literal(_asset(e.source)),
+                    terminal.literal(_asset(e.target)),
+                    terminal.literal(e.evidence[0].location if e.evidence else ""),
                 )
-            Console(width=200).print(table)
+            terminal.console(width=200).print(table)
             if output is not None:
                 typer.echo(f"events written to {output}")
         for p in problems:
-            err.print(f"[yellow]warning[/yellow]: {p}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]warning[/yellow]: {terminal.markup(p)}", soft_wrap=True)
 
     return sub

@@ -159,6 +159,28 @@ def _load(path: Path, ctx: CollectContext, settings: Settings, hydra_dirs: set[P
     return None
 
 
+def _report_env(var: str, item: Input, found: Found, ctx: CollectContext) -> None:
+    """Said once per scan, at the first file (a Hydra group file, for a composed config) that writes it."""
+    message = f"environment variable {var} is not read; kept as ${{{var}}} in asset names"
+    texts = [(item.rel, item.text)]
+    if item.composed is not None:
+        for f in item.composed.files:
+            try:
+                texts.append((display(f, ctx.base_dir), read_text(f, ctx.settings.max_file_bytes)))
+            except SkipFile:
+                continue
+    for rel, text in texts:
+        at = text.find(var)
+        if at >= 0:
+            line = text.count("\n", 0, at) + 1
+            if rel == item.rel:
+                found.problem(message, line)
+            else:
+                ctx.problem(message, rel, line)
+            return
+    found.problem(message, None)
+
+
 def collect_files(
     paths: list[Path], settings: Settings, names: Names, ctx: CollectContext, collector: str
 ) -> Iterator[Observation]:
@@ -207,11 +229,7 @@ def collect_files(
         for var in names.env_seen:
             if var not in env_said:
                 env_said.add(var)
-                at = item.text.find(var)
-                line = item.text.count("\n", 0, at) + 1 if at >= 0 else None
-                found.problem(
-                    f"environment variable {var} is not read; kept as ${{{var}}} in asset names", line
-                )
+                _report_env(var, item, found, ctx)
         founds.append((item, found))
     finetune.link_chains([f for _, f in founds])
     said: set[tuple[str, str, int | None]] = set()

@@ -64,7 +64,7 @@ def _render(value: Any, env: Mapping[str, Any]) -> Any:
     if isinstance(value, list):
         return [_render(v, env) for v in value]
     if isinstance(value, Mapping):
-        return {str(k): _render(v, env) for k, v in value.items()}
+        return {str(_render(str(k), env)): _render(v, env) for k, v in value.items()}
     return value
 
 

@@ -209,6 +209,8 @@ def resolve(data: dict[str, Any], out: Composed) -> dict[str, Any]:
             if not default:
                 return "${" + var.strip() + "}"  # the environment is never read: a visible placeholder
             return default.strip().strip("'\"")
+        if ref.startswith(("hydra:", "now:")):
+            return "${" + ref + "}"  # known only when Hydra runs; a problem only if lineage needs it
         if ":" in ref:
             raise KeyError(ref)
         if ref.startswith("."):

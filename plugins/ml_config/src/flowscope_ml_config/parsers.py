@@ -64,6 +64,8 @@ def _parse_training(item: Input, doc: Doc, scope: Scope, found: Found, ctx: Coll
     composed = item.composed
     if composed is None:
         composed = hydra.Composed(origin={k: (item.rel, v) for k, v in doc.lines.items()})
+        if doc.text is not None:  # JSON: key lines are looked up when a flow needs them
+            composed.where = lambda path: (item.rel, doc.line(path))  # type: ignore[method-assign]
         composed.data = hydra.resolve(doc.data, composed)
     for rel, message, line in composed.problems:
         if rel == item.rel:

@@ -138,7 +138,7 @@ class Names:
         if uri is not None:
             return uri
         if looks_like_path(text) or _FILE_EXT.search(text) or "/" in text:
-            return self.file(text)
+            return Asset("file", norm_path(text))
         return self.table(text)
 
     def uri(self, text: str) -> Asset | None:
@@ -152,7 +152,7 @@ class Names:
             return None
         scheme, authority, path = m["scheme"], m["authority"], m["path"]
         if scheme == "file":
-            return self.file("/" + path if authority == "" else f"{authority}/{path}")
+            return Asset("file", norm_path("/" + path if authority == "" else f"{authority}/{path}"))
         if scheme in ("feast", "feature"):
             view, _, feat = path.partition(":")
             return naming.feature(view, feat or None, store=authority or self.feature_store)
@@ -214,7 +214,7 @@ class Names:
         if uri is not None:
             return uri
         if looks_local(text) or not _HUB_ID.match(text):
-            return self.file(text)
+            return Asset("file", norm_path(text))
         return hf_model(text)
 
     def hub_dataset(self, value: str) -> Asset:
@@ -226,7 +226,7 @@ class Names:
         if uri is not None:
             return uri
         if looks_local(text) or not _HUB_ID.match(text):
-            return self.file(text)
+            return Asset("file", norm_path(text))
         return hf_dataset(text)
 
 
