@@ -32,7 +32,9 @@ user_location_features = FeatureView(
     ttl=timedelta(days=2),
     schema=[
         Field(name="home_city", dtype=String, tags={"location": ""}, description="mode over 90 days"),
-        Field(name="recent_locations", dtype=Array(String), tags={"location": ""}, description="last 14 days"),
+        Field(
+            name="recent_locations", dtype=Array(String), tags={"location": ""}, description="last 14 days"
+        ),
     ],
     source=user_location_daily,
     online=True,
