@@ -145,12 +145,14 @@ def join_phase(ctx: BatchContext, report: BatchReport) -> None:
                     time.sleep(min(0.2 * attempt, 2.0))
                     [(_, result)] = list(engine.join(plan, [part], ctx.requesters, out_dir))
                     if not isinstance(result, Exception):
-                        state.mark_part(bid, plan.table.name, part.key, "done", rows=result)
+                        state.mark_part(bid, plan.table.name, part.key, "done", rows=result, attempts=attempt)
                         report.joined_now += 1
                         break
                     error = result
                 else:
-                    state.mark_part(bid, plan.table.name, part.key, "failed", error=str(error))
+                    state.mark_part(
+                        bid, plan.table.name, part.key, "failed", error=str(error), attempts=ctx.attempts
+                    )
                 done += 1
                 ctx.progress("join", done, len(parts))
     finally:
@@ -256,12 +258,17 @@ def deliver_phase(ctx: BatchContext, requests: list[Request], report: BatchRepor
         target = delivery / f"{r.token}.zip"
         if status == "staged":
             src = staged_dir / f"{r.token}.zip"
-            try:
-                os.replace(src, target)
-            except OSError:  # another filesystem: copy through a temporary name, then rename
-                with atomic_file(target) as fh, src.open("rb") as s:
-                    shutil.copyfileobj(s, fh)
-                src.unlink()
+            if src.exists():
+                try:
+                    os.replace(src, target)
+                except OSError:  # another filesystem: copy through a temporary name, then rename
+                    with atomic_file(target) as fh, src.open("rb") as s:
+                        shutil.copyfileobj(s, fh)
+                    src.unlink()
+            elif not (target.exists() and _sha256(target) == sha):  # else: moved just before a crash
+                raise UserError(
+                    f"batch {bid}: the staged package of request {r.request_id} is missing", str(src)
+                )
             state.mark_package(bid, r.request_id, "delivered", sha, rows)
         index.append({"request_id": r.request_id, "package": target.name, "sha256": sha, "rows": rows})
         report.packages += 1
@@ -271,7 +278,13 @@ def deliver_phase(ctx: BatchContext, requests: list[Request], report: BatchRepor
     report.index = str(delivery / name)
 
 
-def process(ctx: BatchContext, requests: list[Request]) -> BatchReport:
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def process(
+    ctx: BatchContext, requests: list[Request], on_delivered: Callable[[BatchReport], None] = lambda r: None
+) -> BatchReport:
     report = BatchReport(ctx.batch.batch_id, len(requests), ctx.batch.status)
     state, bid = ctx.state, ctx.batch.batch_id
     if not ctx.requesters.exists():
@@ -289,6 +302,7 @@ def process(ctx: BatchContext, requests: list[Request]) -> BatchReport:
     else:
         raise UserError(f"batch {bid}: the owner check keeps finding new mismatches; nothing was delivered")
     deliver_phase(ctx, requests, report)
+    on_delivered(report)  # the export's lineage events, before the batch is closed (a crash redoes it)
     if not ctx.keep_intermediate:
         shutil.rmtree(ctx.folder / "joined", ignore_errors=True)
         shutil.rmtree(ctx.folder / "staged", ignore_errors=True)

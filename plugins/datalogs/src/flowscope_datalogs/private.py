@@ -24,8 +24,17 @@ FILE_MODE = 0o600
 
 def private_dir(path: Path) -> Path:
     """``path`` and its missing parents created 0700; an existing folder is tightened to 0700."""
+    missing = []
+    parent = path
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
     try:
-        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        for folder in reversed(missing):  # parents we create are private too (mkdir's mode skips them)
+            folder.mkdir(mode=DIR_MODE, exist_ok=True)
+            os.chmod(folder, DIR_MODE)
+        if not path.is_dir():
+            raise NotADirectoryError(20, "not a folder")
         os.chmod(path, DIR_MODE)
     except OSError as exc:
         raise UserError(f"cannot create a private folder: {exc.strerror or exc}", path=str(path)) from None

@@ -187,9 +187,8 @@ def _process(
         keep_intermediate=opts.keep_intermediate,
         progress=progress or (lambda what, done, total: None),
     )
-    br = process(ctx, requests)
-    report.batches.append(br)
-    if br.status == "done":
+
+    def emit(br: BatchReport) -> None:
         delivered = [p.table.name for p in plans if p.table.name not in br.held]
         events = lineage.build_events(
             batch.batch_id, opts.requests, opts.state_dir, opts.delivery, plans, delivered
@@ -200,6 +199,9 @@ def _process(
             with opts.events_out.open("a", encoding="utf-8") as fh:
                 for ev in lineage.as_dicts(events):
                     fh.write(json.dumps(ev, sort_keys=True) + "\n")
+
+    br = process(ctx, requests, emit)
+    report.batches.append(br)
     return br
 
 

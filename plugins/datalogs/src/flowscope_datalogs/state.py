@@ -228,12 +228,13 @@ class State:
         status: str,
         rows: int | None = None,
         error: str | None = None,
+        attempts: int = 1,
     ) -> None:
         with self.tx() as c:
             c.execute(
-                "UPDATE parts SET status = ?, rows = ?, error = ?, attempts = attempts + 1 "
+                "UPDATE parts SET status = ?, rows = ?, error = ?, attempts = attempts + ? "
                 "WHERE batch_id = ? AND table_name = ? AND part = ?",
-                (status, rows, error, batch_id, table, key),
+                (status, rows, error, attempts, batch_id, table, key),
             )
 
     def retry_failed(self, batch_id: str) -> int:
