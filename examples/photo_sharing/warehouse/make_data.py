@@ -152,7 +152,7 @@ def generate(out: Path, users: int = 300, days: int = 5, seed: int = 18) -> None
         out / "account_settings" / "part-0.parquet",
     )
     con.close()
-    for root, dirs, files in os.walk(out):  # a warehouse of personal data: private to its owner
+    for root, _dirs, files in os.walk(out):  # a warehouse of personal data: private to its owner
         os.chmod(root, 0o700)
         for f in files:
             os.chmod(os.path.join(root, f), 0o600)
