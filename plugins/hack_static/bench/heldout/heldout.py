@@ -1,6 +1,6 @@
 """Precision and recall of the static plugin on real public code it was not written beside.
 
-``python plugins/hack_static/bench/heldout/heldout.py --mirrors DIR [--split heldout|tune|all] [--json]``
+``python plugins/hack_static/bench/heldout/heldout.py --mirrors DIR [--split heldout|tune|tune-r1|all] [--json]``
 
 ``labels.yaml`` names files of public repositories by (repo, path, commit) with hand labels written before
 the tool ran on them. The code is never committed: this script reads each file at its commit from a git
@@ -9,10 +9,17 @@ mirror (``DIR/<owner>+<name>/repo``, as the search tool's ``fetch`` lays them ou
 ``~/.cache/flowscope-heldout``), then scans each repository's extracted files with the real collector and
 built-in models only, and scores the flows whose sink call is in a labelled file:
 
-* a label (source category, sink KIND:NAME) is found when an unmasked flow in that file reaches a sink
-  of that kind and name with a source of that category (the same or a more specific one) or of that field;
+* a flow belongs to the labelled file of its repository that holds its latest evidence (its sink call, or
+  the call through which a helper elsewhere reaches the sink: ``send_email(...)`` in a view whose
+  ``mail.send`` is in ``app/email.py``);
+* a label (source category, sink KIND:NAME) is found when an unmasked flow of that file reaches a sink
+  of that kind and name with a source of that category (the same or a more specific one; ``user`` is any
+  personal data) or of that field;
 * a flow is a false positive when it matches no label of its file and its source is not on the file's
-  ``ignore`` list. Masked flows (hashes) are not counted either way.
+  ``ignore`` list (a category, or ``field:NAME``). Masked flows (hashes) are not counted either way.
+
+``--summary`` prints the totals only, not the flows missed or wrongly reported: scoring the held-out split
+at a milestone must not turn into tuning on it.
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ from flowscope_hack_static.collector import HackStaticCollector, Settings
 
 HERE = Path(__file__).parent
 SCHEMES = {"log": "log", "http": "http", "https": "http", "cache": "cache", "queue": "queue"}
-SCHEMES |= {"kafka": "kafka", "service": "service"}
+SCHEMES |= {"kafka": "kafka", "service": "service", "smtp": "email"}
+SPLITS = ("heldout", "tune", "tune-r1", "all")
 
 
 @dataclass
@@ -83,6 +91,8 @@ def extract(repos: dict[str, dict[str, str]], cases: list[FileCase], mirrors: Pa
     for case in cases:
         info = repos[case.repo]
         git_dir = mirrors / info["repo"].replace("/", "+") / "repo"
+        if (git_dir / ".git").is_dir():  # a mirror with a work tree
+            git_dir = git_dir / ".git"
         for rel in [case.path, *case.context]:
             out = cache / case.repo / rel
             if out.exists():
@@ -119,8 +129,10 @@ def sink_matches(spec: str, sig: Signal) -> bool:
     target = sig.target
     if target is None:
         return False
-    scheme = target.namespace.partition("://")[0]
+    scheme, _, system = target.namespace.partition("://")
     got = SCHEMES.get(scheme, "table")
+    if got == "service" and system.split("/")[0] == "email":
+        got = "email"
     if kind != "*" and kind != got:
         return False
     if name in ("*", ""):
@@ -148,7 +160,31 @@ def source_matches(label: Label, sig: Signal) -> bool:
 
 def ignored(case: FileCase, sig: Signal) -> bool:
     category = category_of(sig)
-    return any(category == c or category.startswith(c + ".") for c in case.ignore)
+    field_words = words(sig.source.field or "")
+    for item in case.ignore:
+        if item.startswith("field:"):
+            if field_words and field_words == words(item[len("field:") :]):
+                return True
+        elif category == item or category.startswith(item + "."):
+            return True
+    return False
+
+
+def attribute(cases: list[FileCase], signals: dict[str, list[Signal]]) -> dict[tuple[str, str], list[Signal]]:
+    """Each flow under the labelled file of its repository that holds its latest evidence."""
+    labelled: dict[str, set[str]] = {}
+    for case in cases:
+        labelled.setdefault(case.repo, set()).add(case.path)
+    owned: dict[tuple[str, str], list[Signal]] = {}
+    for repo, sigs in signals.items():
+        paths = labelled.get(repo, set())
+        for sig in sigs:
+            for ev in reversed(sig.evidence):
+                path = ev.location.rpartition(":")[0]
+                if path in paths:
+                    owned.setdefault((repo, path), []).append(sig)
+                    break
+    return owned
 
 
 def score(cases: list[FileCase], signals: dict[str, list[Signal]]) -> dict[str, Any]:
@@ -156,12 +192,9 @@ def score(cases: list[FileCase], signals: dict[str, list[Signal]]) -> dict[str, 
     tp_flows = fp_flows = found = total = 0
     false_positives: list[str] = []
     missed: list[str] = []
+    owned = attribute(cases, signals)
     for case in cases:
-        here = [
-            s
-            for s in signals.get(case.repo, [])
-            if s.evidence and s.evidence[-1].location.rpartition(":")[0] == case.path
-        ]
+        here = owned.get((case.repo, case.path), [])
         unique = {(s.job.name, s.source, s.target): s for s in here if not s.transformation.masking}
         fp = tp = 0
         for sig in unique.values():
@@ -176,7 +209,14 @@ def score(cases: list[FileCase], signals: dict[str, list[Signal]]) -> dict[str, 
         n_found = sum(lb.found for lb in case.flows)
         missed += [f"{case.path}: {lb.source} ({lb.field}) -> {lb.sink}" for lb in case.flows if not lb.found]
         rows.append(
-            {"file": f"{case.repo}:{case.path}", "labels": len(case.flows), "found": n_found, "fp": fp}
+            {
+                "file": f"{case.repo}:{case.path}",
+                "language": language(case.path),
+                "labels": len(case.flows),
+                "found": n_found,
+                "true": tp,
+                "fp": fp,
+            }
         )
         tp_flows, fp_flows = tp_flows + tp, fp_flows + fp
         found, total = found + n_found, total + len(case.flows)
@@ -194,6 +234,34 @@ def score(cases: list[FileCase], signals: dict[str, list[Signal]]) -> dict[str, 
     }
 
 
+def language(path: str) -> str:
+    ext = path.rpartition(".")[2]
+    return "python" if ext == "py" else "hack" if ext in ("php", "hack", "hh") else "cpp"
+
+
+def by_language(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for lang in ("python", "hack", "cpp"):
+        mine = [r for r in rows if r["language"] == lang]
+        if not mine:
+            continue
+        labels, found = sum(r["labels"] for r in mine), sum(r["found"] for r in mine)
+        tp, fp = sum(r["true"] for r in mine), sum(r["fp"] for r in mine)
+        out.append(
+            {
+                "language": lang,
+                "files": len(mine),
+                "labels": labels,
+                "found": found,
+                "flows_true": tp,
+                "flows_false": fp,
+                "precision": round(tp / (tp + fp), 3) if tp + fp else 1.0,
+                "recall": round(found / labels, 3) if labels else 1.0,
+            }
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -201,8 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mirrors", default=os.environ.get("FLOWSCOPE_HELDOUT_MIRRORS"))
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "flowscope-heldout"))
     parser.add_argument("--labels", default=str(HERE / "labels.yaml"))
-    parser.add_argument("--split", choices=("heldout", "tune", "all"), default="heldout")
+    parser.add_argument("--split", choices=SPLITS, default="heldout")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--summary", action="store_true", help="totals only: no missed or false flows")
     args = parser.parse_args(argv)
     if not args.mirrors:
         raise SystemExit(
@@ -214,14 +283,26 @@ def main(argv: list[str] | None = None) -> int:
     extract(repos, cases, Path(args.mirrors), cache)
     signals = {key: scan(cache / key) for key in sorted({c.repo for c in cases})}
     result = score(cases, signals)
+    result["languages"] = by_language(result["rows"])
+    if args.summary:
+        for key in ("rows", "false_positives", "missed"):
+            del result[key]
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     print(f"split {args.split}: {result['files']} files, {result['labels']} labelled flows")
+    print(f"{'language':10} {'files':>5} {'labels':>6} {'found':>6} {'true':>5} {'false':>5} {'prec':>6} {'recall':>6}")
+    for lang in result["languages"]:
+        print(
+            f"{lang['language']:10} {lang['files']:>5} {lang['labels']:>6} {lang['found']:>6} "
+            f"{lang['flows_true']:>5} {lang['flows_false']:>5} {lang['precision']:>6.3f} {lang['recall']:>6.3f}"
+        )
+    print(f"precision {result['precision']:.3f}  recall {result['recall']:.3f}")
+    if args.summary:
+        return 0
     print(f"{'file':60} {'labels':>6} {'found':>6} {'false':>6}")
     for row in result["rows"]:
         print(f"{row['file']:60} {row['labels']:>6} {row['found']:>6} {row['fp']:>6}")
-    print(f"precision {result['precision']:.3f}  recall {result['recall']:.3f}")
     for line in result["false_positives"]:
         print(f"  false  {line}")
     for line in result["missed"]:

@@ -19,6 +19,8 @@ def sink_target(sink: SinkModel, name: str, host_arg: str = "", bootstrap: str |
     if sink.kind == "http":
         host = sink.host or host_arg
         path = name
+        if path.startswith("unresolved:") or host.startswith("unresolved:"):  # no literal URL: no host either
+            return naming.http(path, naming.DEFAULT_SYSTEM)
         if not host and "://" in path:
             scheme, _, rest = path.partition("://")
             host, _, tail = rest.partition("/")
