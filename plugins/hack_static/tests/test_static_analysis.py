@@ -83,11 +83,14 @@ def test_python_flask_dbapi_logging_requests_redis(models: Models) -> None:
     req = "service://python-app/request"
     assert (f"{req}#email", "postgres://default:5432/users#email", False) in got
     assert (f"{req}#city", "postgres://default:5432/users#city", False) in got
-    assert (f"{req}#city", "log://python/app#city", False) in got
+    assert (f"{req}#city", "log://python/root#city", False) in got  # logging.info: the root logger
     assert (f"{req}#city", "https://geo.internal//api/v1/cities/{}#city", False) in got
     assert (f"{req}#email", "cache://redis/user:{}#city", False) not in got
     assert (f"{req}#city", "cache://redis/user:{}#city", False) in got
-    assert (f"{req}#email", "log://python/app#email", True) in got, "the hash is logged, masked"
-    assert (f"{req}#email", "log://python/app#email", False) not in got, "the raw email only in a dead branch"
+    # log = logging.getLogger(__name__): the logger named after the module
+    assert (f"{req}#email", "log://python/flask_app#email", True) in got, "the hash is logged, masked"
+    assert (f"{req}#email", "log://python/flask_app#email", False) not in got, (
+        "the raw email only in a dead branch"
+    )
     assert result.dead == 1
     assert all(f.hops[-1].location.startswith("flask_app.py:") for f in result.flows)

@@ -63,7 +63,7 @@ def count_analyses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_a_rescan_of_an_unchanged_tree_analyzes_nothing(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first, problems, c1 = scan(tree)
-    assert ("signup", "service://python-app/request#email", "log://python/app#email") in first
+    assert ("signup", "service://python-app/request#email", "log://python/root#email") in first
     assert problems == [] and c1.stats.cache_misses == 2
     seen = count_analyses(monkeypatch)
     again, problems, c2 = scan(tree)
@@ -173,7 +173,7 @@ def test_a_cycle_through_a_changed_file_gives_what_a_fresh_scan_gives(tmp_path: 
     (root / "ping.py").write_text(ping, encoding="utf-8")
     (root / "pong.py").write_text(pong, encoding="utf-8")
     first, _, _ = scan(root)
-    assert ("start", "service://python-app/request#email", "log://python/app#email") in first
+    assert ("start", "service://python-app/request#email", "log://python/root#email") in first
     (root / "pong.py").write_text(pong.replace("logging.info('%s', x)", "pass"), encoding="utf-8")
     cached, _, c = scan(root)
     fresh, _, _ = scan(root, cache=False)

@@ -291,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     print(f"split {args.split}: {result['files']} files, {result['labels']} labelled flows")
-    print(f"{'language':10} {'files':>5} {'labels':>6} {'found':>6} {'true':>5} {'false':>5} {'prec':>6} {'recall':>6}")
+    print(
+        f"{'language':10} {'files':>5} {'labels':>6} {'found':>6} {'true':>5} {'false':>5} {'prec':>6} {'recall':>6}"
+    )
     for lang in result["languages"]:
         print(
             f"{lang['language']:10} {lang['files']:>5} {lang['labels']:>6} {lang['found']:>6} "

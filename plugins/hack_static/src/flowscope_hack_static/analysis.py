@@ -8,17 +8,21 @@ source (``$body['location']`` of the request body is the request's ``location``)
 (log them, send them on) is attributed to the stored data, as the lineage graph expects.
 
 Flows under a guard that the file's own constants make false (``if (self::DEBUG_MODE)`` with the constant
-``false``) are dead and dropped; other guards are recorded on the flow.
+``false``) are dead and dropped; other guards are recorded on the flow. What calls do is in :mod:`calls`,
+sinks in :mod:`sinks`; the front ends leave out what follows a ``return`` or ``throw`` in its block.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
 from functools import cache
 
 from flowscope.model import Asset, Evidence
-from flowscope_hack_static.classify import words
+from flowscope_hack_static.calls import Calls
+from flowscope_hack_static.classify import classify
 from flowscope_hack_static.elements import element, only_params, request_category, tagged
+from flowscope_hack_static.finish import TYPED, typed_asset
+from flowscope_hack_static.frame import Lookup
 from flowscope_hack_static.ir import (
     Call,
     DictLit,
@@ -34,22 +38,19 @@ from flowscope_hack_static.ir import (
     access_path,
     walk,
 )
-from flowscope_hack_static.packs import Models, SinkModel
+from flowscope_hack_static.packs import Models
 from flowscope_hack_static.passes import exposure, loop_carried, loop_ranges, settled
-from flowscope_hack_static.sinknames import orm_write, servers, sink_target
-from flowscope_hack_static.sqlnames import insert_columns, writes
+from flowscope_hack_static.sinks import Sinks
 from flowscope_hack_static.taint import (
     COLLECTOR,
     EMPTY,
     PARAM_NS,
-    Flow,
+    RECEIVER,
     Label,
-    ParamSink,
     Result,
     Summary,
     Taint,
     asset,
-    describe,
     flatten,
     guard_value,
     hop,
@@ -59,7 +60,7 @@ from flowscope_hack_static.taint import (
     with_field,
 )
 
-Lookup = Callable[[str | None, str], Summary | None]  # (caller's class, callee text) -> the callee's summary
+__all__ = ["BUDGET", "Lookup", "analyze", "analyze_function", "guard_value", "settled"]
 
 
 def analyze(ir: FileIR, models: Models, lookup: Lookup | None = None) -> Result:
@@ -78,6 +79,35 @@ def analyze_function(ir: FileIR, fn: Function, models: Models, lookup: Lookup) -
 
 
 BUDGET = 200_000  # labels a function's assignments may move before it is analyzed coarsely
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+_TYPING = frozenset(
+    [
+        "Optional",
+        "List",
+        "Dict",
+        "Set",
+        "Tuple",
+        "Union",
+        "Annotated",
+        "Any",
+        "Mapping",
+        "Sequence",
+        "Iterable",
+        "Callable",
+        "Type",
+        "Literal",
+        "Request",
+        "HttpRequest",
+        "Response",
+        "Session",
+        "AsyncSession",
+        "BackgroundTasks",
+        "WebSocket",
+        "None",
+    ]
+)
+# parameters of a handler that are the framework's, not the request's
+_NOT_INPUT = frozenset(("self", "cls", "request", "req", "info", "root", "parent", "context", "ctx", "obj"))
 
 
 class _OverBudget(Exception):
@@ -101,30 +131,7 @@ def _param(i: int) -> frozenset[Label]:
     return frozenset({Label(Asset(PARAM_NS, str(i)), (), narrow=True)})
 
 
-class _Function:
-    def __init__(self, ir: FileIR, fn: Function, models: Models, result: Result, lookup: Lookup) -> None:
-        self.ir, self.fn, self.models, self.result, self.lookup = ir, fn, models, result, lookup
-        self.cls = fn.name.rpartition(".")[0] or None
-        self.lang = ir.language
-        self.env: dict[str, Taint] = {}
-        self.types: dict[str, str] = {}
-        self.made: dict[str, Call] = {}  # variable -> the call that made its value (ORM instances)
-        self.literals: dict[str, Expr] = {}  # variable -> the literal or template it holds (sink names)
-        self.stmt: Stmt | None = None
-        self.work = 0  # labels moved by assignments: the per-function budget counts these
-        self.budget = BUDGET
-        self.coarse = False
-        self.everything: frozenset[Label] = EMPTY
-        self._ev_stmt: Stmt | None = None
-        self._ev: Evidence | None = None
-
-    def evidence(self, stmt: Stmt) -> Evidence:
-        ev = self._ev
-        if stmt is not self._ev_stmt or ev is None:  # asked several times per statement: made once
-            ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{stmt.line}", stmt.snippet)
-            self._ev_stmt, self._ev = stmt, ev
-        return ev
-
+class _Function(Calls, Sinks):
     def run(self) -> None:
         try:
             self.passes()
@@ -139,26 +146,76 @@ class _Function:
         result.work += self.work
         result.flows.extend(self.flows)
         result.dead += self.dead
-        sinks, returns = frozenset(self.param_sinks), frozenset(self.returns)
+        positional = [n for n, i in sorted(self.params.items(), key=lambda p: p[1]) if i >= 0]
+        kw = self.fn.kwargs_param
+        summary = Summary(
+            frozenset(self.param_sinks),
+            frozenset(self.returns),
+            tuple(positional),
+            self.params.get(kw, -2) if kw else -2,
+        )
         old = result.summaries.get(self.fn.name)
-        if old is not None:
-            sinks, returns = old.sinks | sinks, old.returns | returns
-        result.summaries[self.fn.name] = Summary(sinks, returns)
+        result.summaries[self.fn.name] = summary if old is None else old.merged(summary)
 
     def start(self) -> None:
-        for i, (name, typ) in enumerate(self.fn.params):
+        fn = self.fn
+        params = list(fn.params)
+        self.params = {}
+        if fn.method:  # Python's self / cls: the object the method is called on
+            self.params[params[0][0]] = RECEIVER
+            self.env[params[0][0]] = {None: _param(RECEIVER)}
+            params = params[1:]
+        elif self.cls and self.lang != "python":
+            self.params["this"] = RECEIVER
+            self.env["this"] = {None: _param(RECEIVER)}
+        for i, (name, typ) in enumerate(params):
+            self.params[name] = i
             self.env[name] = {None: _param(i)}
-            ev = Evidence(
-                COLLECTOR, "static", f"{self.ir.path}:{self.fn.line}", f"{typ or ''} {name}".strip()
-            )
-            label = element(self.ir.path, name, self.cls or "", ev)
-            if label is not None:  # a parameter named as personal data: a source even with no caller
-                self.env[name] = {None: _param(i) | {label}}
+            ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{fn.line}", f"{typ or ''} {name}".strip())
             model = self.models.source_param(self.lang, typ)
+            handler = None if model is not None else self.handler_source(name, typ)
             if model is not None:
-                ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{self.fn.line}", f"{typ} {name}")
-                asset = Asset(model.namespace, model.name, model.field)
-                self.env[name] = {None: frozenset({Label(asset, (ev,), narrow=model.field is None)})}
+                ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{fn.line}", f"{typ} {name}")
+                src = Asset(model.namespace, model.name, model.field)
+                self.env[name] = {None: frozenset({Label(src, (ev,), narrow=model.field is None)})}
+            elif handler is not None:
+                self.env[name] = {None: _param(i) | {handler}}
+            else:
+                label = element(self.ir.path, name, self.cls or "", ev)
+                if label is None and self.lang == "python":
+                    label = self.typed_source(name, typ, ev)
+                if label is not None:  # a parameter named as personal data: a source even with no caller
+                    self.env[name] = {None: _param(i) | {label}}
+
+    def typed_source(self, name: str, typ: str | None, ev: Evidence) -> Label | None:
+        """``user_in: UserCreate``: a value of a class, whose fields the whole scan knows (finish.py); it
+        is a source of those that name personal data, when it is written or sent whole or read by field.
+        Its class is also what made it, for an ORM write of it (``session.add(db_user)``)."""
+        if not typ:
+            return None
+        cls = next((w for w in _IDENT.findall(typ) if w[:1].isupper() and w not in _TYPING), None)
+        if cls is None:
+            return None
+        self.made[name] = Call(cls)
+        return Label(typed_asset(cls, self.ir.path, name), (ev,), narrow=True)
+
+    def handler_source(self, name: str, typ: str | None) -> Label | None:
+        """A parameter of a request handler (a route's ``email``, a mutation's ``input``), as a pack
+        declares them by decorator or by function and parameter name: a field of the request, or the whole
+        body when it is typed with a class (a pydantic or input type) rather than a plain value."""
+        fn = self.fn
+        if name in _NOT_INPUT or name in fn.defaults or name == fn.kwargs_param:
+            return None
+        model = self.models.source_handler(self.lang, fn.name, name, fn.decorators)
+        if model is None:
+            return None
+        whole = typ is not None and typ.rpartition(".")[2][:1].isupper() and typ not in ("Optional", "List")
+        field = None if whole else name
+        category = request_category(field)
+        if category is None:
+            return None
+        ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{fn.line}", f"{typ or ''} {name}".strip())
+        return Label(asset(model.namespace, model.name, field), (tagged(ev, category),), narrow=whole)
 
     def passes(self) -> None:
         self.start()
@@ -202,9 +259,9 @@ class _Function:
                 env[name] = {k: merge(cur.get(k, EMPTY), taint.get(k, EMPTY)) for k in {*cur, *taint}}
 
     def begin(self) -> None:
-        self.flows: list[Flow] = []
-        self.param_sinks: set[ParamSink] = set()
-        self.returns: set[Label] = set()
+        self.flows = []
+        self.param_sinks = set()
+        self.returns = set()
         self.dead = 0
 
     def statement(self, stmt: Stmt) -> None:
@@ -212,18 +269,21 @@ class _Function:
         if self.coarse:
             self.coarse_statement(stmt)
             return
-        if isinstance(stmt.target, Var):
+        target = stmt.target
+        if target is None and type(stmt.value) is Other and self.lang == "cpp" and self.stream(stmt):
+            return
+        if isinstance(target, Var):
             if isinstance(stmt.value, Call):
-                self.types[stmt.target.name] = stmt.value.callee
-                self.made[stmt.target.name] = stmt.value
+                self.types[target.name] = stmt.value.callee
+                self.made[target.name] = stmt.value
             if isinstance(stmt.value, Lit | Tmpl) and not stmt.guards and not stmt.in_loop:
-                self.literals[stmt.target.name] = stmt.value
+                self.literals[target.name] = stmt.value
             else:
-                self.literals.pop(stmt.target.name, None)
+                self.literals.pop(target.name, None)
         taint = self.eval(stmt.value)
         if stmt.is_return:
             self.returns |= hop(flatten(taint), self.evidence(stmt))
-        if stmt.target is None:
+        if target is None:
             return
         if len(taint) == 1 and None in taint:  # the usual value: one set of labels, no keys
             labels = taint[None]
@@ -234,9 +294,9 @@ class _Function:
         else:
             taint = {}
         self.work += 1 + sum(map(len, taint.values()))
-        if self.work > self.budget:
+        if self.work > BUDGET:  # read here, so a test may lower it
             raise _OverBudget
-        self.assign(stmt.target, taint, strong=not stmt.guards and not stmt.in_loop)
+        self.assign(target, taint, strong=not stmt.guards and not stmt.in_loop)
 
     def coarse_statement(self, stmt: Stmt) -> None:
         """Past the budget: every variable holds every label seen in the function ("all taints"), so each
@@ -252,6 +312,9 @@ class _Function:
                 self.env[path[0]] = {None: self.everything}
 
     def assign(self, target: Expr, taint: Taint, strong: bool) -> None:
+        if self.coarse:  # a method wrote into its object: every variable holds everything anyway
+            self.everything = merge(self.everything, flatten(taint))
+            return
         path = access_path(target)
         if path is None:
             for part in walk(target) or [target]:
@@ -318,11 +381,17 @@ class _Function:
         return {None: frozenset({label})}
 
     def sub(self, e: Sub) -> Taint:
-        base = self.eval(e.base)
-        out = self.key_of(base, e.key)
-        if e.key is not None and self.stmt is not None and only_params(flatten(base)):
-            qualifier = _qualifier(e.base)
-            label = element(self.ir.path, e.key, qualifier, self.evidence(self.stmt))
+        return self.read_key(e.base, self.eval(e.base), e.key)
+
+    def sub_key(self, base: Expr, key: str | None) -> Taint:
+        return self.read_key(base, self.eval(base), key)
+
+    def read_key(self, base_expr: Expr, base: Taint, key: str | None) -> Taint:
+        """Key ``key`` of a value: a field of what it holds, and a data element by its name when nothing
+        modelled labels the value (``user.email`` of a parameter ``user``)."""
+        out = self.key_of(base, key)
+        if key is not None and self.stmt is not None and only_params(flatten(base)):
+            label = element(self.ir.path, key, _qualifier(base_expr), self.evidence(self.stmt))
             if label is not None:
                 return {None: flatten(out) | {label}}
         return out
@@ -338,7 +407,8 @@ class _Function:
             if lb.narrow and not lb.masked:
                 hops = lb.hops
                 if lb.source.namespace != PARAM_NS:
-                    category = request_category(key)
+                    typed = lb.source.namespace.startswith(TYPED)  # only a personal field of a typed value
+                    category = classify(key) if typed else request_category(key)
                     if category is None:  # request.POST["page"]
                         continue
                     hops = (tagged(hops[0], category), *hops[1:]) if hops else hops
@@ -346,223 +416,3 @@ class _Function:
             else:
                 out.add(lb)
         return {None: frozenset(out)} if out else {}
-
-    def typed(self, e: Call) -> str:
-        """``kv.setex`` where ``kv = redis.Redis()``: ``redis.Redis.setex``, so packs match by the class."""
-        if isinstance(e.receiver, Var):
-            made = self.types.get(e.receiver.name) or self.ir.types.get(e.receiver.name)
-            if made:
-                return f"{made}.{e.callee.rpartition('.')[2].rpartition('>')[2]}"
-        return e.callee
-
-    def call(self, e: Call) -> Taint:
-        args = list(map(self.eval, e.args))
-        kwargs = {k: self.eval(v) for k, v in e.kwargs} if e.kwargs else {}
-        stmt = self.stmt
-        assert stmt is not None
-        # by its text and by its receiver's class (kv = redis.Redis(); kv.set(...) is redis.Redis.set)
-        typed = self.typed(e)
-        names = (typed, e.callee) if typed != e.callee else (e.callee,)
-        sink, masks, source, prop = self.models.classify(self.lang, *names)
-        if sink is not None:
-            self.sink(e, sink, args, kwargs, stmt)
-            return {}
-        flat: frozenset[Label] = frozenset()
-        for t in args:
-            if t:
-                flat = flat.union(*t.values())
-        for t in kwargs.values():
-            if t:
-                flat = flat.union(*t.values())
-        own = isinstance(e.receiver, Var) and e.receiver.name in ("this", "self")
-        if masks:
-            if e.receiver is not None and not own:  # hashlib.sha256(x).hexdigest()
-                flat |= flatten(self.eval(e.receiver))
-            return {None: mark(flat, masked=True, transformed=True, narrow=False)}
-        if source is not None:
-            fld = source.field
-            if source.field_arg is not None and source.field_arg < len(e.args):
-                arg = e.args[source.field_arg]
-                fld = arg.value if isinstance(arg, Lit) else fld
-            category = request_category(fld)
-            if category is None:  # request.GET.get("page"): about the request, not a person
-                return {}
-            ev = tagged(self.evidence(stmt), category) if fld is not None else self.evidence(stmt)
-            label = Label(asset(source.namespace, source.name, fld), (ev,), narrow=fld is None)
-            return {None: frozenset({label})}
-        summary = self.lookup(self.cls, e.callee)
-        if summary is not None:
-            return self.apply(summary, args, stmt)
-        if prop is None and not e.args and e.receiver is not None and not own:
-            method = e.callee.rpartition(".")[2].rpartition(">")[2]
-            if method.startswith("get") and len(method) > 3:  # user.getValueOfEmail(), $u->getEmail()
-                return self.sub(Sub(e.receiver, "_".join(words(method)) or method))
-        if prop is not None and prop.key_arg is not None and prop.key_arg < len(e.args):
-            key = e.args[prop.key_arg]
-            if prop.receiver and e.receiver is not None:
-                base = self.eval(e.receiver)
-            else:
-                base = args[0] if args else {}
-            return self.key_of(base, key.value if isinstance(key, Lit) else None)
-        if (
-            (prop is None or prop.receiver) and e.receiver is not None and not own
-        ):  # a method of a tainted value
-            flat |= flatten(self.eval(e.receiver))
-        if prop is not None and prop.transformation == "IDENTITY":
-            return {None: flat}
-        return {None: mark(flat, transformed=True)} if flat else {}
-
-    # -- sinks ----------------------------------------------------------------------------------------
-    def resolve(self, e: Expr | None) -> tuple[str, bool]:
-        if isinstance(e, Lit) and e.value is not None:
-            return e.value, True
-        if isinstance(e, Var) and e.name in self.literals:  # key = f"user:{id}"; cache.set(key, ...)
-            e = self.literals[e.name]
-        if isinstance(e, Var | Sub):
-            key = e.name if isinstance(e, Var) else (e.key or "")
-            const = self.ir.constants.get(key)
-            if isinstance(const, str):
-                return const, True
-        if isinstance(e, Tmpl) and any(isinstance(p, str) for p in e.parts):
-            return "".join(p if isinstance(p, str) else "{}" for p in e.parts), True
-        return f"unresolved:{describe(e) if e is not None else '?'}", False
-
-    def sink(self, e: Call, sink: SinkModel, args: list[Taint], kwargs: dict[str, Taint], stmt: Stmt) -> None:
-        def arg(i: int | None) -> Expr | None:
-            return e.args[i] if i is not None and i < len(e.args) else None
-
-        name, ok = (sink.name, True) if sink.name else self.resolve(arg(sink.name_arg))
-        if sink.kind == "http":
-            name, ok = self.resolve(arg(sink.path_arg))
-        data: Taint
-        data_expr: Expr | None
-        if sink.data_args or sink.data_kwargs:  # several parameters carry data (Pysa models)
-            picked = [args[i] for i in sink.data_args if i < len(args)]
-            picked += [kwargs[k] for k in sink.data_kwargs if k in kwargs]
-            data, data_expr = {}, None
-            for t in picked:
-                for k, v in t.items():
-                    data[k] = data.get(k, frozenset()) | v
-        elif sink.data_kwarg is not None and sink.data_kwarg in kwargs:
-            data, data_expr = kwargs[sink.data_kwarg], dict(e.kwargs)[sink.data_kwarg]
-        elif sink.data_arg is not None and sink.data_arg < len(args):
-            data, data_expr = args[sink.data_arg], e.args[sink.data_arg]
-        else:
-            data, data_expr = (
-                {None: frozenset().union(*(flatten(t) for t in args)) if args else frozenset()},
-                None,
-            )
-        if sink.orm is not None:
-            name, record = orm_write(e, sink.orm, self.made)
-            ok = True
-            if record is not None:
-                data = {k: flatten(self.eval(v)) for k, v in record.entries}
-                data_expr = record
-        if sink.kind == "sql":
-            sql, ok = self.resolve(arg(sink.sql_arg))
-            if ok and not writes(sql):  # SELECT ... WHERE email = ?: a read, not a write
-                return
-            table, columns = insert_columns(sql) if ok else (None, [])
-            name, ok = (
-                (table, True) if table else (f"unresolved:{describe(arg(sink.sql_arg) or Lit(None))}", False)
-            )
-            if data_expr is None and columns and sink.sql_arg is not None:  # queryf(sql, $a, $b)
-                params = e.args[sink.sql_arg + 1 :]
-                data = {col: flatten(self.eval(v)) for col, v in zip(columns, params, strict=False)}
-            if isinstance(data_expr, DictLit) and columns and all(k is None for k, _ in data_expr.entries):
-                data = {
-                    col: flatten(self.eval(v))
-                    for col, (_, v) in zip(columns, data_expr.entries, strict=False)
-                }
-        host = self.resolve(arg(sink.host_arg))[0] if sink.host_arg is not None else ""
-        bootstrap = servers(e.receiver, self.made, self.ir.made) if sink.kind == "kafka" else None
-        target = self.models.memo.get((4, id(sink), name, host, bootstrap))
-        if target is None:  # each sink names the same few assets: made once per process
-            target = self.models.memo[(4, id(sink), name, host, bootstrap)] = sink_target(
-                sink, name, host, bootstrap
-            )
-        ev = self.evidence(stmt)
-        dead = bool(stmt.guards) and any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
-        for key, labels in data.items():
-            for lb in labels:
-                dst = with_field(target, key) if key is not None else target
-                self.emit(lb, dst, (*lb.hops, ev), lb.masked, lb.transformed, stmt.guards, not ok, dead)
-        if sink.relabel and not dead:
-            self.relabel(target, data_expr, stmt)
-
-    def emit(
-        self,
-        lb: Label,
-        dst: Asset,
-        hops: tuple[Evidence, ...],
-        masked: bool,
-        transformed: bool,
-        guards: tuple[str, ...],
-        unresolved: bool,
-        dead: bool,
-    ) -> None:
-        """A label reached a sink: a flow, or for a parameter's label an entry of this function's summary."""
-        if dst.field is None:
-            dst = with_field(dst, lb.source.field)  # a value written whole keeps its name
-        src = lb.source
-        if dst.name == src.name and dst.namespace == src.namespace:  # same dataset
-            return
-        if dead:
-            self.dead += 1
-        elif lb.source.namespace == PARAM_NS:
-            param = ParamSink(
-                int(lb.source.name), lb.source.field, dst, hops, masked, transformed, guards, unresolved
-            )
-            self.param_sinks.add(param)
-        else:
-            self.flows.append(
-                Flow(self.fn.name, lb.source, dst, hops, masked, transformed, guards, unresolved)
-            )
-
-    def apply(self, summary: Summary, args: list[Taint], stmt: Stmt) -> Taint:
-        """A call of a function with a summary: its parameter sinks fire with the arguments' labels."""
-        ev = self.evidence(stmt)
-        dead = bool(stmt.guards) and any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
-        for ps in summary.sinks:
-            if ps.param >= len(args):
-                continue
-            for lb in flatten(self.key_of(args[ps.param], ps.field)):
-                dst = ps.target
-                hops = (*lb.hops, ev, *ps.hops)
-                guards = (*stmt.guards, *ps.guards)
-                self.emit(
-                    lb,
-                    dst,
-                    hops,
-                    lb.masked or ps.masked,
-                    lb.transformed or ps.transformed,
-                    guards,
-                    ps.unresolved,
-                    dead,
-                )
-        out: set[Label] = set()
-        for ret in summary.returns:
-            if ret.source.namespace != PARAM_NS:
-                out.add(ret._replace(hops=(ev, *ret.hops)))
-                continue
-            i = int(ret.source.name)
-            if i < len(args):
-                for lb in flatten(self.key_of(args[i], ret.source.field)):
-                    out.add(
-                        lb._replace(
-                            masked=lb.masked or ret.masked, transformed=lb.transformed or ret.transformed
-                        )
-                    )
-        return {None: frozenset(out)} if out else {}
-
-    def relabel(self, target: Asset, data_expr: Expr | None, stmt: Stmt) -> None:
-        ev = self.evidence(stmt)
-        if isinstance(data_expr, DictLit):
-            for key, value in data_expr.entries:
-                path = access_path(value)
-                if key is not None and path is not None:
-                    label = Label(with_field(target, key), (ev,))
-                    self.assign(value, {None: frozenset({label})}, strong=True)
-        elif isinstance(data_expr, Var):
-            fields = [k for k in self.env.get(data_expr.name, {}) if k is not None]
-            self.env[data_expr.name] = {k: frozenset({Label(with_field(target, k), (ev,))}) for k in fields}

@@ -19,13 +19,13 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from flowscope.model import Asset
 from flowscope_hack_static.analysis import analyze_function
+from flowscope_hack_static.finish import finish
 from flowscope_hack_static.ir import FileIR
 from flowscope_hack_static.packs import Models
-from flowscope_hack_static.taint import Flow, Result, Summary
+from flowscope_hack_static.taint import Result, Summary
 
 _SELF = ("this.", "self.", "static.", "parent.", "cls.")
 EMPTY = Summary()
@@ -159,7 +159,7 @@ def first_units(ir: FileIR, file: int, models: Models) -> list[Unit]:
         if unit.summary != EMPTY:
             old = summaries.get(unit.name)
             s = unit.summary
-            summaries[unit.name] = s if old is None else Summary(old.sinks | s.sinks, old.returns | s.returns)
+            summaries[unit.name] = s if old is None else old.merged(s)
             index = Index(summaries)
     return units
 
@@ -210,7 +210,7 @@ def merged(units: list[Unit]) -> dict[str, Summary]:
         if s == EMPTY:
             continue
         old = out.get(u.name)
-        out[u.name] = s if old is None else Summary(old.sinks | s.sinks, old.returns | s.returns)
+        out[u.name] = s if old is None else old.merged(s)
     return out
 
 
@@ -248,11 +248,7 @@ def file_results(n_files: int, units: list[Unit]) -> list[Result]:
         r.flows.extend(u.result.flows)
         r.dead += u.result.dead
         old = r.summaries.get(u.name)
-        r.summaries[u.name] = (
-            u.summary
-            if old is None
-            else Summary(old.sinks | u.summary.sinks, old.returns | u.summary.returns)
-        )
+        r.summaries[u.name] = u.summary if old is None else old.merged(u.summary)
     return results
 
 
@@ -263,28 +259,5 @@ def analyze_all(irs: list[FileIR], models: Models, max_rounds: int = 4) -> list[
     results = file_results(len(irs), units)
     tables = {name: table for ir in irs for name, table in ir.tables.items()}
     for r in results:
-        r.flows = [f for f in (orm_table(f, tables) for f in r.flows) if f is not None]
+        r.flows = [g for f in r.flows for g in finish(f, tables)]
     return results
-
-
-def orm_table(flow: Flow, tables: dict[str, str]) -> Flow | None:
-    """``orm:app.models.User`` -> the table the scanned code maps ``User`` to (unresolved when none does);
-    ``orm?:x`` (``x.save()``) -> that table, or no flow when ``x`` is no model the code declares."""
-    target = flow.target
-    name = target.name
-    if "orm" not in name:
-        return flow
-    at = name.find("orm:")
-    maybe = at < 0
-    if maybe:
-        at = name.find("orm?:")
-        if at < 0:
-            return flow
-    prefix, rest = name[:at], name[at + (5 if maybe else 4) :]
-    table = tables.get(rest.partition("(")[0].rpartition(".")[2])
-    if table is None and maybe:
-        return None
-    if table is None:
-        asset = Asset(target.namespace, f"{prefix}unresolved:{rest}", target.field)
-        return replace(flow, target=asset, unresolved=True)
-    return replace(flow, target=Asset(target.namespace, f"{prefix}{table}", target.field))

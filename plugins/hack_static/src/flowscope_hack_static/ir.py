@@ -78,6 +78,11 @@ class Function:
     params: tuple[tuple[str, str | None], ...] = ()  # (name, declared type)
     body: list[Stmt] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)  # callee texts, in order: the file's call graph
+    # Python: ``@app.route(...)``, ``@strawberry.mutation`` as written (handler parameters are request data)
+    decorators: tuple[str, ...] = ()
+    method: bool = False  # Python: the first parameter is ``self`` or ``cls`` (a call ``o.f(x)`` passes o)
+    kwargs_param: str | None = None  # Python: the ``**kwargs`` parameter, which keyword arguments fill
+    defaults: tuple[str, ...] = ()  # Python: parameters whose default is ``Depends(...)``: not request data
 
 
 @dataclass
@@ -89,7 +94,11 @@ class FileIR:
     types: dict[str, str] = field(default_factory=dict)  # module-level x = redis.Redis(): x -> redis.Redis
     made: dict[str, Call] = field(default_factory=dict)  # module-level x = KafkaProducer(...): x -> the call
     error_regions: list[int] = field(default_factory=list)  # first line of each parse-error region
-    tables: dict[str, str] = field(default_factory=dict)  # ORM class / Table variable -> table it maps to
+    # ORM facts, by class: ``User`` -> its table; ``User#columns`` -> its fields, comma-separated (model,
+    # pydantic or dataclass); ``User#bases`` -> its bases; ``UserForm#model`` -> the model a Django
+    # ModelForm saves. Every file's facts are merged before flows are named, so a view writes through a
+    # model or form declared elsewhere.
+    tables: dict[str, str] = field(default_factory=dict)
 
 
 def walk(expr: Expr) -> list[Expr]:

@@ -20,10 +20,23 @@ from flowscope.errors import UserError
 from flowscope.yamlpos import Document, KeyPath, dotted, load_yaml, suggest
 
 LANGUAGES = ("hack", "cpp", "python")
-SINK_KINDS = ("table", "sql", "log", "http", "cache", "queue", "kafka", "file")
+SINK_KINDS = ("table", "sql", "log", "http", "cache", "queue", "kafka", "email", "file")
+TRANSFORMATIONS = ("IDENTITY", "TRANSFORMATION", "NONE")
 
 _TOP = {"name", "description", "languages", "sources", "sinks", "propagators", "masking", "pysa"}
-_SOURCE = {"call", "var", "param_type", "namespace", "name", "field", "field_arg", "languages"}
+_SOURCE = {
+    "call",
+    "var",
+    "param_type",
+    "function",
+    "param",
+    "decorator",
+    "namespace",
+    "name",
+    "field",
+    "field_arg",
+    "languages",
+}
 _SINK = {
     "call",
     "kind",
@@ -42,20 +55,32 @@ _SINK = {
     "sql_arg",
     "relabel",
     "orm",
+    "name_from",
+    "data_receiver",
+    "stream",
+    "require_literal",
     "languages",
 }
-ORM_FORMS = ("insert_values", "instance_arg", "instance_receiver", "manager")
-_PROPAGATOR = {"call", "transformation", "receiver", "key_arg", "languages"}
+ORM_FORMS = ("insert_values", "instance_arg", "instance_receiver", "manager", "model_arg")
+_PROPAGATOR = {"call", "transformation", "receiver", "key_arg", "out_arg", "languages"}
 _MASKING = {"call", "languages"}
 
 
 @dataclass(frozen=True)
 class SourceModel:
+    """A source: a call's result, a variable, a parameter of a type, or the parameters of handlers.
+
+    ``function`` + ``param``: parameters named ``param`` (a pattern) of functions named ``function``;
+    ``decorator``: every parameter of functions with that decorator (``@app.route``), each a field."""
+
     namespace: str
     name: str
     call: str | None = None
     var: str | None = None
     param_type: str | None = None
+    function: str | None = None
+    param: str | None = None
+    decorator: str | None = None
     field: str | None = None
     field_arg: int | None = None
     languages: tuple[str, ...] = LANGUAGES
@@ -80,7 +105,14 @@ class SinkModel:
     data_kwargs: tuple[str, ...] = ()  # ... and by keyword
     sql_arg: int | None = None
     relabel: bool = False
-    orm: str | None = None  # one of ORM_FORMS: table and fields from an ORM write (see analysis.orm)
+    orm: str | None = None  # one of ORM_FORMS: table and fields from an ORM write (see sinknames.orm_write)
+    # ``made``: the first argument of the call that made the receiver (``log = logging.getLogger("audit");
+    # log.info(x)``; ``name`` when nothing made it here); ``receiver``: the receiver's own name (a Celery
+    # task's ``send_welcome.delay(x)``)
+    name_from: str | None = None
+    data_receiver: bool = False  # the receiver carries data too (``EmailMessage(to=[e]).send()``)
+    stream: bool = False  # C++ ``LOG_INFO << x``, ``std::cout << x``: the pattern names the stream's head
+    require_literal: bool = False  # a loose pattern (``*.exec``): a sink only when its name is a literal
     languages: tuple[str, ...] = LANGUAGES
     where: str = ""
 
@@ -91,6 +123,7 @@ class CallModel:
     transformation: str = "TRANSFORMATION"
     receiver: bool = False
     key_arg: int | None = None  # idx($d, 'k'), d.get('k'): the result is key k of the value
+    out_arg: int | None = None  # reader.parse(text, root): the call writes its data into this argument
     languages: tuple[str, ...] = LANGUAGES
 
 
@@ -128,6 +161,26 @@ class Models:
         key = (1, language, name)  # every variable read not yet assigned asks: match each name once
         if key not in self.memo:
             self.memo[key] = self._patterns(self.sources, language, "var").first((name,))
+        return self.memo[key]  # type: ignore[no-any-return]
+
+    def source_handler(
+        self, language: str, function: str, param: str, decorators: tuple[str, ...]
+    ) -> SourceModel | None:
+        """A parameter a pack declares a source by its function and name, or by its function's decorator."""
+        key = (5, language, function, param, decorators)
+        if key not in self.memo:
+            found = None
+            for m in self.sources:
+                if language not in m.languages:
+                    continue
+                if m.function and m.param:
+                    if _match(m.function, function) and fnmatchcase(param, m.param):
+                        found = m
+                        break
+                elif m.decorator and any(_match(m.decorator, d) for d in decorators):
+                    found = m
+                    break
+            self.memo[key] = found
         return self.memo[key]  # type: ignore[no-any-return]
 
     def source_param(self, language: str, type_name: str | None) -> SourceModel | None:
@@ -192,7 +245,12 @@ class Models:
         words: set[str] = set()
         for m in [*self.sources, *self.sinks]:
             pattern = (
-                getattr(m, "call", None) or getattr(m, "var", None) or getattr(m, "param_type", None) or ""
+                getattr(m, "call", None)
+                or getattr(m, "var", None)
+                or getattr(m, "param_type", None)
+                or getattr(m, "decorator", None)
+                or getattr(m, "param", None)
+                or ""
             )
             tail = pattern.replace("->", ".").replace("::", ".").split(".")[-1].strip("*?[]")
             words.add(tail or "")
@@ -283,8 +341,10 @@ def load_pack(path: Path, into: Models) -> None:
             }
             try:
                 if section == "sources":
-                    if not any(k in item for k in ("call", "var", "param_type")):
-                        raise ValueError("needs one of call, var, param_type")
+                    if not any(k in item for k in ("call", "var", "param_type", "decorator")) and not (
+                        "function" in item and "param" in item
+                    ):
+                        raise ValueError("needs one of call, var, param_type, decorator, function with param")
                     into.sources.append(SourceModel(languages=langs, where=where, **fields))
                 elif section == "sinks":
                     if item.get("kind") not in SINK_KINDS:
@@ -294,12 +354,21 @@ def load_pack(path: Path, into: Models) -> None:
                             (*at, "kind"),
                             "unknown sink kind" + suggest(str(item.get("kind")), SINK_KINDS),
                         )
+                    if item.get("name_from") not in (None, "made", "receiver"):
+                        raise _err(doc, path, (*at, "name_from"), "must be made or receiver")
                     if item.get("orm") is not None and item["orm"] not in ORM_FORMS:
                         raise _err(
                             doc, path, (*at, "orm"), "unknown ORM form" + suggest(str(item["orm"]), ORM_FORMS)
                         )
                     into.sinks.append(SinkModel(languages=langs, where=where, **fields))
                 else:
+                    if item.get("transformation", "TRANSFORMATION") not in TRANSFORMATIONS:
+                        raise _err(
+                            doc,
+                            path,
+                            (*at, "transformation"),
+                            "must be one of " + ", ".join(TRANSFORMATIONS),
+                        )
                     model = CallModel(languages=langs, **fields)
                     (into.propagators if section == "propagators" else into.masking).append(model)
             except TypeError as exc:

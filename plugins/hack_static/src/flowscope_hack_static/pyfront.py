@@ -51,6 +51,7 @@ class _Lowering:
         self.module, self.positions = module, lines
         self.ir = FileIR(path, "python")
         self.aliases: dict[str, str] = {}
+        self.django: set[str] = set()  # the file's Django models, so their subclasses are models too
         self.calls: list[str] = []  # the current function's
         self.lines = source.splitlines()
 
@@ -62,6 +63,9 @@ class _Lowering:
         return self.lines[n - 1].strip()[:160] if 0 < n <= len(self.lines) else ""
 
     def run(self) -> FileIR:
+        # logging.getLogger(__name__) names the logger after the module: its dotted path
+        module = self.ir.path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        self.ir.constants["__name__"] = module.lstrip(".") or "__main__"
         for stmt in self.module.body:
             self._top(stmt, None)
         return self.ir
@@ -69,17 +73,33 @@ class _Lowering:
     def _top(self, node: cst.CSTNode, cls: str | None) -> None:
         if isinstance(node, cst.FunctionDef):
             name = f"{cls}.{node.name.value}" if cls else node.name.value
+            declared = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+            star = node.params.star_kwarg
+            if star is not None:  # f(**kwargs): keyword arguments no other parameter takes land in it
+                declared.append(star)
             params = tuple(
                 (p.name.value, self.module.code_for_node(p.annotation.annotation) if p.annotation else None)
-                for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
+                for p in declared
             )
-            fn = Function(name, self.line(node), params)
+            static = any(_dotted(d.decorator) == "staticmethod" for d in node.decorators)
+            fn = Function(
+                name,
+                self.line(node),
+                params,
+                decorators=tuple(self._decorator(d.decorator) for d in node.decorators),
+                method=bool(cls) and not static and bool(params) and params[0][0] in ("self", "cls"),
+                kwargs_param=star.name.value if star is not None else None,
+                defaults=tuple(
+                    p.name.value for p in declared if p.default is not None and self._is_dependency(p.default)
+                ),
+            )
             saved, self.calls = self.calls, fn.calls
             self._block(node.body, fn, (), False)
             self.calls = saved
             self.ir.functions.append(fn)
         elif isinstance(node, cst.ClassDef):
             self._table_of_class(node)
+            self._fields_of_class(node)
             for item in node.body.body:
                 self._top(item, node.name.value)
         elif isinstance(node, cst.SimpleStatementLine):
@@ -116,7 +136,13 @@ class _Lowering:
         ):
             self.ir.tables[name] = name.lower()
             return
-        if "Model" in bases and "models" in self._name(bases.split("(")[0]):  # django.db.models.Model
+        names = [self.module.code_for_node(b.value).rpartition(".")[2] for b in node.bases]
+        if (
+            ("Model" in bases and "models" in self._name(bases.split("(")[0]))  # django.db.models.Model
+            or any(b in ("AbstractUser", "AbstractBaseUser") for b in names)  # a custom user model
+            or any(b in self.django for b in names)  # a subclass of a model declared above
+        ):
+            self.django.add(name)
             parts = self.ir.path.split("/")
             app = label or (
                 parts[-2]
@@ -124,6 +150,63 @@ class _Lowering:
                 else (parts[-3] if len(parts) > 2 and parts[-2] == "models" else "")
             )
             self.ir.tables[name] = f"{app}_{name.lower()}" if app else name.lower()
+
+    def _decorator(self, node: cst.BaseExpression) -> str:
+        """``@app.route("/x")`` -> ``app.route``; ``@strawberry.mutation`` -> ``strawberry.mutation``."""
+        target = node.func if isinstance(node, cst.Call) else node
+        dotted = _dotted(target)
+        return self._name(dotted) if dotted else ""
+
+    def _is_dependency(self, default: cst.BaseExpression) -> bool:
+        """``db: Session = Depends(get_db)``: a value the framework injects, not request data."""
+        return isinstance(default, cst.Call) and (_dotted(default.func) or "").rpartition(".")[2] in (
+            "Depends",
+            "Security",
+        )
+
+    def _fields_of_class(self, node: cst.ClassDef) -> None:
+        """A class's declared fields (``email: str``, ``email = models.EmailField()``, ``Column(...)``), its
+        bases, and for a Django ``ModelForm`` the model its ``Meta`` names: a value written whole into a
+        model, or saved by a form, is written field by field."""
+        name = node.name.value
+        bases = [self.module.code_for_node(b.value).rpartition(".")[2] for b in node.bases]
+        if bases:  # a subclass has its bases' fields (class User(UserBase, table=True))
+            self.ir.tables[f"{name}#bases"] = ",".join(bases)
+        fields: list[str] = []
+        meta: list[str] = []
+        for item in node.body.body:
+            if isinstance(item, cst.SimpleStatementLine):
+                for small in item.body:
+                    target: cst.BaseExpression | None = None
+                    if isinstance(small, cst.AnnAssign):
+                        target = small.target
+                    elif (  # email = models.EmailField(...)
+                        isinstance(small, cst.Assign)
+                        and len(small.targets) == 1
+                        and isinstance(small.value, cst.Call)
+                    ):
+                        target = small.targets[0].target
+                    if isinstance(target, cst.Name) and not target.value.startswith("_"):
+                        fields.append(target.value)
+            elif isinstance(item, cst.ClassDef) and item.name.value == "Meta":
+                for inner in item.body.body:
+                    for small in getattr(inner, "body", ()):
+                        if (
+                            isinstance(small, cst.Assign)
+                            and len(small.targets) == 1
+                            and isinstance(small.targets[0].target, cst.Name)
+                        ):
+                            key, value = small.targets[0].target.value, small.value
+                            if key == "model" and _dotted(value):
+                                self.ir.tables[f"{name}#model"] = str(_dotted(value)).rpartition(".")[2]
+                            elif key == "fields" and isinstance(value, cst.Tuple | cst.List):
+                                meta = [  # a ModelForm saves these, not its other declared fields
+                                    str(el.value.evaluated_value)
+                                    for el in value.elements
+                                    if isinstance(el.value, cst.SimpleString)
+                                ]
+        if meta or fields:
+            self.ir.tables[f"{name}#columns"] = ",".join(dict.fromkeys(meta or fields))
 
     def _module_small(self, small: cst.BaseSmallStatement) -> None:
         if isinstance(small, cst.Import):
@@ -251,8 +334,16 @@ class _Lowering:
             )
         elif isinstance(small, cst.Expr):
             fn.body.append(Stmt(self.expr(small.value), n, snip, None, guards, in_loop=loop))
-        elif isinstance(small, cst.Return) and small.value is not None:
-            fn.body.append(Stmt(self.expr(small.value), n, snip, None, guards, True, loop))
+        elif isinstance(small, cst.Return):
+            value = self.expr(small.value) if small.value is not None else Lit(None)
+            fn.body.append(Stmt(value, n, snip, None, guards, True, loop))
+        elif isinstance(small, cst.Raise):  # like a return: what follows in its block does not run
+            fn.body.append(Stmt(Lit(None), n, snip, None, guards, True, loop))
+        elif isinstance(small, cst.Del):  # del d["k"]: the key holds nothing any more
+            dels = small.target
+            for el in [e.value for e in dels.elements] if isinstance(dels, cst.Tuple) else [dels]:
+                if isinstance(el, cst.BaseExpression):
+                    fn.body.append(Stmt(Lit(None), n, snip, self.expr(el), guards, in_loop=loop))
 
     # -- expressions ----------------------------------------------------------------------------------
     def _name(self, dotted: str) -> str:
@@ -290,6 +381,10 @@ class _Lowering:
             return Other((left, right))
         if isinstance(node, cst.Call):
             return self._call(node)
+        if isinstance(node, cst.Comparison) or (
+            isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not)
+        ):
+            return Lit(None)  # ``x is None``, ``email in seen``, ``not user``: a boolean carries no data
         if isinstance(node, cst.Dict):
             entries: list[tuple[str | None, Expr]] = []
             for el in node.elements:
@@ -317,7 +412,9 @@ class _Lowering:
     def _call(self, node: cst.Call) -> Expr:
         dotted = _dotted(node.func)
         callee = self._name(dotted) if dotted else "".join(self.module.code_for_node(node.func).split())
+        # f(*args, **kwargs) passes what they hold: last, as positional arguments
         args = tuple(self.expr(a.value) for a in node.args if a.keyword is None and not a.star)
+        args += tuple(self.expr(a.value) for a in node.args if a.star)
         kwargs = tuple((a.keyword.value, self.expr(a.value)) for a in node.args if a.keyword is not None)
         if callee == "dict" and kwargs and not args:
             return DictLit(tuple((k, v) for k, v in kwargs))

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 from flowscope_hack_static import forked
 from flowscope_hack_static.cache import Cache, Entry
-from flowscope_hack_static.engine import EMPTY, Index, Unit, digest_deps, first_units, orm_table, solve
+from flowscope_hack_static.engine import EMPTY, Index, Unit, digest_deps, first_units, solve
+from flowscope_hack_static.finish import finish
 from flowscope_hack_static.frontends import lower_file, parse_tree
 from flowscope_hack_static.ir import FileIR
 from flowscope_hack_static.packs import Models
@@ -189,7 +190,7 @@ def _analyze_files(
     tables = {name: table for out in outcomes for name, table in out.tables.items()}
     for u in units:
         out = outcomes[u.file]
-        out.flows.extend(f for f in (orm_table(f, tables) for f in u.result.flows) if f is not None)
+        out.flows.extend(g for f in u.result.flows for g in finish(f, tables))
         out.dead += u.result.dead
     if cache is not None:
         per_file: dict[int, list[Unit]] = defaultdict(list)

@@ -33,41 +33,58 @@ def sink_target(sink: SinkModel, name: str, host_arg: str = "", bootstrap: str |
         return naming.queue(name, system)
     if sink.kind == "kafka":
         return naming.kafka(name, bootstrap or system)
+    if sink.kind == "email":  # service://email/<provider>: who delivers it (smtp, sendgrid)
+        return naming.service("email", name or "smtp")
     return Asset("file", name)
 
 
-def orm_write(e: Call, how: str, made_here: dict[str, Call]) -> tuple[str, DictLit | None]:
-    """``orm:<Class or Table variable>`` (the collector maps it to the table) and the written fields.
+def orm_write(e: Call, how: str, made_here: dict[str, Call]) -> tuple[str, DictLit | None, Expr | None]:
+    """``orm:<Class or Table variable>`` (the collector maps it to the table), the written fields, and when
+    no fields are spelled out the value written whole (its fields are the model's: see finish.py).
 
     ``insert_values``: ``insert(users).values(email=x)``; ``instance_arg``: ``session.add(User(email=x))``;
-    ``instance_receiver``: ``User(email=x).save()``; ``manager``: ``User.objects.create(email=x)`` and
-    ``User.objects.filter(...).update(email=x)``. An instance held in a variable is followed back to the
-    constructor call that made it.
+    ``instance_receiver``: ``User(email=x).save()``, and a Django form's ``UserForm(request.POST).save()``;
+    ``manager``: ``User.objects.create(email=x)``, ``get_or_create(defaults={...})`` and
+    ``User.objects.filter(...).update(email=x)``; ``model_arg``: C++ ORMs' ``mapper.insert(user)``, a write
+    only when ``user`` is a model the scanned code declares. An instance held in a variable is followed
+    back to the constructor call that made it.
     """
-    fields = DictLit(tuple(e.kwargs)) if e.kwargs else None
-    if fields is None and e.args and isinstance(e.args[0], DictLit):
+    kwargs = [(k, v) for k, v in e.kwargs if k != "defaults"]
+    for k, v in e.kwargs:  # get_or_create(email=e, defaults={"name": n}): both are written
+        if k == "defaults" and isinstance(v, DictLit):
+            kwargs += [(dk, dv) for dk, dv in v.entries if dk is not None]
+    fields = DictLit(tuple(kwargs)) if kwargs else None
+    if fields is None and e.args and isinstance(e.args[0], DictLit) and how != "manager":
         fields = e.args[0]
     if how == "manager":
-        return f"orm:{e.callee.partition('.objects')[0]}", fields
+        return f"orm:{e.callee.partition('.objects')[0]}", fields, None
     if how == "insert_values":
         made = e.receiver
         if isinstance(made, Call):  # insert(users) / sqlalchemy.insert(User) / users.insert()
             table = made.args[0] if made.args else made.receiver
-            return f"orm:{describe(table) if table is not None else '?'}", fields
-        return "orm:?", fields
+            return f"orm:{describe(table) if table is not None else '?'}", fields, None
+        return "orm:?", fields, None
     # ``x.save()`` is a write only when x is an instance of a model the scanned code declares: ``orm?:``
-    kind = "orm?" if how == "instance_receiver" else "orm"
-    inst = e.receiver if how == "instance_receiver" else (e.args[0] if e.args else None)
+    kind = "orm?" if how in ("instance_receiver", "model_arg") else "orm"
+    given = e.receiver if how == "instance_receiver" else (e.args[0] if e.args else None)
+    inst = given
     if isinstance(inst, Var) and inst.name in made_here:
         inst = made_here[inst.name]
     if isinstance(inst, Call):
         # User(...), User.model_validate(...), User.objects.get(...): the model is the capitalized name;
         # an instance a plain function returned (get_user(...)) is a write only to a declared model
-        cls = next((p for p in reversed(inst.callee.split(".")) if p[:1].isupper()), None)
+        cls = next((p for p in reversed(inst.callee.replace("::", ".").split(".")) if p[:1].isupper()), None)
         if cls is None:
-            return f"orm?:{inst.callee}", None
-        return f"{kind}:{cls}", DictLit(tuple(inst.kwargs)) if inst.kwargs else fields
-    return f"{kind}:{describe(inst) if inst is not None else '?'}", None
+            return f"orm?:{inst.callee}", None, given
+        if cls.endswith("Form") and how == "instance_receiver":  # ProfileForm(request.POST).save()
+            data = inst.args[0] if inst.args else dict(inst.kwargs).get("data")
+            return f"{kind}:{cls}", None, data
+        if inst.kwargs and inst.callee.replace("::", ".").rpartition(".")[2] == cls:  # User(email=x)
+            return f"{kind}:{cls}", DictLit(tuple(inst.kwargs)), None
+        if inst.callee.replace("::", ".").rpartition(".")[2] != cls:  # User.model_validate(user_in)
+            return f"{kind}:{cls}", None, given
+        return f"{kind}:{cls}", fields, None if fields is not None else given
+    return f"{kind}:{describe(inst) if inst is not None else '?'}", None, given
 
 
 def servers(receiver: Expr | None, made_here: dict[str, Call], made_in_module: dict[str, Call]) -> str | None:

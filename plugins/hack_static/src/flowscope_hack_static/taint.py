@@ -88,12 +88,27 @@ class ParamSink:
     unresolved: bool
 
 
+RECEIVER = -1  # the parameter index of the object a method is called on (``self``, ``$this``)
+
+
 @dataclass(frozen=True)
 class Summary:
-    """What a call of the function does with data: parameters reaching sinks, sources and parameters returned."""
+    """What a call of the function does with data: parameters reaching sinks, sources and parameters returned.
+
+    Parameter ``RECEIVER`` is the object the method was called on, so ``$b->setEmail($e)->save()`` follows a
+    builder through its methods. ``params`` names the positional parameters, so keyword arguments find
+    theirs; ``kwargs`` is the index of a ``**kwargs`` parameter (-2: none), which takes the others."""
 
     sinks: frozenset[ParamSink] = frozenset()
     returns: frozenset[Label] = frozenset()  # real sources, and PARAM_NS labels for pass-through
+    params: tuple[str, ...] = ()
+    kwargs: int = -2
+
+    def merged(self, other: Summary) -> Summary:
+        """Two functions of one name (overloads, redefinitions): what either does."""
+        return Summary(
+            self.sinks | other.sinks, self.returns | other.returns, self.params or other.params, self.kwargs
+        )
 
 
 @dataclass

@@ -25,7 +25,7 @@ def checkout(request, cursor):
     # FLOW service://python-app/request#address -> cache://redis/order:{}#address
     if TRACE:
         logger.info("card %s", card)
-    # NOFLOW service://python-app/request#card_number -> log://python/app#card_number
+    # NOFLOW service://python-app/request#card_number -> log://python/views#card_number
 
 
 def search(request):
@@ -33,7 +33,7 @@ def search(request):
     page = request.GET.get("page")
     normalized = query.strip().lower()
     logger.info("search %s", normalized)
-    # FLOW service://python-app/request#q -> log://python/app#q
+    # FLOW service://python-app/request#q -> log://python/views#q
     label = "page"
     logger.info("%s", label)
-    # NOFLOW service://python-app/request#page -> log://python/app#page
+    # NOFLOW service://python-app/request#page -> log://python/views#page

@@ -11,11 +11,11 @@ async def register(request: Request, cur):
     # FLOW service://python-app/request#email -> postgres://default:5432/contacts#email
     # FLOW service://python-app/request#phone -> postgres://default:5432/contacts#phone
     helpers.audit(body["username"])
-    # FLOW service://python-app/request#username -> log://python/app#username
+    # FLOW service://python-app/request#username -> log://python/root#username
     helpers.audit(helpers.anonymize(body["ssn"]))
-    # NOFLOW service://python-app/request#ssn -> log://python/app#ssn
+    # NOFLOW service://python-app/request#ssn -> log://python/root#ssn
     logging.info("registered %s", helpers.clean(body["country"]))
-    # FLOW service://python-app/request#country -> log://python/app#country
+    # FLOW service://python-app/request#country -> log://python/root#country
 
 
 async def feedback(request: Request):
@@ -23,7 +23,7 @@ async def feedback(request: Request):
     text = form["text"]
     rating = form["rating"]
     logging.info(f"feedback {rating}")
-    # FLOW service://python-app/request#rating -> log://python/app#rating
-    # NOFLOW service://python-app/request#text -> log://python/app#text
+    # FLOW service://python-app/request#rating -> log://python/root#rating
+    # NOFLOW service://python-app/request#text -> log://python/root#text
     text = "redacted"
     logging.info(text)

@@ -17,10 +17,10 @@ def signup(conn):
     # FLOW service://python-app/request#email -> postgres://default:5432/users#email
     # FLOW service://python-app/request#name -> postgres://default:5432/users#name
     logging.info("new user %s", name)
-    # FLOW service://python-app/request#name -> log://python/app#name
+    # FLOW service://python-app/request#name -> log://python/root#name
     digest = hashlib.sha256(email.encode()).hexdigest()
     log.info("digest %s", digest)
-    # NOFLOW service://python-app/request#email -> log://python/app#email
+    # NOFLOW service://python-app/request#email -> log://python/signup#email
     if DEBUG:
         log.debug("raw %s", email)
     requests.post("https://crm.internal/api/contacts", json={"contact": email})
@@ -35,5 +35,5 @@ def update_profile(conn):
     # FLOW service://python-app/request#city -> postgres://default:5432/profiles#city
     status = "updated"
     logging.warning("profile %s", status)
-    # NOFLOW service://python-app/request#bio -> log://python/app#bio
-    # NOFLOW service://python-app/request#city -> log://python/app#city
+    # NOFLOW service://python-app/request#bio -> log://python/root#bio
+    # NOFLOW service://python-app/request#city -> log://python/root#city

@@ -21,7 +21,7 @@ def enrich(conn):
     # FLOW service://python-app/request#lat -> https://maps.internal//v3/points#point
     # FLOW service://python-app/request#lng -> https://maps.internal//v3/points#point
     audit_logger.info("enriched %s", user.get("id"))
-    # FLOW service://python-app/request#id -> log://python/app#id
+    # FLOW service://python-app/request#id -> log://python/audit#id
     if SEND_RAW:
         requests.post("https://raw.internal/dump", json={"user": user})
     # NOFLOW service://python-app/request -> https://raw.internal//dump#user

@@ -1,0 +1,230 @@
+"""What a call does with the data it is given.
+
+In order: a modelled sink, a masking function, a source, a call whose result carries no data (``len``,
+``count``, ``isinstance``), a propagator, a function with a summary; then what methods commonly mean when
+nothing models them: ``obj.clear()`` empties ``obj``, ``d.pop("k")`` takes key ``k`` out, a setter
+(``user.setEmail(x)``, ``$b->setEmail($x)``) writes a field and returns its object (builders), a getter
+reads one (``u.getValueOfEmail()``; in C++ any accessor of a request message, ``request->username()``), and
+any other method called with data puts that data into its object (``parts.append(x)``,
+``$mail->addTo($email)``). Everything else passes its arguments' labels on, marked as transformed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flowscope_hack_static.classify import words
+from flowscope_hack_static.elements import request_category, tagged
+from flowscope_hack_static.frame import OWN, Frame
+from flowscope_hack_static.ir import Call, Expr, Lit, Stmt, Sub, Var, access_path
+from flowscope_hack_static.taint import (
+    EMPTY,
+    PARAM_NS,
+    RECEIVER,
+    Label,
+    Summary,
+    Taint,
+    asset,
+    flatten,
+    mark,
+    merge,
+)
+
+_SETTER = re.compile(r"^set_?[A-Za-z]")
+# methods that look something up: what they are given does not go into their object
+_LOOKUP = re.compile(
+    r"^(?:get|find|has|is|count|contains|exists|index|lookup|check|verify|compare|match|search|validate|"
+    r"starts|ends|filter|select|where|query|read|fetch|load|format|encode|decode|to|as)",
+    re.I,
+)
+_POPS = frozenset(("pop", "remove", "erase", "discard", "unset"))
+
+
+def method_of(callee: str) -> str:
+    return callee.rpartition(".")[2].rpartition(">")[2].rpartition(":")[2]
+
+
+class Calls(Frame):
+    def typed(self, e: Call) -> str:
+        """``kv.setex`` where ``kv = redis.Redis()``: ``redis.Redis.setex``, so packs match by the class."""
+        if isinstance(e.receiver, Var):
+            made = self.types.get(e.receiver.name) or self.ir.types.get(e.receiver.name)
+            if made:
+                return f"{made}.{method_of(e.callee)}"
+        return e.callee
+
+    def call(self, e: Call) -> Taint:
+        args = list(map(self.eval, e.args))
+        kwargs = {k: self.eval(v) for k, v in e.kwargs} if e.kwargs else {}
+        stmt = self.stmt
+        assert stmt is not None
+        # by its text and by its receiver's class (kv = redis.Redis(); kv.set(...) is redis.Redis.set)
+        typed = self.typed(e)
+        names = (typed, e.callee) if typed != e.callee else (e.callee,)
+        sink, masks, source, prop = self.models.classify(self.lang, *names)
+        if sink is not None and not sink.stream and self.sink(e, sink, args, kwargs, stmt):
+            return {}
+        recv = e.receiver
+        own = isinstance(recv, Var) and recv.name in OWN
+        recv_t = self.eval(recv) if recv is not None else {}
+        flat: frozenset[Label] = frozenset()
+        for t in args:
+            if t:
+                flat = flat.union(*t.values())
+        for t in kwargs.values():
+            if t:
+                flat = flat.union(*t.values())
+        if masks:
+            if recv is not None and not own:  # hashlib.sha256(x).hexdigest()
+                flat |= flatten(recv_t)
+            return {None: mark(flat, masked=True, transformed=True, narrow=False)}
+        if source is not None:
+            return self.source(e, source)
+        if prop is not None:
+            if prop.transformation == "NONE":  # len(x), x.count(), isinstance(x, T): no data of x
+                return {}
+            if prop.out_arg is not None and prop.out_arg < len(e.args):  # reader.parse(text, root)
+                data = EMPTY
+                for i, t in enumerate(args):
+                    if i != prop.out_arg:
+                        data = merge(data, flatten(t))
+                if prop.receiver and not own:
+                    data = merge(data, flatten(recv_t))
+                self.assign(e.args[prop.out_arg], {None: data}, strong=self.strong())
+                return {}
+        summary = self.lookup(self.cls, e.callee)
+        if summary is not None:
+            return self.apply(summary, e, args, kwargs, recv_t, stmt)
+        method = method_of(e.callee)
+        if recv is not None and not own:
+            done = self.method(e, method, recv, recv_t, args, prop is None)
+            if done is not None:
+                return done
+        if prop is not None and prop.key_arg is not None and prop.key_arg < len(e.args):
+            key = e.args[prop.key_arg]
+            base = recv_t if prop.receiver and recv is not None else (args[0] if args else {})
+            return self.key_of(base, key.value if isinstance(key, Lit) else None)
+        if (prop is None or prop.receiver) and recv is not None and not own:  # a method of a tainted value
+            flat |= flatten(recv_t)
+        if prop is not None and prop.transformation == "IDENTITY":
+            return {None: flat}
+        return {None: mark(flat, transformed=True)} if flat else {}
+
+    def source(self, e: Call, source: object) -> Taint:
+        from flowscope_hack_static.packs import SourceModel
+
+        assert isinstance(source, SourceModel) and self.stmt is not None
+        fld = source.field
+        if source.field_arg is not None and source.field_arg < len(e.args):
+            arg = e.args[source.field_arg]
+            fld = arg.value if isinstance(arg, Lit) else fld
+        category = request_category(fld)
+        if category is None:  # request.GET.get("page"): about the request, not a person
+            return {}
+        ev = tagged(self.evidence(self.stmt), category) if fld is not None else self.evidence(self.stmt)
+        label = Label(asset(source.namespace, source.name, fld), (ev,), narrow=fld is None)
+        return {None: frozenset({label})}
+
+    def method(
+        self, e: Call, method: str, recv: Expr, recv_t: Taint, args: list[Taint], unmodelled: bool
+    ) -> Taint | None:
+        """What an unmodelled method means for its object (None: nothing special, the caller decides)."""
+        local = isinstance(recv, Var) and recv.name in self.env  # a variable of this function, no module
+        if local and method == "clear" and not e.args:
+            if self.strong():
+                self.env[recv.name] = {}  # type: ignore[union-attr]
+            return {}
+        if local and method in _POPS and e.args and isinstance(e.args[0], Lit) and e.args[0].value:
+            key = e.args[0].value
+            out = self.key_of(recv_t, key)
+            if self.strong():  # the key holds nothing now: a whole value no longer covers it
+                self.env[recv.name] = {**recv_t, key: EMPTY}  # type: ignore[union-attr]
+            return out if method == "pop" else {}
+        if not unmodelled:
+            return None
+        if len(e.args) == 1 and not e.kwargs and method != "set" and _SETTER.match(method):
+            field = "_".join(words(method))
+            if field:  # user.setEmail(x): the field; $b->setEmail($x)->save(): the builder carries it
+                value = flatten(args[0])
+                if access_path(recv) is not None or isinstance(recv, Sub):
+                    self.assign(Sub(recv, field), {None: value}, strong=self.strong())
+                out = dict(recv_t)
+                out[field] = merge(out.get(field, EMPTY), value)
+                return out
+        if not e.args:
+            if method.startswith("get") and len(method) > 3:  # user.getValueOfEmail(), $u->getEmail()
+                return self.read_key(recv, recv_t, "_".join(words(method)) or method)
+            if self.lang == "cpp" and any(lb.narrow for lb in flatten(recv_t)):
+                return self.read_key(recv, recv_t, "_".join(words(method)) or method)  # request->email()
+            return None
+        if local and not _LOOKUP.match(method):  # parts.append(x), $mail->addTo($email): into the object
+            data = EMPTY
+            for t in args:
+                data = merge(data, flatten(t))
+            if data:
+                self.assign(recv, {None: mark(data, transformed=True)}, strong=False)
+        return None
+
+    def apply(
+        self,
+        summary: Summary,
+        e: Call,
+        args: list[Taint],
+        kwargs: dict[str, Taint],
+        recv_t: Taint,
+        stmt: Stmt,
+    ) -> Taint:
+        """A call of a function with a summary: its parameter sinks fire with the arguments' labels.
+
+        Keyword arguments go to the parameters of their names (the rest into ``**kwargs``), and the object a
+        method is called on is its ``RECEIVER``."""
+        positional = list(args)
+        extra: dict[str | None, frozenset[Label]] = {}
+        for k, kt in kwargs.items():
+            if k in summary.params:
+                i = summary.params.index(k)
+                positional += [{}] * (i + 1 - len(positional))
+                have = positional[i]
+                positional[i] = {key: merge(have.get(key, EMPTY), kt.get(key, EMPTY)) for key in {*have, *kt}}
+            elif summary.kwargs >= 0:
+                extra[k] = merge(extra.get(k, EMPTY), flatten(kt))
+        if extra:
+            positional += [{}] * (summary.kwargs + 1 - len(positional))
+            positional[summary.kwargs] = extra
+
+        def given(i: int) -> Taint | None:
+            if i == RECEIVER:
+                return recv_t
+            return positional[i] if 0 <= i < len(positional) else None
+
+        ev = self.evidence(stmt)
+        dead = self.dead_here(stmt)
+        for ps in summary.sinks:
+            t = given(ps.param)
+            if t is None:
+                continue
+            target = self.param_name(ps.target, e)
+            for lb in flatten(self.key_of(t, ps.field)):
+                self.emit(
+                    lb,
+                    target,
+                    (*lb.hops, ev, *ps.hops),
+                    lb.masked or ps.masked,
+                    lb.transformed or ps.transformed,
+                    (*stmt.guards, *ps.guards),
+                    ps.unresolved and "unresolved:" in target.name,
+                    dead,
+                )
+        out: set[Label] = set()
+        for ret in summary.returns:
+            if ret.source.namespace != PARAM_NS:
+                out.add(ret._replace(hops=(ev, *ret.hops)))
+                continue
+            t = given(int(ret.source.name))
+            if t is None:
+                continue
+            for lb in flatten(self.key_of(t, ret.source.field)):
+                out.add(
+                    lb._replace(masked=lb.masked or ret.masked, transformed=lb.transformed or ret.transformed)
+                )
+        return {None: frozenset(out)} if out else {}

@@ -1,0 +1,260 @@
+"""A sink call: which asset it writes, which of its arguments carry data, and the flows it emits.
+
+A name is resolved from literals, the file's constants (``self::TABLE``, ``kTable``), local variables
+holding a literal or template, and the call that made the receiver (``log = logging.getLogger("audit")``).
+A name that is one of the function's parameters is left to its callers (``def log(category, ...):
+logging.getLogger(category)``): the summary carries a placeholder that each call site fills in with its
+own argument, so a wrapper's sink is named as each caller names it. Anything else is ``unresolved:``.
+"""
+
+from __future__ import annotations
+
+from flowscope.model import Asset, Evidence
+from flowscope_hack_static.frame import Frame
+from flowscope_hack_static.ir import Call, DictLit, Expr, Lit, Other, Stmt, Sub, Tmpl, Var, access_path
+from flowscope_hack_static.packs import SinkModel
+from flowscope_hack_static.sinknames import orm_write, servers, sink_target
+from flowscope_hack_static.sqlnames import insert_columns, writes
+from flowscope_hack_static.taint import (
+    PARAM_NS,
+    RECEIVER,
+    Flow,
+    Label,
+    ParamSink,
+    Taint,
+    describe,
+    flatten,
+    guard_value,
+    with_field,
+)
+
+_MARK = "\x00"  # a name left to the callers: \0<parameter index>\0
+
+
+def _placeholder(i: int) -> str:
+    return f"{_MARK}{i}{_MARK}"
+
+
+class Sinks(Frame):
+    def resolve(self, e: Expr | None) -> tuple[str, bool]:
+        if isinstance(e, Lit) and e.value is not None:
+            return e.value, True
+        if isinstance(e, Var) and e.name in self.literals:  # key = f"user:{id}"; cache.set(key, ...)
+            e = self.literals[e.name]
+        if isinstance(e, Call) and e.callee.endswith(".format") and isinstance(e.receiver, Lit | Tmpl):
+            e = e.receiver  # "https://{}/x".format(host)
+        if isinstance(e, Var | Sub):
+            key = e.name if isinstance(e, Var) else (e.key or "")
+            const = self.ir.constants.get(key.rpartition(".")[2])
+            if isinstance(const, str):
+                return const, True
+            if isinstance(e, Var) and e.name in self.params:
+                return _placeholder(self.params[e.name]), False
+        if isinstance(e, Tmpl) and any(isinstance(p, str) for p in e.parts):
+            return "".join(self._part(p) for p in e.parts), True
+        return f"unresolved:{describe(e) if e is not None else '?'}", False
+
+    def _part(self, p: str | Expr) -> str:
+        """A template's part: its text, a constant's value (``'INSERT INTO '.self::TABLE``), else ``{}``."""
+        if isinstance(p, str):
+            return p
+        if isinstance(p, Var | Sub):
+            key = p.name if isinstance(p, Var) else (p.key or "")
+            const = self.ir.constants.get(key.rpartition(".")[2])
+            if isinstance(const, str):
+                return const
+        return "{}"
+
+    def receiver_name(self, e: Call, how: str) -> tuple[str, bool] | None:
+        """``made``: the first argument of the call that made the receiver (``logging.getLogger("audit")``);
+        ``receiver``: the receiver's own name (``send_welcome.delay(...)``)."""
+        if isinstance(e.receiver, Call) and how == "made":  # logging.getLogger("audit").info(x)
+            made: Call | None = e.receiver
+        elif not isinstance(e.receiver, Var):
+            return None
+        elif how == "receiver":
+            return e.receiver.name.rpartition(".")[2], True
+        else:
+            made = self.made.get(e.receiver.name) or self.ir.made.get(e.receiver.name)
+        if made is None:
+            return None
+        if not made.args:
+            return "root", True  # logging.getLogger(): the root logger
+        return self.resolve(made.args[0])
+
+    def sink(self, e: Call, sink: SinkModel, args: list[Taint], kwargs: dict[str, Taint], stmt: Stmt) -> bool:
+        def arg(i: int | None) -> Expr | None:
+            return e.args[i] if i is not None and i < len(e.args) else None
+
+        name, ok = (sink.name, True) if sink.name else self.resolve(arg(sink.name_arg))
+        if sink.name_from:
+            found = self.receiver_name(e, sink.name_from)
+            if found is not None:
+                name, ok = found
+        if sink.kind == "http" and not sink.name:
+            name, ok = self.resolve(arg(sink.path_arg))
+        data: Taint
+        data_expr: Expr | None
+        if sink.data_args or sink.data_kwargs:  # several parameters carry data (Pysa models)
+            picked = [args[i] for i in sink.data_args if i < len(args)]
+            picked += [kwargs[k] for k in sink.data_kwargs if k in kwargs]
+            data, data_expr = {}, None
+            for t in picked:
+                for k, v in t.items():
+                    data[k] = data.get(k, frozenset()) | v
+        elif sink.data_kwarg is not None and sink.data_kwarg in kwargs:
+            data, data_expr = kwargs[sink.data_kwarg], dict(e.kwargs)[sink.data_kwarg]
+        elif sink.data_arg is not None and sink.data_arg < len(args):
+            data, data_expr = args[sink.data_arg], e.args[sink.data_arg]
+        else:
+            every = [*args, *kwargs.values()]
+            data = {None: frozenset().union(*(flatten(t) for t in every)) if every else frozenset()}
+            data_expr = None
+        if sink.data_receiver and e.receiver is not None:
+            data = {**data, None: data.get(None, frozenset()) | flatten(self.eval(e.receiver))}
+        if sink.orm is not None:
+            name, record, whole = orm_write(e, sink.orm, self.made)
+            ok = True
+            if record is not None:
+                data = {k: flatten(self.eval(v)) for k, v in record.entries}
+                data_expr = record
+            elif whole is not None:  # written whole: finish spreads it over the model's fields
+                data, data_expr = {None: flatten(self.eval(whole))}, whole
+        if sink.kind == "sql":
+            sql, ok = self.resolve(arg(sink.sql_arg))
+            if ok and not writes(sql):  # SELECT ... WHERE email = ?: a read, not a write
+                return True
+            if not ok and sink.require_literal:
+                return False
+            table, columns = insert_columns(sql) if ok else (None, [])
+            name, ok = (
+                (table, True) if table else (f"unresolved:{describe(arg(sink.sql_arg) or Lit(None))}", False)
+            )
+            if data_expr is None and columns and sink.sql_arg is not None:  # queryf(sql, $a, $b)
+                params = [p for p in e.args[sink.sql_arg + 1 :] if p != Other()]  # not callbacks
+                data = {col: flatten(self.eval(v)) for col, v in zip(columns, params, strict=False)}
+            if isinstance(data_expr, DictLit) and columns and all(k is None for k, _ in data_expr.entries):
+                data = {
+                    col: flatten(self.eval(v))
+                    for col, (_, v) in zip(columns, data_expr.entries, strict=False)
+                }
+        elif not ok and sink.require_literal:
+            return False
+        host = self.resolve(arg(sink.host_arg))[0] if sink.host_arg is not None else ""
+        bootstrap = servers(e.receiver, self.made, self.ir.made) if sink.kind == "kafka" else None
+        self.flow_into(sink, name, ok, host, bootstrap, data, stmt)
+        if sink.relabel and not self.dead_here(stmt):
+            self.relabel(self.target(sink, name, host, bootstrap), data_expr, stmt)
+        return True
+
+    def target(self, sink: SinkModel, name: str, host: str = "", bootstrap: str | None = None) -> Asset:
+        key = (4, id(sink), name, host, bootstrap)
+        target = self.models.memo.get(key)
+        if target is None:  # each sink names the same few assets: made once per process
+            target = self.models.memo[key] = sink_target(sink, name, host, bootstrap)
+        return target
+
+    def flow_into(
+        self,
+        sink: SinkModel,
+        name: str,
+        ok: bool,
+        host: str,
+        bootstrap: str | None,
+        data: Taint,
+        stmt: Stmt,
+    ) -> None:
+        target = self.target(sink, name, host, bootstrap)
+        ev = self.evidence(stmt)
+        dead = self.dead_here(stmt)
+        for key, labels in data.items():
+            for lb in labels:
+                dst = with_field(target, key) if key is not None else target
+                self.emit(lb, dst, (*lb.hops, ev), lb.masked, lb.transformed, stmt.guards, not ok, dead)
+
+    def stream(self, stmt: Stmt) -> bool:
+        """C++ ``LOG_INFO << "user " << email;`` and ``ss << email;``: an expression statement whose
+        left-most operand is a stream. A modelled stream is a sink; a local variable takes the data."""
+        parts: list[Expr] = []
+        head: Expr = stmt.value
+        while isinstance(head, Other) and head.parts:
+            parts[:0] = head.parts[1:]
+            head = head.parts[0]
+        if not parts:
+            return False
+        name = head.name if isinstance(head, Var) else head.callee if isinstance(head, Call) else None
+        if name is None:
+            return False
+        sink = self.models.sink(self.lang, name)
+        data = frozenset().union(*(flatten(self.eval(p)) for p in parts))
+        if isinstance(head, Call):
+            self.eval(head)
+        if sink is not None and sink.stream:
+            self.flow_into(sink, sink.name or name, True, "", None, {None: data}, stmt)
+            return True
+        if isinstance(head, Var) and head.name in self.env and data:  # std::ostringstream ss; ss << x
+            self.assign(head, {None: data}, strong=False)
+            return True
+        return False
+
+    def dead_here(self, stmt: Stmt) -> bool:
+        return bool(stmt.guards) and any(guard_value(g, self.ir.constants) is False for g in stmt.guards)
+
+    def param_name(self, target: Asset, e: Call) -> Asset:
+        """A callee's sink named by one of its parameters: named by what this call passes there."""
+        name = target.name
+        if _MARK not in name:
+            return target
+        head, _, rest = name.partition(_MARK)
+        index, _, tail = rest.partition(_MARK)
+        i = int(index)
+        given = e.receiver if i == RECEIVER else (e.args[i] if i < len(e.args) else None)
+        resolved, _ = self.resolve(given)
+        return Asset(target.namespace, f"{head}{resolved}{tail}", target.field)
+
+    def emit(
+        self,
+        lb: Label,
+        dst: Asset,
+        hops: tuple[Evidence, ...],
+        masked: bool,
+        transformed: bool,
+        guards: tuple[str, ...],
+        unresolved: bool,
+        dead: bool,
+    ) -> None:
+        """A label reached a sink: a flow, or for a parameter's label an entry of this function's summary."""
+        if dst.field is None:
+            dst = with_field(dst, lb.source.field)  # a value written whole keeps its name
+        src = lb.source
+        if dst.name == src.name and dst.namespace == src.namespace:  # same dataset
+            return
+        if dead:
+            self.dead += 1
+        elif lb.source.namespace == PARAM_NS:
+            param = ParamSink(
+                int(lb.source.name), lb.source.field, dst, hops, masked, transformed, guards, unresolved
+            )
+            self.param_sinks.add(param)
+        else:
+            if _MARK in dst.name:  # named by a parameter no caller fills in: this function's own flow
+                names = {i: n for n, i in self.params.items()}
+                head, _, rest = dst.name.partition(_MARK)
+                index, _, tail = rest.partition(_MARK)
+                dst = Asset(dst.namespace, f"{head}unresolved:{names.get(int(index), '?')}{tail}", dst.field)
+                unresolved = True
+            self.flows.append(
+                Flow(self.fn.name, lb.source, dst, hops, masked, transformed, guards, unresolved)
+            )
+
+    def relabel(self, target: Asset, data_expr: Expr | None, stmt: Stmt) -> None:
+        ev = self.evidence(stmt)
+        if isinstance(data_expr, DictLit):
+            for key, value in data_expr.entries:
+                path = access_path(value)
+                if key is not None and path is not None:
+                    label = Label(with_field(target, key), (ev,))
+                    self.assign(value, {None: frozenset({label})}, strong=True)
+        elif isinstance(data_expr, Var):
+            fields = [k for k in self.env.get(data_expr.name, {}) if k is not None]
+            self.env[data_expr.name] = {k: frozenset({Label(with_field(target, k), (ev,))}) for k in fields}
