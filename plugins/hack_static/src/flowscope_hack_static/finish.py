@@ -108,4 +108,3 @@ def orm_table(flow: Flow, tables: dict[str, str]) -> Flow | None:
         asset = Asset(target.namespace, f"{prefix}unresolved:{rest}", target.field)
         return replace(flow, target=asset, unresolved=True)
     return replace(flow, target=Asset(target.namespace, f"{prefix}{table}", target.field))
-
