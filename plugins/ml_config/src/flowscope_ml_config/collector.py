@@ -55,6 +55,7 @@ class Settings:
 class Input:
     path: Path
     rel: str
+    real: Path = Path()  # the resolved path, computed once
     fmt: str = ""
     text: str = ""
     docs: list[Doc] = field(default_factory=list)
@@ -98,7 +99,7 @@ def classify(item: Input, hydra_dirs: set[Path] | None = None, dvc_dirs: set[Pat
     if (
         fmt == "hydra"
         and hydra_dirs is not None
-        and any(p in hydra_dirs for p in item.path.resolve().parents)
+        and any(p in hydra_dirs for p in (item.real or item.path.resolve()).parents[1:])
     ):
         return "hydra_group"  # an option of a config group, read through the primary that chooses it
     if fmt is not None:
@@ -121,9 +122,9 @@ class MlConfigCollector:
         yield from collect_files(discover(settings, ctx), settings, names, ctx, self.name)
 
 
-def load(path: Path, rel: str, settings: Settings) -> Input:
+def load(path: Path, rel: str, settings: Settings, real: Path | None = None) -> Input:
     """Read and parse one file (raises SkipFile)."""
-    item = Input(path, rel)
+    item = Input(path, rel, real or path.resolve())
     item.text = read_text(path, settings.max_file_bytes)
     if path.suffix == ".json":
         item.docs = load_json(item.text)
@@ -138,19 +139,25 @@ def load(path: Path, rel: str, settings: Settings) -> Input:
     return item
 
 
-def _load(path: Path, ctx: CollectContext, settings: Settings, hydra_dirs: set[Path]) -> Input | None:
-    rel = display(path, ctx.base_dir)
+def _load(
+    path: Path, base: Path, ctx: CollectContext, settings: Settings, hydra_dirs: set[Path]
+) -> Input | None:
+    real = path.resolve()
+    try:
+        rel = real.relative_to(base).as_posix()
+    except ValueError:
+        rel = path.name
     try:
         with budget(settings.max_file_seconds):
-            item = load(path, rel, settings)
+            item = load(path, rel, settings, real)
         if path.suffix in (".yaml", ".yml") and _DEFAULTS_LINE.search(item.text):
-            hydra_dirs.add(path.resolve().parent)
+            hydra_dirs.add(real.parent)
         return item
     except SkipFile as exc:
         if path.suffix in (".yaml", ".yml") and exc.message.startswith("invalid YAML"):
             try:  # a config folder whose primary is broken (a template) still holds config groups
                 if _DEFAULTS_LINE.search(read_text(path, settings.max_file_bytes)):
-                    hydra_dirs.add(path.resolve().parent)
+                    hydra_dirs.add(real.parent)
             except SkipFile:
                 pass
         ctx.problem(exc.message, rel, exc.line)
@@ -187,13 +194,13 @@ def collect_files(
     base = ctx.base_dir.resolve()
     scope = Scope(names, root=base, max_bytes=settings.max_file_bytes)
     hydra_dirs: set[Path] = set()
-    loaded = [i for i in (_load(p, ctx, settings, hydra_dirs) for p in paths) if i is not None]
+    loaded = [i for i in (_load(p, base, ctx, settings, hydra_dirs) for p in paths) if i is not None]
     dvc_dirs = {i.path.parent for i in loaded if i.path.name in ("dvc.yaml", "dvc.yml")}
-    preloaded = {i.path.resolve(): (i.text, i.docs) for i in loaded if i.docs}
+    preloaded = {i.real: (i.text, i.docs) for i in loaded if i.docs}
     consumed: set[Path] = set()
     for item in sorted(loaded, key=lambda i: len(i.path.parts)):
-        item.fmt = classify(item, {d for d in hydra_dirs if d != item.path.resolve().parent}, dvc_dirs)
-        if item.fmt == "hydra" and item.path.resolve() not in consumed:
+        item.fmt = classify(item, hydra_dirs, dvc_dirs)
+        if item.fmt == "hydra" and item.real not in consumed:
             try:
                 with budget(settings.max_file_seconds):
                     composed = hydra.compose(item.path, base, settings.max_file_bytes, preloaded)
@@ -201,13 +208,11 @@ def collect_files(
                 ctx.problem(exc.message, item.rel, exc.line)
                 item.fmt = "skipped: " + exc.message
                 continue
-            consumed |= {f.resolve() for f in composed.files if f != item.path}
+            consumed |= {f.resolve() for f in composed.files[1:]}
             item.docs = [Doc(composed.data)]
             item.composed = composed
-    scope.feast_stores = {
-        i.path.parent.resolve(): i.docs[0] for i in loaded if i.fmt == "feast_store" and i.docs
-    }
-    todo = [i for i in loaded if i.path.resolve() not in consumed]
+    scope.feast_stores = {i.real.parent: i.docs[0] for i in loaded if i.fmt == "feast_store" and i.docs}
+    todo = [i for i in loaded if i.real not in consumed]
     for item in todo:
         if item.fmt.startswith("skipped: "):
             log.debug("%s: %s", item.rel, item.fmt)

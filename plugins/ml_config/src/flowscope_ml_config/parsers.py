@@ -44,8 +44,8 @@ def parse_item(item: Input, scope: Scope, found: Found, ctx: CollectContext) -> 
     if item.fmt == "feast_store":
         feast.parse_store_yaml(doc, found)
     elif item.fmt == "feast":
-        loader = _module_loader(item.path, scope, ctx.settings.max_file_bytes)
-        feast.parse_python(item.text, item.rel, scope, _store_for(item.path, scope), found, loader)
+        loader = _module_loader(item.real, scope, ctx.settings.max_file_bytes)
+        feast.parse_python(item.text, item.rel, scope, _store_for(item.real, scope), found, loader)
     elif item.fmt == "mlflow_model":
         mlflow.parse_mlmodel(doc, item.rel, scope, found)
     elif item.fmt == "mlflow_project":
@@ -84,7 +84,7 @@ def _parse_training(item: Input, doc: Doc, scope: Scope, found: Found, ctx: Coll
 
 
 def _store_for(path: Path, scope: Scope) -> Doc | None:
-    for parent in path.resolve().parents:
+    for parent in path.parents:
         if parent in scope.feast_stores:
             return scope.feast_stores[parent]
     return None
@@ -93,7 +93,7 @@ def _store_for(path: Path, scope: Scope) -> Doc | None:
 def _module_loader(path: Path, scope: Scope, max_bytes: int) -> Callable[[str, int], str | None]:
     """Finds ``from x.y import z`` modules beside the file or at the Feast repo root (where
     ``feature_store.yaml`` is); their text is parsed, never imported."""
-    here = path.resolve().parent
+    here = path.parent
     stores = scope.feast_stores
     root = next((p for p in here.parents if p in stores), here) if here not in stores else here
 
@@ -102,7 +102,7 @@ def _module_loader(path: Path, scope: Scope, max_bytes: int) -> Callable[[str, i
         rel = Path(*module.split(".")) if module else Path()
         for base in bases:
             for candidate in (base / rel.with_suffix(".py"), base / rel / "__init__.py"):
-                if module and candidate.is_file() and candidate != path.resolve():
+                if module and candidate.is_file() and candidate != path:
                     try:
                         return read_text(candidate, max_bytes)
                     except SkipFile:

@@ -4,7 +4,7 @@ Configs are parsed as data only. YAML goes through core's bounded loader (:mod:`
 limits under ``yaml:`` in flowscope.yaml); JSON through :func:`json.loads` (C, 20 MB in well under a
 second) followed by an iterative walk that enforces the same depth and node limits, so no later
 recursive walk of the value can overflow. JSON key lines are found lazily, only for keys that end up as
-evidence. Python files are handed to libcst, never imported.
+evidence. Python files are parsed with :mod:`ast`, never imported.
 
 A file's work is bounded in time too: :func:`tick` is called by the loops that could be long (Hydra
 interpolation, pipeline DAG walks, Python statements) and raises :class:`SkipFile` once the file's budget
