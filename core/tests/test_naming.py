@@ -18,6 +18,7 @@ def test_each_kind_has_one_scheme() -> None:
         "model": naming.model("ad_targeting_model", "3", "registry"),
         "service": naming.service("ads-ranking", "rank"),
         "code": naming.code("www/photos/upload.php", "www"),
+        "result": naming.result("query/15b5c594", "trino://coordinator:8080", "user_id"),
     }
     assert set(made) == set(naming.KINDS)
     for kind, asset in made.items():
@@ -25,6 +26,7 @@ def test_each_kind_has_one_scheme() -> None:
     assert made["http"].name == "/api/v1/nearby_friends"
     assert made["model"].name == "ad_targeting_model/3"
     assert made["feature"].field == "home_city"
+    assert made["result"] == Asset("result://coordinator:8080", "query/15b5c594", "user_id")
 
 
 def test_empty_system_gets_default() -> None:

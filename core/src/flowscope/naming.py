@@ -16,7 +16,11 @@ feature    ``feature://<store>``           feature view                         
 model      ``model://<registry>``          ``<model>`` or ``<model>/<version>``     input feature
 service    ``service://<name>``            endpoint or method                       request key
 code       ``code://<repo>``               module or file path                      variable
+result     ``result://<engine>``           the job that ran the query               result column
 =========  ==============================  =======================================  ================
+
+``result`` is what a query returns to whoever ran it (a bare ``SELECT``): one dataset per job, its fields the
+result columns, so the application that reads them, and whatever it writes next, can be joined at field level.
 
 Jobs live in namespaces named after what runs them: ``flowscope://<collector>`` unless a plugin has a
 better one (a warehouse, a service).
@@ -26,7 +30,18 @@ from __future__ import annotations
 
 from flowscope.model import Asset
 
-KINDS: tuple[str, ...] = ("log", "http", "cache", "queue", "kafka", "feature", "model", "service", "code")
+KINDS: tuple[str, ...] = (
+    "log",
+    "http",
+    "cache",
+    "queue",
+    "kafka",
+    "feature",
+    "model",
+    "service",
+    "code",
+    "result",
+)
 
 DEFAULT_SYSTEM = "default"
 
@@ -74,6 +89,12 @@ def service(name: str, endpoint: str, key: str | None = None) -> Asset:
 
 def code(path: str, repo: str = DEFAULT_SYSTEM, variable: str | None = None) -> Asset:
     return Asset(_ns("code", repo), path, variable)
+
+
+def result(job_name: str, engine: str = DEFAULT_SYSTEM, column: str | None = None) -> Asset:
+    """The result set of the query job ``job_name`` ran on ``engine`` (a namespace such as
+    ``trino://coordinator:8080``, whose authority names the engine here)."""
+    return Asset(_ns("result", engine.partition("://")[2] or engine), job_name, column)
 
 
 def table(namespace: str, name: str, column: str | None = None) -> Asset:

@@ -18,53 +18,124 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
-Result = tuple[set[str], set[str], set[str]]  # inputs, outputs, column edges
+
+Result = tuple[set[str], set[str], set[str], set[str]]  # inputs, outputs, DIRECT column edges, all column edges
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from suites import Case, datahub_goldens, edge, norm, own_corpus, sqllineage_goldens  # noqa: E402
 
 
-def norm(name: str) -> str:
-    return re.sub(r"[`\"\[\]]", "", str(name)).split(".")[-1].lower()
+def run_flowscope(case: Case) -> Result:
+    """A whole script: tables a later statement reads from an earlier one's output are traced through (the
+    ends of each path count, as in sqllineage's goldens); a SELECT's result columns have no table."""
+    from flowscope_sql.analyze import RESULT
+    from flowscope_sql.collector import analyse_text
+    from flowscope_sql.settings import Catalog, Settings, Source
+
+    catalog = Catalog()
+    for table, cols in case.schemas.items():
+        catalog.add(tuple(table.split(".")), [(c, "") for c in cols])
+    source = Source(case.dialect, default_schema=case.default_schema)
+    settings = Settings(timeout_seconds=0)  # the defaults a user gets, temporary tables traced through
+    statements = [st for st, _ in analyse_text(case.sql, source, settings, catalog, "bench.sql", "bench")]
+    failed = [st for st in statements if st.error]
+    if statements and len(failed) == len(statements):
+        raise RuntimeError(failed[0].error)
+    if case.convention == "column":
+        inputs, outputs, direct, every = _path_ends(statements)
+    else:
+        writes = {w for st in statements for w in st.writes if w != RESULT}
+        reads = {r for st in statements for r in st.reads}
+        outputs = {norm(t[-1]) for t in writes}
+        inputs = {norm(t[-1]) for t in reads - writes} - outputs
+        direct, every = set(), set()
+        for st in statements:
+            for f in st.flows:
+                if f.target is None or f.target_column is None:
+                    continue
+                target = "" if f.target == RESULT else f.target[-1]
+                key = edge(f.source[-1], f.source_column, target, f.target_column)
+                every.add(key)
+                if f.transformation.type == "DIRECT":
+                    direct.add(key)
+    if failed:
+        raise Partial(inputs, outputs, direct, every, failed[0].error or "")
+    return inputs, outputs, direct, every
 
 
-def load(path: Path) -> list[dict[str, Any]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    cases = []
-    for case in data["cases"]:
-        for dialect in data["portable"]:
-            if dialect not in case.get("skip", []):
-                cases.append({**case, "dialect": dialect})
-    for case in data["specific"]:
-        for dialect in case["dialects"]:
-            cases.append({**case, "dialect": dialect})
-    return cases
+def _path_ends(statements: list[Any]) -> Result:
+    """The peers' convention for a script: the ends of every path through the tables and columns it writes
+    and reads (a table written by one statement and read by a later one is in the middle, not an end)."""
+    from flowscope_sql.analyze import RESULT
+
+    table_edges: set[tuple[Any, Any]] = set()
+    col_edges: dict[tuple[Any, str], set[tuple[Any, str]]] = {}
+    direct: set[tuple[tuple[Any, str], tuple[Any, str]]] = set()
+    self_loops: set[tuple[str, bool]] = set()
+    for st in statements:
+        targets = [w for w in st.writes if w != RESULT]
+        table_edges |= {(r, w) for r in st.reads for w in targets if r != w}
+        for f in st.flows:
+            if f.target is None or f.target_column is None:
+                continue
+            a, b = (f.source, f.source_column), (f.target, f.target_column)
+            if f.target == f.source:  # INSERT INTO t SELECT ... FROM t: its own path, not a middle
+                self_loops.add((edge(a[0][-1], a[1], b[0][-1], b[1]), f.transformation.type == "DIRECT"))
+                continue
+            col_edges.setdefault(a, set()).add(b)
+            if f.transformation.type == "DIRECT":
+                direct.add((a, b))
+    written = {w for st in statements for w in st.writes if w != RESULT}
+    read = {r for st in statements for r in st.reads}
+    has_in = {b for _, b in table_edges}
+    has_out = {a for a, _ in table_edges}
+    outputs = {norm(t[-1]) for t in written - has_out}
+    inputs = {norm(t[-1]) for t in read - written - has_in} - outputs
+    col_in = {b for bs in col_edges.values() for b in bs}
+    every, direct_ends = set(), set()
+    for start in [a for a in col_edges if a not in col_in]:
+        stack, seen = [(start, True)], set()
+        while stack:
+            node, all_direct = stack.pop()
+            for nxt in col_edges.get(node, ()):
+                if (nxt, all_direct) in seen:
+                    continue
+                seen.add((nxt, all_direct))
+                d = all_direct and (node, nxt) in direct
+                if nxt not in col_edges:
+                    target = "" if nxt[0] == RESULT else nxt[0][-1]
+                    key = edge(start[0][-1], start[1], target, nxt[1])
+                    every.add(key)
+                    if d:
+                        direct_ends.add(key)
+                else:
+                    stack.append((nxt, d))
+    every |= {key for key, _ in self_loops}
+    direct_ends |= {key for key, d in self_loops if d}
+    return inputs, outputs, direct_ends, every
 
 
-def run_flowscope(sql: str, dialect: str) -> Result:
-    from flowscope_sql.analyze import Analyzer
-    from flowscope_sql.settings import Source
+class Partial(Exception):
+    """Some statements of a script failed: what the others gave still counts, and it is an error."""
 
-    [st] = Analyzer(Source(dialect), timeout=0).run(sql)
-    if st.error:
-        raise RuntimeError(st.error)
-    outputs = {norm(t[-1]) for t in st.writes}
-    inputs = {norm(t[-1]) for t in st.reads} - outputs
-    cols = {
-        f"{norm(f.source[-1])}.{f.source_column.lower()}>{norm(f.target[-1])}.{f.target_column.lower()}"
-        for f in st.flows
-        if f.target is not None and f.target_column is not None and f.transformation.type == "DIRECT"
-    }
-    return inputs, outputs, cols
+    def __init__(self, *result: Any) -> None:
+        super().__init__(result[-1])
+        self.result: Result = result[:4]  # type: ignore[assignment]
 
 
-SQLLINEAGE_DIALECTS = {"presto": "trino", "spark": "sparksql"}
+ALIASES = {"presto": "trino", "spark": "sparksql", "": "ansi"}
 
 
-def run_sqllineage(sql: str, dialect: str) -> Result:
+def run_sqllineage(case: Case) -> Result:
+    from sqllineage.core.metadata.dummy import DummyMetaDataProvider
     from sqllineage.runner import LineageRunner
 
-    runner = LineageRunner(sql, dialect=SQLLINEAGE_DIALECTS.get(dialect, dialect), silent_mode=True)
+    dialect = ALIASES.get(case.dialect, case.dialect)
+    runner = LineageRunner(
+        case.sql, dialect=dialect, silent_mode=True, metadata_provider=DummyMetaDataProvider(case.schemas)
+    )
     outputs = {norm(str(t)) for t in runner.target_tables}
     inputs = {norm(str(t)) for t in runner.source_tables} - outputs
     cols = set()
@@ -72,16 +143,14 @@ def run_sqllineage(sql: str, dialect: str) -> Result:
         src, dst = path[0], path[-1]
         if src.parent is None or dst.parent is None:
             continue
-        cols.add(
-            f"{norm(str(src.parent))}.{src.raw_name.lower()}>{norm(str(dst.parent))}.{dst.raw_name.lower()}"
-        )
-    return inputs, outputs, cols
+        cols.add(edge(str(src.parent), src.raw_name, str(dst.parent), dst.raw_name))
+    return inputs, outputs, cols, cols
 
 
-def run_openlineage_sql(sql: str, dialect: str) -> Result:
+def run_openlineage_sql(case: Case) -> Result:
     from openlineage_sql import parse
 
-    meta = parse([sql], dialect=dialect)
+    meta = parse([case.sql], dialect=case.dialect or "generic")
     if meta is None:
         raise RuntimeError("no result")
     outputs = {norm(t.name) for t in meta.out_tables}
@@ -93,8 +162,8 @@ def run_openlineage_sql(sql: str, dialect: str) -> Result:
         dst_table = norm(dst.origin.name) if dst.origin is not None else target
         for src in lineage.lineage:
             if src.origin is not None:
-                cols.add(f"{norm(src.origin.name)}.{src.name.lower()}>{dst_table}.{dst.name.lower()}")
-    return inputs, outputs, cols
+                cols.add(edge(src.origin.name, src.name, dst_table, dst.name))
+    return inputs, outputs, cols, cols
 
 
 def _urn_table(urn: str) -> str:
@@ -102,11 +171,20 @@ def _urn_table(urn: str) -> str:
     return norm(match.group(1) if match else urn)
 
 
-def run_datahub(sql: str, dialect: str) -> Result:
-    from datahub.sql_parsing.sqlglot_lineage import create_lineage_sql_parsed_result
+def run_datahub(case: Case) -> Result:
+    from datahub.sql_parsing.schema_resolver import SchemaResolver
+    from datahub.sql_parsing.sqlglot_lineage import sqlglot_lineage
 
-    res = create_lineage_sql_parsed_result(
-        query=sql, default_db=None, platform=dialect, platform_instance=None, env="PROD"
+    platform = case.dialect or "ansi"
+    resolver = SchemaResolver(platform=platform)
+    urns = case.extra.get("urn_schemas") or {
+        f"urn:li:dataset:(urn:li:dataPlatform:{platform},{t},PROD)": {c: "" for c in cols}
+        for t, cols in case.schemas.items()
+    }
+    for urn, cols in urns.items():
+        resolver.add_raw_schema_info(urn, cols)
+    res = sqlglot_lineage(
+        case.sql, schema_resolver=resolver, default_db=case.default_db, default_schema=case.default_schema
     )
     if res.debug_info.table_error is not None:
         raise RuntimeError(str(res.debug_info.table_error))
@@ -114,12 +192,10 @@ def run_datahub(sql: str, dialect: str) -> Result:
     inputs = {_urn_table(u) for u in res.in_tables} - outputs
     cols = set()
     for info in res.column_lineage or []:
-        dst_table = _urn_table(info.downstream.table) if info.downstream.table else next(iter(outputs), "")
+        dst_table = _urn_table(info.downstream.table) if info.downstream.table else ""
         for up in info.upstreams:
-            cols.add(
-                f"{_urn_table(up.table)}.{up.column.lower()}>{dst_table}.{info.downstream.column.lower()}"
-            )
-    return inputs, outputs, cols
+            cols.add(edge(_urn_table(up.table), up.column, dst_table, info.downstream.column))
+    return inputs, outputs, cols, cols
 
 
 TOOLS: dict[str, Callable[[str, str], Result]] = {
@@ -150,29 +226,35 @@ class Score:
         return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def score(tool: Callable[[str, str], Result], cases: list[dict[str, Any]], misses: list[str]) -> Score:
+def score(tool: Callable[[Case], Result], cases: list[Case], misses: list[str]) -> Score:
     s = Score()
     for case in cases:
-        want_tables = {f"in:{norm(t)}" for t in case["inputs"]} | {f"out:{norm(t)}" for t in case["outputs"]}
-        want_cols = set(case["columns"])
+        want_tables = {f"in:{t}" for t in case.inputs} | {f"out:{t}" for t in case.outputs}
         start = time.perf_counter()
         try:
-            inputs, outputs, cols = tool(case["sql"], case["dialect"])
-        except Exception as exc:  # a reference tool failing on a statement counts as an error, not a crash
+            inputs, outputs, direct, every = tool(case)
+        except Partial as partial:
+            s.errors += 1
+            inputs, outputs, direct, every = partial.result
+            misses.append(f"[{case.id}] partial error: {str(partial)[:80]}")
+        except Exception as exc:  # a tool failing on a statement counts as an error, not a crash
             s.seconds += time.perf_counter() - start
             s.errors += 1
-            s.add("table", set(), want_tables)
-            s.add("column", set(), want_cols)
-            misses.append(
-                f"[{case['dialect']}] error {type(exc).__name__}: {str(exc)[:80]} | {case['sql'][:70]}"
-            )
+            if "table" in case.scored:
+                s.add("table", set(), want_tables)
+            if "column" in case.scored:
+                s.add("column", set(), case.columns)
+            misses.append(f"[{case.id}] error {type(exc).__name__}: {str(exc)[:80]} | {case.sql[:70]!r}")
             continue
         s.seconds += time.perf_counter() - start
-        s.add("table", {f"in:{t}" for t in inputs} | {f"out:{t}" for t in outputs}, want_tables)
-        s.add("column", cols, want_cols)
-        if cols != want_cols:
-            extra, missing = sorted(cols - want_cols), sorted(want_cols - cols)
-            misses.append(f"[{case['dialect']}] +{extra} -{missing} | {case['sql'][:70]}")
+        cols = direct if case.convention == "direct" else every
+        if "table" in case.scored:
+            s.add("table", {f"in:{t}" for t in inputs} | {f"out:{t}" for t in outputs}, want_tables)
+        if "column" in case.scored:
+            s.add("column", cols, case.columns)
+            if cols != case.columns:
+                extra, missing = sorted(cols - case.columns), sorted(case.columns - cols)
+                misses.append(f"[{case.id}] +{extra} -{missing} | {case.sql[:70]!r}")
     return s
 
 
@@ -195,30 +277,54 @@ def log_rate(entries: int) -> float:
     return entries / (time.perf_counter() - start)
 
 
+def suite(name: str, cache: Path) -> list[Case]:
+    if name == "corpus":
+        return own_corpus()
+    if name == "heldout":
+        from heldout import heldout_cases
+
+        return heldout_cases(cache)
+    if name == "sqllineage":
+        found = sorted(cache.glob("sqllineage-*.jsonl"))
+        if not found:
+            raise SystemExit("no sqllineage goldens in the cache: run peers.py sqllineage first")
+        return sqllineage_goldens(found[-1])
+    if name == "datahub":
+        path = cache / "datahub-goldens.jsonl"
+        if not path.exists():
+            raise SystemExit("no DataHub goldens in the cache: run peers.py datahub first")
+        return datahub_goldens(path)
+    raise SystemExit(f"unknown suite {name}")
+
+
 def main(argv: list[str] | None = None) -> int:
+    from peers import CACHE
+
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--corpus", type=Path, default=HERE / "corpus.yaml")
+    parser.add_argument("--suites", default="heldout,datahub,sqllineage,corpus")
+    parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--tools", default=",".join(TOOLS))
-    parser.add_argument("--log-entries", type=int, default=20000, help="size of the query-log run (0: skip)")
+    parser.add_argument("--log-entries", type=int, default=0, help="size of the query-log run (0: skip)")
     parser.add_argument("--show-misses", default="", help="print the statements a tool got wrong")
     args = parser.parse_args(argv)
-    cases = load(args.corpus)
-    print(f"{len(cases)} statements ({len({c['sql'] for c in cases})} distinct texts)\n")
-    print("| tool | table F1 | column P | column R | column F1 | errors | statements/s |")
-    print("|---|---|---|---|---|---|---|")
-    for name in args.tools.split(","):
-        misses: list[str] = []
-        try:
-            s = score(TOOLS[name], cases, misses)
-        except ImportError as exc:
-            print(f"| {name} | not installed ({exc.name}) | | | | | |")
-            continue
-        _, _, tf1 = s.prf("table")
-        p, r, f1 = s.prf("column")
-        rate = len(cases) / s.seconds if s.seconds else 0.0
-        print(f"| {name} | {tf1:.3f} | {p:.3f} | {r:.3f} | {f1:.3f} | {s.errors} | {rate:,.0f} |")
-        if name == args.show_misses:
-            print("\n".join(misses), file=sys.stderr)
+    for name in args.suites.split(","):
+        cases = suite(name, args.cache)
+        print(f"\n### {name}: {len(cases)} statements ({len({c.sql for c in cases})} distinct texts)\n")
+        print("| tool | table F1 | column P | column R | column F1 | errors | statements/s |")
+        print("|---|---|---|---|---|---|---|")
+        for tool in args.tools.split(","):
+            misses: list[str] = []
+            try:
+                s = score(TOOLS[tool], cases, misses)
+            except ImportError as exc:
+                print(f"| {tool} | not installed ({exc.name}) | | | | | |")
+                continue
+            _, _, tf1 = s.prf("table")
+            p, r, f1 = s.prf("column")
+            rate = len(cases) / s.seconds if s.seconds else 0.0
+            print(f"| {tool} | {tf1:.3f} | {p:.3f} | {r:.3f} | {f1:.3f} | {s.errors} | {rate:,.0f} |", flush=True)
+            if tool == args.show_misses:
+                print("\n".join(misses), file=sys.stderr)
     if args.log_entries:
         rate = log_rate(args.log_entries)
         print(f"\nquery log, {args.log_entries:,} entries, 90% one shape: {rate:,.0f} entries/s (flowscope)")

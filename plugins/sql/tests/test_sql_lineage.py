@@ -85,12 +85,13 @@ def test_hive_multi_insert(run_sql, describe) -> None:
     assert describe(st) == {("src.a", "t1.a", ID), ("src.b", "t1", "INDIRECT/FILTER"), ("src.c", "t2.c", ID)}
 
 
-def test_select_records_reads_without_target(flows) -> None:
-    got = flows("SELECT name FROM users WHERE country = 'NL' ORDER BY signup", "mysql")
+def test_select_lineage_goes_to_the_query_result(flows) -> None:
+    got = flows("SELECT name, upper(city) AS town FROM users WHERE country = 'NL' ORDER BY signup", "mysql")
     assert got == {
-        ("users.name", "-", ID),
-        ("users.country", "-", "INDIRECT/FILTER"),
-        ("users.signup", "-", "INDIRECT/SORT"),
+        ("users.name", "<query result>.name", ID),
+        ("users.city", "<query result>.town", "DIRECT/TRANSFORMATION"),
+        ("users.country", "<query result>", "INDIRECT/FILTER"),
+        ("users.signup", "<query result>", "INDIRECT/SORT"),
     }
 
 

@@ -139,9 +139,11 @@ def test_binary_and_garbled_log_files_are_problems_in_a_scan(tmp_path, plugin_ma
 
 def test_problems_of_logged_queries_never_quote_their_literals(caplog) -> None:
     lines = [
-        json.dumps({"query": "GRANT SELECT ON t TO 'jane@example.com'", "query_id": "q1"}),
-        json.dumps({"query": "CALL system.sync('jane@example.com')", "query_id": "q2"}),
+        json.dumps({"query": "DBCC CHECKDB('jane@example.com')", "query_id": "q1", "engine": "tsql"}),
+        json.dumps({"query": "FROBNICATE 'jane@example.com' INTO t", "query_id": "q2"}),
         json.dumps({"query": "SELECT * FROM t WHERE email = 'jane@example.com' AND (", "query_id": "q3"}),
+        json.dumps({"query": "GRANT SELECT ON t TO 'jane@example.com'", "query_id": "q4"}),  # utility: fine
+        json.dumps({"query": "CALL system.sync('jane@example.com')", "query_id": "q5"}),
     ]
     source = Source("trino")
     with caplog.at_level("DEBUG"):

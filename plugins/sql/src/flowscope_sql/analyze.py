@@ -1,36 +1,39 @@
-"""SQL text -> statements -> flows, one statement at a time, each bounded in size and time.
+"""SQL text -> statements -> flows, one statement at a time, each bounded in size and CPU time.
 
 A statement that does not parse, is unsupported or runs out of budget becomes a problem with its line;
-the statements around it are still analysed.
+the statements around it are still analysed. Utility statements (SHOW, SET, ANALYZE, ...) and procedure
+syntax (BEGIN/END, IF, DECLARE) hold no lineage and are no problem (:mod:`flowscope_sql.blocks`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import signal
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
 from flowscope.model import Transformation
+from flowscope_sql.blocks import peel, split
+from flowscope_sql.budget import CpuLimit
 from flowscope_sql.lineage import TableKey, Tracer, analyze, table_key
-from flowscope_sql.settings import Catalog, Source
+from flowscope_sql.settings import RESULT, Catalog, Source
 from flowscope_sql.statements import Ddl, Unsupported, Write, writes_of
+from flowscope_sql.utility import command_lineage
+
+RENAME = Transformation("DIRECT", "IDENTITY", description="table renamed")
+EXCHANGE = Transformation("DIRECT", "IDENTITY", description="partition or table contents exchanged")
 
 
 @dataclass(frozen=True)
 class Flow:
-    """``source.column`` -> ``target.column`` (target None: a read; column None: the whole dataset)."""
+    """``source.column`` -> ``target.column`` (target :data:`RESULT`: the query's result; column None: the
+    whole dataset)."""
 
     source: TableKey
     source_column: str
@@ -48,76 +51,8 @@ class Statement:
     flows: list[Flow] = field(default_factory=list)
     reads: set[TableKey] = field(default_factory=set)
     writes: list[TableKey] = field(default_factory=list)
+    values_into: dict[TableKey, list[str]] = field(default_factory=dict)  # INSERT ... VALUES: literal rows
     error: str | None = None
-
-
-def split(text: str, dialect: str) -> Iterator[tuple[int, str]]:
-    """(line, text) of each statement, split on the dialect's own semicolon tokens."""
-    try:
-        tokens = Dialect.get_or_raise(dialect).tokenize(text)
-    except (SqlglotError, ValueError):
-        yield from _split_naively(text)
-        return
-    start: int | None = None
-    line, end = 1, 0
-    for tok in tokens:
-        if tok.token_type == sqlglot.TokenType.SEMICOLON:
-            if start is not None:
-                yield line, text[start:end].strip()
-            start = None
-            continue
-        if start is None:
-            start, line = tok.start, tok.line
-        end = tok.end + 1
-    if start is not None:
-        yield line, text[start:end].strip()
-
-
-def _split_naively(text: str) -> Iterator[tuple[int, str]]:
-    buf: list[str] = []
-    first = 0
-    for number, raw in enumerate(text.splitlines(), 1):
-        if not buf and not raw.strip():
-            continue
-        if not buf:
-            first = number
-        buf.append(raw)
-        if raw.rstrip().endswith(";"):
-            yield first, "\n".join(buf).rstrip().rstrip(";")
-            buf = []
-    if buf and "".join(buf).strip():
-        yield first, "\n".join(buf)
-
-
-class TimeLimit:
-    """Raise TimeoutError in the main thread after ``seconds`` (SIGALRM); elsewhere only the tracer's step
-    budget and the size limit bound the work. ``fired`` tells a timeout apart from the errors sqlglot
-    wraps it in."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.fired = False
-        self._previous: Any = None
-        self._armed = (
-            seconds > 0
-            and threading.current_thread() is threading.main_thread()
-            and hasattr(signal, "SIGALRM")
-        )
-
-    def _fire(self, signum: int, frame: object) -> None:
-        self.fired = True
-        raise TimeoutError(f"statement took longer than {self.seconds:g}s")
-
-    def __enter__(self) -> TimeLimit:
-        if self._armed:
-            self._previous = signal.signal(signal.SIGALRM, self._fire)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._previous)
 
 
 class Analyzer:
@@ -139,18 +74,29 @@ class Analyzer:
         self.timeout = timeout
         self.db = source.default_schema
         self.temporary: set[TableKey] = set()  # temporary tables and views created by the script so far
+        self.written: set[TableKey] = set()  # tables the script wrote (one it drops again was temporary)
+        self._schema: MappingSchema | None = None
+        self._schema_seen = 0  # how much of catalog.added the schema holds
 
     def run(self, text: str) -> list[Statement]:
-        return [
-            self.statement(i, line, sql) for i, (line, sql) in enumerate(split(text, self.source.dialect), 1)
-        ]
+        out: list[Statement] = []
+        for line, piece in split(text, self.source.dialect):
+            if len(piece) > self.max_chars:  # refused before sqlglot tokenizes it
+                out.append(Statement(len(out) + 1, line, piece[:200], error=self._too_large(len(piece))))
+                continue
+            for at, sql in peel(line, piece, self.source.dialect):
+                out.append(self.statement(len(out) + 1, at, sql))
+        return out
+
+    def _too_large(self, size: int) -> str:
+        return f"statement too large ({size} characters, limit {self.max_chars})"
 
     def statement(self, index: int, line: int, sql: str) -> Statement:
         st = Statement(index, line, sql)
         if len(sql) > self.max_chars:
-            st.error = f"statement too large ({len(sql)} characters, limit {self.max_chars})"
+            st.error = self._too_large(len(sql))
             return st
-        limit = TimeLimit(self.timeout)
+        limit = CpuLimit(self.timeout)
         try:
             with limit:
                 self._analyze(st)
@@ -159,14 +105,16 @@ class Analyzer:
         except ParseError as exc:
             first = exc.errors[0] if exc.errors else {}
             where = f" at line {st.line + int(first.get('line') or 1) - 1}" if first else ""
-            st.error = f"syntax error{where}: {_clean(first.get('description') or str(exc))}"[:300]
+            detail = f": {_clean(first.get('description') or str(exc))}" if self.quote_sql else ""
+            st.error = f"syntax error{where}{detail}"[:300]
         except SqlglotError as exc:
-            st.error = f"cannot analyse: {str(exc).splitlines()[0][:200]}"
+            detail = f": {str(exc).splitlines()[0][:200]}" if self.quote_sql else ""
+            st.error = f"cannot analyse{detail}"
         except (TimeoutError, RecursionError) as exc:
             st.error = f"gave up: {exc or 'statement nested too deeply'}"
         if limit.fired:
             st.flows.clear()
-            st.error = f"gave up: statement took longer than {self.timeout:g}s"
+            st.error = f"gave up: statement took more than {self.timeout:g}s of CPU time"
         return st
 
     def _analyze(self, st: Statement) -> None:
@@ -177,85 +125,128 @@ class Analyzer:
         finally:
             sqlglot_log.disabled = quiet
         parsed = normalize_identifiers(parsed, dialect=self.source.dialect)  # the engine's case rules
-        if isinstance(parsed, exp.Command):
-            raise Unsupported(f"unsupported statement {parsed.name.upper() or 'command'}", st.text[:60])
-        result = writes_of(parsed)
+        result = command_lineage(parsed, self.source.dialect) if isinstance(parsed, exp.Command) else writes_of(parsed)
         if isinstance(result, Ddl):
             st.operation = "DDL"
-            if result.use:
-                self.db = result.use.split(".")[-1]
-            if result.table is not None and result.columns:
-                self.catalog.add(self._key(result.table), result.columns)
-            if result.table is not None and result.temporary:
-                self.temporary.add(self._key(result.table))
+            self._ddl(st, result)
             return
         st.operation = result[0].operation if result else ""
         for write in result:
             self._write(st, write)
 
+    def _ddl(self, st: Statement, ddl: Ddl) -> None:
+        for table in ddl.drops:  # written, then dropped by the same script: a staging table
+            if self._key(table) in self.written:
+                self.temporary.add(self._key(table))
+        if ddl.use:
+            self.db = ddl.use.split(".")[-1]
+        if ddl.table is not None and ddl.columns:
+            self.catalog.add(self._key(ddl.table), ddl.columns)
+        if ddl.table is not None and ddl.temporary:
+            self.temporary.add(self._key(ddl.table))
+        for old, new in ddl.renames:
+            before, after = self._key(old), self._key(new)
+            if len(table_key(new)) == 1 and len(before) > 1:  # RENAME TO t keeps the table's schema
+                after = (*before[:-1], after[-1])
+            st.operation = "EXCHANGE" if ddl.exchange else "RENAME"
+            st.reads.add(before)
+            st.writes.append(after)
+            st.flows.append(Flow(before, "", after, None, EXCHANGE if ddl.exchange else RENAME))
+            if ddl.exchange:
+                continue
+            if before in self.catalog.tables:
+                self.catalog.add(after, self.catalog.tables[before])
+            if before in self.temporary:
+                self.temporary.add(after)
+
     def _key(self, table: exp.Table) -> TableKey:
         key = table_key(table)
         if len(key) == 1 and self.db:
             key = (self.db, *key)
+        if len(key) == 1 and key[0].startswith("#"):
+            self.temporary.add(self.source.full_key(key))  # T-SQL #temp tables
         return self.source.full_key(key)
 
-    def _write(self, st: Statement, write: Write) -> None:
+    def schema(self) -> MappingSchema:
+        """The sqlglot schema of the catalog, built once and extended with the tables added since."""
         dialect = self.source.dialect
-        schema = MappingSchema(self.catalog.mapping(self.source), dialect=dialect, normalize=True)
+        if self._schema is None:
+            self._schema = MappingSchema(self.catalog.mapping(self.source), dialect=dialect, normalize=True)
+            self._schema_seen = len(self.catalog.added)
+            return self._schema
+        for key in self.catalog.added[self._schema_seen :]:
+            full = self.source.full_key(key)
+            if self._schema.empty or len(full) == self._schema.depth():
+                table = exp.Table(
+                    this=exp.to_identifier(full[-1]),
+                    db=exp.to_identifier(full[-2]) if len(full) > 1 else None,
+                    catalog=exp.to_identifier(full[-3]) if len(full) > 2 else None,
+                )
+                self._schema.add_table(table, dict(self.catalog.tables[key]), match_depth=False)
+        self._schema_seen = len(self.catalog.added)
+        return self._schema
+
+    def _qualify(self, query: exp.Expr) -> exp.Expr:
         common = dict(
-            dialect=dialect,
+            dialect=self.source.dialect,
             db=self.db,
             catalog=self.source.default_catalog,
             quote_identifiers=False,
             identify=False,
             validate_qualify_columns=False,
         )
+        schema = self.schema()
         try:
-            query = qualify(write.query.copy(), schema=schema, **common)  # type: ignore[arg-type]
+            return qualify(query.copy(), schema=schema, **common)  # type: ignore[arg-type]
         except OptimizeError:
-            query = qualify(write.query.copy(), schema=schema, qualify_columns=False, **common)  # type: ignore[arg-type]
-        tracer = Tracer(self.catalog.columns(self.source))
-        lineage = analyze(query, tracer)
-        st.reads |= {self.source.full_key(t) for t in lineage.tables}
-        if write.target is None:
-            for _, direct in lineage.columns:
-                for d in direct:
-                    st.flows.append(Flow(self.source.full_key(d.table), d.column, None, None, _direct(d)))
-            for ind in lineage.indirect.union(*lineage.column_indirect):
-                st.flows.append(
-                    Flow(self.source.full_key(ind.table), ind.column, None, None, _indirect(ind.subtype))
-                )
-            return
-        target = self._key(write.target)
-        if write.temporary:
-            self.temporary.add(target)
+            return qualify(query.copy(), schema=schema, qualify_columns=False, **common)  # type: ignore[arg-type]
+
+    def _write(self, st: Statement, write: Write) -> None:
+        target = RESULT if write.target is None else self._key(write.target)
+        if write.star_from is not None:
+            self._expand_star(write, target)
         if target not in st.writes:
             st.writes.append(target)
+        self.written.add(target)
+        if write.temporary:
+            self.temporary.add(target)
+        if write.values:
+            st.values_into[target] = list(write.columns or [])
+            return
+        columns = self.catalog.columns(self.source)
+        lineage = analyze(self._qualify(write.query), Tracer(columns))
+        full = self.source.full_key
+        st.reads |= {full(t) for t in lineage.tables}
         names = self._target_columns(write, target, [n for n, _ in lineage.columns])
-        for name, (_, direct), per_column in zip(
-            names, lineage.columns, lineage.column_indirect, strict=False
-        ):
+        for name, (_, direct), per_column in zip(names, lineage.columns, lineage.column_indirect, strict=False):
             for d in direct:
                 out = name if not (name == "*" and d.column != "*") else d.column
-                st.flows.append(Flow(self.source.full_key(d.table), d.column, target, out, _direct(d)))
+                st.flows.append(Flow(full(d.table), d.column, target, out, _direct(d)))
             for ind in per_column:  # a CASE condition or window key shapes this column only
                 field_name = None if name == "*" else name
-                st.flows.append(
-                    Flow(
-                        self.source.full_key(ind.table),
-                        ind.column,
-                        target,
-                        field_name,
-                        _indirect(ind.subtype),
-                    )
-                )
+                st.flows.append(Flow(full(ind.table), ind.column, target, field_name, _indirect(ind.subtype)))
         for ind in lineage.indirect:
             subtype = write.condition_subtype if ind.subtype == "FILTER" else ind.subtype
-            st.flows.append(
-                Flow(self.source.full_key(ind.table), ind.column, target, None, _indirect(subtype))
-            )
+            st.flows.append(Flow(full(ind.table), ind.column, target, None, _indirect(subtype)))
         if write.operation.startswith("CREATE") and "*" not in names:
             self.catalog.add(target, [(n, "") for n in names])
+
+    def _expand_star(self, write: Write, target: TableKey) -> None:
+        """MERGE ... UPDATE SET * / INSERT *: every target column from the source column of the same name
+        (the target's columns from the catalog, else the source table's); unknown: ``*`` to ``*``."""
+        using = write.star_from
+        alias = using.alias_or_name if using is not None else ""
+        known = self.catalog.columns(self.source)
+        cols = known.get(target) or []
+        if not cols and isinstance(using, exp.Table):
+            cols = known.get(self._key(using)) or []
+        query = write.query
+        if isinstance(query, exp.Select):
+            if cols:
+                query.select(*[exp.alias_(exp.column(c, table=alias), c) for c in cols], copy=False)
+                write.columns = list(cols)
+            else:
+                query.select(exp.Column(this=exp.Star(), table=exp.to_identifier(alias)), copy=False)
 
     def _target_columns(self, write: Write, target: TableKey, produced: list[str]) -> list[str]:
         if write.columns:
@@ -266,6 +257,10 @@ class Analyzer:
             dynamic = [c for c in write.dynamic_partitions if c not in static]
             body = [c for c in known if c not in static and c not in dynamic]
             return body + dynamic
+        if write.dynamic_partitions and "*" not in produced:  # PARTITION (ds='x', hr): hr is the last value
+            dynamic = [c for c in write.dynamic_partitions if c not in write.static_partitions]
+            if 0 < len(dynamic) <= len(produced):
+                return produced[: len(produced) - len(dynamic)] + dynamic
         return produced
 
 

@@ -18,11 +18,18 @@ from flowscope.events import build_events, event_to_dict, write_jsonl
 from flowscope.merge import merge_signals
 from flowscope.model import AssetInfo, Signal
 from flowscope_sql.analyze import Analyzer
-from flowscope_sql.collector import analyse_text, decode, statement_observations
-from flowscope_sql.logs import read_log
+from flowscope_sql.collector import analyse_text, decode
+from flowscope_sql.logs import ShapeTable, collect
+from flowscope_sql.observe import statement_observations
+from flowscope_sql.personal import hasher, id_key
 from flowscope_sql.settings import DIALECTS, NAME, Catalog, Settings, Source, check_dialect
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
 
 
 class Format(StrEnum):
@@ -65,8 +72,12 @@ def lineage(
         Format, typer.Option("--format", help="openlineage (JSON lines) or table.")
     ] = Format.openlineage,
     through_temp_tables: Annotated[
-        bool, typer.Option(help="Trace end to end through the script's temporary tables.")
-    ] = False,
+        bool,
+        typer.Option(
+            "--through-temp-tables/--per-statement",
+            help="Trace end to end through the script's temporary tables (default), or stop at them.",
+        ),
+    ] = True,
 ) -> None:
     """Column-level lineage of every statement in FILE, as OpenLineage RunEvents (JSON lines) or a table."""
     mapped = dict(_pair(item) for item in schema_namespace or [])
@@ -106,33 +117,48 @@ def logs(
     default_catalog: Annotated[str | None, typer.Option(help="Catalog for names that omit it.")] = None,
     default_schema: Annotated[str | None, typer.Option(help="Schema for names that omit it.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the events here.")] = None,
+    keep_raw_ids: Annotated[
+        bool, typer.Option(help="Keep users and trace ids as logged (default: salted hashes, see the README).")
+    ] = False,
+    engine: Annotated[
+        Engine, typer.Option(help="local: this process; spark: a Spark job (pip install flowscope-sql[spark]).")
+    ] = Engine.local,
+    spark_master: Annotated[str, typer.Option(help="Spark master URL for --engine spark.")] = "local[2]",
 ) -> None:
     """Column lineage of every query shape in query logs, as OpenLineage RunEvents (one per job)."""
     source = Source(check_dialect(dialect), namespace or "", default_catalog, default_schema)
     catalog = Catalog()
     for path in schema or []:
         catalog.load(path)
-    signals: list[Signal] = []
-    entries = shapes = problems = 0
-    for file in files:
-        text, name = _read(str(file))
-        result = read_log(iter(text.splitlines()), name, source, Analyzer(source, catalog))
-        signals += result.signals
-        entries, shapes = entries + result.entries, shapes + result.shapes
-        for message, line in result.problems:
-            problems += 1
-            typer.echo(f"warning: {name}:{line}: {message}", err=True)
-    edges = merge_signals((NAME, s) for s in signals)
+    key = None if keep_raw_ids else id_key()
+    names = [f.as_posix() for f in files]
+    if engine is Engine.spark:
+        from flowscope_sql.sparklogs import shape_table
+
+        table = shape_table([str(f) for f in files], names, source.dialect, key, spark_master)
+    else:
+        table = ShapeTable(source.dialect, hasher(key))
+        for file_no, (file, name) in enumerate(zip(files, names, strict=True)):
+            try:
+                with file.open("rb") as fh:
+                    table.feed(fh, name, file_no)
+            except OSError as exc:
+                raise UserError(f"cannot read: {exc.strerror or exc}", name) from None
+    result = collect(table, source, Analyzer(source, catalog))
+    for name, message, line in result.file_problems:
+        typer.echo(f"warning: {name}:{line}: {message}", err=True)
+    edges = merge_signals((NAME, s) for s in result.signals)
     events = build_events(edges, {}, scan_id="sql-logs", event_time=EPOCH)[1:]
     if output is not None:
         write_jsonl(events, output)
         typer.echo(
-            f"{entries} entries, {shapes} query shapes, {len(events)} events written to {output}", err=True
+            f"{result.entries} entries, {result.shapes} query shapes, {len(events)} events written to {output}",
+            err=True,
         )
     else:
         for event in events:
             typer.echo(json.dumps(event_to_dict(event), sort_keys=True))
-    if problems:
+    if result.file_problems:
         raise typer.Exit(1)
 
 

@@ -7,24 +7,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from flowscope.contracts import CollectContext
-from flowscope.model import (
-    Asset,
-    AssetInfo,
-    Evidence,
-    Job,
-    Observation,
-    Signal,
-    SourceLocation,
-    Transformation,
-)
+from flowscope.model import Asset, Job, Observation, SourceLocation
 from flowscope_sql.access import AccessContextMatcher, read_access_log
 from flowscope_sql.analyze import Analyzer, Statement
-from flowscope_sql.logs import read_log
+from flowscope_sql.globs import expand
+from flowscope_sql.logs import ShapeTable, collect
+from flowscope_sql.observe import statement_observations
+from flowscope_sql.personal import hasher, id_key
 from flowscope_sql.settings import NAME, Catalog, Settings, Source
 from flowscope_sql.storeschemas import load_store_schemas, store_dir
 from flowscope_sql.temptables import through_temp_tables
 
-TABLE_LEVEL = Transformation("DIRECT", "TRANSFORMATION", description="table-level: no column referenced")
 
 
 def decode(data: bytes) -> str:
@@ -41,34 +34,6 @@ def job_name(base: str, index: int, total: int) -> str:
     return base if total == 1 else f"{base}#{index}"
 
 
-def statement_observations(
-    st: Statement, source: Source, job: Job, location: str, catalog: Catalog | None = None
-) -> Iterator[Observation]:
-    """The signals of one analysed statement (and what the catalog says about the tables it touches)."""
-    snippet = st.text.strip().splitlines()[0][:200] if st.text.strip() else ""
-    evidence = (
-        Evidence(NAME, "sql", location, snippet, (("statement", str(st.index)), ("operation", st.operation))),
-    )
-    linked: set[tuple[tuple[str, ...], tuple[str, ...] | None]] = set()
-    for f in st.flows:
-        src = source.asset(f.source, f.source_column)
-        tgt = source.asset(f.target, f.target_column) if f.target is not None else None
-        linked.add((f.source, f.target))
-        yield Signal("sql", job, src, tgt, f.transformation, evidence)
-    targets: list[tuple[str, ...] | None] = [*st.writes] or [None]
-    for target in targets:
-        for table in sorted(st.reads):
-            if (table, target) not in linked:
-                tgt = source.asset(target) if target is not None else None
-                yield Signal("sql", job, source.asset(table), tgt, TABLE_LEVEL, evidence)
-    if catalog is not None:
-        known = catalog.columns(source)
-        for table in sorted({*st.reads, *st.writes}):
-            if cols := known.get(table):
-                types = dict(catalog.tables.get(table, []))
-                yield AssetInfo(source.asset(table), tuple((c, types.get(c, "")) for c in cols))
-
-
 def analyse_text(
     text: str, source: Source, settings: Settings, catalog: Catalog, relpath: str, job_base: str
 ) -> Iterator[tuple[Statement, Job]]:
@@ -79,11 +44,15 @@ def analyse_text(
     total = len(statements)
     if settings.through_temp_tables:
         patterns = settings.temp_tables
+        read = {r for st in statements for r in st.reads}
 
         def is_temp(key: tuple[str, ...]) -> bool:
+            """Temporary and read again by the script: a staging step to trace through. One nobody reads
+            again stays an output (what the script leaves behind, even if only for its session)."""
             dotted = ".".join(key)
-            return key in analyzer.temporary or any(
-                fnmatch.fnmatch(dotted, p) or fnmatch.fnmatch(key[-1], p) for p in patterns
+            return key in read and (
+                key in analyzer.temporary
+                or any(fnmatch.fnmatch(dotted, p) or fnmatch.fnmatch(key[-1], p) for p in patterns)
             )
 
         statements = through_temp_tables(statements, is_temp)
@@ -105,26 +74,37 @@ def _namer(source: Source) -> Callable[[str], Asset]:
 
 
 def _relpath(ctx: CollectContext, path: Path) -> str:
-    return path.relative_to(ctx.base_dir).as_posix() if path.is_relative_to(ctx.base_dir) else path.name
+    """Relative to the config's folder when inside it, else the path as given (a log in /var/log/trino)."""
+    return path.relative_to(ctx.base_dir).as_posix() if path.is_relative_to(ctx.base_dir) else path.as_posix()
 
 
-def _inputs(ctx: CollectContext, patterns: list[str], what: str) -> Iterator[tuple[str, str]]:
-    """``(relpath, text)`` of every file the globs match, each once; a glob matching nothing and an
-    unreadable or undecodable file are problems, and the other files still come."""
+def _paths(ctx: CollectContext, patterns: list[str], what: str) -> Iterator[tuple[str, Path]]:
+    """``(relpath, path)`` of every file the globs match, each once, in order; a glob matching nothing is a
+    problem. Absolute globs and globs reaching outside the config's folder work too."""
     seen: set[Path] = set()
     for pattern in patterns:
-        matches = sorted(ctx.base_dir.glob(pattern))
+        try:
+            matches = expand(ctx.base_dir, pattern)
+        except (OSError, ValueError) as exc:
+            ctx.problem(f"bad {what} glob {pattern!r}: {exc}")
+            continue
         if not matches:
             ctx.problem(f"no {what} matches {pattern!r}")
         for path in matches:
             if path in seen or not path.is_file():
                 continue
             seen.add(path)
-            relpath = _relpath(ctx, path)
-            try:
-                yield relpath, decode(path.read_bytes())
-            except (OSError, ValueError) as exc:
-                ctx.problem(f"cannot read: {exc}", relpath)
+            yield _relpath(ctx, path), path
+
+
+def _inputs(ctx: CollectContext, patterns: list[str], what: str) -> Iterator[tuple[str, str]]:
+    """``(relpath, text)`` of every file the globs match; an unreadable or undecodable file is a problem
+    and the other files still come."""
+    for relpath, path in _paths(ctx, patterns, what):
+        try:
+            yield relpath, decode(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            ctx.problem(f"cannot read: {exc}", relpath)
 
 
 class SqlCollector:
@@ -146,8 +126,7 @@ class SqlCollector:
                 ctx.problem(f"use_store_schemas: {exc}")
         for relpath, text in _inputs(ctx, settings.files, "file"):
             yield from self._file(ctx, settings, catalog, relpath, text)
-        for relpath, text in _inputs(ctx, settings.logs, "query log"):
-            yield from self._log(ctx, settings, catalog, relpath, text)
+        yield from self._logs(ctx, settings, catalog)
         yield from self._access(ctx, settings)
 
     def _access(self, ctx: CollectContext, settings: Settings) -> Iterator[Observation]:
@@ -165,18 +144,33 @@ class SqlCollector:
         if writes:
             yield from AccessContextMatcher(settings.context_window_seconds).connect(reads, writes)
 
-    def _log(
-        self, ctx: CollectContext, settings: Settings, catalog: Catalog, relpath: str, text: str
-    ) -> Iterator[Observation]:
-        source = settings.source_for(relpath)
-        analyzer = Analyzer(
-            source, catalog, max_chars=settings.max_statement_chars, timeout=settings.timeout_seconds
-        )
-        result = read_log(iter(text.splitlines()), relpath, source, analyzer)
-        for message, line in result.problems:
-            ctx.problem(message, relpath, line)
-        ctx.advance(result.entries)
-        yield from result.signals
+    def _logs(self, ctx: CollectContext, settings: Settings, catalog: Catalog) -> Iterator[Observation]:
+        """Every query log, streamed line by line; shapes shared by the logs of one source are parsed once."""
+        if not settings.logs:
+            return
+        key = None if settings.keep_raw_log_ids else id_key(ctx.resolve(settings.store) if settings.store else None)
+        tables: dict[int, tuple[Source, ShapeTable]] = {}
+        for file_no, (relpath, path) in enumerate(_paths(ctx, settings.logs, "query log")):
+            source = settings.source_for(relpath)
+            _, table = tables.setdefault(id(source), (source, ShapeTable(source.dialect, hasher(key))))
+            before = table.entries
+            try:
+                with path.open("rb") as fh:
+                    if b"\x00" in fh.peek(8192)[:8192]:  # type: ignore[attr-defined]
+                        ctx.problem("cannot read: binary file (NUL bytes), not a query log", relpath)
+                        continue
+                    table.feed(fh, relpath, file_no)
+            except OSError as exc:
+                ctx.problem(f"cannot read: {exc.strerror or exc}", relpath)
+            ctx.advance(table.entries - before)
+        for source, table in tables.values():
+            analyzer = Analyzer(
+                source, catalog, max_chars=settings.max_statement_chars, timeout=settings.timeout_seconds
+            )
+            result = collect(table, source, analyzer)
+            for file, message, line in result.file_problems:
+                ctx.problem(message, file, line)
+            yield from result.signals
 
     def _file(
         self, ctx: CollectContext, settings: Settings, catalog: Catalog, relpath: str, text: str

@@ -2,56 +2,37 @@
 
 The formats (generic JSONL, Trino/Presto query-completed events, Spark event logs) are read by
 :mod:`flowscope_sql.logformats`; each entry's dialect and session defaults pick how it is parsed. Queries are
-fingerprinted (sqlglot tokens with literals replaced by ``?``), so a shape repeated a million times with
-different dates or ids is analysed once; its signals carry the count, first/last seen and sample ids.
+fingerprinted (:mod:`flowscope_sql.literals`: literals as ``?``, IN lists and VALUES rows collapsed), so a shape
+repeated a million times with different dates or ids is analysed once; its signals carry the count, first/last
+seen and sample ids (users and trace ids as salted hashes, :mod:`flowscope_sql.personal`).
+
+The work is split in two so it can run beyond one machine (:mod:`flowscope_sql.sparklogs`): :class:`ShapeTable`
+folds log lines into shapes (per line, mergeable: a Spark partition builds one, partitions are merged by key),
+and :func:`analyse_shapes` parses each shape once, in the order the shapes first appeared.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-import sqlglot
-from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import SqlglotError
-
 from flowscope.model import Evidence, Job, Signal, Transformation
 from flowscope_sql.analyze import Analyzer, Flow, Statement
+from flowscope_sql.literals import fingerprint, redact
 from flowscope_sql.logformats import Entry, EntryReader, Skip
+from flowscope_sql.observe import flow_signals
 from flowscope_sql.settings import NAME, Source
 
-LITERALS = {sqlglot.TokenType.STRING, sqlglot.TokenType.NUMBER, sqlglot.TokenType.NATIONAL_STRING}
 SAMPLE_IDS = 5
-
-
-def fingerprint(sql: str, dialect: str) -> str:
-    """The query's shape: its tokens with literals as ``?``; falls back to whitespace-normalized text."""
-    try:
-        tokens = Dialect.get_or_raise(dialect).tokenize(sql)
-        shape = " ".join("?" if t.token_type in LITERALS else t.text.upper() for t in tokens)
-    except (SqlglotError, ValueError):
-        shape = " ".join(sql.split())
-    return hashlib.sha1(shape.encode("utf-8")).hexdigest()[:16]
+ShapeKey = tuple[str, str, str, str, str]  # job id, dialect, session catalog, session schema, fingerprint
+Where = tuple[int, int]  # (file number, line) of a shape's first entry: the order shapes are analysed in
 
 
 def redact_literals(sql: str, dialect: str) -> str:
-    """The query with every literal replaced by ``?``: logged queries carry users' values (emails, ids)
-    in their literals, and those never leave the process (DESIGN.md, privacy of flowscope itself)."""
-    try:
-        tokens = Dialect.get_or_raise(dialect).tokenize(sql)
-    except (SqlglotError, ValueError):
-        return "<query not tokenizable; text withheld>"
-    out, pos = [], 0
-    for t in tokens:
-        if t.token_type in LITERALS:
-            out.append(sql[pos : t.start])
-            out.append("?")
-            pos = t.end + 1
-    out.append(sql[pos:])
-    return "".join(out)
+    """The query with every literal replaced by ``?`` and its comments dropped (see :mod:`literals`)."""
+    return redact(sql, dialect)
 
 
 @dataclass
@@ -59,24 +40,46 @@ class Shape:
     """Every log entry of one (job, dialect, session defaults, query shape)."""
 
     sql: str
-    line: int
+    where: Where
     entry: Entry
+    name: str = ""  # the log file the first entry was in
     count: int = 0
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     ids: dict[str, list[str]] = field(default_factory=dict)
 
-    def add(self, entry: Entry) -> None:
+    @property
+    def line(self) -> int:
+        return self.where[1]
+
+    def add(self, entry: Entry, hashed: Callable[[str], str]) -> None:
         self.count += 1
-        when = entry.time
-        if when is not None:
-            self.first_seen = when if self.first_seen is None else min(self.first_seen, when)
-            self.last_seen = when if self.last_seen is None else max(self.last_seen, when)
+        self._seen(entry.time, entry.time)
         for key in ("query_id", "trace_id", "user"):
             value = getattr(entry, key)
-            seen = self.ids.setdefault(key, [])
-            if value is not None and len(seen) < SAMPLE_IDS and value not in seen:
-                seen.append(value)
+            if value is not None:
+                self._sample(key, value if key == "query_id" else hashed(value))
+
+    def _seen(self, first: datetime | None, last: datetime | None) -> None:
+        if first is not None:
+            self.first_seen = first if self.first_seen is None else min(self.first_seen, first)
+        if last is not None:
+            self.last_seen = last if self.last_seen is None else max(self.last_seen, last)
+
+    def _sample(self, key: str, value: str) -> None:
+        seen = self.ids.setdefault(key, [])
+        if len(seen) < SAMPLE_IDS and value not in seen:
+            seen.append(value)
+
+    def merge(self, other: Shape) -> Shape:
+        """Both shapes' entries as one (the earlier first entry is the representative)."""
+        first, second = (self, other) if self.where <= other.where else (other, self)
+        out = replace(first, ids={k: list(v) for k, v in first.ids.items()}, count=self.count + other.count)
+        out._seen(second.first_seen, second.last_seen)
+        for key, values in second.ids.items():
+            for value in values:
+                out._sample(key, value)
+        return out
 
 
 @dataclass
@@ -85,6 +88,53 @@ class LogResult:
     problems: list[tuple[str, int]] = field(default_factory=list)  # (message, line)
     entries: int = 0
     shapes: int = 0
+    file_problems: list[tuple[str, str, int]] = field(default_factory=list)  # (file, message, line)
+
+
+class ShapeTable:
+    """Log lines -> shapes, one line at a time; the per-entry work a Spark partition runs too."""
+
+    def __init__(self, dialect: str, hashed: Callable[[str], str]) -> None:
+        self.dialect = dialect
+        self.hashed = hashed
+        self.shapes: dict[ShapeKey, Shape] = {}
+        self.problems: list[tuple[str, int, str]] = []  # (file name, line, message)
+        self.entries = 0
+
+    def feed(self, lines: Iterable[bytes | str], name: str, file_no: int = 0) -> None:
+        reader = EntryReader()
+        for number, raw in enumerate(lines, 1):
+            self.line(reader, raw, name, file_no, number)
+
+    def line(self, reader: EntryReader, raw: bytes | str, name: str, file_no: int, number: int) -> None:
+        """One line: an entry added to its shape, nothing (a blank or skipped line), or a problem naming
+        the line; a bad line never costs the lines around it."""
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                self.problems.append((name, number, f"not UTF-8 (byte {exc.start} of the line); line skipped"))
+                return
+        if not raw.strip():
+            return
+        try:
+            entry = reader.entry(json.loads(raw))
+        except Skip:
+            return
+        except RecursionError:
+            self.problems.append((name, number, "JSON nested too deeply; line skipped"))
+            return
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError too
+            message = f"not JSON: {exc}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            self.problems.append((name, number, message))
+            return
+        self.entries += 1
+        dialect = entry.dialect if entry.dialect is not None else self.dialect
+        key = (entry.job_id or "", dialect, entry.catalog or "", entry.schema or "", fingerprint(entry.query, dialect))
+        shape = self.shapes.get(key)
+        if shape is None:
+            shape = self.shapes[key] = Shape(entry.query, (file_no, number), entry, name)
+        shape.add(entry, self.hashed)
 
 
 def _source_for(source: Source, entry: Entry) -> Source:
@@ -93,42 +143,19 @@ def _source_for(source: Source, entry: Entry) -> Source:
         return source
     return replace(
         source,
-        dialect=entry.dialect or source.dialect,
+        dialect=entry.dialect if entry.dialect is not None else source.dialect,
         default_catalog=entry.catalog or source.default_catalog,
         default_schema=entry.schema or source.default_schema,
     )
 
 
-def read_log(lines: Iterator[str], name: str, source: Source, analyzer: Analyzer) -> LogResult:
-    """Signals of a query log named ``name`` (for evidence), any format of :mod:`flowscope_sql.logformats`
-    line by line; bad lines become problems with their line number."""
-    result = LogResult()
+def analyse_shapes(
+    shapes: Iterable[tuple[ShapeKey, Shape]], source: Source, analyzer: Analyzer
+) -> Iterator[tuple[Shape, list[Signal], list[str]]]:
+    """Each shape's signals and problems, shapes in the order they first appeared in the logs."""
     analyzer.quote_sql = False  # a problem's message must not carry the query's literals
-    shapes: dict[tuple[str, str, str, str, str], Shape] = {}
-    reader = EntryReader()
-    for number, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
-        try:
-            entry = reader.entry(json.loads(raw))
-        except Skip:
-            continue
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError too
-            result.problems.append(
-                (f"not JSON: {exc}" if isinstance(exc, json.JSONDecodeError) else str(exc), number)
-            )
-            continue
-        result.entries += 1
-        dialect = entry.dialect or source.dialect
-        fp = fingerprint(entry.query, dialect)
-        key = (entry.job_id or "", dialect, entry.catalog or "", entry.schema or "", fp)
-        shape = shapes.get(key)
-        if shape is None:
-            shape = shapes[key] = Shape(entry.query, number, entry)
-        shape.add(entry)
-    result.shapes = len(shapes)
     analyzers: dict[tuple[str, str, str], Analyzer] = {}
-    for (job_id, dialect, catalog, schema, fp), shape in shapes.items():
+    for (job_id, dialect, catalog, schema, fp), shape in sorted(shapes, key=lambda kv: kv[1].where):
         src = _source_for(source, shape.entry)
         if src is source:
             active = analyzer
@@ -137,16 +164,44 @@ def read_log(lines: Iterator[str], name: str, source: Source, analyzer: Analyzer
                 src, analyzer.catalog, max_chars=analyzer.max_chars, timeout=analyzer.timeout, quote_sql=False
             )
             analyzers[(dialect, catalog, schema)] = active
-        statements = active.run(shape.sql)
-        where = f"{name}:{shape.line}"
-        for st in statements:
+        signals: list[Signal] = []
+        problems: list[str] = []
+        where = f"{shape.name}:{shape.line}"
+        for st in active.run(shape.sql):
             if st.error:
                 qid = f" (query {shape.entry.query_id})" if shape.entry.query_id else ""
-                result.problems.append((f"{st.error}{qid}", shape.line))
+                problems.append(f"{st.error}{qid}")
                 st.flows = _reported_flows(shape.entry)  # what the engine itself said it read and wrote
                 if not st.flows:
                     continue
-            result.signals += _signals(st, shape, src, job_id or f"query/{fp}", fp, where)
+                st.reads, st.writes = set(), [st.flows[0].target]  # type: ignore[list-item]
+            signals += _signals(st, shape, src, job_id or f"query/{fp}", fp, where)
+        yield shape, signals, problems
+
+
+def read_log(
+    lines: Iterator[bytes | str],
+    name: str,
+    source: Source,
+    analyzer: Analyzer,
+    hashed: Callable[[str], str] = str,
+) -> LogResult:
+    """Signals of one query log named ``name`` (for evidence), any format of :mod:`flowscope_sql.logformats`
+    line by line; bad lines become problems with their line number. ``hashed`` turns users and trace ids
+    into what is kept (the collector and the CLI pass the store's salted hash)."""
+    table = ShapeTable(source.dialect, hashed)
+    table.feed(lines, name)
+    return collect(table, source, analyzer)
+
+
+def collect(table: ShapeTable, source: Source, analyzer: Analyzer) -> LogResult:
+    result = LogResult(entries=table.entries, shapes=len(table.shapes))
+    result.problems += [(message, line) for _, line, message in table.problems]
+    result.file_problems += [(file, message, line) for file, line, message in table.problems]
+    for shape, signals, problems in analyse_shapes(table.shapes.items(), source, analyzer):
+        result.signals += signals
+        result.problems += [(p, shape.line) for p in problems]
+        result.file_problems += [(shape.name, p, shape.line) for p in problems]
     return result
 
 
@@ -160,32 +215,22 @@ def _reported_flows(entry: Entry) -> list[Flow]:
     return [Flow(t, "", entry.output, None, how) for t in entry.inputs]
 
 
-def _signals(
-    st: Statement, shape: Shape, source: Source, job_name: str, fp: str, location: str
-) -> list[Signal]:
-    text = redact_literals(
-        st.text, source.dialect
-    )  # parsed with its literals, kept without them (every format)
+def _signals(st: Statement, shape: Shape, source: Source, job_name: str, fp: str, location: str) -> list[Signal]:
+    text = redact(st.text, source.dialect)  # parsed with its literals, kept without them (every format)
     job = Job(source.job_namespace or source.namespace, job_name, job_type="QUERY", sql=text)
     detail = [("fingerprint", fp), ("count", str(shape.count))]
     detail += [(k, ",".join(v)) for k, v in sorted(shape.ids.items()) if v]
-    snippet = text.strip().splitlines()[0][:200]
+    snippet = text.strip().splitlines()[0][:200] if text.strip() else ""
     evidence = (Evidence(NAME, "query_log", location, snippet, tuple(detail)),)
-    out = []
-    for f in st.flows:
-        src = source.asset(f.source, f.source_column or None)
-        tgt = source.asset(f.target, f.target_column) if f.target is not None else None
-        out.append(
-            Signal(
-                "sql",
-                job,
-                src,
-                tgt,
-                f.transformation,
-                evidence,
-                count=shape.count,
-                first_seen=shape.first_seen,
-                last_seen=shape.last_seen,
-            )
+    return list(
+        flow_signals(
+            st,
+            source,
+            job,
+            evidence,
+            shape.name,
+            count=shape.count,
+            first_seen=shape.first_seen,
+            last_seen=shape.last_seen,
         )
-    return out
+    )

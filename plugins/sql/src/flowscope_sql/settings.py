@@ -4,26 +4,57 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlglot.dialects.dialect import Dialects
 
+from flowscope import naming
 from flowscope.errors import UserError
-from flowscope.model import Asset
+from flowscope.model import Asset, Job
 from flowscope.yamlsafe import safe_load
 from flowscope_sql.lineage import TableKey
 
 NAME = "sql"
+RESULT: TableKey = ("<query result>",)  # a SELECT's result set: the job's query-result dataset
 DIALECTS: tuple[str, ...] = tuple(sorted(d.value for d in Dialects if d.value))
+# Names people type (other tools', engines' own) -> the sqlglot dialect that reads them; "" is sqlglot's
+# generic dialect (ANSI-ish). Engines sqlglot has no dialect for map to the one whose syntax they follow.
+ALIASES: dict[str, str] = {
+    "ansi": "",
+    "generic": "",
+    "sql": "",
+    "sparksql": "spark",
+    "spark-sql": "spark",
+    "spark3": "spark",
+    "postgresql": "postgres",
+    "pg": "postgres",
+    "greenplum": "postgres",
+    "vertica": "postgres",
+    "mssql": "tsql",
+    "sqlserver": "tsql",
+    "azuresql": "tsql",
+    "synapse": "tsql",
+    "mariadb": "mysql",
+    "hiveql": "hive",
+    "impala": "hive",
+    "bq": "bigquery",
+    "db2": "",
+}
 
 
 def check_dialect(name: str) -> str:
-    """The dialect name as sqlglot spells it; an unknown one is a UserError listing the valid ones."""
-    if name.lower() not in DIALECTS:
-        raise UserError(f"unknown SQL dialect {name!r}; valid dialects: {', '.join(DIALECTS)}")
-    return name.lower()
+    """The dialect name as sqlglot spells it (an alias resolved); an unknown one is a UserError listing
+    the valid ones."""
+    key = name.strip().lower()
+    if key in ALIASES:
+        return ALIASES[key]
+    if key not in DIALECTS:
+        valid = ", ".join(DIALECTS)
+        raise UserError(f"unknown SQL dialect {name!r}; valid dialects: {valid} (aliases: {', '.join(ALIASES)})")
+    return key
 
 
 @dataclass
@@ -48,7 +79,7 @@ class Source:
     def __post_init__(self) -> None:
         self.dialect = check_dialect(self.dialect)
         if not self.namespace:
-            self.namespace = f"{self.dialect}://default"
+            self.namespace = f"{self.dialect or 'sql'}://default"
 
     def matches(self, relpath: str) -> bool:
         return not self.files or any(fnmatch.fnmatch(relpath, p) for p in self.files)
@@ -71,6 +102,20 @@ class Source:
         return Asset(namespace, ".".join(full), column)
 
 
+def asset_of(source: Source, key: TableKey, column: str | None, job: Job) -> Asset:
+    """The asset of a table key; :data:`RESULT` is the job's query result (``result://`` in
+    :mod:`flowscope.naming`)."""
+    if key == RESULT:
+        return naming.result(job.name, job.namespace, column)
+    return source.asset(key, column)
+
+
+def values_asset(path: str) -> Asset:
+    """Where the rows of ``INSERT ... VALUES`` come from: the statement's own text, a ``code://`` asset of
+    the SQL file (or of the query log the statement was logged in)."""
+    return naming.code(path)
+
+
 @dataclass
 class Settings:
     """``plugins.sql``: see the plugin README for every key."""
@@ -86,8 +131,9 @@ class Settings:
     context_window_seconds: float = 300.0  # same user, a read this long before a write: USER_WINDOW
     use_store_schemas: bool = False  # star expansion from schema facets already in the store
     store: str | None = None  # the store folder (default: $FLOWSCOPE_STORE, else ./.flowscope)
-    through_temp_tables: bool = False  # trace end to end through a script's temporary tables
+    through_temp_tables: bool = True  # trace end to end through a script's temporary tables
     temp_tables: list[str] = field(default_factory=list)  # globs of table names treated as temporary
+    keep_raw_log_ids: bool = False  # opt-in: keep query logs' users and trace ids as they are, not hashed
 
     def source_for(self, relpath: str) -> Source:
         for s in self.sources:
@@ -97,16 +143,26 @@ class Settings:
 
 
 class Catalog:
-    """Known table schemas (for star expansion and column resolution), keyed by full table name."""
+    """Known table schemas (for star expansion and column resolution), keyed by full table name.
+
+    Tables are added as a script or a query log creates them, so every view of the catalog (the per-source
+    column index, an analyzer's sqlglot schema) is extended from ``added`` rather than rebuilt: a log with
+    thousands of CTAS shapes and a 50,000-table catalog costs each statement what a small catalog does.
+    """
 
     def __init__(self) -> None:
         self.tables: dict[TableKey, list[tuple[str, str]]] = {}
+        self.added: list[TableKey] = []  # every add, in order (views catch up from where they stopped)
+        self._columns: dict[tuple[str | None, str | None], tuple[int, dict[TableKey, list[str]]]] = {}
 
     def add(self, key: TableKey, columns: list[tuple[str, str]]) -> None:
-        self.tables[tuple(p.lower() for p in key)] = [(c.lower(), t) for c, t in columns]
+        lowered = tuple(p.lower() for p in key)
+        self.tables[lowered] = [(c.lower(), t) for c, t in columns]
+        self.added.append(lowered)
 
     def load(self, path: Path) -> None:
-        """``{tables: {db.table: {column: type}}}`` in YAML or JSON (a bare mapping of tables works too)."""
+        """``{tables: {db.table: {column: type}}}`` in YAML or JSON (a bare mapping of tables works too), or
+        the simple form ``{db.table: [column, ...]}`` that other lineage tools read."""
         try:
             text = path.read_text(encoding="utf-8")
             data: Any = json.loads(text) if path.suffix == ".json" else safe_load(text, str(path))
@@ -116,11 +172,14 @@ class Catalog:
             raise UserError(f"cannot read catalog: {exc}", str(path)) from None
         tables = data.get("tables", data) if isinstance(data, dict) else None
         if not isinstance(tables, dict):
-            raise UserError("a catalog is a mapping of table name to {column: type}", str(path))
+            raise UserError("a catalog is a mapping of table name to {column: type} or [column, ...]", str(path))
         for name, cols in tables.items():
-            if not isinstance(cols, dict):
-                raise UserError(f"table {name}: expected a mapping of column to type", str(path))
-            self.add(tuple(str(name).split(".")), [(str(c), str(t)) for c, t in cols.items()])
+            if isinstance(cols, list) and all(isinstance(c, str | int | float) for c in cols):
+                self.add(split_name(str(name)), [(str(c), "") for c in cols])
+            elif isinstance(cols, dict):
+                self.add(split_name(str(name)), [(str(c), "" if t is None else str(t)) for c, t in cols.items()])
+            else:
+                raise UserError(f"table {name}: expected {{column: type}} or a list of columns", str(path))
 
     def mapping(self, source: Source) -> dict[str, Any]:
         """A nested mapping for sqlglot's MappingSchema, every name filled to the same depth."""
@@ -137,8 +196,20 @@ class Catalog:
         return out
 
     def columns(self, source: Source) -> dict[TableKey, list[str]]:
-        out: dict[TableKey, list[str]] = {}
-        for key, cols in self.tables.items():
-            names = [c for c, _ in cols]
+        """Columns by the name as written and by the full name under ``source``'s defaults; kept per set
+        of defaults and extended with the tables added since the last call."""
+        defaults = (source.default_catalog, source.default_schema)
+        seen, out = self._columns.get(defaults, (0, {}))
+        for key in self.added[seen:]:
+            names = [c for c, _ in self.tables[key]]
             out[key] = out[source.full_key(key)] = names
+        self._columns[defaults] = (len(self.added), out)
         return out
+
+
+def split_name(name: str) -> TableKey:
+    """``db.table`` -> parts; a part in double quotes or backticks may hold dots (``"my.db".t``)."""
+    if '"' not in name and "`" not in name:
+        return tuple(name.split("."))
+    parts = re.findall(r'"((?:[^"]|"")*)"|`([^`]*)`|([^."`]+)', name)
+    return tuple((a or b or c).replace('""', '"') for a, b, c in parts)

@@ -37,6 +37,8 @@ class Write:
     condition_subtype: str = "FILTER"  # MERGE branch conditions are CONDITIONAL
     operation: str = "SELECT"
     temporary: bool = False  # CREATE TEMPORARY TABLE / TEMP VIEW
+    star_from: exp.Expr | None = None  # MERGE ... UPDATE SET * / INSERT *: every column, from this source
+    values: bool = False  # INSERT ... VALUES: literal rows, no source table
 
 
 @dataclass
@@ -47,9 +49,23 @@ class Ddl:
     columns: list[tuple[str, str]] = field(default_factory=list)
     use: str | None = None
     temporary: bool = False
+    renames: list[tuple[exp.Table, exp.Table]] = field(default_factory=list)  # ALTER ... RENAME, RENAME TABLE
+    exchange: bool = False  # the "renames" move data between existing tables (EXCHANGE PARTITION, SWAP)
+    drops: list[exp.Table] = field(default_factory=list)  # DROP TABLE/VIEW
 
 
-NO_LINEAGE = (exp.Drop, exp.Set, exp.Alter, exp.Describe, exp.Show, exp.Transaction, exp.Commit, exp.Rollback)
+NO_LINEAGE = tuple(
+    t
+    for t in (
+        getattr(exp, name, None)
+        for name in (
+            "Drop", "Set", "Alter", "Describe", "Show", "Transaction", "Commit", "Rollback", "Cache", "Uncache",
+            "Refresh", "Analyze", "TruncateTable", "Grant", "Revoke", "Comment", "Pragma", "Declare", "Kill",
+            "Execute", "Summarize", "Install", "Attach", "Detach", "LoadData", "Copy", "Export",
+        )
+    )
+    if isinstance(t, type)
+)
 
 
 def _target(node: exp.Expr) -> tuple[exp.Table, list[str] | None]:
@@ -83,19 +99,32 @@ def _query(node: exp.Expr | None) -> exp.Expr | None:
     return node if isinstance(node, exp.Query) else None
 
 
+def _with(query: exp.Expr, stmt: exp.Expr) -> exp.Expr:
+    """``WITH c AS (...) INSERT/UPDATE/MERGE ...``: the statement's CTEs go onto the query that reads them,
+    so ``c`` resolves to its own sources instead of being taken for a table."""
+    outer = stmt.args.get("with_") or stmt.args.get("with")
+    if not isinstance(outer, exp.With) or not isinstance(query, exp.Query):
+        return query
+    inner = query.args.get("with_")
+    ctes = [c.copy() for c in outer.expressions] + (list(inner.expressions) if isinstance(inner, exp.With) else [])
+    query.set("with_", exp.With(expressions=ctes, recursive=outer.args.get("recursive")))
+    return query
+
+
 def _insert(ins: exp.Insert, source: exp.Expr | None = None) -> Write:
     table, columns = _target(ins.this)
     static, dynamic = _partitions(table)
     query = _query(ins.expression)
+    values = False
     if query is None:
-        if isinstance(ins.expression, exp.Values):
-            query = exp.select(*[exp.Null() for _ in range(len(columns or []))])
+        if isinstance(ins.expression, exp.Values):  # literal rows: an output with no inputs
+            query, values = exp.select(*[exp.Null() for _ in range(len(columns or []))]), True
         else:
             raise Unsupported("INSERT without a query")
     if source is not None and isinstance(query, exp.Select) and not query.args.get("from_"):
         query.from_(source.copy(), copy=False)
     op = "INSERT OVERWRITE" if ins.args.get("overwrite") else "INSERT"
-    return Write(table, query, columns, static, dynamic, operation=op)
+    return Write(table, _with(query, ins), columns, static, dynamic, operation=op, values=values)
 
 
 def _select(exprs: list[exp.Expr], sources: list[exp.Expr], where: exp.Expr | None) -> exp.Select:
@@ -117,15 +146,27 @@ def _assignments(items: list[exp.Expr]) -> tuple[list[str], list[exp.Expr]]:
 
 def _update(upd: exp.Update) -> list[Write]:
     table, _ = _target(upd.this)
-    sources: list[exp.Expr] = [table]
     frm = upd.args.get("from_") or upd.args.get("from")
+    joined: list[exp.Expr] = []
     if isinstance(frm, exp.From):
-        sources.append(frm.this)
-    sources += [j.this for j in upd.args.get("joins") or []]
+        joined.append(frm.this)
+        joined += [j.this for j in frm.this.args.get("joins") or []]
+    joined += [j.this for j in upd.args.get("joins") or []]
+    sources: list[exp.Expr] = [table]
+    if not table.db:  # UPDATE t SET ... FROM tab1 t JOIN ...: ``t`` is the alias of a table in FROM
+        aliased = next((s for s in joined if isinstance(s, exp.Table) and s.alias == table.name), None)
+        if aliased is not None:
+            table, sources = aliased, []
+    for src in joined:
+        if isinstance(src, exp.Table):
+            src.set("joins", None)
+    sources += joined
     where = upd.args.get("where")
     cols, values = _assignments(upd.expressions)
     select = _select(values, sources, where.this if where else None)
-    return [Write(table.copy(), select, cols, operation="UPDATE")]
+    target = table.copy()
+    target.set("alias", None)
+    return [Write(target, _with(select, upd), cols, operation="UPDATE")]
 
 
 def _merge(merge: exp.Merge) -> list[Write]:
@@ -141,15 +182,22 @@ def _merge(merge: exp.Merge) -> list[Write]:
         if when.args.get("condition") is not None:
             select.where(when.args["condition"].copy(), copy=False)
         cols: list[str] = []
-        if isinstance(then, exp.Update):
+        star = None
+        if isinstance(then, exp.Update) and any(isinstance(e, exp.Star) for e in then.expressions):
+            star = using  # UPDATE SET *: every target column from the source's column of that name
+        elif isinstance(then, exp.Update):
             cols, values = _assignments(then.expressions)
             select.select(*values, copy=False)
+        elif isinstance(then, exp.Insert) and isinstance(then.this, exp.Star):
+            star = using  # INSERT *
         elif isinstance(then, exp.Insert):
             names = then.this.expressions if isinstance(then.this, exp.Tuple) else []
             vals = then.expression.expressions if isinstance(then.expression, exp.Tuple) else []
             cols = [n.name for n in names]
             select.select(*[exp.alias_(v.copy(), c) for v, c in zip(vals, cols, strict=False)], copy=False)
-        writes.append(Write(table.copy(), select, cols, condition_subtype="CONDITIONAL", operation="MERGE"))
+        write = Write(table.copy(), _with(select, merge), cols, condition_subtype="CONDITIONAL", operation="MERGE")
+        write.star_from = star
+        writes.append(write)
     return writes
 
 
@@ -159,7 +207,8 @@ def _delete(delete: exp.Delete) -> list[Write]:
     using = delete.args.get("using")
     sources += list(using) if isinstance(using, list) else ([using] if isinstance(using, exp.Expr) else [])
     where = delete.args.get("where")
-    return [Write(table.copy(), _select([], sources, where.this if where else None), [], operation="DELETE")]
+    select = _with(_select([], sources, where.this if where else None), delete)
+    return [Write(table.copy(), select, [], operation="DELETE")]
 
 
 def writes_of(stmt: exp.Expr) -> list[Write] | Ddl:
@@ -196,6 +245,15 @@ def writes_of(stmt: exp.Expr) -> list[Write] | Ddl:
         return _delete(stmt)
     if isinstance(stmt, exp.Use):
         return Ddl(use=stmt.this.sql() if stmt.this else None)
+    if isinstance(stmt, exp.Alter):
+        actions = stmt.args.get("actions") or []
+        swaps = [a.this for a in actions if type(a).__name__ == "SwapTable" and isinstance(a.this, exp.Table)]
+        if swaps:  # Snowflake ALTER TABLE t1 SWAP WITH t2: t1 now holds what t2 held
+            return Ddl(renames=[(s, stmt.this) for s in swaps], exchange=True)
+        renames = [a.this for a in actions if isinstance(a, exp.AlterRename)]
+        return Ddl(renames=[(stmt.this, r) for r in renames if isinstance(r, exp.Table)])
+    if isinstance(stmt, exp.Drop) and isinstance(stmt.this, exp.Table):
+        return Ddl(drops=[stmt.this])
     if isinstance(stmt, NO_LINEAGE):
         return Ddl()
     raise Unsupported(f"unsupported statement {stmt.key.upper()}", stmt.sql()[:60])
