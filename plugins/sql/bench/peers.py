@@ -37,7 +37,7 @@ DATAHUB_TEST = "metadata-ingestion/tests/unit/sql_parsing/test_sqlglot_lineage.p
 DATAHUB_GOLDENS = "metadata-ingestion/tests/unit/sql_parsing/goldens"
 
 # Written next to sqllineage's tests: replaces the two assertion helpers with recorders.
-RECORDER = '''
+RECORDER = """
 import json, os
 import pytest
 from tests import helpers
@@ -66,7 +66,7 @@ def column_eq(sql, column_lineages=None, dialect="ansi", metadata_provider=None,
 
 helpers.assert_table_lineage_equal = table_eq
 helpers.assert_column_lineage_equal = column_eq
-'''
+"""
 
 
 def extract_sqllineage(repo: Path, commit: str, cache: Path) -> Path:
@@ -157,7 +157,9 @@ def urn_name(urn: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("peer", choices=["sqllineage", "datahub"])
     parser.add_argument("--repo", type=Path, help="sqllineage: its git directory or a clone")
     parser.add_argument("--commit", default=SQLLINEAGE_COMMIT)

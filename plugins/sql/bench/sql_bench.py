@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-
-Result = tuple[set[str], set[str], set[str], set[str]]  # inputs, outputs, DIRECT column edges, all column edges
+Result = tuple[
+    set[str], set[str], set[str], set[str]
+]  # inputs, outputs, DIRECT column edges, all column edges
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -322,7 +322,10 @@ def main(argv: list[str] | None = None) -> int:
             _, _, tf1 = s.prf("table")
             p, r, f1 = s.prf("column")
             rate = len(cases) / s.seconds if s.seconds else 0.0
-            print(f"| {tool} | {tf1:.3f} | {p:.3f} | {r:.3f} | {f1:.3f} | {s.errors} | {rate:,.0f} |", flush=True)
+            print(
+                f"| {tool} | {tf1:.3f} | {p:.3f} | {r:.3f} | {f1:.3f} | {s.errors} | {rate:,.0f} |",
+                flush=True,
+            )
             if tool == args.show_misses:
                 print("\n".join(misses), file=sys.stderr)
     if args.log_entries:

@@ -114,10 +114,7 @@ def datahub_goldens(path: Path) -> list[Case]:
                 row["dialect"],
                 {norm(urn_name(u)) for u in row["inputs"]} - outputs,
                 outputs,
-                {
-                    edge(urn_name(s[1]), s[0], urn_name(t[1]) if t[1] else "", t[0])
-                    for s, t in row["columns"]
-                },
+                {edge(urn_name(s[1]), s[0], urn_name(t[1]) if t[1] else "", t[0]) for s, t in row["columns"]},
                 convention="column",
                 schemas={urn_name(u): list(cols) for u, cols in (row.get("schemas") or {}).items()},
                 default_db=row.get("default_db"),

@@ -38,9 +38,16 @@ def test_log_signals_carry_counts_ids_and_times() -> None:
     )
     detail = dict(hashed.evidence[0].detail)
     assert detail["query_id"] == "q1,q2" and detail["user"] == "alice" and detail["count"] == "2"
-    read = [s for s in result.signals if s.target is not None and s.target.namespace == "result://coordinator:8080"]
+    read = [
+        s
+        for s in result.signals
+        if s.target is not None and s.target.namespace == "result://coordinator:8080"
+    ]
     assert {s.source.field for s in read} == {"x", "id"} and read[0].job.name.startswith("query/")
-    assert {(s.target.name, s.target.field) for s in read} == {(read[0].job.name, "x"), (read[0].job.name, None)}
+    assert {(s.target.name, s.target.field) for s in read} == {
+        (read[0].job.name, "x"),
+        (read[0].job.name, None),
+    }
     assert dict(read[0].evidence[0].detail)["trace_id"] == "tr-9"
 
 

@@ -125,7 +125,11 @@ class Analyzer:
         finally:
             sqlglot_log.disabled = quiet
         parsed = normalize_identifiers(parsed, dialect=self.source.dialect)  # the engine's case rules
-        result = command_lineage(parsed, self.source.dialect) if isinstance(parsed, exp.Command) else writes_of(parsed)
+        result = (
+            command_lineage(parsed, self.source.dialect)
+            if isinstance(parsed, exp.Command)
+            else writes_of(parsed)
+        )
         if isinstance(result, Ddl):
             st.operation = "DDL"
             self._ddl(st, result)
@@ -196,10 +200,11 @@ class Analyzer:
             validate_qualify_columns=False,
         )
         schema = self.schema()
+        query = _positional_names(query.copy())
         try:
             return qualify(query.copy(), schema=schema, **common)  # type: ignore[arg-type]
         except OptimizeError:
-            return qualify(query.copy(), schema=schema, qualify_columns=False, **common)  # type: ignore[arg-type]
+            return qualify(query, schema=schema, qualify_columns=False, **common)  # type: ignore[arg-type]
 
     def _write(self, st: Statement, write: Write) -> None:
         target = RESULT if write.target is None else self._key(write.target)
@@ -218,7 +223,9 @@ class Analyzer:
         full = self.source.full_key
         st.reads |= {full(t) for t in lineage.tables}
         names = self._target_columns(write, target, [n for n, _ in lineage.columns])
-        for name, (_, direct), per_column in zip(names, lineage.columns, lineage.column_indirect, strict=False):
+        for name, (_, direct), per_column in zip(
+            names, lineage.columns, lineage.column_indirect, strict=False
+        ):
             for d in direct:
                 out = name if not (name == "*" and d.column != "*") else d.column
                 st.flows.append(Flow(full(d.table), d.column, target, out, _direct(d)))
@@ -262,6 +269,20 @@ class Analyzer:
             if 0 < len(dynamic) <= len(produced):
                 return produced[: len(produced) - len(dynamic)] + dynamic
         return produced
+
+
+def _positional_names(query: exp.Expr) -> exp.Expr:
+    """An unaliased projection sqlglot would name after a literal (``props['alice@x.com']``, ``'x'``) is named
+    ``_col_N`` (sqlglot's name for unnamed values) instead: a literal must not become a column name."""
+    for select in query.find_all(exp.Select):
+        for i, p in enumerate(select.expressions):
+            if isinstance(p, exp.Alias | exp.Column | exp.Star) or not p.output_name:
+                continue
+            literals = {n.name for n in p.find_all(exp.Literal)}
+            literals |= {str(n.this) for n in p.find_all(exp.JSONPathKey)}
+            if p.output_name in literals:
+                p.replace(exp.alias_(p.copy(), f"_col_{i}"))
+    return query
 
 
 def _clean(message: str) -> str:

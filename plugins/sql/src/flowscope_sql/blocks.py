@@ -15,9 +15,9 @@ Three steps, each cheap and bounded:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
-
 from dataclasses import dataclass
 
 # strings ('' and \' escapes), quoted identifiers, comments, dollar-quoted bodies, or a semicolon
@@ -33,20 +33,109 @@ _WORD = re.compile(r"[A-Za-z_]+")
 
 # First words of pieces that are, or may be, procedure-block syntax (tokenized only then)
 BLOCK_WORDS = frozenset(
-    "CREATE BEGIN END IF ELSE ELSEIF ELSIF WHILE LOOP FOR REPEAT UNTIL EXCEPTION WHEN DECLARE RETURN "
-    "LEAVE ITERATE CONTINUE BREAK NULL PRINT RAISERROR THROW GO OPEN FETCH CLOSE DEALLOCATE RAISE EXIT SIGNAL "
-    "RESIGNAL".split()
+    [
+        "CREATE",
+        "BEGIN",
+        "END",
+        "IF",
+        "ELSE",
+        "ELSEIF",
+        "ELSIF",
+        "WHILE",
+        "LOOP",
+        "FOR",
+        "REPEAT",
+        "UNTIL",
+        "EXCEPTION",
+        "WHEN",
+        "DECLARE",
+        "RETURN",
+        "LEAVE",
+        "ITERATE",
+        "CONTINUE",
+        "BREAK",
+        "NULL",
+        "PRINT",
+        "RAISERROR",
+        "THROW",
+        "GO",
+        "OPEN",
+        "FETCH",
+        "CLOSE",
+        "DEALLOCATE",
+        "RAISE",
+        "EXIT",
+        "SIGNAL",
+        "RESIGNAL",
+    ]
 )
 _ASSIGNMENT = re.compile(r"^\s*[A-Za-z_][\w.]*\s*:=")
 _DROPPED = frozenset(
-    "DECLARE RETURN LEAVE ITERATE CONTINUE BREAK NULL PRINT RAISERROR THROW GO OPEN FETCH CLOSE DEALLOCATE RAISE "
-    "EXIT SIGNAL RESIGNAL".split()
+    [
+        "DECLARE",
+        "RETURN",
+        "LEAVE",
+        "ITERATE",
+        "CONTINUE",
+        "BREAK",
+        "NULL",
+        "PRINT",
+        "RAISERROR",
+        "THROW",
+        "GO",
+        "OPEN",
+        "FETCH",
+        "CLOSE",
+        "DEALLOCATE",
+        "RAISE",
+        "EXIT",
+        "SIGNAL",
+        "RESIGNAL",
+    ]
 )
 _STATEMENT_START = frozenset(
-    "INSERT UPDATE DELETE MERGE TRUNCATE CREATE DROP ALTER DECLARE EXEC EXECUTE PRINT RAISERROR RETURN IF "
-    "WHILE BEGIN END SELECT WITH SET THROW".split()
+    [
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "MERGE",
+        "TRUNCATE",
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "DECLARE",
+        "EXEC",
+        "EXECUTE",
+        "PRINT",
+        "RAISERROR",
+        "RETURN",
+        "IF",
+        "WHILE",
+        "BEGIN",
+        "END",
+        "SELECT",
+        "WITH",
+        "SET",
+        "THROW",
+    ]
 )
-_TSQL_CUT = frozenset("INSERT UPDATE DELETE MERGE TRUNCATE CREATE DROP ALTER DECLARE EXEC EXECUTE PRINT".split())
+_TSQL_CUT: frozenset[str] = frozenset(
+    [
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "MERGE",
+        "TRUNCATE",
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "DECLARE",
+        "EXEC",
+        "EXECUTE",
+        "PRINT",
+    ]
+)
+_CUT_WORDS = _TSQL_CUT | {"BEGIN", "END", "IF"}
 MAX_DEPTH = 8  # procedure bodies inside procedure bodies
 
 
@@ -152,6 +241,7 @@ def peel(line: int, sql: str, dialect: str, depth: int = 0) -> Iterator[tuple[in
     i = _skip_block_syntax(tokens)
     if i is None:
         return  # only block syntax, a declaration, a RETURN ...
+
     def line_of(tok: Token) -> int:
         return line + sql.count("\n", 0, tok.start)  # a token's own .line is where it ends
 
@@ -166,7 +256,7 @@ def peel(line: int, sql: str, dialect: str, depth: int = 0) -> Iterator[tuple[in
     rest = tokens[i:]
     cuts = _tsql_cuts(sql, rest) if dialect == "tsql" else []
     bounds = [0, *cuts, len(rest)]
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         part = sql[rest[a].start : rest[b - 1].end].strip()
         if a == 0 and not cuts:
             yield line_of(rest[a]), part
@@ -197,13 +287,16 @@ def _skip_block_syntax(tokens: list[Token]) -> int | None:
             i += 2 if nxt in ("IF", "LOOP", "WHILE", "TRY", "CATCH", "FOR", "REPEAT", "CASE") else 1
         elif word in ("IF", "ELSEIF", "ELSIF", "WHILE", "FOR", "WHEN", "UNTIL"):
             i = _after_condition(tokens, i + 1)
-        elif word == "EXCEPTION":
-            i += 1
-        elif word in ("ELSE", "LOOP", "REPEAT", "DO"):
+        elif word == "EXCEPTION" or word in ("ELSE", "LOOP", "REPEAT", "DO"):
             i += 1
         elif word in _DROPPED:
             return None
-        elif i + 1 < len(tokens) and tokens[i + 1].text == ":" and i + 2 < len(tokens) and tokens[i + 2].text == "=":
+        elif (
+            i + 1 < len(tokens)
+            and tokens[i + 1].text == ":"
+            and i + 2 < len(tokens)
+            and tokens[i + 2].text == "="
+        ):
             return None  # PL/SQL assignment: var := expr
         elif tokens[i].text == "/" and i == len(tokens) - 1:
             return None  # SQL*Plus's run-the-block line
@@ -271,7 +364,6 @@ def _tsql_cuts(sql: str, tokens: list[Token]) -> list[int]:
             depth += 1
         elif t.kind == "close":
             depth -= 1
-        elif j and depth == 0 and _upper(t) in _TSQL_CUT | {"BEGIN", "END", "IF"}:
-            if "\n" in sql[tokens[j - 1].end : t.start]:
-                cuts.append(j)
+        elif j and depth == 0 and _upper(t) in _CUT_WORDS and "\n" in sql[tokens[j - 1].end : t.start]:
+            cuts.append(j)
     return cuts

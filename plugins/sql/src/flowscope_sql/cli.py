@@ -118,10 +118,12 @@ def logs(
     default_schema: Annotated[str | None, typer.Option(help="Schema for names that omit it.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the events here.")] = None,
     keep_raw_ids: Annotated[
-        bool, typer.Option(help="Keep users and trace ids as logged (default: salted hashes, see the README).")
+        bool,
+        typer.Option(help="Keep users and trace ids as logged (default: salted hashes, see the README)."),
     ] = False,
     engine: Annotated[
-        Engine, typer.Option(help="local: this process; spark: a Spark job (pip install flowscope-sql[spark]).")
+        Engine,
+        typer.Option(help="local: this process; spark: a Spark job (pip install flowscope-sql[spark])."),
     ] = Engine.local,
     spark_master: Annotated[str, typer.Option(help="Spark master URL for --engine spark.")] = "local[2]",
 ) -> None:

@@ -19,7 +19,6 @@ from flowscope_sql.storeschemas import load_store_schemas, store_dir
 from flowscope_sql.temptables import through_temp_tables
 
 
-
 def decode(data: bytes) -> str:
     """The file as text; binary or non-UTF-8 bytes raise ValueError with a reason."""
     if b"\x00" in data[:8192]:
@@ -148,7 +147,11 @@ class SqlCollector:
         """Every query log, streamed line by line; shapes shared by the logs of one source are parsed once."""
         if not settings.logs:
             return
-        key = None if settings.keep_raw_log_ids else id_key(ctx.resolve(settings.store) if settings.store else None)
+        key = (
+            None
+            if settings.keep_raw_log_ids
+            else id_key(ctx.resolve(settings.store) if settings.store else None)
+        )
         tables: dict[int, tuple[Source, ShapeTable]] = {}
         for file_no, (relpath, path) in enumerate(_paths(ctx, settings.logs, "query log")):
             source = settings.source_for(relpath)
@@ -156,7 +159,7 @@ class SqlCollector:
             before = table.entries
             try:
                 with path.open("rb") as fh:
-                    if b"\x00" in fh.peek(8192)[:8192]:  # type: ignore[attr-defined]
+                    if b"\x00" in fh.peek(8192)[:8192]:
                         ctx.problem("cannot read: binary file (NUL bytes), not a query log", relpath)
                         continue
                     table.feed(fh, relpath, file_no)

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, build_scope
 
+from flowscope_sql.literals import redact
+from flowscope_sql.pivots import pivot_alias, pivoted
+
 TableKey = tuple[str, ...]  # (catalog, db, table) parts as written after qualify, empty parts dropped
 
 _RANK = {"IDENTITY": 0, "TRANSFORMATION": 1, "AGGREGATION": 2}
@@ -51,6 +54,13 @@ MASKING_FUNCTIONS = frozenset(
 _MASK_TYPES: tuple[type[exp.Expr], ...] = tuple(
     t
     for t in (getattr(exp, n, None) for n in ("MD5", "MD5Digest", "SHA", "SHA2", "SHA1Digest", "SHA2Digest"))
+    if isinstance(t, type)
+)
+
+
+_PICKS: tuple[type[exp.Expr], ...] = tuple(
+    t
+    for t in (getattr(exp, n, None) for n in ("FirstValue", "LastValue", "NthValue", "Lag", "Lead"))
     if isinstance(t, type)
 )
 
@@ -127,7 +137,10 @@ def _clause_of(col: exp.Column, top: exp.Expr) -> tuple[str | None, str, bool]:
             return "SORT", direct, masking  # string_agg(x ORDER BY y): y orders the values, is not copied
         if isinstance(parent, exp.ArgMax | exp.ArgMin) and child is parent.expression:
             return "SORT", direct, masking  # max_by(value, key): the key picks the row, it is not copied
-        if isinstance(parent, exp.AggFunc | exp.WithinGroup):
+        if isinstance(parent, _PICKS):
+            if direct == "IDENTITY":  # first_value(x) OVER (...): one row's value, not an aggregate of many
+                direct = "TRANSFORMATION"
+        elif isinstance(parent, exp.AggFunc | exp.WithinGroup):
             direct = "AGGREGATION"
         elif isinstance(parent, exp.Dot | exp.Bracket) and direct == "IDENTITY":
             pass
@@ -146,10 +159,15 @@ def _within_group(order: exp.Order) -> bool:
 
 
 def _path(col: exp.Column) -> str:
+    """``s.info.city``, ``props[?]``: the field path read from a column; map keys and indexes are literals and
+    may be users' values (``props['alice@x.com']``), so they are kept as ``?``."""
     top: exp.Expr = col
     while isinstance(top.parent, exp.Dot | exp.Bracket) and top.parent.this is top:
         top = top.parent
-    return top.sql() if top is not col else ""
+    if top is col:
+        return ""
+    plain = top.transform(lambda n: exp.Placeholder() if isinstance(n, exp.Literal) else n, copy=True).sql()
+    return redact(plain, "")  # JSON path keys are not Literal nodes; their text still is a literal
 
 
 def _columns_in(node: exp.Expr) -> list[exp.Column]:
@@ -258,6 +276,17 @@ class Tracer:
             for origin in found:
                 hop = origin.then(subtype, masking)
                 direct.append(Direct(hop.table, hop.column, hop.subtype, hop.masking, hop.path or path))
+        for window in projection.find_all(exp.Window):  # OVER w ... WINDOW w AS (PARTITION BY ...)
+            ref = window.args.get("alias")
+            named = [
+                w
+                for w in scope.expression.args.get("windows") or []
+                if ref is not None and w.name == ref.name
+            ]
+            for spec in named:
+                for col in _columns_in(spec):
+                    found, found_indirect = self.resolve(scope, col)
+                    indirect |= found_indirect | {Indirect(d.table, d.column, "WINDOW") for d in found}
         for sub in projection.find_all(exp.Subquery):  # scalar subqueries
             child = next((s for s in scope.subquery_scopes if s.expression is sub.this), None)
             if child is not None:
@@ -277,6 +306,8 @@ class Tracer:
                 source = next(
                     s for s in scope.sources.values() if isinstance(s, exp.Table) and s.name == col.table
                 )
+            if source is None:  # FROM t PIVOT (...) AS p: columns are named p.x
+                source = next((s for s in scope.sources.values() if pivot_alias(s) == col.table), None)
             outer = scope.parent
             while source is None and outer is not None:  # a correlated reference to an enclosing query
                 source = outer.sources.get(col.table)
@@ -300,6 +331,9 @@ class Tracer:
 
     def _from_source(self, source: exp.Table | Scope, name: str) -> tuple[list[Direct], set[Indirect]]:
         if isinstance(source, exp.Table):
+            pivot = next(iter(source.args.get("pivots") or []), None)
+            if isinstance(pivot, exp.Pivot):
+                return pivoted(table_key(source), pivot, name)
             return [Direct(table_key(source), name)], set()
         return self.trace_name(source, name)
 

@@ -67,6 +67,8 @@ def _pattern(dialect: str) -> re.Pattern[str]:
     ident_opens = set()
     for spec in getattr(tok, "IDENTIFIERS", ['"']):
         o, c = (spec, spec) if isinstance(spec, str) else spec
+        if o == "'":
+            continue  # DAX names tables in single quotes; treated as a literal here: better hidden than leaked
         idents.append(_quoted(o, c, []))
         ident_opens.add(o)
     literals = [*_prefixed(tok), r"\$\$[\s\S]*?(?:\$\$|\Z)"]  # $$...$$ in every dialect that has it

@@ -113,7 +113,9 @@ class ShapeTable:
             try:
                 raw = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                self.problems.append((name, number, f"not UTF-8 (byte {exc.start} of the line); line skipped"))
+                self.problems.append(
+                    (name, number, f"not UTF-8 (byte {exc.start} of the line); line skipped")
+                )
                 return
         if not raw.strip():
             return
@@ -130,7 +132,13 @@ class ShapeTable:
             return
         self.entries += 1
         dialect = entry.dialect if entry.dialect is not None else self.dialect
-        key = (entry.job_id or "", dialect, entry.catalog or "", entry.schema or "", fingerprint(entry.query, dialect))
+        key = (
+            entry.job_id or "",
+            dialect,
+            entry.catalog or "",
+            entry.schema or "",
+            fingerprint(entry.query, dialect),
+        )
         shape = self.shapes.get(key)
         if shape is None:
             shape = self.shapes[key] = Shape(entry.query, (file_no, number), entry, name)
@@ -215,7 +223,9 @@ def _reported_flows(entry: Entry) -> list[Flow]:
     return [Flow(t, "", entry.output, None, how) for t in entry.inputs]
 
 
-def _signals(st: Statement, shape: Shape, source: Source, job_name: str, fp: str, location: str) -> list[Signal]:
+def _signals(
+    st: Statement, shape: Shape, source: Source, job_name: str, fp: str, location: str
+) -> list[Signal]:
     text = redact(st.text, source.dialect)  # parsed with its literals, kept without them (every format)
     job = Job(source.job_namespace or source.namespace, job_name, job_type="QUERY", sql=text)
     detail = [("fingerprint", fp), ("count", str(shape.count))]

@@ -57,9 +57,14 @@ def flow_signals(
                 tgt = asset_of(source, target, None, job) if target is not None else None
                 yield Signal("sql", job, source.asset(table), tgt, TABLE_LEVEL, evidence, **counts)  # type: ignore[arg-type]
     for table, columns in st.values_into.items():
-        for column in columns or [None]:
+        targets_of: list[str | None] = [*columns] or [None]  # no column list: the table as a whole
+        for column in targets_of:
             yield Signal(
-                "sql", job, values_asset(origin), source.asset(table, column), LITERAL_ROWS, evidence, **counts  # type: ignore[arg-type]
+                "sql",
+                job,
+                values_asset(origin),
+                source.asset(table, column),
+                LITERAL_ROWS,
+                evidence,
+                **counts,  # type: ignore[arg-type]
             )
-
-

@@ -52,6 +52,9 @@ def hasher(key: bytes | None) -> Callable[[str], str]:
         return str
 
     def hashed(value: str) -> str:
-        return PREFIX + hashlib.blake2b(value.encode("utf-8", "surrogatepass"), key=key, digest_size=8).hexdigest()
+        return (
+            PREFIX
+            + hashlib.blake2b(value.encode("utf-8", "surrogatepass"), key=key, digest_size=8).hexdigest()
+        )
 
     return hashed

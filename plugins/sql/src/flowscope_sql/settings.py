@@ -53,7 +53,9 @@ def check_dialect(name: str) -> str:
         return ALIASES[key]
     if key not in DIALECTS:
         valid = ", ".join(DIALECTS)
-        raise UserError(f"unknown SQL dialect {name!r}; valid dialects: {valid} (aliases: {', '.join(ALIASES)})")
+        raise UserError(
+            f"unknown SQL dialect {name!r}; valid dialects: {valid} (aliases: {', '.join(ALIASES)})"
+        )
     return key
 
 
@@ -172,12 +174,16 @@ class Catalog:
             raise UserError(f"cannot read catalog: {exc}", str(path)) from None
         tables = data.get("tables", data) if isinstance(data, dict) else None
         if not isinstance(tables, dict):
-            raise UserError("a catalog is a mapping of table name to {column: type} or [column, ...]", str(path))
+            raise UserError(
+                "a catalog is a mapping of table name to {column: type} or [column, ...]", str(path)
+            )
         for name, cols in tables.items():
             if isinstance(cols, list) and all(isinstance(c, str | int | float) for c in cols):
                 self.add(split_name(str(name)), [(str(c), "") for c in cols])
             elif isinstance(cols, dict):
-                self.add(split_name(str(name)), [(str(c), "" if t is None else str(t)) for c, t in cols.items()])
+                self.add(
+                    split_name(str(name)), [(str(c), "" if t is None else str(t)) for c, t in cols.items()]
+                )
             else:
                 raise UserError(f"table {name}: expected {{column: type}} or a list of columns", str(path))
 

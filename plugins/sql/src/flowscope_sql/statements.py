@@ -59,9 +59,33 @@ NO_LINEAGE = tuple(
     for t in (
         getattr(exp, name, None)
         for name in (
-            "Drop", "Set", "Alter", "Describe", "Show", "Transaction", "Commit", "Rollback", "Cache", "Uncache",
-            "Refresh", "Analyze", "TruncateTable", "Grant", "Revoke", "Comment", "Pragma", "Declare", "Kill",
-            "Execute", "Summarize", "Install", "Attach", "Detach", "LoadData", "Copy", "Export",
+            "Drop",
+            "Set",
+            "Alter",
+            "Describe",
+            "Show",
+            "Transaction",
+            "Commit",
+            "Rollback",
+            "Cache",
+            "Uncache",
+            "Refresh",
+            "Analyze",
+            "TruncateTable",
+            "Grant",
+            "Revoke",
+            "Comment",
+            "Pragma",
+            "Declare",
+            "Kill",
+            "Execute",
+            "Summarize",
+            "Install",
+            "Attach",
+            "Detach",
+            "LoadData",
+            "Copy",
+            "Export",
         )
     )
     if isinstance(t, type)
@@ -106,7 +130,9 @@ def _with(query: exp.Expr, stmt: exp.Expr) -> exp.Expr:
     if not isinstance(outer, exp.With) or not isinstance(query, exp.Query):
         return query
     inner = query.args.get("with_")
-    ctes = [c.copy() for c in outer.expressions] + (list(inner.expressions) if isinstance(inner, exp.With) else [])
+    ctes = [c.copy() for c in outer.expressions] + (
+        list(inner.expressions) if isinstance(inner, exp.With) else []
+    )
     query.set("with_", exp.With(expressions=ctes, recursive=outer.args.get("recursive")))
     return query
 
@@ -195,7 +221,9 @@ def _merge(merge: exp.Merge) -> list[Write]:
             vals = then.expression.expressions if isinstance(then.expression, exp.Tuple) else []
             cols = [n.name for n in names]
             select.select(*[exp.alias_(v.copy(), c) for v, c in zip(vals, cols, strict=False)], copy=False)
-        write = Write(table.copy(), _with(select, merge), cols, condition_subtype="CONDITIONAL", operation="MERGE")
+        write = Write(
+            table.copy(), _with(select, merge), cols, condition_subtype="CONDITIONAL", operation="MERGE"
+        )
         write.star_from = star
         writes.append(write)
     return writes

@@ -15,15 +15,79 @@ from sqlglot import exp
 from flowscope_sql.statements import Ddl, Unsupported, Write, writes_of
 
 NO_LINEAGE_WORDS = frozenset(
-    """SHOW MSCK ADD LIST SET RESET VACUUM OPTIMIZE CALL EXEC EXECUTE ANALYZE REFRESH CACHE UNCACHE DESCRIBE
-    DESC EXPLAIN COMMENT GRANT REVOKE DENY KILL LOCK UNLOCK FLUSH USE DECLARE PRINT TRUNCATE DROP CREATE ALTER
-    BEGIN COMMIT ROLLBACK START END CHECKPOINT UNDROP CLUSTER REINDEX LISTEN NOTIFY DISCARD DEALLOCATE PREPARE
-    FSCK REPAIR GO WAITFOR PUT GET REMOVE SYNC INVALIDATE COMPUTE UNLOAD RAISERROR THROW RETURN SAVEPOINT
-    RELEASE ABORT CHECK""".split()
+    [
+        "SHOW",
+        "MSCK",
+        "ADD",
+        "LIST",
+        "SET",
+        "RESET",
+        "VACUUM",
+        "OPTIMIZE",
+        "CALL",
+        "EXEC",
+        "EXECUTE",
+        "ANALYZE",
+        "REFRESH",
+        "CACHE",
+        "UNCACHE",
+        "DESCRIBE",
+        "DESC",
+        "EXPLAIN",
+        "COMMENT",
+        "GRANT",
+        "REVOKE",
+        "DENY",
+        "KILL",
+        "LOCK",
+        "UNLOCK",
+        "FLUSH",
+        "USE",
+        "DECLARE",
+        "PRINT",
+        "TRUNCATE",
+        "DROP",
+        "CREATE",
+        "ALTER",
+        "BEGIN",
+        "COMMIT",
+        "ROLLBACK",
+        "START",
+        "END",
+        "CHECKPOINT",
+        "UNDROP",
+        "CLUSTER",
+        "REINDEX",
+        "LISTEN",
+        "NOTIFY",
+        "DISCARD",
+        "DEALLOCATE",
+        "PREPARE",
+        "FSCK",
+        "REPAIR",
+        "GO",
+        "WAITFOR",
+        "PUT",
+        "GET",
+        "REMOVE",
+        "SYNC",
+        "INVALIDATE",
+        "COMPUTE",
+        "UNLOAD",
+        "RAISERROR",
+        "THROW",
+        "RETURN",
+        "SAVEPOINT",
+        "RELEASE",
+        "ABORT",
+        "CHECK",
+    ]
 )
 _NAME = r"((?:[\w$#]+|`[^`]+`|\"[^\"]+\"|\[[^\]]+\])(?:\.(?:[\w$#]+|`[^`]+`|\"[^\"]+\"|\[[^\]]+\]))*)"
 _RENAME = re.compile(rf"{_NAME}\s+TO\s+{_NAME}", re.I)
-_EXCHANGE = re.compile(rf"^\s*TABLE\s+{_NAME}\s+EXCHANGE\s+PARTITION\s*\(.*?\)\s+WITH\s+TABLE\s+{_NAME}", re.I | re.S)
+_EXCHANGE = re.compile(
+    rf"^\s*TABLE\s+{_NAME}\s+EXCHANGE\s+PARTITION\s*\(.*?\)\s+WITH\s+TABLE\s+{_NAME}", re.I | re.S
+)
 
 
 def _table(name: str) -> exp.Table:
