@@ -110,7 +110,7 @@ def extract_datahub(root: Path, cache: Path) -> Path:
     for fn in tree.body:
         if not isinstance(fn, ast.FunctionDef):
             continue
-        skipped = any("skip" in ast.unparse(d) for d in fn.decorator_list)
+        skipped = any(w in ast.unparse(d) for d in fn.decorator_list for w in ("skip", "xfail"))
         for call in ast.walk(fn):
             if not (isinstance(call, ast.Call) and ast.unparse(call.func) == "assert_sql_result"):
                 continue
@@ -143,6 +143,7 @@ def extract_datahub(root: Path, cache: Path) -> Path:
                     "inputs": golden.get("in_tables") or [],
                     "outputs": golden.get("out_tables") or [],
                     "columns": columns,
+                    "no_column_lineage": golden.get("column_lineage") is None,  # DataHub does not do CLL here
                 }
             )
     out.parent.mkdir(parents=True, exist_ok=True)

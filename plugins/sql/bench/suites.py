@@ -120,6 +120,7 @@ def datahub_goldens(path: Path) -> list[Case]:
                 default_db=row.get("default_db"),
                 default_schema=row.get("default_schema"),
                 extra={"urn_schemas": row.get("schemas") or {}},
+                scored=("table",) if row.get("no_column_lineage") else ("table", "column"),
             )
         )
     return out

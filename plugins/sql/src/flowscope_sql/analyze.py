@@ -22,7 +22,7 @@ from flowscope.model import Transformation
 from flowscope_sql.blocks import peel, split
 from flowscope_sql.budget import CpuLimit
 from flowscope_sql.lineage import TableKey, Tracer, analyze, table_key
-from flowscope_sql.settings import RESULT, Catalog, Source
+from flowscope_sql.settings import RESULT, Catalog, Source, typed
 from flowscope_sql.statements import Ddl, Unsupported, Write, writes_of
 from flowscope_sql.utility import command_lineage
 
@@ -125,6 +125,10 @@ class Analyzer:
         finally:
             sqlglot_log.disabled = quiet
         parsed = normalize_identifiers(parsed, dialect=self.source.dialect)  # the engine's case rules
+        if self.source.dialect == "bigquery":  # t$20240101, t$__UNPARTITIONED__: a partition of t
+            for table in parsed.find_all(exp.Table):
+                if "$" in table.name and isinstance(table.this, exp.Identifier):
+                    table.this.set("this", table.name.split("$", 1)[0])
         result = (
             command_lineage(parsed, self.source.dialect)
             if isinstance(parsed, exp.Command)
@@ -180,13 +184,13 @@ class Analyzer:
             return self._schema
         for key in self.catalog.added[self._schema_seen :]:
             full = self.source.full_key(key)
-            if self._schema.empty or len(full) == self._schema.depth():
+            if len(full) <= 3 and (self._schema.empty or len(full) == self._schema.depth()):
                 table = exp.Table(
                     this=exp.to_identifier(full[-1]),
                     db=exp.to_identifier(full[-2]) if len(full) > 1 else None,
                     catalog=exp.to_identifier(full[-3]) if len(full) > 2 else None,
                 )
-                self._schema.add_table(table, dict(self.catalog.tables[key]), match_depth=False)
+                self._schema.add_table(table, typed(self.catalog.tables[key]), match_depth=False)
         self._schema_seen = len(self.catalog.added)
         return self._schema
 
@@ -221,7 +225,7 @@ class Analyzer:
         columns = self.catalog.columns(self.source)
         lineage = analyze(self._qualify(write.query), Tracer(columns))
         full = self.source.full_key
-        st.reads |= {full(t) for t in lineage.tables}
+        st.reads |= {full(t) for t in lineage.tables if t}
         names = self._target_columns(write, target, [n for n, _ in lineage.columns])
         for name, (_, direct), per_column in zip(
             names, lineage.columns, lineage.column_indirect, strict=False
@@ -232,7 +236,7 @@ class Analyzer:
             for ind in per_column:  # a CASE condition or window key shapes this column only
                 field_name = None if name == "*" else name
                 st.flows.append(Flow(full(ind.table), ind.column, target, field_name, _indirect(ind.subtype)))
-        for ind in lineage.indirect:
+        for ind in (i for i in lineage.indirect if i.table):
             subtype = write.condition_subtype if ind.subtype == "FILTER" else ind.subtype
             st.flows.append(Flow(full(ind.table), ind.column, target, None, _indirect(subtype)))
         if write.operation.startswith("CREATE") and "*" not in names:

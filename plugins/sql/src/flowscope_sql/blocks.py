@@ -357,13 +357,36 @@ def _after_condition(tokens: list[Token], i: int) -> int:
 def _tsql_cuts(sql: str, tokens: list[Token]) -> list[int]:
     """Where a T-SQL piece without semicolons starts another statement: a statement keyword first on its
     line at bracket depth 0 (not the first token)."""
-    cuts = []
+    cuts: list[int] = []
     depth = 0
+    start = 0  # first token of the statement being read
     for j, t in enumerate(tokens):
         if t.kind == "open":
             depth += 1
         elif t.kind == "close":
             depth -= 1
-        elif j and depth == 0 and _upper(t) in _CUT_WORDS and "\n" in sql[tokens[j - 1].end : t.start]:
+        elif (
+            j > start and depth == 0 and _upper(t) in _CUT_WORDS and "\n" in sql[tokens[j - 1].end : t.start]
+        ):
+            head = _upper(tokens[start])
+            if head == "MERGE":
+                continue  # WHEN MATCHED THEN UPDATE/INSERT/DELETE belong to it (T-SQL ends MERGE with ;)
+            if head == "WITH" and not any(
+                _upper(x) in _CUT_WORDS | {"SELECT"} for x in _depth0(tokens[start + 1 : j])
+            ):
+                continue  # WITH c AS (...) INSERT ...: the statement the CTEs belong to
             cuts.append(j)
+            start = j
     return cuts
+
+
+def _depth0(tokens: list[Token]) -> list[Token]:
+    out, depth = [], 0
+    for t in tokens:
+        if t.kind == "open":
+            depth += 1
+        elif t.kind == "close":
+            depth -= 1
+        elif depth == 0:
+            out.append(t)
+    return out

@@ -108,6 +108,11 @@ def _branches(scope: Scope) -> list[Scope]:
 
 
 def table_key(table: exp.Table) -> TableKey:
+    """The table's name parts; a table function that wraps a table (Snowflake's ``SEMANTIC_VIEW(t ...)``)
+    names the table it reads, and one that wraps none names nothing (``()``)."""
+    if not isinstance(table.this, exp.Identifier | str) and isinstance(table.this, exp.Expr):
+        inner = table.this.find(exp.Table)
+        return table_key(inner) if inner is not None and inner is not table else ()
     return tuple(p for p in (table.catalog, table.db, table.name) if p)
 
 
@@ -230,6 +235,19 @@ class Tracer:
         return self._expression(scope, projection)
 
     def trace_name(self, scope: Scope, name: str) -> tuple[list[Direct], set[Indirect]]:
+        if isinstance(scope.expression, exp.Lateral) and isinstance(
+            scope.expression.this, exp.Subquery | exp.Query
+        ):
+            inner = next(  # LATERAL (SELECT ...) AS t2: t2's columns are the subquery's
+                (
+                    s
+                    for s in scope.sources.values()
+                    if isinstance(s, Scope) and isinstance(s.expression, exp.Query)
+                ),
+                None,
+            )
+            if inner is not None:
+                return self.trace_name(inner, name)
         names = self.outputs(scope)
         if name in names:
             return self.trace_index(scope, names.index(name))
@@ -359,7 +377,9 @@ class Tracer:
         if having:
             return having[:1]
         unknown = [s for s, cols in known if cols is None]
-        return unknown
+        # Several sources could hold the column and none is known to: which one is a guess, so no column
+        # edge is made (the statement's table-level flows still link every read table to the output).
+        return unknown if len(unknown) == 1 else []
 
 
 _CLAUSES: tuple[tuple[str, str], ...] = (
@@ -401,7 +421,11 @@ def clause_origins(scope: Scope, tracer: Tracer) -> set[Indirect]:
             if join.args.get(key) is not None:
                 value = join.args[key]
                 parts += [(v, "JOIN") for v in value] if isinstance(value, list) else [(value, "JOIN")]
-    if scope.is_subquery and not _in_projection(select):  # WHERE x IN (SELECT y ...): y filters
+    lateral = isinstance(select.parent, exp.Lateral) or isinstance(
+        select.parent and select.parent.parent, exp.Lateral
+    )
+    if scope.is_subquery and not _in_projection(select) and not lateral:
+        # WHERE x IN (SELECT y ...): y filters
         parts += [(p, "FILTER") for p in select.expressions]
     for node, subtype in parts:
         for col in _columns_in(node):

@@ -189,7 +189,7 @@ class Catalog:
 
     def mapping(self, source: Source) -> dict[str, Any]:
         """A nested mapping for sqlglot's MappingSchema, every name filled to the same depth."""
-        keys = {k: source.full_key(k) for k in self.tables}
+        keys = {k: source.full_key(k) for k in self.tables if len(source.full_key(k)) <= 3}
         depth = max((len(k) for k in keys.values()), default=0)
         out: dict[str, Any] = {}
         for key, full in keys.items():
@@ -198,7 +198,7 @@ class Catalog:
             node = out
             for part in full[:-1]:
                 node = node.setdefault(part, {})
-            node[full[-1]] = dict(self.tables[key])
+            node[full[-1]] = typed(self.tables[key])
         return out
 
     def columns(self, source: Source) -> dict[TableKey, list[str]]:
@@ -211,6 +211,11 @@ class Catalog:
             out[key] = out[source.full_key(key)] = names
         self._columns[defaults] = (len(self.added), out)
         return out
+
+
+def typed(columns: list[tuple[str, str]]) -> dict[str, str]:
+    """Columns for sqlglot's schema; an unknown type is UNKNOWN (some sqlglot versions cannot parse "")."""
+    return {c: t or "UNKNOWN" for c, t in columns}
 
 
 def split_name(name: str) -> TableKey:

@@ -241,6 +241,12 @@ def _delete(delete: exp.Delete) -> list[Write]:
 
 def writes_of(stmt: exp.Expr) -> list[Write] | Ddl:
     """The writes one statement performs; raises :class:`Unsupported` for statements without lineage rules."""
+    into = stmt.args.get("into") if isinstance(stmt, exp.Select) else None
+    if isinstance(into, exp.Into) and isinstance(into.this, exp.Table):  # SELECT ... INTO t: creates t
+        select = stmt.copy()
+        select.set("into", None)
+        temporary = bool(into.args.get("temporary")) or into.this.name.startswith("#")
+        return [Write(into.this.copy(), select, operation="CREATE TABLE", temporary=temporary)]
     if isinstance(stmt, exp.Query):
         return [Write(None, stmt)]
     if isinstance(stmt, exp.Insert):
