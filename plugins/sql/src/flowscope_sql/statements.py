@@ -203,8 +203,11 @@ def _merge(merge: exp.Merge) -> list[Write]:
     whens = merge.args.get("whens")
     for when in whens.expressions if whens else []:
         then = when.args.get("then")
-        select = _select([], [table], None)
-        select.join(using.copy(), on=on.copy() if on is not None else None, join_type="INNER", copy=False)
+        if isinstance(then, exp.Insert):  # WHEN NOT MATCHED: there is no target row, names are the source's
+            select = _select([], [using], None)
+        else:
+            select = _select([], [table], None)
+            select.join(using.copy(), on=on.copy() if on is not None else None, join_type="INNER", copy=False)
         if when.args.get("condition") is not None:
             select.where(when.args["condition"].copy(), copy=False)
         cols: list[str] = []
