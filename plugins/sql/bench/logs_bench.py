@@ -173,13 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         "--catalog", type=int, default=50_000, help="catalog size for the cost ratio (0: skip)"
     )
     args = parser.parse_args(argv)
-    try:
-        import sqlglotc  # type: ignore[import-not-found]  # noqa: F401
-
-        compiled = "sqlglotc installed"
-    except ImportError:
-        compiled = "no sqlglotc"
     import sqlglot
+    import sqlglot.parser
+
+    compiled = "sqlglotc (compiled)" if sqlglot.parser.__file__.endswith(".so") else "no sqlglotc"
 
     print(f"sqlglot {sqlglot.__version__}, {compiled}, Python {sys.version.split()[0]}\n")
     if args.entries:

@@ -69,6 +69,11 @@ BLOCK_WORDS = frozenset(
         "RESIGNAL",
     ]
 )
+_ROUTINE = re.compile(
+    r"(?:\s+|--[^\n]*\n|/\*.*?\*/)*CREATE\s+(?:OR\s+\w+\s+)?(?:DEFINER\s*=\s*\S+\s+)?(?:TEMP(?:ORARY)?\s+)?"
+    r"(?:PROCEDURE|PROC|FUNCTION)\b",
+    re.I | re.S,
+)
 _ASSIGNMENT = re.compile(r"^\s*[A-Za-z_][\w.]*\s*:=")
 _DROPPED = frozenset(
     [
@@ -234,6 +239,9 @@ def peel(line: int, sql: str, dialect: str, depth: int = 0) -> Iterator[tuple[in
     word = first_word(sql)
     if _ASSIGNMENT.match(sql) or sql.strip() == "/":
         return  # PL/SQL's var := expr, SQL*Plus's /
+    if word == "CREATE" and not _ROUTINE.match(sql):
+        yield line, sql  # CREATE TABLE/VIEW: not a block (most CREATEs; tokenizing them here cost time)
+        return
     if word not in BLOCK_WORDS and not (dialect == "tsql" and "\n" in sql):
         yield line, sql
         return

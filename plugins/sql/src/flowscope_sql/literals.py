@@ -82,14 +82,24 @@ def _pattern(dialect: str) -> re.Pattern[str]:
     for spec in getattr(tok, "COMMENTS", []):
         if spec in ("#", "//", "#!"):
             comments.append(re.escape(spec) + r"[^\n]*")
+    # Most characters start nothing: a lookahead on the characters that can start a match lets the scan
+    # skip them with one set test instead of trying every alternative (fingerprints run once per log entry)
+    starts = set("0123456789.Nn$'-/") | {q[0] for q in quotes} | {o[0] for o in ident_opens}
+    starts |= {c[0] for c in getattr(tok, "COMMENTS", []) if isinstance(c, str)}
+    for attr in ("BYTE_STRINGS", "UNICODE_STRINGS", "HEX_STRINGS", "BIT_STRINGS", "RAW_STRINGS"):
+        starts |= {
+            spec[0][0] for spec in getattr(tok, attr, []) or [] if not isinstance(spec, str) and spec[0]
+        }
+    lead = "(?=[" + "".join(re.escape(c) for c in sorted(starts)) + "])"
     return re.compile(
-        "(?P<comment>"
+        lead
+        + "(?:(?P<comment>"
         + "|".join(comments)
         + ")|(?P<lit>"
         + "|".join(literals)
         + ")|(?P<ident>"
         + "|".join(idents)
-        + ")"
+        + "))"
     )
 
 

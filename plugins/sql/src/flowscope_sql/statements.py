@@ -130,7 +130,8 @@ def _with(query: exp.Expr, stmt: exp.Expr) -> exp.Expr:
     if not isinstance(outer, exp.With) or not isinstance(query, exp.Query):
         return query
     inner = query.args.get("with_")
-    ctes = [c.copy() for c in outer.expressions] + (
+    shared = isinstance(stmt, exp.Merge)  # each MERGE branch gets its own copy; elsewhere they move
+    ctes = [c.copy() if shared else c for c in outer.expressions] + (
         list(inner.expressions) if isinstance(inner, exp.With) else []
     )
     query.set("with_", exp.With(expressions=ctes, recursive=outer.args.get("recursive")))
