@@ -101,7 +101,9 @@ def test_corrupt_entries_are_a_note_and_a_miss(tree: Path) -> None:
     entries[1].write_bytes(b"")
     again, problems, c = scan(tree)
     assert again == first and c.stats.cache_misses == 2
-    assert len(problems) == 2 and all("unreadable" in p and "analyzed again" in p for p in problems), problems
+    assert len(problems) == 1, "one note for the scan, not one per file"
+    assert "2 entries" in problems[0] and "not signed by this store" in problems[0], problems
+    assert "analyzed again" in problems[0] and "rebuilt" in problems[0], problems
     _, problems, c = scan(tree)
     assert problems == [] and c.stats.cache_hits == 2, "rewritten after the miss"
 
@@ -109,11 +111,20 @@ def test_corrupt_entries_are_a_note_and_a_miss(tree: Path) -> None:
 def test_entries_that_name_foreign_classes_are_refused(tree: Path) -> None:
     import pickle
 
+    from flowscope_hack_static import cache
+
     scan(tree)
     entry = file_entries(tree)[0]
-    entry.write_bytes(pickle.dumps((1, Path("/"))))
+    entry.write_bytes(pickle.dumps((1, Path("/"))))  # unsigned: never unpickled
     _, problems, c = scan(tree)
-    assert c.stats.cache_misses == 1 and any("unreadable (UnpicklingError)" in p for p in problems)
+    assert c.stats.cache_misses == 1 and any("(Foreign)" in p for p in problems), problems
+    # even signed with this store's key, a class outside the entry's own is refused
+    scan(tree)
+    entry = file_entries(tree)[0]
+    data = pickle.dumps((cache.FORMAT, Path("/")))
+    entry.write_bytes(cache.MAGIC + cache.secret.sign(data, cache.signing_key(), entry.name.encode()) + data)
+    _, problems, c = scan(tree)
+    assert c.stats.cache_misses == 1 and any("unreadable" in p and "(UnpicklingError)" in p for p in problems)
 
 
 def test_an_unchanged_tree_is_read_from_one_entry(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,8 +150,8 @@ def test_a_corrupt_or_foreign_tree_entry_is_a_note(tree: Path) -> None:
         entry.write_bytes(bad)
         again, problems, c = scan(tree)
         assert again == first and c.stats.cache_hits == 2, "the per-file entries still serve"
-        assert len(problems) == 1 and "unreadable" in problems[0] and "per-file entries used" in problems[0]
-        assert problems[0].startswith("cache entry ")
+        assert len(problems) == 1 and "1 entry" in problems[0] and "trees" in problems[0], problems
+        assert problems[0].startswith("cache: ") and "discarded" in problems[0]
 
 
 def test_no_cache_reads_and_writes_nothing(tree: Path) -> None:

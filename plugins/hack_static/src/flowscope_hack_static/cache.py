@@ -7,9 +7,14 @@ nothing; when a summary a cached function used has changed, that file is lowered
 (cheaper than storing every lowered file, which costs more to write than to redo).
 
 Entries live under ``$FLOWSCOPE_STORE/cache/static`` (default ``.flowscope/cache/static``), one file per
-key in folders named by its first two hex digits. They are pickles read through an unpickler that admits
-only flowscope's own classes and plain containers. A corrupt, truncated or unreadable entry is a miss with
-a one-line note; a cache that cannot be written is reported once and the scan goes on.
+key in folders named by its first two hex digits. Each file is a pickle signed with the store's secret key
+(:mod:`flowscope.store.secret`; keyed BLAKE2b over the entry's name and bytes) and is unpickled only once
+the signature verifies, so a file this store did not write (crafted, tampered, truncated, copied from
+another checkout) is never unpickled: it is a miss, analyzed again and rewritten, and the scan says once
+how many it discarded. Even a signed entry is read by an unpickler that admits only the exact classes an
+entry holds. A cache that cannot be written is reported once and the scan goes on. Why signed pickles and
+not JSON: entries are object graphs of the analysis's own classes; a data-only codec would have to be kept
+in step with every one of them, and pickle reads them back several times faster.
 
 Beside them, ``trees/`` holds one consolidated entry per scan configuration: each file's key with its
 entry and final outcome, each pickled alone. A re-scan whose keys all match reuses the outcomes (one file
@@ -37,11 +42,34 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from flowscope import private
+from flowscope.store import secret
 from flowscope.store.folder import store_dir
 from flowscope_hack_static.engine import Unit
 
-FORMAT = 1
-_ALLOWED_BUILTINS = {"frozenset", "set", "tuple", "list", "dict", "str", "int", "bool", "NoneType"}
+FORMAT = 2
+MAGIC = b"FSC\x02"  # then the signature (secret.TAG_SIZE bytes), then the pickle
+_HEAD = len(MAGIC) + secret.TAG_SIZE
+# Exactly the classes an entry holds (module, name); pickle's dotted names (``os.system`` reached through a
+# module's attribute) never match.
+_ALLOWED = {
+    ("flowscope.model", "Asset"),
+    ("flowscope.model", "Evidence"),
+    ("flowscope_hack_static.cache", "Entry"),
+    ("flowscope_hack_static.engine", "Unit"),
+    ("flowscope_hack_static.scan", "Outcome"),
+    ("flowscope_hack_static.taint", "Flow"),
+    ("flowscope_hack_static.taint", "Label"),
+    ("flowscope_hack_static.taint", "ParamSink"),
+    ("flowscope_hack_static.taint", "Result"),
+    ("flowscope_hack_static.taint", "Summary"),
+    ("builtins", "frozenset"),
+    ("builtins", "set"),
+}
+
+
+class Foreign(ValueError):
+    """A cache file this store did not write: no or a bad signature."""
 
 
 @dataclass
@@ -80,19 +108,35 @@ class _Unpickler(pickle.Unpickler):
         found = _CLASSES.get((module, name))
         if found is not None:
             return found
-        if module.split(".")[0] in ("flowscope", "flowscope_hack_static") or (
-            module == "builtins" and name in _ALLOWED_BUILTINS
-        ):
+        if (module, name) in _ALLOWED:
             found = _CLASSES[(module, name)] = super().find_class(module, name)
             return found
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
 
 
+def _loads(data: bytes | memoryview) -> Any:
+    return _Unpickler(io.BytesIO(data)).load()
+
+
+def signing_key() -> bytes:
+    """The static cache's subkey of the store's secret (raises UserError when there is no usable secret)."""
+    return secret.key("cache/static")
+
+
 class Cache:
-    def __init__(self, root: Path, salt: str, note: Callable[[str], None], tree: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        salt: str,
+        note: Callable[[str], None],
+        tree: str | None = None,
+        key: bytes | None = None,
+    ) -> None:
         self.root, self.salt, self.note = root, salt, note
+        self._key = key if key is not None else signing_key()
         self.hits = 0
         self.misses = 0
+        self.discarded: list[str] = []  # files not signed by this store, or unreadable: one note at the end
         self.write_failed = False
         # The tree's consolidated entry (see load_tree): ``tree`` names the scan (paths and options).
         self.tree = tree
@@ -125,8 +169,7 @@ class Cache:
             return None
         path = self.tree_path()
         try:
-            with open(path, "rb") as f:
-                head = _Unpickler(f).load()
+            head = self._read(path)
             if not (isinstance(head, tuple) and len(head) == 5 and head[0] == FORMAT):
                 raise ValueError("unknown format")
             _, tree_keys, tables, entries, outcomes = head
@@ -141,14 +184,14 @@ class Cache:
             self._tree_keys, self._tree_tables = tree_keys, tables
             self._blobs = dict(zip(tree_keys, zip(entries, outcomes, strict=True), strict=True))
             if tree_keys == tuple(keys):
-                found = [_Unpickler(io.BytesIO(blob)).load() for blob in outcomes]
+                found = [_loads(blob) for blob in outcomes]
                 self.hits += len(keys)
                 _touch(path)
                 return found
         except (FileNotFoundError, NotADirectoryError):
             return None
         except Exception as exc:  # corrupt, truncated, foreign: the per-file entries still serve
-            self.note(f"cache entry {path} unreadable ({type(exc).__name__}), per-file entries used")
+            self.discarded.append(f"{path} ({type(exc).__name__})")
             self._tree_keys, self._tree_tables, self._blobs = None, None, {}
         return None
 
@@ -177,22 +220,45 @@ class Cache:
             data = dump(
                 (FORMAT, tuple(keys), tables, out_entries, out_outcomes), protocol=pickle.HIGHEST_PROTOCOL
             )
-            _write(self.tree_path(), data)
+            self._write(self.tree_path(), data)
             self.written += 1
         except (OSError, pickle.PicklingError, RecursionError) as exc:
             self.write_failed = True
             self.note(f"cache not written under {self.root}: {getattr(exc, 'strerror', None) or exc}")
+
+    def _read(self, path: Path) -> Any:
+        """Unpickle the file at ``path`` once its signature verifies; raises :class:`Foreign` otherwise."""
+        with open(path, "rb") as f:
+            head, data = f.read(_HEAD), f.read()  # bytes, not a slice: the unpickler shares them
+        if head[: len(MAGIC)] != MAGIC or not secret.verify(
+            head[len(MAGIC) :], data, self._key, path.name.encode()
+        ):
+            raise Foreign("not signed by this store")
+        return _loads(data)
+
+    def _write(self, path: Path, data: bytes) -> None:
+        private.write_bytes(path, MAGIC + secret.sign(data, self._key, path.name.encode()) + data)
+
+    def report(self) -> None:
+        """One note for every file discarded this scan (a copied cache can be thousands of them)."""
+        if not self.discarded:
+            return
+        n = len(self.discarded)
+        foreign = sum("(Foreign)" in d for d in self.discarded)
+        why = "not signed by this store (foreign, tampered or truncated)" if foreign == n else "unreadable"
+        self.note(
+            f"cache: {n} entr{'y' if n == 1 else 'ies'} under {self.root} {why}, discarded; "
+            f"files analyzed again and entries rebuilt (first: {self.discarded[0]})"
+        )
 
     def _from_tree(self, key: str) -> Entry | None:
         blobs = self._blobs.get(key)
         if blobs is None:
             return None
         try:
-            entry = _Unpickler(io.BytesIO(blobs[0])).load()
+            entry = _loads(blobs[0])
         except Exception as exc:
-            self.note(
-                f"cache entry {self.tree_path()} unreadable ({type(exc).__name__}), file analyzed again"
-            )
+            self.discarded.append(f"{self.tree_path()} ({type(exc).__name__})")
             return None
         return entry if isinstance(entry, Entry) else None
 
@@ -203,8 +269,7 @@ class Cache:
             return entry
         path = self.path(key)
         try:
-            with open(path, "rb") as f:
-                head = _Unpickler(f).load()
+            head = self._read(path)
             if not (isinstance(head, tuple) and len(head) == 2 and head[0] == FORMAT):
                 raise ValueError("unknown format")
             entry = head[1]
@@ -214,7 +279,7 @@ class Cache:
             self.misses += 1
             return None
         except Exception as exc:  # corrupt, truncated, foreign: a miss, never fatal
-            self.note(f"cache entry {path} unreadable ({type(exc).__name__}), file analyzed again")
+            self.discarded.append(f"{path} ({type(exc).__name__})")
             self.misses += 1
             return None
         self.hits += 1
@@ -225,18 +290,11 @@ class Cache:
         if self.write_failed:
             return
         try:
-            _write(self.path(key), pickle.dumps((FORMAT, entry), protocol=pickle.HIGHEST_PROTOCOL))
+            self._write(self.path(key), pickle.dumps((FORMAT, entry), protocol=pickle.HIGHEST_PROTOCOL))
             self.written += 1
         except (OSError, pickle.PicklingError, RecursionError) as exc:
             self.write_failed = True
             self.note(f"cache not written under {self.root}: {getattr(exc, 'strerror', None) or exc}")
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _touch(path: Path) -> None:

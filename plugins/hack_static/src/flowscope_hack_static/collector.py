@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flowscope.contracts import CollectContext
+from flowscope.errors import UserError
 from flowscope.model import Asset, AssetInfo, Job, Observation, Signal, SourceLocation, Transformation
 from flowscope_hack_static import scanner
 from flowscope_hack_static.cache import Cache, analyzer_digest, default_dir, prune
@@ -125,6 +126,7 @@ class HackStaticCollector:
             cache=cache,
         )
         if cache is not None:
+            cache.report()
             self.stats.cache_hits, self.stats.cache_misses = cache.hits, cache.misses
             if cache.written and settings.cache_max_mb > 0:
                 keep = cache.started - 1.0  # mtime granularity: what this scan used is never evicted
@@ -168,7 +170,11 @@ class HackStaticCollector:
         # one consolidated entry per scan configuration (not per folder: diff mode scans temporary ones);
         # it serves only a scan whose every file key matches, so two trees sharing it stay correct
         tree = f"{settings.paths}\0{settings.languages}\0{settings.exclude}"
-        return Cache(root, salt, lambda message: ctx.problem(message), tree)
+        try:
+            return Cache(root, salt, lambda message: ctx.problem(message), tree)
+        except UserError as e:  # no usable store secret: nothing can be signed, so nothing is cached
+            ctx.problem(f"cache off: {e}")
+            return None
 
 
 # Files that declare ORM tables name no source or sink, but the names of the tables are read from them.
