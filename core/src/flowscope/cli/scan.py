@@ -66,14 +66,16 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], Callable[[int], None]]]
 
 
 def store_result(store: Store, result: ScanResult, events: list[RunEvent], scope: str) -> None:
-    """Replace each collector's part of the store; a failed collector keeps what it stored last time."""
-    for report in result.reports:
-        if report.error or report.skipped or report.name not in result.outputs:
-            continue
-        out = result.outputs[report.name]
-        edges = result.edges_of(report.name)
-        store.replace(report.name, scope, edges, list(out.assets.values()), [], out.samples)
-    store.replace("scan", scope, [], [], [event_to_dict(e) for e in events])
+    """Replace each collector's part of the store and the scan's events, all in one transaction (a scan
+    killed half-way leaves the previous scan whole); a failed collector keeps what it stored last time."""
+    with store.transaction():
+        for report in result.reports:
+            if report.error or report.skipped or report.name not in result.outputs:
+                continue
+            out = result.outputs[report.name]
+            edges = result.edges_of(report.name)
+            store.replace(report.name, scope, edges, list(out.assets.values()), [], out.samples)
+        store.replace("scan", scope, [], [], [event_to_dict(e) for e in events])
 
 
 def summary_table(result: ScanResult, edges_total: int) -> Table:

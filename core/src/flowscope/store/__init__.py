@@ -14,6 +14,7 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from typing import Any, Literal
 from flowscope.edgeflags import DIRECT, INDIRECT
 from flowscope.errors import UserError
 from flowscope.model import Asset, AssetInfo, Edge
+from flowscope.store import killpoint
 from flowscope.store.codec import decode_edge, merge_infos
 from flowscope.store.schema import DB_NAME, connect
 from flowscope.store.write import (
@@ -91,20 +93,40 @@ class Store:
         anything fails (an exception, a killed process), nothing changes. ``edges`` is iterated once, in
         chunks, so a lazy sequence keeps memory flat. Readers see the old state until the commit.
         """
+        with self.transaction():
+            replace_scope(self._conn, collector, scope, edges, assets, events, samples)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction around everything done inside: ``flowscope scan`` replaces every
+        collector's scope and the scan's events in one, so a scan killed at any point leaves the store
+        exactly as the previous scan left it, never part old and part new. Nested uses join the outer one.
+
+        A busy store (another scan writing) is a :class:`UserError`. For tests of that promise,
+        ``FLOWSCOPE_TEST_KILL_AFTER_STATEMENTS=N`` kills the process (SIGKILL) when the transaction starts
+        its N-th SQL statement (see :mod:`flowscope.store.killpoint`).
+        """
         conn = self._conn
+        if conn.in_transaction:
+            yield
+            return
+        killpoint.arm(conn)
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as e:
+            killpoint.disarm(conn)
             raise UserError(
                 f"the store is busy ({e}); is another flowscope scan writing?", path=str(self.path)
             ) from None
         try:
-            replace_scope(conn, collector, scope, edges, assets, events, samples)
+            yield
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        finally:
+            killpoint.disarm(conn)
 
     # -- reading -------------------------------------------------------------------------------------
 
