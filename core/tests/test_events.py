@@ -13,7 +13,6 @@ import pytest
 from flowscope.contracts import Problem
 from flowscope.events import (
     SCAN_JOB_NAME,
-    SCAN_JOB_NAMESPACE,
     build_events,
     event_to_dict,
     scan_run_id,
@@ -192,7 +191,7 @@ def test_one_complete_event_per_job_and_a_scan_event_first() -> None:
     for ev in events[1:]:
         parent = ev["run"]["facets"]["parent"]
         assert parent["run"]["runId"] == events[0]["run"]["runId"]
-        assert parent["job"] == {"namespace": SCAN_JOB_NAMESPACE, "name": SCAN_JOB_NAME, "facets": {}}
+        assert parent["job"] == {"namespace": "flowscope", "name": SCAN_JOB_NAME, "facets": {}}
 
 
 def test_scan_event_reports_failed_collectors_and_problems() -> None:

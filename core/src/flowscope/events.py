@@ -42,11 +42,11 @@ from flowscope.contracts import Problem
 from flowscope.facets import FACET_NAME, iso, lineage_facet
 from flowscope.model import Asset, AssetInfo, Edge, SourceLocation
 from flowscope.model import Job as FlowJob
+from flowscope.naming import scan_job_namespace
 from flowscope.olplain import to_plain
 
 PRODUCER = f"https://flowscope.dev/flowscope/{__version__}"
 INTEGRATION = "FLOWSCOPE"
-SCAN_JOB_NAMESPACE = "flowscope"
 SCAN_JOB_NAME = "scan"
 TAG_SOURCE = "FLOWSCOPE"
 # Fixed namespace for UUIDv5 run ids; changing it changes every run id flowscope has ever emitted.
@@ -73,13 +73,14 @@ def build_events(
     """
     when = iso(event_time)
     scan_run = scan_run_id(scan_id)
-    events = [_scan_event(scan_run, when, problems, failed_collectors, collectors, producer)]
+    scan_ns = scan_job_namespace()
+    events = [_scan_event(scan_run, scan_ns, when, problems, failed_collectors, collectors, producer)]
     by_job: dict[tuple[str, str], list[Edge]] = {}
     for edge in edges:
         by_job.setdefault(edge.job.key, []).append(edge)
     infos = _index_assets(assets)
     for key in sorted(by_job):
-        events.append(_job_event(by_job[key], infos, scan_run, when, producer))
+        events.append(_job_event(by_job[key], infos, (scan_ns, scan_run), when, producer))
     return events
 
 
@@ -122,6 +123,7 @@ def _engine(producer: str) -> processing_engine_run.ProcessingEngineRunFacet:
 
 def _scan_event(
     run_id: str,
+    namespace: str,
     when: str,
     problems: Sequence[Problem],
     failed: Mapping[str, str],
@@ -156,7 +158,7 @@ def _scan_event(
         eventType=RunState.COMPLETE,
         eventTime=when,
         run=Run(runId=run_id, facets=run_facets),
-        job=Job(namespace=SCAN_JOB_NAMESPACE, name=SCAN_JOB_NAME, facets=job_facets),
+        job=Job(namespace=namespace, name=SCAN_JOB_NAME, facets=job_facets),
         producer=producer,
     )
 
@@ -317,8 +319,13 @@ def _review_only(edge: Edge) -> bool:
 
 
 def _job_event(
-    edges: list[Edge], infos: Mapping[Asset, list[AssetInfo]], scan_run: str, when: str, producer: str
+    edges: list[Edge],
+    infos: Mapping[Asset, list[AssetInfo]],
+    scan: tuple[str, str],
+    when: str,
+    producer: str,
 ) -> RunEvent:
+    scan_ns, scan_run = scan
     job = _richest(e.job for e in edges)
     used: dict[Asset, set[str]] = {}
     for e in edges:
@@ -347,10 +354,10 @@ def _job_event(
     run_id = job_run_id(job.namespace, job.name, [job_facets, inputs, outputs])
     parent = parent_run.ParentRunFacet(
         run=parent_run.Run(runId=scan_run),
-        job=parent_run.Job(namespace=SCAN_JOB_NAMESPACE, name=SCAN_JOB_NAME),
+        job=parent_run.Job(namespace=scan_ns, name=SCAN_JOB_NAME),
         root=parent_run.Root(
             run=parent_run.RootRun(runId=scan_run),
-            job=parent_run.RootJob(namespace=SCAN_JOB_NAMESPACE, name=SCAN_JOB_NAME),
+            job=parent_run.RootJob(namespace=scan_ns, name=SCAN_JOB_NAME),
         ),
         producer=producer,
     )

@@ -22,11 +22,15 @@ result     ``result://<engine>``           the job that ran the query           
 ``result`` is what a query returns to whoever ran it (a bare ``SELECT``): one dataset per job, its fields the
 result columns, so the application that reads them, and whatever it writes next, can be joined at field level.
 
-Jobs live in namespaces named after what runs them: ``flowscope://<collector>`` unless a plugin has a
-better one (a warehouse, a service).
+Jobs live in namespaces named after what runs them, as the OpenLineage naming spec asks (the producer's or
+scheduler's namespace, never a dataset's URI): ``$OPENLINEAGE_NAMESPACE`` when it is set (the variable the
+OpenLineage integrations read for it), else ``flowscope://<collector>``, unless a plugin is told a better one
+(a service's name).
 """
 
 from __future__ import annotations
+
+import os
 
 from flowscope.model import Asset
 
@@ -102,8 +106,17 @@ def table(namespace: str, name: str, column: str | None = None) -> Asset:
     return Asset(namespace, name, column)
 
 
+JOB_NAMESPACE_ENV = "OPENLINEAGE_NAMESPACE"
+
+
 def job_namespace(collector: str) -> str:
-    return f"flowscope://{collector}"
+    """The namespace of ``collector``'s jobs: ``$OPENLINEAGE_NAMESPACE``, else ``flowscope://<collector>``."""
+    return os.environ.get(JOB_NAMESPACE_ENV, "").strip() or f"flowscope://{collector}"
+
+
+def scan_job_namespace() -> str:
+    """The namespace of the scan's own job: ``$OPENLINEAGE_NAMESPACE``, else ``flowscope``."""
+    return os.environ.get(JOB_NAMESPACE_ENV, "").strip() or "flowscope"
 
 
 def kind_of(asset: Asset) -> str:

@@ -15,6 +15,7 @@ variables, as it does for the scan.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -84,8 +85,14 @@ class ClientSender:
             config = json.loads(target)
         except ValueError:
             raise UserError(f"spool: unreadable openlineage target {target[:80]!r}") from None
+        if isinstance(config, dict) and config.get("type") == "http" and not config.get("auth"):
+            from flowscope_emitters.olconfig import API_KEY_ENV
+
+            if os.environ.get(API_KEY_ENV):  # spooled from OPENLINEAGE_URL: its key is OPENLINEAGE_API_KEY
+                config["auth"] = {"type": "api_key", "apiKey": os.environ[API_KEY_ENV]}
         emitter = OpenLineageEmitterFactory().from_config({"openlineage": {"transport": config}}, Path.cwd())
-        assert emitter is not None
+        if emitter is None:
+            raise UserError("spool: OPENLINEAGE_DISABLED=true; nothing replayed to the OpenLineage client")
         self.client = emitter.client
         self.transport = emitter.client.transport
         self._secrets = secrets_in(self.client.config.transport)

@@ -46,6 +46,11 @@ def check_target(to: str | None, target: str | None) -> str:
         raise UserError(f"--to is required (one of {', '.join(TARGETS)}), or use --replay")
     if to not in TARGETS:
         raise UserError(f"--to: unknown target {to!r} (one of {', '.join(TARGETS)})")
+    if not target and to == "marquez":
+        from flowscope_emitters import olconfig
+
+        url, _, _ = olconfig.http_target()  # OPENLINEAGE_URL, else the client's configured http transport
+        target = url
     if not target:
         example = EXAMPLES.get(to, "events.jsonl")
         raise UserError(f"--to {to} needs a TARGET, for example `flowscope emit --to {to} {example}`")

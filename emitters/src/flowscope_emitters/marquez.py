@@ -13,7 +13,6 @@ a Marquez that other producers filled.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -21,8 +20,8 @@ from urllib.parse import quote
 from flowscope.errors import UserError
 from flowscope.merge import merge_signals
 from flowscope.model import Asset, AssetInfo, Edge, Evidence, Job, Signal
+from flowscope_emitters import olconfig
 from flowscope_emitters.failures import public_url
-from flowscope_emitters.senders import API_KEY_ENV
 
 COLLECTOR = "marquez"
 TAG_DESCRIPTION = "set by flowscope"
@@ -84,7 +83,7 @@ class MarquezApi:
 
         self.url = url.rstrip("/")
         self.timeout = timeout
-        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        key = api_key if api_key is not None else olconfig.api_key()
         self.session = requests.Session()
         if key:
             self.session.headers["Authorization"] = f"Bearer {key}"

@@ -26,6 +26,7 @@ from openlineage.client.transport import get_default_factory
 
 from flowscope.errors import UserError
 from flowscope.events import event_to_dict
+from flowscope_emitters import olconfig
 from flowscope_emitters.client_spool import TO, Capture, as_dict, children_configs, target_of
 from flowscope_emitters.delivery import Spool
 from flowscope_emitters.failures import describe, mask, scrub, secrets_in
@@ -40,7 +41,8 @@ _KAFKA_TYPES = ("kafka", "msk_iam")
 
 
 class OpenLineageEmitterFactory:
-    """``kind = "openlineage"``: configured when the config has an ``openlineage:`` section.
+    """``kind = "openlineage"``: configured by the config's ``openlineage:`` section or, without one, the
+    way the OpenLineage client configures itself (:mod:`flowscope_emitters.olconfig`).
 
     With ``spool_dir`` (the CLI passes the store folder of the running command), events a dead transport
     did not take are kept in ``<store>/spool`` for ``flowscope emit --replay`` instead of being lost."""
@@ -51,8 +53,14 @@ class OpenLineageEmitterFactory:
         self.spool_dir = spool_dir
 
     def from_config(self, config: Mapping[str, Any], base_dir: Path) -> OpenLineageEmitter | None:
-        if SECTION not in config:
+        if olconfig.disabled():  # OPENLINEAGE_DISABLED=true: the client would send nothing
             return None
+        if SECTION not in config:
+            # No section: configured exactly as the client configures itself (OPENLINEAGE_URL,
+            # OPENLINEAGE_CONFIG / openlineage.yml, OPENLINEAGE__TRANSPORT__...), or not at all.
+            if not olconfig.configured():
+                return None
+            return self._build(None, base_dir, from_section=False)
         section = config[SECTION]
         if section is None:
             section = {}
@@ -60,19 +68,29 @@ class OpenLineageEmitterFactory:
             raise UserError(
                 f"{SECTION}: expected a mapping (the OpenLineage client config), got {type(section).__name__}"
             )
-        client_config = copy.deepcopy(dict(section))  # the client's factory pops keys from what it is given
-        transport = client_config.get("transport")
+        return self._build(copy.deepcopy(dict(section)), base_dir, from_section=True)
+
+    def _build(
+        self, client_config: dict[str, Any] | None, base_dir: Path, from_section: bool
+    ) -> OpenLineageEmitter:
+        """The client over ``client_config`` (the client's factory pops keys from what it is given: a copy)."""
+        transport = (client_config or {}).get("transport")
         if transport is not None:
             _check_transport(transport, f"{SECTION}.transport")
             _resolve_files(transport, base_dir)
-        # The transport config as given (resolved paths), before the client's factory pops keys from it.
-        transport_config = copy.deepcopy(transport) if isinstance(transport, Mapping) else None
-        # Secrets may also come from the environment, which the client merges in.
+        # What the transport is built from (the section, the file, OPENLINEAGE__ variables, or
+        # OPENLINEAGE_URL), before the client's factory pops keys from it: the spool names it, without
+        # secrets, so that a replay can rebuild it.
+        merged = olconfig.merged(copy.deepcopy(client_config))
+        transport_config = _transport_config(merged)
+        # Secrets may also come from the file and the environment, which the client merges in.
         env = {k: v for k, v in os.environ.items() if k.startswith("OPENLINEAGE")}
-        secrets = secrets_in(client_config) | secrets_in(env)
+        secrets = secrets_in(merged) | secrets_in(env)
         try:
             with _guarded_logs(secrets):
-                client = OpenLineageClient(config=client_config)
+                client = olconfig.FlowscopeClient(config=client_config)
+        except UserError:
+            raise
         except Exception as exc:
             if isinstance(exc, ModuleNotFoundError) and exc.name == "confluent_kafka":
                 raise UserError(
@@ -80,13 +98,26 @@ class OpenLineageEmitterFactory:
                 ) from None
             cause = f" ({exc.__cause__})" if exc.__cause__ is not None else ""
             reason = scrub(f"{exc}{cause}", secrets)
-            raise UserError(f"{SECTION}: cannot set up the OpenLineage client: {reason}") from None
+            where = SECTION if from_section else "OpenLineage client"
+            raise UserError(f"{where}: cannot set up the OpenLineage client: {reason}") from None
         spool = None
         if self.spool_dir is not None and transport_config is not None:
-            from flowscope_emitters.delivery import Spool
-
             spool = Spool(self.spool_dir())
         return OpenLineageEmitter(client, secrets, spool, transport_config)
+
+
+def _transport_config(merged: Mapping[str, Any]) -> dict[str, Any] | None:
+    transport = merged.get("transport")
+    if isinstance(transport, Mapping) and transport.get("type"):
+        return dict(transport)
+    if os.environ.get(olconfig.URL_ENV):
+        # The client's step 5: a plain HTTP transport from OPENLINEAGE_URL (the key stays in the env).
+        return {
+            "type": "http",
+            "url": os.environ[olconfig.URL_ENV],
+            "endpoint": os.environ.get(olconfig.ENDPOINT_ENV, olconfig.DEFAULT_ENDPOINT),
+        }
+    return None
 
 
 def _transports(transport: Mapping[str, Any], where: str) -> Iterator[tuple[Any, str]]:

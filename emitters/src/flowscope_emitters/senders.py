@@ -8,7 +8,6 @@ spool are :mod:`flowscope_emitters.delivery`'s job, and doing both would multipl
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,11 @@ from typing import Any
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 
 from flowscope.errors import UserError
+from flowscope_emitters import olconfig
 from flowscope_emitters.delivery import Transient, http_failure
 from flowscope_emitters.failures import describe_http, mask
 
 API_KEY_ENV = "OPENLINEAGE_API_KEY"  # the client's own variable for a plain HTTP transport
-# Status codes that mean "this target refuses everything" rather than "this event is bad".
 
 
 class HttpSender:
@@ -29,14 +28,16 @@ class HttpSender:
     to = "marquez"
 
     def __init__(
-        self, url: str, timeout: float = 5.0, api_key: str | None = None, endpoint: str = "api/v1/lineage"
+        self, url: str, timeout: float = 5.0, api_key: str | None = None, endpoint: str | None = None
     ) -> None:
         self.target = url
-        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        # The key as the client finds it: OPENLINEAGE__TRANSPORT__AUTH__API_KEY (or the client's config
+        # file), else OPENLINEAGE_API_KEY. It goes into the Authorization header and nowhere else.
+        key = api_key if api_key is not None else olconfig.api_key()
         self._secrets = {key} if key else set()
         params: dict[str, Any] = {
             "url": url,
-            "endpoint": endpoint,
+            "endpoint": endpoint or olconfig.http_target()[1],  # OPENLINEAGE_ENDPOINT, else Marquez's
             "timeout": timeout,
             "retry": {"total": 0, "connect": 0, "read": 0, "status": 0, "other": 0},
         }

@@ -56,7 +56,8 @@ def test_scan_collects_column_lineage_and_reports_bad_input(
     events = [json.loads(line) for line in out.read_text().splitlines()]
     for event in events:
         assert_valid_event(event)
-    jobs = {e["job"]["name"]: e for e in events if e["job"]["namespace"] == "hive://warehouse:9083"}
+    # Jobs live in the producer's namespace (OpenLineage naming spec), not in the tables' URI.
+    jobs = {e["job"]["name"]: e for e in events if e["job"]["namespace"] == "flowscope://sql"}
     assert set(jobs) == {"shop.pipeline#1", "shop.pipeline#3"}
     first = jobs["shop.pipeline#1"]
     assert first["job"]["facets"]["jobType"]["jobType"] == "QUERY"

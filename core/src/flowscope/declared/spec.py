@@ -21,7 +21,6 @@ FIELD_KEYS = ("type", "tags", "description")
 JOB_KEYS = ("namespace", "name", "type", "processing", "description", "owner", "sql", "source")
 SOURCE_KEYS = ("path", "type", "url", "repo_url", "version")
 PROCESSING = ("BATCH", "STREAMING")
-DEFAULT_JOB_NAMESPACE = naming.job_namespace("declared")
 
 # Namespaces in flowscope's own schemes go through flowscope.naming, so a hand-written name is spelt
 # exactly as the collector that later replaces it will spell it.
@@ -208,7 +207,7 @@ def _field(reader: Reader, path: KeyPath, spec: Any) -> tuple[str, tuple[str, ..
 
 def _job(reader: Reader, aliases: Mapping[str, str], path: KeyPath, value: Any) -> DeclaredJob:
     entry = reader.mapping(path, value or {}, JOB_KEYS)
-    ns = DEFAULT_JOB_NAMESPACE
+    ns = naming.job_namespace("declared")
     if entry.get("namespace") is not None:
         ns = namespace(reader, aliases, (*path, "namespace"), entry["namespace"])
     name = reader.string((*path, "name"), entry.get("name", path[-1]))

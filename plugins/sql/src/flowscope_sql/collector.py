@@ -6,6 +6,7 @@ import fnmatch
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from flowscope import naming
 from flowscope.contracts import CollectContext
 from flowscope.model import Asset, Job, Observation, SourceLocation
 from flowscope_sql.access import AccessContextMatcher, read_access_log
@@ -58,7 +59,7 @@ def analyse_text(
     for st in statements:
         name = job_name(job_base, st.index, total)
         job = Job(
-            source.job_namespace or source.namespace,
+            source.job_namespace or naming.job_namespace("sql"),
             name,
             job_type="QUERY",
             sql=st.text,

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from flowscope import naming
 from flowscope.model import Evidence, Job, Signal, Transformation
 from flowscope_sql.analyze import Analyzer, Flow, Statement
 from flowscope_sql.literals import fingerprint, redact
@@ -227,7 +228,7 @@ def _signals(
     st: Statement, shape: Shape, source: Source, job_name: str, fp: str, location: str
 ) -> list[Signal]:
     text = redact(st.text, source.dialect)  # parsed with its literals, kept without them (every format)
-    job = Job(source.job_namespace or source.namespace, job_name, job_type="QUERY", sql=text)
+    job = Job(source.job_namespace or naming.job_namespace("sql"), job_name, job_type="QUERY", sql=text)
     detail = [("fingerprint", fp), ("count", str(shape.count))]
     detail += [(k, ",".join(v)) for k, v in sorted(shape.ids.items()) if v]
     snippet = text.strip().splitlines()[0][:200] if text.strip() else ""
