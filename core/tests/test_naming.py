@@ -51,3 +51,20 @@ def test_asset_ids_are_marquez_style() -> None:
         Asset("mysql://appdb:3306", "photos_app.photos", "location").id
         == "datasetField:mysql://appdb:3306:photos_app.photos:location"
     )
+
+
+def test_job_namespaces_follow_openlineage_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The naming spec: a job lives in its producer's namespace; OPENLINEAGE_NAMESPACE names it."""
+    from datetime import UTC, datetime
+
+    from flowscope.events import build_events
+    from flowscope.model import Edge, Job
+
+    monkeypatch.delenv("OPENLINEAGE_NAMESPACE", raising=False)
+    assert naming.job_namespace("sql") == "flowscope://sql" and naming.scan_job_namespace() == "flowscope"
+    monkeypatch.setenv("OPENLINEAGE_NAMESPACE", "acme-lineage")
+    assert naming.job_namespace("sql") == "acme-lineage" == naming.scan_job_namespace()
+    edge = Edge(Job(naming.job_namespace("declared"), "copy"), naming.log("a"), naming.log("b"))
+    scan_event, job_event = build_events([edge], {}, scan_id="s", event_time=datetime(2024, 1, 1, tzinfo=UTC))
+    assert scan_event.job.namespace == "acme-lineage" and job_event.job.namespace == "acme-lineage"
+    assert job_event.run.facets["parent"].job.namespace == "acme-lineage"

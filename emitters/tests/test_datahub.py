@@ -19,10 +19,13 @@ pytest.importorskip(
     "datahub", reason="acryl-datahub not installed: pip install 'flowscope-emitters[datahub]'"
 )
 
-from flowscope_emitters.datahub_convert import convert_all, convert_with_builders, dataset_urn, write_file
+from flowscope_emitters.datahub_convert import convert, convert_all, dataset_urn, write_file
+from flowscope_emitters.datahub_items import build, build_with_builders
+from flowscope_emitters.datahub_names import Naming, Rule
 
-USERS = "urn:li:dataset:(urn:li:dataPlatform:postgres,db.internal_5432.shop.public.users,PROD)"
-EMAILS = "urn:li:dataset:(urn:li:dataPlatform:postgres,db.internal_5432.shop.public.emails,PROD)"
+# As DataHub's Postgres connector and make_dataset_urn name them: no host, the table's own name.
+USERS = "urn:li:dataset:(urn:li:dataPlatform:postgres,shop.public.users,PROD)"
+EMAILS = "urn:li:dataset:(urn:li:dataPlatform:postgres,shop.public.emails,PROD)"
 
 
 def with_tags(events: list[RunEvent]) -> list[dict[str, Any]]:
@@ -47,13 +50,51 @@ def patches(mcps: list[Any], urn: str, aspect: str) -> list[dict[str, Any]]:
 
 
 def test_urns_from_namespaces() -> None:
+    from datahub.emitter.mce_builder import make_dataset_urn
+
     assert dataset_urn("postgres://db.internal:5432", "shop.public.users") == USERS
-    assert dataset_urn("hive://warehouse:9083", "a.b", env="DEV").endswith("warehouse_9083.a.b,DEV)")
+    # DataHub's own Hive, MySQL, Kafka and Trino connectors name these tables the same way.
+    assert dataset_urn("hive://warehouse:9083", "analytics.photo_events") == make_dataset_urn(
+        "hive", "analytics.photo_events"
+    )
+    assert dataset_urn("mysql://appdb:3306", "photos_app.photos") == make_dataset_urn(
+        "mysql", "photos_app.photos"
+    )
+    assert dataset_urn("kafka://b1:9092,b2:9092", "clicks") == make_dataset_urn("kafka", "clicks")
+    assert dataset_urn("trino://t:8080", "hive.a.b") == make_dataset_urn("trino", "hive.a.b")
+    assert dataset_urn("s3://lake", "raw/photos") == make_dataset_urn("s3", "lake/raw/photos")
     assert "dataPlatform:bigquery" in dataset_urn("bigquery", "p.d.t")
+    assert dataset_urn("sqlserver://db:1433", "a.dbo.t") == make_dataset_urn("mssql", "a.dbo.t")
+    # flowscope's own kinds: a platform each, the system as the platform instance
+    assert (
+        dataset_urn("log://scribe", "photo_uploads")
+        == "urn:li:dataset:(urn:li:dataPlatform:log,scribe.photo_uploads,PROD)"
+    )
+    assert (
+        dataset_urn("log://default", "photo_uploads")
+        == "urn:li:dataset:(urn:li:dataPlatform:log,photo_uploads,PROD)"
+    )
+
+
+def test_the_namespace_mapping_is_configurable() -> None:
+    naming = Naming(
+        env="DEV",
+        rules={
+            "postgres://db.internal:5432": Rule(platform_instance="shop_pg", drop_prefix="shop."),
+            "trino://t:8080": Rule(platform="presto", env="PROD", lowercase=True),
+        },
+    )
+    assert dataset_urn("postgres://db.internal:5432", "shop.public.users", naming) == (
+        "urn:li:dataset:(urn:li:dataPlatform:postgres,shop_pg.public.users,DEV)"
+    )
+    assert dataset_urn("trino://t:8080", "Hive.A.B", naming) == (
+        "urn:li:dataset:(urn:li:dataPlatform:presto,hive.a.b,PROD)"
+    )
+    assert dataset_urn("hive://h:9083", "a.b", naming) == "urn:li:dataset:(urn:li:dataPlatform:hive,a.b,DEV)"
 
 
 def test_events_become_patches_with_confidence_and_tags(events: list[RunEvent]) -> None:
-    mcps = convert_all(with_tags(events))
+    mcps = convert_all(with_tags(events)).mcps()
     aspects = {(m.entityUrn.split(":")[2], m.aspectName) for m in mcps}
     assert {("dataJob", "dataJobInfo"), ("dataJob", "dataJobInputOutput")} <= aspects
     assert {
@@ -77,7 +118,7 @@ def test_events_become_patches_with_confidence_and_tags(events: list[RunEvent]) 
 def test_file_of_proposals_reads_back_through_datahub(events: list[RunEvent], tmp_path: Path) -> None:
     from datahub.ingestion.source.file import read_metadata_file
 
-    mcps = convert_all(with_tags(events))
+    mcps = convert_all(with_tags(events)).mcps()
     path = tmp_path / "mcps.json"
     assert write_file(mcps, path) == len(mcps)
     back = list(read_metadata_file(path))
@@ -107,7 +148,10 @@ def test_cli_emit_to_a_datahub_file(
     err = capsys.readouterr().err
     assert done.value.code == 0, err
     n = len(json.loads(target.read_text()))
-    assert err.strip() == f"datahub-file {target}: {n} proposals from {len(events)} events"
+    assert (
+        err.strip()
+        == f"datahub-file {target}: {n} proposals for the datahub-rest sink from {len(events)} events"
+    )
 
 
 @pytest.fixture
@@ -150,7 +194,7 @@ def test_cli_emit_to_gms(cli_store: Path, events: list[RunEvent], server: Any, c
     assert err.strip() == f"datahub {server.url}: {len(events) - 1} sent"  # the scan event has no datasets
     assert {r["path"] for r in server.requests} == {"/aspects?action=ingestProposalBatch"}
     assert {r["headers"]["Authorization"] for r in server.requests} == {"Bearer tok-s3cret"}
-    mcps = convert_all(with_tags(events))
+    mcps = [m for e in with_tags(events) for m in convert(e)]
     assert sent_proposals(server) == [(m.entityUrn, m.aspectName, m.changeType) for m in mcps]
 
 
@@ -176,7 +220,7 @@ def test_dead_gms_spools_and_replay_resends(
     assert code == 0, err
     assert f"datahub {server.url}: {len(events) - 1} sent" in err
     assert sent_proposals(server) == [
-        (m.entityUrn, m.aspectName, m.changeType) for m in convert_all(with_tags(events))
+        (m.entityUrn, m.aspectName, m.changeType) for e in with_tags(events) for m in convert(e)
     ]
     assert list((cli_store / "spool").glob("*.jsonl*")) == []
 
@@ -216,9 +260,10 @@ def test_fast_proposals_equal_the_patch_builders(
     cases = [*example_events, *odd]
     datasets = [d for e in example_events for d in (e.get("inputs") or []) + (e.get("outputs") or [])]
     assert any((d.get("facets") or {}).get("tags") for d in datasets), "the example has tags"
-    fast = [m.to_obj() for m in convert_all(cases)]
-    slow = [m.to_obj() for e in cases for m in convert_with_builders(e)]
-    assert len(fast) == len(slow) > 20
+    per_event = [[i for i in convert_all([e]).items if i[0] != "description"] for e in cases]
+    fast = [m.to_obj() for items in per_event for m in build(items)]
+    slow = [m.to_obj() for items in per_event for m in build_with_builders(items)]
+    assert len(fast) == len(slow) and sum(len(items) for items in per_event) > 50  # operations compared
     assert fast == slow
 
 
@@ -243,13 +288,12 @@ def test_urns_written_directly_equal_acryl_datahubs(namespace: str, name: str) -
         make_dataset_urn_with_platform_instance,
     )
 
-    from flowscope_emitters.datahub_convert import PLATFORMS, job_urn
+    from flowscope_emitters.datahub_convert import job_urn
 
-    scheme, sep, host = namespace.partition("://")
-    platform = PLATFORMS.get(scheme, scheme) if sep else namespace
-    instance = (host.replace(":", "_").strip("/") or None) if sep else None
     for env in ("PROD", "DEV"):
-        want = make_dataset_urn_with_platform_instance(platform, name, instance, env)
-        assert dataset_urn(namespace, name, env) == want
+        naming = Naming(env=env)
+        t = naming.target(namespace, name)
+        want = make_dataset_urn_with_platform_instance(t.platform, t.name, t.instance, env)
+        assert dataset_urn(namespace, name, naming) == want
     flow = make_data_flow_urn("flowscope", namespace.replace(":", "_").replace("/", "_"), "PROD")
     assert job_urn(namespace, name) == make_data_job_urn_with_flow(flow, name)

@@ -91,8 +91,15 @@ def expected(events: list[dict[str, Any]]) -> dict[str, Any]:
                 where.add(f"urn:li:tag:{name}")
         for out in ev.get("outputs") or []:
             urn = dataset_urn(out["namespace"], out["name"])
-            upstreams.setdefault(urn, set()).update(dataset_urn(i["namespace"], i["name"]) for i in ins)
             facets = out.get("facets") or {}
+            # A dataset's upstreams are the inputs its edges come from (field-level, dataset-level and
+            # INDIRECT ones), else every input of the job.
+            lineage = facets.get("columnLineage") or {}
+            named = [i for spec in (lineage.get("fields") or {}).values() for i in spec["inputFields"]]
+            named += list(lineage.get("dataset") or [])
+            named += [e["input"] for e in (facets.get("flowscope") or {}).get("edges") or []]
+            sources = {dataset_urn(i["namespace"], i["name"]) for i in named or ins}
+            upstreams.setdefault(urn, set()).update(sources)
             conf = {}
             for e in (facets.get("flowscope") or {}).get("edges") or []:
                 i = e["input"]
@@ -365,18 +372,18 @@ def test_a_failed_write_leaves_lite_as_it_was(
 
     path = tmp_path / "datahub.db"
     with open_lite(path) as lite:
-        write(lite, convert_all(example_events[:1]))
+        write(lite, convert_all(example_events[:1]).mcps())
     before = sorted(lite_reader(path).list_ids())
     unknown = MetadataChangeProposalClass(
         entityUrn=dataset_urn("postgres://db:5432", "t"),
         entityType="dataset",
         changeType=ChangeTypeClass.PATCH,
-        aspectName="datasetProperties",
+        aspectName="dataProductProperties",
         aspect=GenericAspectClass(value=b"[]", contentType="application/json-patch+json"),
     )
     with (
-        pytest.raises(UserError, match="cannot apply a patch to aspect datasetProperties"),
+        pytest.raises(UserError, match="cannot apply a patch to aspect dataProductProperties"),
         open_lite(path) as lite,
     ):
-        write(lite, [*convert_all(example_events), unknown])
+        write(lite, [*convert_all(example_events).mcps(), unknown])
     assert sorted(lite_reader(path).list_ids()) == before

@@ -235,7 +235,7 @@ def stored(store: Path) -> set[tuple[str, str, str]]:
 
 def test_urns_map_to_assets_and_back() -> None:
     asset = to_asset(USERS)
-    assert asset == Asset("postgres", "db_5432.shop.public.users")
+    assert asset == Asset("postgres", "shop.public.users")
     assert dataset_urn(asset.namespace, asset.name) == USERS, "pulled assets emit back to the same urn"
     assert to_asset(fld(USERS, "[version=2.0].[type=string].email")) == asset.with_field("email")
     assert to_asset("urn:li:dataset:(urn:li:dataPlatform:hive,db.t,DEV)") == Asset("hive@DEV", "db.t")

@@ -1,28 +1,34 @@
 """OpenLineage events to DataHub metadata change proposals (acryl-datahub, the ``datahub`` extra, imported
 lazily so the rest of flowscope-emitters works without it).
 
-Lineage, job inputs/outputs and tags are written as patches: they add flowscope's upstreams, fine-grained
-lineages and tags to what DataHub holds instead of replacing the aspects, so lineage other sources wrote
-survives. The patch proposals are the JSON that acryl-datahub's ``DatasetPatchBuilder`` and
-``DataJobPatchBuilder`` produce (a test compares them on the example), written directly: the builders'
-per-operation avro objects and serialization took half the conversion time. ``schemaMetadata`` and
-``dataJobInfo`` have no patch form and are upserted. Each fine-grained lineage carries the edge's
-confidence (from flowscope's own facet; 1.0 for events of other producers).
+Per job: its ``dataFlow`` (the job's namespace) with ``dataFlowInfo``, ``dataJobInfo`` (description, the
+source location as ``externalUrl`` and properties), ``dataTransformLogic`` (the SQL), and patches for its
+inputs and outputs and its owner. Per dataset: ``schemaMetadata`` with DataHub field types (acryl-datahub's
+``resolve_sql_type``; fields it cannot type are ``NullType``, native type kept), its description
+(``datasetProperties``) and patches for lineage and tags. Lineage, job edges, tags and owners are patches
+(:mod:`flowscope_emitters.datahub_items`): they add to what DataHub holds, so what other sources wrote
+survives. A dataset's upstreams are the inputs its edges come from (field-level, dataset-level and INDIRECT
+ones: a filter column makes its table an upstream), or every input of the job when the event says no more.
+Features and models become DataHub's ML entities (:mod:`flowscope_emitters.datahub_ml`). flowscope's own
+platforms (log, cache, ...) are registered with ``dataPlatformInfo``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flowscope.errors import UserError
+from flowscope_emitters.datahub_items import Item, build, dh
+from flowscope_emitters.datahub_names import ML_SCHEMES, OWN_PLATFORMS, Naming
+from flowscope_emitters.datahub_names import _plain as plain
 
 DATAHUB_HINT = "pip install 'flowscope-emitters[datahub]'"
-# OpenLineage namespace schemes whose DataHub platform has another name.
-PLATFORMS = {"postgresql": "postgres", "gs": "gcs", "abfss": "adls", "redshift": "redshift", "file": "file"}
+DEFAULT_NAMING = Naming()
 
 
 def require_datahub() -> None:
@@ -32,41 +38,31 @@ def require_datahub() -> None:
         raise UserError(f"DataHub support needs acryl-datahub: {DATAHUB_HINT}") from None
 
 
-# Characters acryl-datahub percent-encodes inside urns (``UrnEncoder``): names holding one take its slow path.
-_RESERVED = frozenset(",()\u241f")
-
-
-def _plain(*parts: str) -> bool:
-    return all(p and not _RESERVED.intersection(p) and not p.startswith("urn:") for p in parts)
+def dataset_urn(namespace: str, name: str, naming: Naming = DEFAULT_NAMING) -> str:
+    return naming.dataset_urn(namespace, name)
 
 
 @lru_cache(maxsize=65536)
-def dataset_urn(namespace: str, name: str, env: str = "PROD") -> str:
-    """Platform from the namespace's scheme, its host as the platform instance (two Postgres servers with
-    the same table names stay apart), the OpenLineage name as the DataHub name. The string is what
-    acryl-datahub's ``make_dataset_urn_with_platform_instance`` returns (a test compares them); it is
-    written directly when no part needs encoding, as acryl-datahub's urn classes validate at length."""
-    from datahub.emitter import mce_builder
-
-    scheme, sep, host = namespace.partition("://")
-    platform = PLATFORMS.get(scheme, scheme) if sep else namespace
-    instance = host.replace(":", "_").strip("/") or None if sep else None
-    full = f"{instance}.{name}" if instance else name
-    if _plain(platform, full, env) and env == env.upper() and not mce_builder.DATASET_URN_TO_LOWER:
-        return f"urn:li:dataset:(urn:li:dataPlatform:{platform},{full},{env})"
-    return str(mce_builder.make_dataset_urn_with_platform_instance(platform, name, instance, env))
-
-
-@lru_cache(maxsize=65536)
-def job_urn(namespace: str, name: str) -> str:
-    """acryl-datahub's ``make_data_job_urn_with_flow(make_data_flow_urn(...))``, written directly when
-    nothing needs encoding (a test compares them)."""
-    from datahub.emitter.mce_builder import make_data_flow_urn, make_data_job_urn_with_flow
+def flow_urn(namespace: str, orchestrator: str = "flowscope", env: str = "PROD") -> str:
+    """acryl-datahub's ``make_data_flow_urn``, written directly when nothing needs encoding (a test
+    compares them): its urn classes validate at length."""
+    from datahub.emitter.mce_builder import make_data_flow_urn
 
     flow_id = namespace.replace(":", "_").replace("/", "_")
-    if _plain(flow_id, name):
-        return f"urn:li:dataJob:(urn:li:dataFlow:(flowscope,{flow_id},PROD),{name})"
-    return str(make_data_job_urn_with_flow(make_data_flow_urn("flowscope", flow_id, "PROD"), name))
+    if plain(orchestrator, flow_id, env):
+        return f"urn:li:dataFlow:({orchestrator},{flow_id},{env})"
+    return str(make_data_flow_urn(orchestrator, flow_id, env))
+
+
+@lru_cache(maxsize=65536)
+def job_urn(namespace: str, name: str, orchestrator: str = "flowscope", env: str = "PROD") -> str:
+    """``make_data_job_urn_with_flow`` of the flow, written directly when nothing needs encoding."""
+    from datahub.emitter.mce_builder import make_data_job_urn_with_flow
+
+    flow = flow_urn(namespace, orchestrator, env)
+    if plain(name):
+        return f"urn:li:dataJob:({flow},{name})"
+    return str(make_data_job_urn_with_flow(flow, name))
 
 
 @lru_cache(maxsize=65536)
@@ -74,6 +70,11 @@ def field_urn(dataset: str, field: str) -> str:
     from datahub.emitter.mce_builder import make_schema_field_urn
 
     return str(make_schema_field_urn(dataset, field))
+
+
+def tag_name(tag: Mapping[str, Any]) -> str:
+    value = str(tag.get("value", ""))
+    return str(tag["key"]) if value in ("", "true") else f"{tag['key']}:{value}"
 
 
 def _confidences(facets: Mapping[str, Any]) -> dict[tuple[str, str, str, str], float]:
@@ -86,251 +87,227 @@ def _confidences(facets: Mapping[str, Any]) -> dict[tuple[str, str, str, str], f
     return out
 
 
-def tag_name(tag: Mapping[str, Any]) -> str:
-    value = str(tag.get("value", ""))
-    return str(tag["key"]) if value in ("", "true") else f"{tag['key']}:{value}"
+def _is_ml(namespace: str) -> bool:
+    return namespace.partition("://")[0] in ML_SCHEMES
 
 
-def _quote(part: str) -> str:
-    """A JSON Pointer path component (RFC 6901), as acryl-datahub's patch builders quote them."""
-    return part.replace("~", "~0").replace("/", "~1") if "~" in part or "/" in part else part
+@lru_cache(maxsize=4096)
+def field_type(native: str, platform: str) -> Any:
+    """DataHub's type for a native type (acryl-datahub's SQL type maps), NullType when it has none."""
+    from datahub.ingestion.source.sql.sql_types import resolve_sql_type
+
+    sc = dh().sc
+    base = native.split("(", 1)[0].split("<", 1)[0].strip()
+    found = resolve_sql_type(native, platform) or resolve_sql_type(base.lower(), platform)
+    found = found or resolve_sql_type(base.upper(), platform)
+    if found is None:
+        lowered = base.lower()
+        if lowered in ("string", "text", "varchar", "char"):
+            found = sc.StringTypeClass()
+        elif lowered in ("int", "integer", "long", "bigint", "double", "float", "decimal", "number", "short"):
+            found = sc.NumberTypeClass()
+        elif lowered in ("bool", "boolean"):
+            found = sc.BooleanTypeClass()
+        elif lowered in ("struct", "record", "map", "object"):
+            found = sc.RecordTypeClass()
+        elif lowered in ("array", "list"):
+            found = sc.ArrayTypeClass()
+        else:
+            found = sc.NullTypeClass()
+    return sc.SchemaFieldDataTypeClass(type=found)
 
 
-def _path(*parts: str) -> str:
-    return "/" + "/".join(_quote(p) for p in parts)
+@dataclass
+class Proposals:
+    """Whole-aspect proposals (upserts) and patch items of a batch of events; each entity's description,
+    flow and platform once."""
+
+    upserts: list[Any] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def once(self, urn: str, aspect: Any) -> None:
+        key = (urn, type(aspect).__name__)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.upserts.append(dh().wrapper(entityUrn=urn, aspect=aspect))
+
+    def mcps(self) -> list[Any]:
+        return [*self.upserts, *build(self.items)]
 
 
-class _Patches:
-    """The JSON Patch operations of one entity, grouped per aspect in the order they were added, and turned
-    into PATCH proposals exactly as acryl-datahub's ``MetadataPatchProposal.build`` does (same JSON, same
-    order), without building and serializing avro objects per operation."""
-
-    def __init__(self, urn: str, entity_type: str) -> None:
-        self.urn = urn
-        self.entity_type = entity_type
-        self.ops: dict[str, list[dict[str, Any]]] = {}
-
-    def add(self, aspect: str, path: str, value: Any) -> None:
-        self.ops.setdefault(aspect, []).append({"op": "add", "path": path, "value": value})
-
-    def build(self) -> Iterator[Any]:
-        for aspect, ops in self.ops.items():
-            payload: Any = {"arrayPrimaryKeys": TAG_KEYS, "patch": ops} if aspect == "globalTags" else ops
-            yield _dh().patch(self.urn, self.entity_type, aspect, json.dumps(payload).encode())
+def _platform_info(p: Proposals, urns: Iterable[str]) -> None:
+    sc = dh().sc
+    for urn in urns:
+        platform = urn.split(",", 1)[0].removeprefix("urn:li:dataset:(urn:li:dataPlatform:")
+        if platform in OWN_PLATFORMS:
+            display, kind = OWN_PLATFORMS[platform]
+            info = sc.DataPlatformInfoClass(
+                name=platform,
+                type=getattr(sc.PlatformTypeClass, kind),
+                datasetNameDelimiter=".",
+                displayName=display,
+            )
+            p.once(f"urn:li:dataPlatform:{platform}", info)
 
 
-TAG_KEYS = {"tags": ["attribution\u241fsource", "tag"]}  # acryl-datahub's keys of globalTags.tags
-AUDIT = {"time": 0, "actor": "urn:li:corpuser:unknown"}  # UpstreamClass's default audit stamp
+def _job(p: Proposals, job: Mapping[str, Any], naming: Naming) -> str:
+    sc = dh().sc
+    facets = job.get("facets") or {}
+    integration = str((facets.get("jobType") or {}).get("integration") or "FLOWSCOPE").lower()
+    jurn = job_urn(job["namespace"], job["name"], integration, naming.env)
+    furn = flow_urn(job["namespace"], integration, naming.env)
+    p.once(
+        furn, sc.DataFlowInfoClass(name=job["namespace"], customProperties={"namespace": job["namespace"]})
+    )
+    location = facets.get("sourceCodeLocation") or {}
+    props = {"namespace": job["namespace"]}
+    if location.get("path"):
+        props["sourceCodeLocation"] = str(location["path"])
+    if (facets.get("jobType") or {}).get("jobType"):
+        props["jobType"] = str(facets["jobType"]["jobType"])
+    description = (facets.get("documentation") or {}).get("description")
+    info = sc.DataJobInfoClass(
+        name=job["name"],
+        type="COMMAND",
+        flowUrn=furn,
+        description=str(description) if description else None,
+        externalUrl=str(location["url"]) if location.get("url") else None,
+        customProperties=props,
+    )
+    p.once(jurn, info)
+    query = (facets.get("sql") or {}).get("query")
+    if query:
+        statement = sc.QueryStatementClass(value=str(query), language=sc.QueryLanguageClass.SQL)
+        p.once(jurn, sc.DataTransformLogicClass(transforms=[sc.DataTransformClass(queryStatement=statement)]))
+    for owner in (facets.get("ownership") or {}).get("owners") or []:
+        if isinstance(owner, dict) and owner.get("name"):
+            name = str(owner["name"])
+            urn = name if name.startswith("urn:li:") else f"urn:li:corpuser:{name.removeprefix('user:')}"
+            p.items.append(("owner", jurn, urn, "TECHNICAL_OWNER"))
+    return jurn
 
 
-class _DataHub:
-    """acryl-datahub's classes, imported once (the import takes about a second)."""
-
-    def __init__(self) -> None:
-        from datahub.emitter.aspect import JSON_PATCH_CONTENT_TYPE
-        from datahub.emitter.mcp import MetadataChangeProposalWrapper
-        from datahub.metadata import schema_classes
-
-        sc: Any = schema_classes  # its classes are partly untyped
-        self.sc = sc
-        self.wrapper = MetadataChangeProposalWrapper
-        self.content_type = JSON_PATCH_CONTENT_TYPE
-        self.string_type = sc.SchemaFieldDataTypeClass(type=sc.StringTypeClass())
-
-    def unknown_stamp(self) -> Any:
-        return self.sc.AuditStampClass(time=0, actor="urn:li:corpuser:unknown")
-
-    def patch(self, urn: str, entity_type: str, aspect: str, value: bytes) -> Any:
-        sc = self.sc
-        return sc.MetadataChangeProposalClass(
-            entityUrn=urn,
-            entityType=entity_type,
-            changeType=sc.ChangeTypeClass.PATCH,
-            aspectName=aspect,
-            aspect=sc.GenericAspectClass(value=value, contentType=self.content_type),
-        )
-
-
-@lru_cache(maxsize=1)
-def _dh() -> _DataHub:
-    return _DataHub()
+def _schema(p: Proposals, urn: str, name: str, fields: list[Any]) -> None:
+    sc = dh().sc
+    platform = urn.split(",", 1)[0].removeprefix("urn:li:dataset:(")
+    short = platform.removeprefix("urn:li:dataPlatform:")
+    stamp = sc.AuditStampClass(time=0, actor="urn:li:corpuser:unknown")
+    schema = sc.SchemaMetadataClass(
+        schemaName=name,
+        platform=platform,
+        version=0,
+        hash="",
+        platformSchema=sc.OtherSchemaClass(rawSchema=""),
+        fields=[
+            sc.SchemaFieldClass(
+                fieldPath=str(f["name"]),
+                type=field_type(str(f.get("type") or "unknown"), short),
+                nativeDataType=str(f.get("type") or "unknown"),
+                description=str(f["description"]) if f.get("description") else None,
+                nullable=False,
+                recursive=False,
+                isPartOfKey=False,
+            )
+            for f in fields
+            if isinstance(f, dict) and f.get("name")
+        ],
+        created=stamp,
+        lastModified=stamp,
+    )
+    p.once(urn, schema)
 
 
-def convert(event: Mapping[str, Any], env: str = "PROD") -> Iterator[Any]:
-    """The MCPs of one OpenLineage event (job, its datasets, their lineage, schema and tags)."""
-    dh = _dh()
-    sc = dh.sc
+def _upstreams(out: Mapping[str, Any], inputs: list[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """The inputs ``out`` is made from: its edges' inputs (column lineage, dataset entries, flowscope's
+    facet, INDIRECT ones included), else every input of the job."""
+    facets = out.get("facets") or {}
+    found: dict[tuple[str, str], None] = {}
+    lineage = facets.get("columnLineage") or {}
+    for spec in (lineage.get("fields") or {}).values():
+        for inf in spec.get("inputFields") or []:
+            found[(inf["namespace"], inf["name"])] = None
+    for inf in lineage.get("dataset") or []:
+        found[(inf["namespace"], inf["name"])] = None
+    for e in (facets.get("flowscope") or {}).get("edges") or []:
+        i = e.get("input") or {}
+        if i.get("namespace") and i.get("name"):
+            found[(i["namespace"], i["name"])] = None
+    return list(found) or [(i["namespace"], i["name"]) for i in inputs]
+
+
+def convert_into(p: Proposals, event: Mapping[str, Any], naming: Naming = DEFAULT_NAMING) -> None:
+    """Add the proposals of one OpenLineage event (job, datasets, lineage, schema, tags) to ``p``."""
+    from flowscope_emitters.datahub_ml import MLEntities
+
     inputs = list(event.get("inputs") or [])
     outputs = list(event.get("outputs") or [])
-    urns = {
-        (d["namespace"], d["name"]): dataset_urn(d["namespace"], d["name"], env) for d in inputs + outputs
-    }
+    ml = MLEntities(naming)
     job = event.get("job") or {}
-    if job and (inputs or outputs):
-        jurn = job_urn(job["namespace"], job["name"])
-        yield dh.wrapper(
-            entityUrn=jurn,
-            aspect=sc.DataJobInfoClass(
-                name=job["name"], type="COMMAND", customProperties={"namespace": job["namespace"]}
-            ),
-        )
-        jp = _Patches(jurn, "dataJob")
-        for edges, datasets in (("inputDatasetEdges", inputs), ("outputDatasetEdges", outputs)):
-            for d in datasets:
-                urn = urns[(d["namespace"], d["name"])]
-                jp.add("dataJobInputOutput", _path(edges, urn), {"destinationUrn": urn})
-        yield from jp.build()
-    for d in inputs + outputs:
+    jurn = _job(p, job, naming) if job and (inputs or outputs) else None
+    plain_in = [d for d in inputs if not _is_ml(d["namespace"])]
+    plain_out = [d for d in outputs if not _is_ml(d["namespace"])]
+    urns = {
+        (d["namespace"], d["name"]): naming.dataset_urn(d["namespace"], d["name"])
+        for d in plain_in + plain_out
+    }
+    _platform_info(p, urns.values())
+    if jurn is not None:
+        p.items.extend(("job_in", jurn, urns[(d["namespace"], d["name"])]) for d in plain_in)
+        p.items.extend(("job_out", jurn, urns[(d["namespace"], d["name"])]) for d in plain_out)
+    for d in plain_in + plain_out:
         facets = d.get("facets") or {}
         urn = urns[(d["namespace"], d["name"])]
         fields = (facets.get("schema") or {}).get("fields") or []
         if fields:
-            yield dh.wrapper(
-                entityUrn=urn,
-                aspect=sc.SchemaMetadataClass(
-                    schemaName=d["name"],
-                    platform=urn.split(",")[0].removeprefix("urn:li:dataset:("),
-                    version=0,
-                    hash="",
-                    platformSchema=sc.OtherSchemaClass(rawSchema=""),
-                    fields=[
-                        sc.SchemaFieldClass(
-                            fieldPath=f["name"],
-                            type=dh.string_type,
-                            nativeDataType=str(f.get("type") or "unknown"),
-                            nullable=False,
-                            recursive=False,
-                            isPartOfKey=False,
-                        )
-                        for f in fields
-                    ],
-                    # The defaults, given: avro builds each default from its JSON form on every call.
-                    created=dh.unknown_stamp(),
-                    lastModified=dh.unknown_stamp(),
-                ),
-            )
-        dp = _Patches(urn, "dataset")
+            _schema(p, urn, d["name"], fields)
+        description = (facets.get("documentation") or {}).get("description")
+        if description:
+            p.items.append(("description", urn, str(description)))
         for tag in (facets.get("tags") or {}).get("tags") or []:
             tag_urn = f"urn:li:tag:{tag_name(tag)}"
-            if tag.get("field"):
-                path = _path("editableSchemaFieldInfo", str(tag["field"]), "globalTags", "tags", tag_urn)
-                dp.add("editableSchemaMetadata", path, {"tag": tag_urn})
-            else:
-                dp.add("globalTags", _path("tags", "", tag_urn), {"tag": tag_urn})
-        if d in outputs:
-            for i in inputs:
-                up = urns[(i["namespace"], i["name"])]
-                value = {"auditStamp": dict(AUDIT), "dataset": up, "type": "TRANSFORMED"}
-                dp.add("upstreamLineage", _path("upstreams", up), value)
-            conf = _confidences(facets)
-            for out_field, spec in ((facets.get("columnLineage") or {}).get("fields") or {}).items():
-                down = field_urn(urn, out_field)
-                for inf in spec.get("inputFields") or []:
-                    up = urns.get((inf["namespace"], inf["name"])) or dataset_urn(
-                        inf["namespace"], inf["name"], env
-                    )
-                    key = (inf["namespace"], inf["name"], inf.get("field") or "", out_field)
-                    operation = ",".join(
-                        f"{t.get('type')}/{t.get('subtype')}" for t in inf.get("transformations") or []
-                    )
-                    path = _path(
-                        "fineGrainedLineages",
-                        operation or "NONE",
-                        down,
-                        "NONE",
-                        field_urn(up, str(inf["field"])),
-                    )
-                    dp.add("upstreamLineage", path, {"confidenceScore": conf.get(key, 1.0)})
-        yield from dp.build()
-
-
-def convert_with_builders(event: Mapping[str, Any], env: str = "PROD") -> list[Any]:
-    """:func:`convert` written with acryl-datahub's patch builders (``DatasetPatchBuilder``,
-    ``DataJobPatchBuilder``): the reference the direct JSON must equal (tests) and be compared with (bench)."""
-    from datahub.emitter.mcp import MetadataChangeProposalWrapper
-    from datahub.metadata import schema_classes
-    from datahub.specific.datajob import DataJobPatchBuilder
-    from datahub.specific.dataset import DatasetPatchBuilder
-
-    sc: Any = schema_classes  # its classes are partly untyped
-
-    out: list[Any] = []
-    inputs, outputs = event.get("inputs") or [], event.get("outputs") or []
-    urns = {
-        (d["namespace"], d["name"]): dataset_urn(d["namespace"], d["name"], env) for d in inputs + outputs
-    }
-    job = event.get("job") or {}
-    if job and (inputs or outputs):
-        jurn = job_urn(job["namespace"], job["name"])
-        info = sc.DataJobInfoClass(
-            name=job["name"], type="COMMAND", customProperties={"namespace": job["namespace"]}
-        )
-        out.append(MetadataChangeProposalWrapper(entityUrn=jurn, aspect=info))
-        jp = DataJobPatchBuilder(jurn)
-        for d in inputs:
-            jp.add_input_dataset(urns[(d["namespace"], d["name"])])
-        for d in outputs:
-            jp.add_output_dataset(urns[(d["namespace"], d["name"])])
-        out.extend(jp.build())
-    for d in inputs + outputs:
-        facets = d.get("facets") or {}
-        urn = urns[(d["namespace"], d["name"])]
-        fields = (facets.get("schema") or {}).get("fields") or []
-        if fields:
-            schema = sc.SchemaMetadataClass(
-                schemaName=d["name"],
-                platform=urn.split(",")[0].removeprefix("urn:li:dataset:("),
-                version=0,
-                hash="",
-                platformSchema=sc.OtherSchemaClass(rawSchema=""),
-                fields=[
-                    sc.SchemaFieldClass(
-                        fieldPath=f["name"],
-                        type=sc.SchemaFieldDataTypeClass(type=sc.StringTypeClass()),
-                        nativeDataType=str(f.get("type") or "unknown"),
-                    )
-                    for f in fields
-                ],
+            item = (
+                ("field_tag", urn, str(tag["field"]), tag_urn) if tag.get("field") else ("tag", urn, tag_urn)
             )
-            out.append(MetadataChangeProposalWrapper(entityUrn=urn, aspect=schema))
-        dp = DatasetPatchBuilder(urn)
-        for tag in (facets.get("tags") or {}).get("tags") or []:
-            assoc = sc.TagAssociationClass(f"urn:li:tag:{tag_name(tag)}")
-            if tag.get("field"):
-                dp.for_field(str(tag["field"])).add_tag(assoc)
-            else:
-                dp.add_tag(assoc)
-        if d in outputs:
-            for i in inputs:
-                dp.add_upstream_lineage(sc.UpstreamClass(urns[(i["namespace"], i["name"])], "TRANSFORMED"))
-            conf = _confidences(facets)
-            for out_field, spec in ((facets.get("columnLineage") or {}).get("fields") or {}).items():
-                for inf in spec.get("inputFields") or []:
-                    up = urns.get((inf["namespace"], inf["name"])) or dataset_urn(
-                        inf["namespace"], inf["name"]
-                    )
-                    operation = ",".join(
-                        f"{t['type']}/{t['subtype']}" for t in inf.get("transformations") or []
-                    )
-                    dp.add_fine_grained_lineage(
-                        sc.FineGrainedLineageClass(
-                            upstreamType="FIELD_SET",
-                            upstreams=[field_urn(up, str(inf["field"]))],
-                            downstreamType="FIELD",
-                            downstreams=[field_urn(urn, out_field)],
-                            confidenceScore=conf.get(
-                                (inf["namespace"], inf["name"], inf.get("field") or "", out_field), 1.0
-                            ),
-                            transformOperation=operation or None,
-                        )
-                    )
-        out.extend(dp.build())
-    return out
+            p.items.append(item)
+        if d not in plain_out:
+            continue
+        for ns, name in _upstreams(d, inputs):
+            if not _is_ml(ns):
+                p.items.append(("upstream", urn, urns.get((ns, name)) or naming.dataset_urn(ns, name)))
+        conf = _confidences(facets)
+        for out_field, spec in ((facets.get("columnLineage") or {}).get("fields") or {}).items():
+            down = field_urn(urn, out_field)
+            for inf in spec.get("inputFields") or []:
+                if _is_ml(inf["namespace"]):
+                    continue
+                up = urns.get((inf["namespace"], inf["name"])) or naming.dataset_urn(
+                    inf["namespace"], inf["name"]
+                )
+                key = (inf["namespace"], inf["name"], inf.get("field") or "", out_field)
+                operation = ",".join(
+                    f"{t.get('type')}/{t.get('subtype')}" for t in inf.get("transformations") or []
+                )
+                p.items.append(
+                    ("fgl", urn, operation, down, field_urn(up, str(inf["field"])), repr(conf.get(key, 1.0)))
+                )
+    if jurn is not None:
+        ml.add(p, jurn, inputs, outputs, urns)
 
 
-def convert_all(events: Iterable[Mapping[str, Any]], env: str = "PROD") -> list[Any]:
+def convert(event: Mapping[str, Any], naming: Naming = DEFAULT_NAMING) -> list[Any]:
+    """The proposals of one event (the GMS sender sends them as one batch)."""
+    p = Proposals()
+    convert_into(p, event, naming)
+    return p.mcps()
+
+
+def convert_all(events: Iterable[Mapping[str, Any]], naming: Naming = DEFAULT_NAMING) -> Proposals:
     require_datahub()
-    return [mcp for event in events for mcp in convert(event, env)]
+    p = Proposals()
+    for event in events:
+        convert_into(p, event, naming)
+    return p
 
 
 def write_file(mcps: Iterable[Any], path: Path) -> int:

@@ -102,33 +102,44 @@ def write(lite: Any, mcps: Iterable[Any]) -> int:
 
 
 def _write(lite: Any, mcps: Iterable[Any]) -> int:
+    written = 0
+    for mcp in whole_aspects(mcps, lambda urn, name: _stored(lite, urn, name)):
+        lite.write(mcp)
+        written += 1
+    return written
+
+
+def _stored(lite: Any, urn: str, name: str) -> dict[str, Any] | None:
+    stored = lite.get(urn, [name], typed=True)
+    return stored[name].to_obj() if stored and name in stored else None
+
+
+def whole_aspects(mcps: Iterable[Any], current: Any = None) -> list[Any]:
+    """Proposals a store of whole aspects takes (DataHub Lite, a file sink): upserts as they are, each
+    patched aspect merged into ``current(urn, aspect)`` (None: DataHub's default) with GMS's rules."""
     from datahub.emitter.aspect import ASPECT_MAP
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
     patches: dict[tuple[str, str], list[tuple[list[Any], dict[str, list[str]]]]] = {}
-    written = 0
+    out: list[Any] = []
     for mcp in mcps:
         if mcp.changeType != "PATCH":
-            lite.write(mcp)
-            written += 1
+            out.append(mcp)
             continue
         if not patchable(mcp.aspectName):
             raise UserError(f"DataHub Lite: cannot apply a patch to aspect {mcp.aspectName}")
         ops = split_payload(json.loads(mcp.aspect.value))
         patches.setdefault((mcp.entityUrn, mcp.aspectName), []).append(ops)
     for (urn, name), changes in patches.items():
-        stored = lite.get(urn, [name], typed=True)
-        current = stored[name].to_obj() if stored and name in stored else None
+        doc = current(urn, name) if current is not None else None
         try:
             for operations, keys in changes:
-                current = apply(name, current, operations, keys)
+                doc = apply(name, doc, operations, keys)
         except PatchError as exc:
             raise UserError(f"DataHub Lite: {urn} {name}: {exc}") from None
-        assert current is not None  # at least one change was applied
-        aspect = ASPECT_MAP[name].from_obj(current)
-        lite.write(MetadataChangeProposalWrapper(entityUrn=urn, aspect=aspect))
-        written += 1
-    return written
+        assert doc is not None  # at least one change was applied
+        out.append(MetadataChangeProposalWrapper(entityUrn=urn, aspect=ASPECT_MAP[name].from_obj(doc)))
+    return out
 
 
 def lineage_hops(lite: Any, urn: str, direction: str, depth: int) -> list[tuple[str, str | None, str]]:

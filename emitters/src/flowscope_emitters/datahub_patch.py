@@ -47,6 +47,8 @@ SPECS: dict[str, dict[str, ArraySpec]] = {
     "editableSchemaMetadata": {
         "editableSchemaFieldInfo": ArraySpec(("fieldPath",), {"globalTags.tags": _TAGS}),
     },
+    "ownership": {"owners": ArraySpec(("owner", "type", "typeUrn", "attribution.source"))},
+    "datasetProperties": {},
 }
 # What an aspect holds before anything was written (the required fields, as in DataHub's defaults).
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -58,6 +60,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "lastModified": {"time": 0, "actor": "urn:li:corpuser:unknown"},
         "editableSchemaFieldInfo": [],
     },
+    "ownership": {"owners": []},
+    "datasetProperties": {"customProperties": {}},
 }
 
 

@@ -24,8 +24,11 @@ class DataHubSender:
 
     to = "datahub"
 
-    def __init__(self, url: str, timeout: float = 5.0, token: str | None = None) -> None:
+    def __init__(self, url: str, timeout: float = 5.0, token: str | None = None, naming: Any = None) -> None:
         require_datahub()
+        from flowscope_emitters.datahub_names import Naming
+
+        self.naming = naming if naming is not None else Naming()
         from datahub.emitter.rest_emitter import DatahubRestEmitter
 
         self.target = url
@@ -45,10 +48,12 @@ class DataHubSender:
             raise UserError(f"datahub {self.where}: {self._clean(str(exc))}") from None
 
     def send(self, event: Mapping[str, Any]) -> None:
+        self.send_mcps(convert(event, self.naming))
+
+    def send_mcps(self, mcps: list[Any]) -> None:
         import requests
         from datahub.configuration.common import OperationalError
 
-        mcps = list(convert(event))
         if not mcps:
             return
         try:

@@ -17,6 +17,7 @@ from flowscope.errors import UserError
 from flowscope.store import Store
 from flowscope.store.folder import store_dir
 from flowscope.store.schema import DB_NAME
+from flowscope.terminal import clean
 from flowscope_emitters.client_spool import TO as CLIENT
 from flowscope_emitters.client_spool import ClientSender, describe_target
 from flowscope_emitters.delivery import Backoff, Outcome, Sender, Spool, deliver, replay
@@ -57,7 +58,7 @@ def check_target(to: str | None, target: str | None) -> str:
     return target
 
 
-def make_sender(to: str, target: str, timeout: float) -> Sender:
+def make_sender(to: str, target: str, timeout: float, naming: Any = None) -> Sender:
     """The sender for a target; also what ``--replay`` uses for each spool file's records."""
     if to == "marquez":
         return HttpSender(target, timeout=timeout)
@@ -66,7 +67,7 @@ def make_sender(to: str, target: str, timeout: float) -> Sender:
     if to == "datahub":
         from flowscope_emitters.datahub_rest import DataHubSender
 
-        return DataHubSender(target, timeout=timeout)
+        return DataHubSender(target, timeout=timeout, naming=naming)
     if to == "file":
         return FileSender(Path(target))
     if to == CLIENT:
@@ -100,31 +101,91 @@ def report_lines(to: str, target: str, out: Outcome, spool: Spool) -> list[str]:
     return lines
 
 
-def write_datahub(to: str, target: str, events: list[dict[str, Any]]) -> str:
-    """Proposals to a file ``datahub ingest`` reads, or into DataHub Lite (patches merged first)."""
-    from flowscope_emitters.datahub_convert import convert_all, write_file
+SINKS = ("datahub-rest", "datahub-lite", "file")
 
-    mcps = convert_all(events)
+
+def datahub_naming(config_path: Path | None) -> Any:
+    """The ``plugins.openlineage.datahub`` mapping of flowscope.yaml (``--config``, $FLOWSCOPE_CONFIG, ./)."""
+    from flowscope.config import load_config
+    from flowscope_emitters.datahub_names import naming_from
+
+    config = load_config(config_path)
+    section = (config.plugins.get("openlineage") or {}).get("datahub")
+    return naming_from(section, f"{config.display_path}: plugins.openlineage.datahub")
+
+
+def write_datahub(
+    to: str, target: str, events: list[dict[str, Any]], naming: Any, store: Path, sink: str = "datahub-rest"
+) -> str:
+    """Proposals to a file ``datahub ingest`` reads, or into DataHub Lite (patches merged first). What
+    flowscope added last time to this target and no longer finds is removed (patch ``remove``)."""
+    from flowscope_emitters.datahub_convert import convert_all, write_file
+    from flowscope_emitters.datahub_items import build_removals
+    from flowscope_emitters.datahub_lite import whole_aspects
+    from flowscope_emitters.datahub_state import EmitState
+
+    proposals = convert_all(events, naming)
+    where = str(Path(target).expanduser().resolve())
     if to == "datahub-file":
+        if sink not in SINKS:
+            raise UserError(f"--sink: unknown sink {sink!r} (one of {', '.join(SINKS)})")
+        if sink == "datahub-rest":  # GMS applies patches: adds, and removes of what is gone
+            state = EmitState(store, f"datahub-file:{where}")
+            retracted = state.retractions(proposals.items)
+            mcps = proposals.mcps() + build_removals(retracted)
+        else:  # Lite's and the file sink keep whole aspects only: patches applied to DataHub's defaults
+            state, retracted = None, []
+            mcps = whole_aspects(proposals.mcps())
         try:
             n = write_file(mcps, Path(target))
         except OSError as exc:
             raise UserError(f"cannot write proposals: {exc.strerror}", target) from None
-        return f"datahub-file {target}: {n} proposals from {len(events)} events"
+        if state is not None:
+            state.save(proposals.items)
+        gone = f", {len(retracted)} removals" if retracted else ""
+        return f"datahub-file {target}: {n} proposals for the {sink} sink from {len(events)} events{gone}"
     from flowscope_emitters.datahub_lite import open_lite, write
 
+    state = EmitState(store, f"datahub-lite:{where}")
+    retracted = state.retractions(proposals.items)
     with open_lite(Path(target)) as lite:
-        n = write(lite, mcps)
-    return f"datahub-lite {target}: {n} aspects from {len(events)} events"
+        n = write(lite, proposals.mcps() + build_removals(retracted))
+    state.save(proposals.items)
+    gone = f" ({len(retracted)} items flowscope no longer finds removed)" if retracted else ""
+    return f"datahub-lite {target}: {n} aspects from {len(events)} events{gone}"
 
 
-def send(sender: Sender, events: list[dict[str, Any]], spool: Spool, policy: Backoff) -> Outcome:
+def send(
+    sender: Sender,
+    events: list[dict[str, Any]],
+    spool: Spool,
+    policy: Backoff,
+    retract: Path | bool | None = None,
+) -> Outcome:
+    """Deliver; for DataHub GMS (``retract``: the store folder), once every event is in, remove what
+    flowscope added last time and no longer finds."""
     try:
-        return deliver(events, sender, spool, policy)
+        out = deliver(events, sender, spool, policy)
+        if isinstance(retract, Path) and out.ok and out.sent == len(events):
+            retract_gms(sender, events, retract)
+        return out
     finally:
         close = getattr(sender, "close", None)
         if close is not None:
             close()
+
+
+def retract_gms(sender: Any, events: list[dict[str, Any]], store: Path) -> None:
+    from flowscope_emitters.datahub_convert import convert_all
+    from flowscope_emitters.datahub_items import build_removals
+    from flowscope_emitters.datahub_state import EmitState
+
+    proposals = convert_all(events, sender.naming)
+    state = EmitState(store, f"datahub:{sender.target}")
+    retracted = state.retractions(proposals.items)
+    if retracted:
+        sender.send_mcps(build_removals(retracted))
+    state.save(proposals.items)
 
 
 def marquez_tags(
@@ -237,6 +298,20 @@ def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None)
         timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 5.0,
         retries: Annotated[int, typer.Option(help="Tries per event on timeouts and 5xx.")] = 4,
         backoff: Annotated[float, typer.Option(help="First wait between tries, doubled each time.")] = 0.5,
+        config_path: Annotated[
+            Path | None,
+            typer.Option(
+                "--config",
+                "-c",
+                help="flowscope.yaml with plugins.openlineage.datahub (default: $FLOWSCOPE_CONFIG, else ./flowscope.yaml).",
+            ),
+        ] = None,
+        sink: Annotated[
+            str,
+            typer.Option(
+                help=f"--to datahub-file: the `datahub ingest` sink it is for ({', '.join(SINKS)})."
+            ),
+        ] = "datahub-rest",
     ) -> None:
         """Send the stored OpenLineage events to a catalog; undelivered ones are spooled for --replay."""
         directory = store_dir()
@@ -259,14 +334,17 @@ def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None)
 
                 target = str(default_path())
             path = check_target(to, target)
-            err.print(write_datahub(to, path, stored_events(directory)), highlight=False, soft_wrap=True)
+            naming = datahub_naming(config_path)
+            line = write_datahub(to, path, stored_events(directory), naming, directory, sink)
+            err.print(clean(line), highlight=False, soft_wrap=True, markup=False)
         else:
             where = check_target(to, target)
             assert to is not None
             events = stored_events(directory)
             if to == "datahub":  # DataHub has nothing to hold for an event without datasets (the scan's own)
                 events = [e for e in events if e.get("inputs") or e.get("outputs")]
-            out = send(make_sender(to, where, timeout), events, spool, policy)
+            sender = make_sender(to, where, timeout, datahub_naming(config_path) if to == "datahub" else None)
+            out = send(sender, events, spool, policy, retract=to == "datahub" and directory)
             report(err, to, where, out, spool)
             failed = not out.ok
             if to == "marquez":

@@ -140,8 +140,9 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
     ) -> None:
         """Run every enabled collector, store the graph, emit OpenLineage events, print a summary."""
         config = load_config(config_path)
-        check_plugin_sections(
-            config, [c.item.config_section for c in plugins.collectors()] + plugins.blocked()
+        check_plugin_sections(  # a plugin without a collector may read its own section (openlineage: datahub)
+            config,
+            [c.item.config_section for c in plugins.collectors()] + plugins.blocked() + plugins.names(),
         )
         store = Store.open(store_dir())
         err = Console(stderr=True)
