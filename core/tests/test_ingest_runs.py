@@ -159,3 +159,13 @@ def test_hand_written_run_events_are_valid_openlineage() -> None:
     for path in sorted(RUNS.iterdir()):
         for _, event in ingest.read_events(path).events:
             assert validate_event(event, spec) == [], path
+
+
+def test_names_are_printed_literally(tmp_path: Path) -> None:
+    """A file name with rich markup, an emoji code and a control character comes out as written."""
+    odd = tmp_path / "postgres_host:1234:smile:[red]x[-red]\x1b[2J.json"
+    odd.write_bytes(COMPLETE.read_bytes())
+    code, out, err = cli(tmp_path / "s", str(odd))
+    assert code == 0, err
+    assert f"{tmp_path}/postgres_host:1234:smile:[red]x[-red]\\x1b[2J.json: 1 events" in out
+    assert "\x1b" not in out and "😄" not in out

@@ -88,3 +88,35 @@ def test_no_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) 
     monkeypatch.setenv("FLOWSCOPE_STORE", str(tmp_path / "none"))
     code, _, err = run(capsys, "emit", "--to", "file", str(tmp_path / "x.jsonl"))
     assert code == 1 and "no lineage store here yet" in err
+
+
+def test_emit_json_and_progress_lines_off_a_terminal(
+    store: Path, tmp_path: Path, events: list[RunEvent], capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLOWSCOPE_PROGRESS", "lines")  # what a pipe or CI log gets
+    monkeypatch.setenv("FLOWSCOPE_PROGRESS_EVERY", "0")  # a line per event instead of every 10 s
+    target = tmp_path / "out.jsonl"
+    code, out, err = run(capsys, "emit", "--to", "file", str(target), "--json")
+    assert code == 0, err
+    assert json.loads(out) == {
+        "results": [
+            {
+                "to": "file",
+                "target": str(target),
+                "sent": len(events),
+                "spooled": 0,
+                "rejected": [],
+                "error": None,
+            }
+        ],
+        "ok": True,
+    }
+    progress = [line for line in err.splitlines() if line.startswith("emit to file: ")]
+    assert progress[-1].startswith(f"emit to file: {len(events)}/{len(events)} events")
+
+
+def test_help_shows_plain_types(store: Path, capsys: Any) -> None:
+    code, out, _ = run(capsys, "emit", "--help")
+    assert code == 0
+    assert "<bool>" not in out and "<str>" not in out and "<float>" not in out
+    assert "FLOAT" in out and "PATH" in out

@@ -10,8 +10,8 @@ DataHub's Hive, MySQL, Postgres, Trino and Kafka sources, its OpenLineage conver
 - name: the OpenLineage name; for object stores (s3, gcs, adls) ``bucket/path`` as DataHub's data-lake sources
   write it; no platform instance; env ``PROD``;
 - flowscope's own kinds (``log://``, ``cache://``, ``queue://``, ``service://``, ``http(s)://``, ``code://``) get a
-  platform each, registered with ``dataPlatformInfo``, and their system (unless ``default``) as the platform
-  instance; features and models become DataHub's ML entities (:mod:`flowscope_emitters.datahub_ml`).
+  platform each, registered with ``dataPlatformInfo``; paths are named ``host/path`` (an endpoint), other
+  names get their system (unless ``default``) as the platform instance (``log://scribe``); features and models become DataHub's ML entities (:mod:`flowscope_emitters.datahub_ml`).
 
 Where a connector was set up differently (a ``platform_instance``, another env, a database name the connector
 leaves out), the ``plugins.openlineage.datahub`` section of flowscope.yaml says so per namespace::
@@ -114,8 +114,8 @@ def _target(naming: Naming, namespace: str, name: str) -> Target:
     scheme, host = _split(namespace)
     platform = rule.platform or SCHEME_PLATFORMS.get(scheme, scheme)
     instance = rule.platform_instance
-    if platform in OBJECT_STORES and host:
-        name = f"{host}/{name.lstrip('/')}"
+    if (platform in OBJECT_STORES or (platform in OWN_PLATFORMS and name.startswith("/"))) and host:
+        name = f"{host}/{name.lstrip('/')}"  # a bucket's or a host's path: host/path, as URLs read
     elif platform in OWN_PLATFORMS and instance is None and host and host != DEFAULT_SYSTEM:
         instance = host
     if rule.drop_prefix and name.startswith(rule.drop_prefix):

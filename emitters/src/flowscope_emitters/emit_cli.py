@@ -6,6 +6,7 @@ appear in them (senders mask what they report).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,10 +15,11 @@ import typer
 from rich.console import Console
 
 from flowscope.errors import UserError
+from flowscope.progress import progress
 from flowscope.store import Store
 from flowscope.store.folder import store_dir
 from flowscope.store.schema import DB_NAME
-from flowscope.terminal import clean
+from flowscope.terminal import clean, console
 from flowscope_emitters.client_spool import TO as CLIENT
 from flowscope_emitters.client_spool import ClientSender, describe_target
 from flowscope_emitters.delivery import Backoff, Outcome, Sender, Spool, deliver, replay
@@ -82,9 +84,31 @@ def stored_events(directory: Path) -> list[dict[str, Any]]:
         return list(store.events())
 
 
-def report(console: Console, to: str, target: str, out: Outcome, spool: Spool) -> None:
+def report(
+    console: Console,
+    to: str,
+    target: str,
+    out: Outcome,
+    spool: Spool,
+    results: list[dict[str, Any]] | None = None,
+) -> None:
     for line in report_lines(to, target, out, spool):
-        console.print(line, highlight=False, soft_wrap=True)
+        console.print(clean(line), highlight=False, soft_wrap=True, markup=False)
+    if results is not None:
+        results.append(outcome_json(to, target, out))
+
+
+def outcome_json(to: str, target: str, out: Outcome) -> dict[str, Any]:
+    """One delivery for ``emit --json`` (documented in docs/catalogs.md)."""
+    where = describe_target(target) if to == CLIENT else public_url(target) if "://" in target else target
+    return {
+        "to": "marquez-tags" if to == TAGS_TARGET else to,
+        "target": where,
+        "sent": out.sent,
+        "spooled": out.spooled,
+        "rejected": [{"id": rid, "reason": reason} for rid, reason in out.rejected],
+        "error": str(out.failure) if out.failure is not None else None,
+    }
 
 
 def report_lines(to: str, target: str, out: Outcome, spool: Spool) -> list[str]:
@@ -116,7 +140,7 @@ def datahub_naming(config_path: Path | None) -> Any:
 
 def write_datahub(
     to: str, target: str, events: list[dict[str, Any]], naming: Any, store: Path, sink: str = "datahub-rest"
-) -> str:
+) -> tuple[str, dict[str, Any]]:
     """Proposals to a file ``datahub ingest`` reads, or into DataHub Lite (patches merged first). What
     flowscope added last time to this target and no longer finds is removed (patch ``remove``)."""
     from flowscope_emitters.datahub_convert import convert_all, write_file
@@ -143,7 +167,8 @@ def write_datahub(
         if state is not None:
             state.save(proposals.items)
         gone = f", {len(retracted)} removals" if retracted else ""
-        return f"datahub-file {target}: {n} proposals for the {sink} sink from {len(events)} events{gone}"
+        line = f"datahub-file {target}: {n} proposals for the {sink} sink from {len(events)} events{gone}"
+        return line, {"proposals": n, "sink": sink, "removed": len(retracted)}
     from flowscope_emitters.datahub_lite import open_lite, write
 
     state = EmitState(store, f"datahub-lite:{where}")
@@ -152,7 +177,10 @@ def write_datahub(
         n = write(lite, proposals.mcps() + build_removals(retracted))
     state.save(proposals.items)
     gone = f" ({len(retracted)} items flowscope no longer finds removed)" if retracted else ""
-    return f"datahub-lite {target}: {n} aspects from {len(events)} events{gone}"
+    return f"datahub-lite {target}: {n} aspects from {len(events)} events{gone}", {
+        "aspects": n,
+        "removed": len(retracted),
+    }
 
 
 def send(
@@ -165,7 +193,9 @@ def send(
     """Deliver; for DataHub GMS (``retract``: the store folder), once every event is in, remove what
     flowscope added last time and no longer finds."""
     try:
-        out = deliver(events, sender, spool, policy)
+        label = f"emit to {getattr(sender, 'to', 'target')}"
+        with progress(label, len(events), getattr(sender, "unit", "event") + "s") as advance:
+            out = deliver(events, _Counted(sender, advance), spool, policy)
         if isinstance(retract, Path) and out.ok and out.sent == len(events):
             retract_gms(sender, events, retract)
         return out
@@ -173,6 +203,22 @@ def send(
         close = getattr(sender, "close", None)
         if close is not None:
             close()
+
+
+class _Counted:
+    """The sender, advancing the progress display after each delivery (a bar on a terminal, a line every
+    few seconds elsewhere)."""
+
+    def __init__(self, sender: Sender, advance: Callable[..., None]) -> None:
+        self.inner, self.advance = sender, advance
+        self.to, self.target = sender.to, sender.target
+
+    def send(self, event: Any) -> None:
+        self.inner.send(event)
+        self.advance(1)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
 
 def retract_gms(sender: Any, events: list[dict[str, Any]], store: Path) -> None:
@@ -196,6 +242,7 @@ def marquez_tags(
     policy: Backoff,
     timeout: float,
     dead: bool,
+    results: list[dict[str, Any]] | None = None,
 ) -> bool:
     """After the events, zone and field tags through the tags API, with the same retries and spool as
     events. When the events did not get through, the tags wait in the spool (the datasets must exist)."""
@@ -211,7 +258,7 @@ def marquez_tags(
         )
         return False
     out = send(TagSender(url, timeout=timeout), records, spool, policy)
-    report(err, "marquez tags", url, out, spool)
+    report(err, TAGS_TARGET, url, out, spool, results)
     return out.ok
 
 
@@ -226,6 +273,7 @@ def add_marquez_commands(app: typer.Typer) -> None:
         ],
         depth: Annotated[int, typer.Option(help="How many hops around the node.")] = 5,
         timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 10.0,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     ) -> None:
         """Load a lineage neighbourhood from Marquez into the store (collector `marquez`, kind declared)."""
         directory = store_dir()
@@ -236,8 +284,14 @@ def add_marquez_commands(app: typer.Typer) -> None:
             api.close()
         with Store.open(directory) as store:
             store.replace(MARQUEZ, f"{public_url(url)} {node_id} {depth}", edges, infos, [])
+        if as_json:
+            doc = {"source": public_url(url), "node": node_id, "depth": depth, "edges": len(edges)}
+            typer.echo(json.dumps({**doc, "asset_infos": len(infos), "store": str(directory)}, indent=2))
+            return
         typer.echo(
-            f"{len(edges)} edges and {len(infos)} asset infos from {public_url(url)} stored in {directory}"
+            clean(
+                f"{len(edges)} edges and {len(infos)} asset infos from {public_url(url)} stored in {directory}"
+            )
         )
 
     app.add_typer(marquez, name="marquez")
@@ -255,6 +309,7 @@ def add_datahub_commands(app: typer.Typer) -> None:
         depth: Annotated[int, typer.Option(help="How many hops (DataHub GMS tells 1, 2 and 3+ apart).")] = 3,
         direction: Annotated[str, typer.Option(help="downstream or upstream.")] = "downstream",
         timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 10.0,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     ) -> None:
         """Load a lineage neighbourhood from DataHub into the store (collector `datahub`, kind declared):
         GraphQL scrollAcrossLineage on GMS (token from $DATAHUB_GMS_TOKEN), or the lineage aspects of a
@@ -282,7 +337,11 @@ def add_datahub_commands(app: typer.Typer) -> None:
             edges = to_edges(found, Evidence(COLLECTOR, "declared", source, detail=(("urn", urn),)))
         with Store.open(directory) as store:
             store.replace(COLLECTOR, f"{where} {urn} {direction} {depth}", edges, [], [])
-        typer.echo(f"{len(edges)} edges {direction} of {urn} from {where} stored in {directory}")
+        if as_json:
+            doc = {"source": where, "urn": urn, "direction": direction, "depth": depth, "edges": len(edges)}
+            typer.echo(json.dumps({**doc, "store": str(directory)}, indent=2))
+            return
+        typer.echo(clean(f"{len(edges)} edges {direction} of {urn} from {where} stored in {directory}"))
 
     app.add_typer(datahub, name="datahub")
 
@@ -312,13 +371,17 @@ def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None)
                 help=f"--to datahub-file: the `datahub ingest` sink it is for ({', '.join(SINKS)})."
             ),
         ] = "datahub-rest",
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Also print what was delivered as JSON on stdout.")
+        ] = False,
     ) -> None:
         """Send the stored OpenLineage events to a catalog; undelivered ones are spooled for --replay."""
         directory = store_dir()
         spool = Spool(directory)
         policy = Backoff(attempts=max(1, retries), base=backoff)
-        err = Console(stderr=True)
+        err = console(stderr=True)
         failed = False
+        results: list[dict[str, Any]] = []
         if do_replay:
             done = replay(spool, lambda t, where: make_sender(t, where, timeout), backoff=policy)
             for note in done.damage:
@@ -326,7 +389,7 @@ def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None)
             if not done.outcomes:
                 typer.echo("nothing to replay")
             for t, where, out in done.outcomes:
-                report(err, t, where, out, spool)
+                report(err, t, where, out, spool, results)
                 failed |= not out.ok
         elif to in ("datahub-file", "datahub-lite"):
             if to == "datahub-lite" and not target:
@@ -335,8 +398,10 @@ def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None)
                 target = str(default_path())
             path = check_target(to, target)
             naming = datahub_naming(config_path)
-            line = write_datahub(to, path, stored_events(directory), naming, directory, sink)
+            events = stored_events(directory)
+            line, counts = write_datahub(to, path, events, naming, directory, sink)
             err.print(clean(line), highlight=False, soft_wrap=True, markup=False)
+            results.append({"to": to, "target": path, "events": len(events), **counts})
         else:
             where = check_target(to, target)
             assert to is not None
@@ -345,7 +410,7 @@ def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None)
                 events = [e for e in events if e.get("inputs") or e.get("outputs")]
             sender = make_sender(to, where, timeout, datahub_naming(config_path) if to == "datahub" else None)
             out = send(sender, events, spool, policy, retract=to == "datahub" and directory)
-            report(err, to, where, out, spool)
+            report(err, to, where, out, spool, results)
             failed = not out.ok
             if to == "marquez":
                 for event in events:
@@ -356,6 +421,8 @@ def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None)
                             f"warning: job {name}: no schema facet for {', '.join(gaps)}", highlight=False
                         )
                 dead = out.failure is not None
-                failed |= not marquez_tags(err, where, events, spool, policy, timeout, dead)
+                failed |= not marquez_tags(err, where, events, spool, policy, timeout, dead, results)
+        if as_json:
+            typer.echo(json.dumps({"results": results, "ok": not failed}, indent=2))
         if failed:
             raise typer.Exit(1)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flowscope import __version__
+from flowscope.cli.helptypes import use_plain_types
 from flowscope.cli.ingest import add_ingest_command
 from flowscope.cli.lineage import add_lineage_commands
 from flowscope.cli.scan import add_scan_command
@@ -27,6 +28,7 @@ from flowscope.store.folder import DEFAULT_STORE, STORE_ENV, store_dir
 def build_app(pm: pluggy.PluginManager) -> typer.Typer:
     """The CLI over one plugin manager: core commands, then each plugin's ``register_commands``."""
     plugins = Plugins(pm)
+    use_plain_types()
     app = typer.Typer(
         name="flowscope",
         help="Discover where data goes and turn it into OpenLineage lineage.",

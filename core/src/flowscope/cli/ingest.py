@@ -31,7 +31,7 @@ def add_ingest_command(app: typer.Typer, store_dir: Callable[[], Path]) -> None:
         paths: Annotated[
             list[Path],
             typer.Argument(
-                metavar="FILE|FOLDER...",
+                metavar="FILE_OR_FOLDER",
                 help="OpenLineage event files (JSON lines, JSON, JSON array), or folders of them.",
                 show_default=False,
             ),
