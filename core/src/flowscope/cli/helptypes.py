@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-_PLAIN = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH", "file": "FILE", "directory": "DIR"}
+_PLAIN = {
+    "str": "TEXT",
+    "int": "INTEGER",
+    "float": "FLOAT",
+    "path": "PATH",
+    "file": "FILE",
+    "directory": "DIR",
+}
 
 
 def plain(label: str, flag: bool) -> str:
