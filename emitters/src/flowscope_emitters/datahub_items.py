@@ -153,7 +153,7 @@ def _builders(items: Iterable[Item], remove: bool) -> list[Any]:
                 confidenceScore=float(confidence[0]) if confidence else 1.0,
                 transformOperation=operation or None,
             )
-            getattr(b, f"{verb}_fine_grained_upstream_lineage")(fgl)
+            getattr(b, f"{verb}_fine_grained_lineage")(fgl)
         elif kind == "tag":
             b.remove_tag(args[0]) if remove else b.add_tag(sc.TagAssociationClass(args[0]))
         elif kind == "field_tag":

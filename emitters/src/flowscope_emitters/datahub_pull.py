@@ -1,4 +1,5 @@
-"""Read a lineage neighbourhood from DataHub into flowscope's graph: GraphQL ``scrollAcrossLineage``.
+"""Read a lineage neighbourhood from DataHub into flowscope's graph: GraphQL ``scrollAcrossLineage``, sent
+through acryl-datahub's ``DataHubGraph.execute_graphql``.
 
 One query per page (``nextScrollId`` until there is none), the way acryl-datahub's own lineage client asks
 it: results are entities with their ``degree`` and the ``paths`` from the start node to them. Consecutive
@@ -48,53 +49,52 @@ JOB_TYPES = ("DATA_JOB", "QUERY")
 
 
 class GraphQL:
-    """POSTs to ``<gms>/api/graphql``; every failure is a one-line UserError without the token."""
+    """GraphQL at ``<gms>/api/graphql`` through acryl-datahub's ``DataHubGraph`` (its session, token and
+    query handling; its retries off); every failure is a one-line UserError without the token."""
 
     def __init__(self, url: str, timeout: float = 10.0, token: str | None = None) -> None:
-        import requests
+        from datahub.ingestion.graph.client import DatahubClientConfig, DataHubGraph
 
         self.url = url.rstrip("/")
         self.where = f"{public_url(self.url)}/api/graphql"
-        self.timeout = timeout
         token = token if token is not None else os.environ.get(TOKEN_ENV)
         self._secrets = {token} if token else set()
-        self.session = requests.Session()
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
+        config = DatahubClientConfig(
+            server=self.url, token=token, timeout_sec=timeout, retry_max_times=0, retry_status_codes=[]
+        )
+        self.graph = DataHubGraph(config)
 
     def query(self, query: str, variables: Mapping[str, Any]) -> Any:
         import requests
+        from datahub.configuration.common import GraphError, OperationalError
 
         try:
-            resp = self.session.post(
-                f"{self.url}/api/graphql", json={"query": query, "variables": variables}, timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            raise UserError(f"datahub: {self.where}: cannot reach GMS: {connection_reason(exc)}") from None
-        if resp.status_code in (401, 403):
-            raise UserError(
-                f"datahub: {self.where} answered HTTP {resp.status_code} {resp.reason or ''}".rstrip()
-                + f" (check ${TOKEN_ENV})"
-            )
-        if resp.status_code >= 400:
-            raise UserError(
-                f"datahub: {self.where} answered HTTP {resp.status_code} {resp.reason or ''}".rstrip()
-            )
-        try:
-            doc = resp.json()
-        except ValueError:
-            raise UserError(f"datahub: {self.where}: malformed response (not JSON)") from None
-        if isinstance(doc, dict) and doc.get("errors"):
-            first = doc["errors"][0] if isinstance(doc["errors"], list) else doc["errors"]
+            data = self.graph.execute_graphql(query, dict(variables), format_exception=False)
+        except OperationalError as exc:
+            response = getattr(exc.__cause__, "response", None)
+            status = getattr(response, "status_code", 0)
+            text = f"datahub: {self.where} answered HTTP {status} {getattr(response, 'reason', '') or ''}".rstrip()
+            raise UserError(text + (f" (check ${TOKEN_ENV})" if status in (401, 403) else "")) from None
+        except GraphError as exc:
+            errors = exc.args[0] if exc.args else None
+            first = errors[0] if isinstance(errors, list) and errors else errors
             said = first.get("message") if isinstance(first, dict) else first
             text = mask(str(said), self._secrets).strip().splitlines()
-            raise UserError(f"datahub: {self.where}: GraphQL error: {(text[0] if text else '?')[:300]}")
-        if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
+            raise UserError(
+                f"datahub: {self.where}: GraphQL error: {(text[0] if text else '?')[:300]}"
+            ) from None
+        except ValueError:  # requests' JSONDecodeError
+            raise UserError(f"datahub: {self.where}: malformed response (not JSON)") from None
+        except requests.RequestException as exc:
+            raise UserError(f"datahub: {self.where}: cannot reach GMS: {connection_reason(exc)}") from None
+        except (KeyError, TypeError, AttributeError):
+            data = None
+        if not isinstance(data, dict):
             raise UserError(f"datahub: {self.where}: malformed response (expected {{'data': {{...}}}})")
-        return doc["data"]
+        return data
 
     def close(self) -> None:
-        self.session.close()
+        self.graph.close()
 
 
 def degrees(depth: int) -> list[str]:
