@@ -79,9 +79,9 @@ class GraphQL:
             errors = exc.args[0] if exc.args else None
             first = errors[0] if isinstance(errors, list) and errors else errors
             said = first.get("message") if isinstance(first, dict) else first
-            text = mask(str(said), self._secrets).strip().splitlines()
+            lines = mask(str(said), self._secrets).strip().splitlines()
             raise UserError(
-                f"datahub: {self.where}: GraphQL error: {(text[0] if text else '?')[:300]}"
+                f"datahub: {self.where}: GraphQL error: {(lines[0] if lines else '?')[:300]}"
             ) from None
         except ValueError:  # requests' JSONDecodeError
             raise UserError(f"datahub: {self.where}: malformed response (not JSON)") from None

@@ -108,7 +108,7 @@ def asset_of(source: Source, key: TableKey, column: str | None, job: Job) -> Ass
     """The asset of a table key; :data:`RESULT` is the job's query result (``result://`` in
     :mod:`flowscope.naming`)."""
     if key == RESULT:
-        return naming.result(job.name, job.namespace, column)
+        return naming.result(job.name, source.namespace, column)  # the engine the query ran on
     return source.asset(key, column)
 
 
