@@ -60,11 +60,14 @@ def add_ingest_command(app: typer.Typer, store_dir: Callable[[], Path]) -> None:
         derived = ingest.derive_all(loaded)
         if loaded:
             # One transaction: the files read together (runs across them) are stored together.
-            with Store.open(store_dir()) as store, progress("storing", len(loaded), "files") as advance:
-                with store.transaction():
-                    for item in loaded:
-                        ingest.store_ingested(store, item)
-                        advance(1, str(item.path), edges=len(item.edges))
+            with (
+                Store.open(store_dir()) as store,
+                progress("storing", len(loaded), "files") as advance,
+                store.transaction(),
+            ):
+                for item in loaded:
+                    ingest.store_ingested(store, item)
+                    advance(1, str(item.path), edges=len(item.edges))
         problems = [p for item in loaded for p in item.problems]
         if as_json:
             typer.echo(json.dumps(_result_json(loaded, failed, derived), indent=2))
