@@ -176,3 +176,18 @@ def test_feast_template_placeholders_in_feature_store_yaml_are_read_as_text(tmp_
     assert [flow(s) for s in signals] == [
         "materialize.v: redshift://%CLUSTER%.%REGION%:5439/db.public.trips#km -> feature://feast/v#km"
     ]
+
+
+def test_an_absolute_default_is_refused_not_read(tmp_path: Path) -> None:
+    write(tmp_path, {"conf/config.yaml": "defaults:\n  - /etc/hostname\n  - _self_\n" + GOOD})
+    signals, _, problems = collect(tmp_path)
+    assert [flow(s) for s in signals] == [GOOD_FLOW]
+    assert problems == ["conf/config.yaml:2: defaults: hostname.yaml is outside the scanned folder; not read"]
+
+
+def test_deeply_nested_python_fails_alone(tmp_path: Path) -> None:
+    deep = "from feast import FeatureView\nx = " + "[" * 1000 + "]" * 1000 + "\n"
+    write(tmp_path, {"repo/views.py": deep, "good.yaml": GOOD})
+    signals, _, problems = collect(tmp_path)
+    assert [flow(s) for s in signals] == [GOOD_FLOW]
+    assert len(problems) == 1 and problems[0].startswith("repo/views.py: invalid Python")
