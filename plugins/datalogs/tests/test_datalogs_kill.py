@@ -26,7 +26,8 @@ method, nth, status = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 real = getattr(State, method)
 calls = {"n": 0}
 def dying(self, *args, **kwargs):
-    if status in ("any", *[str(a) for a in args]):
+    said = [str(a) for a in args] + [str(m[1]) for a in args if isinstance(a, list) for m in a]
+    if status in ("any", *said):
         calls["n"] += 1
         if calls["n"] == nth:
             os.kill(os.getpid(), signal.SIGKILL)
@@ -39,8 +40,8 @@ main(sys.argv[4:])
 POINTS = [
     ("mark_part", 5, "done"),  # partition 5 joined and placed, its checkpoint not yet committed
     ("set_verified", 2, "any"),  # while recording the owner check
-    ("mark_package", 3, "staged"),  # package 3 written to staging, not yet checkpointed
-    ("mark_package", 2, "delivered"),  # package 2 moved into the delivery folder, not yet checkpointed
+    ("mark_packages", 1, "staged"),  # packages written to staging, not yet checkpointed
+    ("mark_packages", 1, "delivered"),  # packages moved into the delivery folder, not yet checkpointed
     ("set_batch", 1, "done"),  # everything delivered and the lineage stored, the batch not yet closed
 ]
 

@@ -28,7 +28,7 @@ from flowscope_datalogs import duck, split
 from flowscope_datalogs.datacheck import TablePlan
 from flowscope_datalogs.datafiles import Partition
 from flowscope_datalogs.package import Held, TableRenderer, build_package
-from flowscope_datalogs.private import atomic_file, private_dir, tighten, write_private
+from flowscope_datalogs.private import atomic_file, private_dir, tighten, write_private, write_scratch
 from flowscope_datalogs.state import Batch, Request, State
 
 MISMATCH_NOTE = (
@@ -100,7 +100,8 @@ def write_requesters(path: Path, requests: list[Request], user_id_type: str) -> 
     con = duck.connect()
     try:
         con.execute(f"CREATE TABLE r (user_id {sql_type})")
-        con.executemany("INSERT INTO r VALUES (?)", [(u,) for u in sorted({r.user_id for r in requests})])
+        ids = sorted({r.user_id for r in requests})
+        con.execute(f"INSERT INTO r SELECT unnest($1::{sql_type}[])", [ids])
         con.execute(f"COPY (SELECT * FROM r ORDER BY 1) TO {duck.literal(str(tmp))} (FORMAT parquet)")
     finally:
         con.close()
@@ -190,6 +191,9 @@ def verify_phase(ctx: BatchContext, requests: list[Request]) -> dict[str, str]:
     return {t: detail for t, (status, detail) in known.items() if status == "mismatch"}
 
 
+CHECKPOINT_EVERY = 200  # packages per checkpoint commit
+
+
 def package_phase(
     ctx: BatchContext, requests: list[Request], held: dict[str, str], report: BatchReport
 ) -> bool:
@@ -197,48 +201,47 @@ def package_phase(
     state, bid = ctx.state, ctx.batch.batch_id
     staged_dir = private_dir(ctx.folder / "staged")
     done = state.packages(bid)
-    failed_parts = [p for p in state.parts(bid) if p.status == "failed"]
     missing: dict[str, list[str]] = {}
-    for p in failed_parts:
-        missing.setdefault(p.table, []).append(p.key or "(whole table)")
+    for p in state.parts(bid):
+        if p.status == "failed":
+            missing.setdefault(p.table, []).append(p.key or "(whole table)")
     live = [p for p in ctx.plans if p.table.name not in held]
     renderers = {p.table.name: TableRenderer(p, ctx.renderers) for p in live}
-    notes = [Held(p.table.name, p.table.title, MISMATCH_NOTE) for p in ctx.plans if p.table.name in held]
+    titles = {p.table.name: p.table.title for p in ctx.plans}
+    notes = [Held(t, titles[t], MISMATCH_NOTE) for t in titles if t in held]
+    notes += [Held(t, titles[t], INCOMPLETE_NOTE.format(parts=", ".join(k))) for t, k in missing.items()]
     count = len(done)
     ctx.progress("package", count, len(requests))
+    pending: list[tuple[str, str, str | None, int]] = []
     con = duck.connect(ctx.folder / "tmp", threads=2)
     try:
         for request, tables, bad in split.scan_batch(con, live, ctx.joined, requests):
             if bad:
                 for table, n in bad.items():
-                    state.set_verified(
-                        bid, table, "mismatch", split.Mismatch(table, n, [request.request_id]).describe()
-                    )
+                    why = split.Mismatch(table, n, [request.request_id]).describe()
+                    state.set_verified(bid, table, "mismatch", why)
                 state.clear_packages(bid)
                 return False
             if request.request_id in done:
                 continue
             zone = request.timezone or ctx.default_zone
             rendered = [renderers[p.table.name].render(tables[p.table.name], zone) for p in live]
-            extra = [
-                Held(
-                    t,
-                    next(p.table.title for p in ctx.plans if p.table.name == t),
-                    INCOMPLETE_NOTE.format(parts=", ".join(k)),
-                )
-                for t, k in missing.items()
-            ]
-            data, _manifest = build_package(request, bid, zone, rendered, [*notes, *extra])
-            write_private(staged_dir / f"{request.token}.zip", data)
-            rows = sum(t.logged for t in rendered)
+            data, _manifest = build_package(request, bid, zone, rendered, notes)
+            write_scratch(staged_dir / f"{request.token}.zip", data)
             for t in rendered:
                 for col, n in t.unrendered.items():
                     key = f"{t.plan.table.name}.{col}"
                     report.unrendered[key] = report.unrendered.get(key, 0) + n
-            state.mark_package(bid, request.request_id, "staged", hashlib.sha256(data).hexdigest(), rows)
+            rows = sum(t.logged for t in rendered)
+            pending.append((request.request_id, "staged", hashlib.sha256(data).hexdigest(), rows))
+            if len(pending) >= CHECKPOINT_EVERY:
+                state.mark_packages(bid, pending)
+                pending = []
             report.packaged_now += 1
             count += 1
             ctx.progress("package", count, len(requests))
+        if pending:
+            state.mark_packages(bid, pending)
     finally:
         con.close()
     for r in renderers.values():
@@ -253,6 +256,7 @@ def deliver_phase(ctx: BatchContext, requests: list[Request], report: BatchRepor
     staged_dir = ctx.folder / "staged"
     packages = state.packages(bid)
     index = []
+    pending: list[tuple[str, str, str | None, int]] = []
     for r in requests:
         status, sha, rows = packages[r.request_id]
         target = delivery / f"{r.token}.zip"
@@ -269,9 +273,14 @@ def deliver_phase(ctx: BatchContext, requests: list[Request], report: BatchRepor
                 raise UserError(
                     f"batch {bid}: the staged package of request {r.request_id} is missing", str(src)
                 )
-            state.mark_package(bid, r.request_id, "delivered", sha, rows)
+            pending.append((r.request_id, "delivered", sha, rows))
+            if len(pending) >= CHECKPOINT_EVERY:
+                state.mark_packages(bid, pending)
+                pending = []
         index.append({"request_id": r.request_id, "package": target.name, "sha256": sha, "rows": rows})
         report.packages += 1
+    if pending:
+        state.mark_packages(bid, pending)
     body = "".join(json.dumps(line, sort_keys=True) + "\n" for line in index)
     name = f"batch-{bid}.jsonl"
     write_private(delivery / name, body.encode("utf-8"))

@@ -71,6 +71,7 @@ class TableRenderer:
             unit = str(col.options.get("unit", "s"))
             self.time_scale = 1e6 if self.kinds[self.time_pos] == "timestamp" else _PER_SECOND.get(unit, 1.0)
         self._cache: dict[tuple[int, str, Any], tuple[str, bool]] = {}
+        self._options: dict[tuple[int, str], dict[str, Any]] = {}
 
     def _cell(self, i: int, raw: Any, zone: str) -> tuple[str, bool]:
         hashable = not isinstance(raw, list)
@@ -79,8 +80,11 @@ class TableRenderer:
             return self._cache[key]
         value = kinds.to_python(self.kinds[i], raw)
         col = self.exported[i]
+        options = self._options.get((i, zone))
+        if options is None:
+            options = self._options[(i, zone)] = {**col.options, "timezone": zone}
         try:
-            out = (self.renderers[i].render(value, {**col.options, "timezone": zone}), True)
+            out = (self.renderers[i].render(value, options), True)
         except Exception as exc:  # a renderer's failure shows the raw value; it never sinks the run
             self.errors.setdefault(col.name, f"{type(exc).__name__}: {exc}")
             out = (kinds.raw_text(value) + RAW_MARK, False)
@@ -124,6 +128,20 @@ def _within(first: Any, when: Any, window: float) -> bool:
     return bool(abs(when - first) <= window)
 
 
+def dumps(doc: Mapping[str, Any]) -> str:
+    """Readable JSON: one top-level key, and one list item, per line. json's C encoder does each line;
+    ``indent=`` would switch to its pure-Python encoder, several times slower per package."""
+    lines = []
+    for key in sorted(doc):
+        value = doc[key]
+        if isinstance(value, list) and value:
+            items = ",\n    ".join(json.dumps(v, sort_keys=True, ensure_ascii=False) for v in value)
+            lines.append(f"  {json.dumps(key)}: [\n    {items}\n  ]")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value, sort_keys=True, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 def _csv_cell(text: str) -> str:
     # A spreadsheet runs cells starting with = + - @ as formulas (CSV injection): quote them as text.
     return "'" + text if text.startswith(_FORMULA) else text
@@ -145,7 +163,7 @@ def _table_files(t: RenderedTable) -> tuple[bytes, bytes]:
         "columns": [{"name": c.name, "title": c.title, "description": c.description} for c in cols],
         "rows": records,
     }
-    as_json = (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    as_json = dumps(doc).encode("utf-8")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([c.title for c in cols] + (["Times"] if collapse else []))
@@ -236,9 +254,7 @@ def build_package(
         "notes": notes,
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
-    files["manifest.json"] = (
-        json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    ).encode("utf-8")
+    files["manifest.json"] = dumps(manifest).encode("utf-8")
     return zip_bytes(files), manifest
 
 

@@ -65,6 +65,14 @@ def write_private(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
+def write_scratch(path: Path, data: bytes) -> None:
+    """A 0600 file no reader looks at until a checkpoint says it is complete (staged packages): a crash
+    mid-write leaves a file that the resumed run overwrites, so no temporary name is needed."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
 def tighten(path: Path) -> None:
     """A file another library created (DuckDB's COPY, Spark's writers): 0600 like ours."""
     os.chmod(path, FILE_MODE)

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from flowscope.errors import UserError
-from flowscope_datalogs import lineage
 from flowscope_datalogs.batch import BatchContext, BatchReport, Engine, process, write_requesters
 from flowscope_datalogs.catalog import Catalog, load_catalog
 from flowscope_datalogs.datacheck import TablePlan, check_catalog
@@ -189,6 +188,8 @@ def _process(
     )
 
     def emit(br: BatchReport) -> None:
+        from flowscope_datalogs import lineage  # the OpenLineage client: imported when a batch is delivered
+
         delivered = [p.table.name for p in plans if p.table.name not in br.held]
         events = lineage.build_events(
             batch.batch_id, opts.requests, opts.state_dir, opts.delivery, plans, delivered

@@ -259,10 +259,15 @@ class State:
     def mark_package(
         self, batch_id: str, request_id: str, status: str, sha256: str | None, rows: int
     ) -> None:
+        self.mark_packages(batch_id, [(request_id, status, sha256, rows)])
+
+    def mark_packages(self, batch_id: str, marks: list[tuple[str, str, str | None, int]]) -> None:
+        """Checkpoint several packages in one commit (a commit per package would cost more than the
+        package); a crash loses at most one group, whose packages are rebuilt the same."""
         with self.tx() as c:
-            c.execute(
+            c.executemany(
                 "INSERT OR REPLACE INTO packages (batch_id, request_id, status, sha256, rows) VALUES (?,?,?,?,?)",
-                (batch_id, request_id, status, sha256, rows),
+                [(batch_id, *m) for m in marks],
             )
 
     def clear_packages(self, batch_id: str) -> None:
