@@ -73,6 +73,7 @@ def generate(cache: Path, rows: int, users: int, days: int) -> Path:
     per_day = rows // days
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     for d in range(days):
         ds = f"2024-{1 + d // 28:02d}-{1 + d % 28:02d}"
         out = target / f"ds={ds}"
@@ -132,7 +133,12 @@ def _flowscope(table: Path, requesters: list[int], work: Path, engine: str, queu
     (work / "catalog.yaml").write_text(CATALOG.format(location=json.dumps(str(table))), encoding="utf-8")
     with (work / "requests.jsonl").open("w", encoding="utf-8") as fh:
         for n, u in enumerate(requesters):
-            fh.write(json.dumps({"request_id": f"bench-{n:08d}", "user_id": u, "requested_at": "2024-06-01T00:00:00Z"}) + "\n")
+            fh.write(
+                json.dumps(
+                    {"request_id": f"bench-{n:08d}", "user_id": u, "requested_at": "2024-06-01T00:00:00Z"}
+                )
+                + "\n"
+            )
     marks: dict[str, float] = {}
 
     def progress(what: str, done: int, total: int) -> None:
@@ -204,7 +210,9 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
-    print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
     table = generate(args.cache, args.rows, args.users, args.days)
     size = sum(f.stat().st_size for f in table.rglob("*.parquet"))
     requesters = _requesters(args.users, args.requesters, args.seed)
@@ -212,20 +220,30 @@ def main() -> None:
     raw = measure(_raw_duckdb, table, requesters, work / "raw")
     ours = measure(_flowscope, table, requesters, work / "duckdb", "duckdb")
     spark = None if args.skip_spark else measure(_flowscope, table, requesters, work / "spark", "spark")
-    print(f"table: {args.rows:,} rows, {args.users:,} users, {args.days} day partitions, {size / 1e9:.2f} GB; {args.requesters:,} requesters")
+    print(
+        f"table: {args.rows:,} rows, {args.users:,} users, {args.days} day partitions, {size / 1e9:.2f} GB; {args.requesters:,} requesters"
+    )
     print()
     print("| measure | time | throughput | peak RSS | rows joined |")
     print("|---|---|---|---|---|")
-    print(f"| raw DuckDB: join + partitioned write | {raw['join_s']:.2f} s | {args.rows / raw['join_s'] / 1e6:.1f} M rows/s | {raw['rss_mb']:.0f} MB | {raw['rows_out']:,} |")
+    print(
+        f"| raw DuckDB: join + partitioned write | {raw['join_s']:.2f} s | {args.rows / raw['join_s'] / 1e6:.1f} M rows/s | {raw['rss_mb']:.0f} MB | {raw['rows_out']:,} |"
+    )
     for name, r in (("duckdb", ours), ("spark", spark)):
         if r is None:
             continue
-        print(f"| flowscope run ({name}), join step | {r['join_s']:.2f} s | {args.rows / r['join_s'] / 1e6:.1f} M rows/s ({raw['join_s'] / r['join_s']:.0%} of raw DuckDB) | | {r['rows_out']:,} |")
+        print(
+            f"| flowscope run ({name}), join step | {r['join_s']:.2f} s | {args.rows / r['join_s'] / 1e6:.1f} M rows/s ({raw['join_s'] / r['join_s']:.0%} of raw DuckDB) | | {r['rows_out']:,} |"
+        )
         print(f"| flowscope run ({name}), verify | {r['verify_s']:.2f} s | | | |")
-        print(f"| flowscope run ({name}), package | {r['package_s']:.2f} s | {r['packages'] / r['package_s']:,.0f} users/s | | |")
+        print(
+            f"| flowscope run ({name}), package | {r['package_s']:.2f} s | {r['packages'] / r['package_s']:,.0f} users/s | | |"
+        )
         print(f"| flowscope run ({name}), deliver + lineage | {r['deliver_s']:.2f} s | | | |")
         extra = f" (+ {r['spark_start_s']:.1f} s Spark session start)" if r["spark_start_s"] else ""
-        print(f"| flowscope run ({name}), whole run | {r['total_s']:.2f} s{extra} | {args.rows / r['total_s'] / 1e6:.1f} M rows/s | {r['rss_mb']:.0f} MB | |")
+        print(
+            f"| flowscope run ({name}), whole run | {r['total_s']:.2f} s{extra} | {args.rows / r['total_s'] / 1e6:.1f} M rows/s | {r['rss_mb']:.0f} MB | |"
+        )
     print(f"\nuptime after: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
 
 

@@ -114,6 +114,16 @@ class Skipped:
     name: str
     line: int
     why: str
+    identity: tuple[str, str, str] | None = None  # (namespace, dataset, owner) when written
+
+
+def _identity(entry: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    ds, owner = entry.get("dataset"), entry.get("owner")
+    if isinstance(ds, Mapping) and isinstance(owner, str):
+        ns, name = ds.get("namespace"), ds.get("name")
+        if isinstance(ns, str) and isinstance(name, str):
+            return (ns, name, owner)
+    return None
 
 
 @dataclass
@@ -200,11 +210,11 @@ def load_catalog(path: Path) -> Catalog:
             raise r.fail(key, "a table's key is its name in packages: letters, digits and _")
         entry = r.mapping(raw, key, TABLE_KEYS)
         if entry.get("pending"):
-            skipped.append(Skipped(name, line, "pending review"))
+            skipped.append(Skipped(name, line, "pending review", _identity(entry)))
             continue
         if entry.get("withheld") is not None:
             reason = r.choice(entry["withheld"], (*key, "withheld"), WITHHELD_REASONS)
-            skipped.append(Skipped(name, line, f"withheld ({reason})"))
+            skipped.append(Skipped(name, line, f"withheld ({reason})", _identity(entry)))
             continue
         tables.append(_table(r, name, entry, key, line))
     return Catalog(path, doc, user_type, timezone, tables, skipped)

@@ -52,7 +52,8 @@ def _existing(catalog: Path | None) -> set[tuple[str, str, str]]:
     from flowscope_datalogs.catalog import load_catalog
 
     cat = load_catalog(catalog)
-    return {(t.namespace, t.dataset, t.owner) for t in cat.tables}
+    known = {(t.namespace, t.dataset, t.owner) for t in cat.tables}
+    return known | {s.identity for s in cat.skipped if s.identity is not None}
 
 
 def discover(store_dir: Path, owners: list[str], namespaces: list[str], catalog: Path | None) -> Found:
@@ -127,6 +128,8 @@ def proposal_yaml(found: Found, data_root: str) -> str:
     ]
     for m in found.masked:
         lines.insert(4, f"# not proposed, reached only through masking: {m}")
+    if found.known:
+        lines.insert(4, f"# {found.known} owner field(s) found are already in the catalog")
     if not found.tables:
         lines[-1] = "tables: {}  # nothing new to propose"
     taken: set[str] = set()
@@ -140,7 +143,7 @@ def proposal_yaml(found: Found, data_root: str) -> str:
             f"    dataset: {{namespace: {q(p.dataset.namespace)}, name: {q(p.dataset.name)}}}",
             f"    title: {q(p.dataset.name)}",
             '    description: ""',
-            f"    location: {q(data_root.rstrip('/') + '/' + key)}",
+            f"    location: {q(data_root.rstrip('/') + '/' + p.dataset.name.rsplit('.', 1)[-1])}",
             "    format: parquet",
             f"    partitions: [{', '.join(parts)}]" + ("  # guessed from the column names" if parts else ""),
             f"    owner: {p.owner}  # {p.via}",
