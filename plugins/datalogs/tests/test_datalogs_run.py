@@ -40,7 +40,7 @@ def test_example_run_delivers_one_package_per_request_with_every_reviewed_table(
     report = json.loads(result.out)
     [batch] = report["batches"]
     assert batch["status"] == "done" and batch["requests"] == 4 and batch["packages"] == 4
-    assert batch["partitions"] == 16 and not batch["failed_partitions"] and not batch["held_back"]
+    assert batch["partitions"] == 21 and not batch["failed_partitions"] and not batch["held_back"]
     packages = delivered(example / "delivery")
     assert set(packages) == {
         PARIS_USER_REQUEST,
@@ -229,7 +229,7 @@ def test_status_shows_batches_progress_and_delivery(example: Path, cli: Callable
     data = json.loads(status.out)
     assert data["requests"] == {"pending": 0, "batched": 0, "delivered": 4}
     [b] = data["batches"]
-    assert (b["status"], b["partitions_done"], b["packages_delivered"]) == ("done", 16, 4)
+    assert (b["status"], b["partitions_done"], b["packages_delivered"]) == ("done", 21, 4)
     human = cli("status", "--state", str(example / "state"))
     assert "4 delivered" in human.out and b["batch"] in human.out
     again = cli(*run_args(example, "--json"))  # nothing new: no batch, nothing redone

@@ -166,7 +166,7 @@ def test_spark_reads_a_metastore_table_and_fails_an_unreadable_partition_alone(
         [batch] = json.loads(result.out)["batches"]
         assert batch["status"] == "blocked" and len(batch["failed_partitions"]) == 1
         assert batch["failed_partitions"][0].startswith("photo_uploads ds=2024-06-04:")
-        assert batch["partitions_joined_now"] == 15
+        assert batch["partitions_joined_now"] == 20
         bad.write_bytes(good)
         result = cli(*args)
         assert result.code == 0, result.err

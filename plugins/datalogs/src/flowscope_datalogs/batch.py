@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 from flowscope.errors import UserError
 from flowscope_datalogs import duck, split
@@ -110,7 +111,7 @@ def write_requesters(path: Path, requests: list[Request], user_id_type: str) -> 
 
 
 def _partition(key: str, files: tuple[str, ...]) -> Partition:
-    values = tuple(seg.partition("=")[2] for seg in key.split("/")) if key else ()
+    values = tuple(unquote(seg.partition("=")[2]) for seg in key.split("/")) if key else ()
     return Partition(key, values, tuple(Path(f) for f in files))
 
 

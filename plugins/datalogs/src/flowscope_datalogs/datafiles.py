@@ -3,7 +3,8 @@
 Both engines are handed the same explicit file list per partition, so they read the same bytes: every
 regular file of the partition's folder except names starting with ``_`` or ``.`` (``_SUCCESS``, ``.crc``
 and temporary files, which Spark and Hive skip too). Partition values are the folder names' text after
-``=``, never type-inferred: ``ds=2024-06-01`` is the string ``2024-06-01`` on every engine.
+``=``, Hive's ``%XX`` escapes decoded (as Spark decodes them), never type-inferred: ``ds=2024-06-01`` is the
+string ``2024-06-01`` on every engine.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from flowscope.errors import UserError
 from flowscope_datalogs.catalog import Catalog, Table
@@ -55,7 +57,8 @@ def find_partitions(catalog: Catalog, table: Table) -> list[Partition]:
         for entry in sorted(os.scandir(folder), key=lambda e: e.name):
             if not entry.is_dir() or entry.name.startswith(("_", ".")):
                 continue
-            name, sep, value = entry.name.partition("=")
+            name, sep, raw = entry.name.partition("=")
+            value = unquote(raw)
             if not sep or name != column:
                 continue  # not a partition folder of this level (Hive leaves others around)
             path = Path(entry.path)
