@@ -11,6 +11,7 @@ each a title and renderer or withhold it with a reason, because nothing pending 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from flowscope.model import Asset
 from flowscope.naming import kind_of
 from flowscope.store import Store
 from flowscope.store.schema import DB_NAME
+from flowscope.terminal import clean
+from flowscope_datalogs.catalog import NAME
 
 WAREHOUSE_SCHEMES = (
     "hive", "trino", "presto", "spark", "bigquery", "snowflake", "redshift", "databricks",
@@ -107,8 +110,12 @@ def _masked_hop(store: Store, path: Any) -> str:
     return ""
 
 
+def _yaml_key(name: str) -> str:
+    return name if NAME.match(name) else json.dumps(name)
+
+
 def _key(p: Proposal, taken: set[str]) -> str:
-    base = p.dataset.name.rsplit(".", 1)[-1].replace("-", "_")
+    base = re.sub(r"\W", "_", p.dataset.name.rsplit(".", 1)[-1]).lstrip("0123456789") or "table"
     key = base if base not in taken else f"{base}_by_{p.owner}"
     taken.add(key)
     return key
@@ -116,7 +123,7 @@ def _key(p: Proposal, taken: set[str]) -> str:
 
 def proposal_yaml(found: Found, data_root: str) -> str:
     q = json.dumps  # JSON strings are YAML strings: names with any character stay valid
-    owners = ", ".join(a.id for a in found.owners)
+    owners = clean(", ".join(a.id for a in found.owners))  # comments hold names from other people's files
     lines = [
         f"# Proposed by `flowscope datalogs discover` from column lineage downstream of {owners}.",
         "# Review every entry before use: give each column a title and a renderer, or withhold it with a",
@@ -127,7 +134,7 @@ def proposal_yaml(found: Found, data_root: str) -> str:
         "tables:",
     ]
     for m in found.masked:
-        lines.insert(4, f"# not proposed, reached only through masking: {m}")
+        lines.insert(4, f"# not proposed, reached only through masking: {clean(m)}")
     if found.known:
         lines.insert(4, f"# {found.known} owner field(s) found are already in the catalog")
     if not found.tables:
@@ -146,13 +153,15 @@ def proposal_yaml(found: Found, data_root: str) -> str:
             f"    location: {q(data_root.rstrip('/') + '/' + p.dataset.name.rsplit('.', 1)[-1])}",
             "    format: parquet",
             f"    partitions: [{', '.join(parts)}]" + ("  # guessed from the column names" if parts else ""),
-            f"    owner: {p.owner}  # {p.via}",
+            f"    owner: {_yaml_key(p.owner)}  # {clean(p.via)}",
             "    columns:",
         ]
         for name, ftype in p.fields:
             if name in parts:
                 continue
-            lines.append(f"      {name}: {{pending: true}}" + (f"  # {ftype}" if ftype else ""))
+            lines.append(
+                f"      {_yaml_key(name)}: {{pending: true}}" + (f"  # {clean(ftype)}" if ftype else "")
+            )
         if len(lines) and lines[-1] == "    columns:":
             lines[-1] = "    columns: {}"
     return "\n".join(lines) + "\n"
