@@ -180,8 +180,11 @@ def test_personal_data_is_private_and_package_names_are_random(
             assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
     names = [p.stem for p in (example / "delivery").glob("*.zip")]
     assert len(names) == 4 and all(len(n) == 32 for n in names)
-    for n in names:  # neither the request id nor the user id can lead to a package
-        assert "1001" not in n and "r-" not in n
+    requests = [
+        json.loads(line) for line in (example / "datalogs" / "requests.jsonl").read_text().splitlines()
+    ]
+    for n in names:  # neither a request id nor a user id leads to a package (names are 192 random bits)
+        assert all(r["request_id"] not in n and str(r["user_id"]) not in n for r in requests)
     first = set(names)
     (example / "delivery2").mkdir()
     other = cli(
