@@ -47,19 +47,22 @@ class Shape:
     count: int = 0
     first_seen: datetime | None = None
     last_seen: datetime | None = None
-    ids: dict[str, list[str]] = field(default_factory=dict)
+    ids: dict[str, list[tuple[Where, str]]] = field(default_factory=dict)  # first distinct values, with where
 
     @property
     def line(self) -> int:
         return self.where[1]
 
-    def add(self, entry: Entry, hashed: Callable[[str], str]) -> None:
+    def samples(self, key: str) -> list[str]:
+        return [value for _, value in self.ids.get(key, [])]
+
+    def add(self, entry: Entry, hashed: Callable[[str], str], where: Where) -> None:
         self.count += 1
         self._seen(entry.time, entry.time)
         for key in ("query_id", "trace_id", "user"):
             value = getattr(entry, key)
             if value is not None:
-                self._sample(key, value if key == "query_id" else hashed(value))
+                self._sample(key, value if key == "query_id" else hashed(value), where)
 
     def _seen(self, first: datetime | None, last: datetime | None) -> None:
         if first is not None:
@@ -67,19 +70,25 @@ class Shape:
         if last is not None:
             self.last_seen = last if self.last_seen is None else max(self.last_seen, last)
 
-    def _sample(self, key: str, value: str) -> None:
+    def _sample(self, key: str, value: str, where: Where) -> None:
         seen = self.ids.setdefault(key, [])
-        if len(seen) < SAMPLE_IDS and value not in seen:
-            seen.append(value)
+        if len(seen) < SAMPLE_IDS and all(value != v for _, v in seen):
+            seen.append((where, value))
 
     def merge(self, other: Shape) -> Shape:
-        """Both shapes' entries as one (the earlier first entry is the representative)."""
+        """Both shapes' entries as one: the earlier first entry is the representative, and the samples are the
+        first distinct values in log order whatever order shapes are merged in (a Spark reduce merges in any
+        order; each side holds its own first distinct values, so theirs are the union's)."""
         first, second = (self, other) if self.where <= other.where else (other, self)
-        out = replace(first, ids={k: list(v) for k, v in first.ids.items()}, count=self.count + other.count)
+        ids: dict[str, list[tuple[Where, str]]] = {}
+        for key in {*first.ids, *second.ids}:
+            kept: list[tuple[Where, str]] = []
+            for where, value in sorted([*first.ids.get(key, []), *second.ids.get(key, [])]):
+                if len(kept) < SAMPLE_IDS and all(value != v for _, v in kept):
+                    kept.append((where, value))
+            ids[key] = kept
+        out = replace(first, ids=ids, count=self.count + other.count)
         out._seen(second.first_seen, second.last_seen)
-        for key, values in second.ids.items():
-            for value in values:
-                out._sample(key, value)
         return out
 
 
@@ -143,7 +152,7 @@ class ShapeTable:
         shape = self.shapes.get(key)
         if shape is None:
             shape = self.shapes[key] = Shape(entry.query, (file_no, number), entry, name)
-        shape.add(entry, self.hashed)
+        shape.add(entry, self.hashed, (file_no, number))
 
 
 def _source_for(source: Source, entry: Entry) -> Source:
@@ -230,7 +239,7 @@ def _signals(
     text = redact(st.text, source.dialect)  # parsed with its literals, kept without them (every format)
     job = Job(source.job_namespace or naming.job_namespace("sql"), job_name, job_type="QUERY", sql=text)
     detail = [("fingerprint", fp), ("count", str(shape.count))]
-    detail += [(k, ",".join(v)) for k, v in sorted(shape.ids.items()) if v]
+    detail += [(k, ",".join(shape.samples(k))) for k in sorted(shape.ids) if shape.ids[k]]
     snippet = text.strip().splitlines()[0][:200] if text.strip() else ""
     evidence = (Evidence(NAME, "query_log", location, snippet, tuple(detail)),)
     return list(
