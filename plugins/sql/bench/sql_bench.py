@@ -80,7 +80,7 @@ def _path_ends(statements: list[Any]) -> Result:
         for f in st.flows:
             if f.target is None or f.target_column is None:
                 continue
-            a, b = (f.source, f.source_column), (f.target, f.target_column)
+            a, b = (f.source, _nested(f)), (f.target, f.target_column)
             if f.target == f.source:  # INSERT INTO t SELECT ... FROM t: its own path, not a middle
                 self_loops.add((edge(a[0][-1], a[1], b[0][-1], b[1]), f.transformation.type == "DIRECT"))
                 continue
@@ -115,6 +115,18 @@ def _path_ends(statements: list[Any]) -> Result:
     every |= {key for key, _ in self_loops}
     direct_ends |= {key for key, d in self_loops if d}
     return inputs, outputs, direct_ends, every
+
+
+def _nested(flow: Any) -> str:
+    """The peers name a struct field read by its path (``widget.asset.id``); flowscope's field is the top-level
+    column with the path in the transformation's description (``path t.widget.asset.id``)."""
+    description = flow.transformation.description or ""
+    if not description.startswith("path "):
+        return str(flow.source_column)
+    parts = description[5:].split(".")
+    lowered = [p.lower() for p in parts]
+    column = str(flow.source_column).lower()
+    return ".".join(parts[lowered.index(column) :]) if column in lowered else str(flow.source_column)
 
 
 class Partial(Exception):

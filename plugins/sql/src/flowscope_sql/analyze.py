@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -57,20 +58,29 @@ class Statement:
     error: str | None = None
 
 
-class KnownSchema(MappingSchema):
+def _known_schema_class() -> type[MappingSchema]:
     """sqlglot's schema, answering "no columns" at once for a table whose name it does not hold: sqlglot
     normalizes (and copies) the table's name before every lookup, which was a tenth of a logged query's
-    analysis when most tables are not in the catalog."""
+    analysis when most tables are not in the catalog. Where sqlglotc compiled the schema class it cannot be
+    subclassed, and sqlglot's own class (itself faster there) is used."""
+    try:
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.names: set[str] = set()
+        class KnownSchema(MappingSchema):
+            names: set[str]
 
-    def column_names(self, table: exp.Table | str, *args: object, **kwargs: object) -> list[str]:
-        name = table.name if isinstance(table, exp.Table) else str(table).rsplit(".", 1)[-1]
-        if name.lower().strip('"`[]') not in self.names:
-            return []
-        return list(super().column_names(table, *args, **kwargs))  # type: ignore[arg-type]
+            def column_names(self, table: exp.Table | str, *args: Any, **kwargs: Any) -> list[str]:
+                name = table.name if isinstance(table, exp.Table) else str(table).rsplit(".", 1)[-1]
+                if name.lower().strip('"`[]') not in self.names:
+                    return []
+                return list(super().column_names(table, *args, **kwargs))
+
+        KnownSchema({})
+    except TypeError:  # "interpreted classes cannot inherit from compiled"
+        return MappingSchema
+    return KnownSchema
+
+
+KNOWN_SCHEMA = _known_schema_class()
 
 
 class Analyzer:
@@ -94,7 +104,8 @@ class Analyzer:
         self.temporary: set[TableKey] = set()  # temporary tables and views created by the script so far
         self.written: set[TableKey] = set()  # tables the script wrote (one it drops again was temporary)
         self._dialect = Dialect.get_or_raise(source.dialect)  # resolved once, not per sqlglot call
-        self._schema: KnownSchema | None = None
+        self._schema: MappingSchema | None = None
+        self._names: set[str] = set()  # last name parts of the catalog's tables
         self._schema_seen = 0  # how much of catalog.added the schema holds
 
     def run(self, text: str) -> list[Statement]:
@@ -194,17 +205,19 @@ class Analyzer:
             self.temporary.add(self.source.full_key(key))  # T-SQL #temp tables
         return self.source.full_key(key)
 
-    def schema(self) -> KnownSchema:
+    def schema(self) -> MappingSchema:
         """The sqlglot schema of the catalog, built once and extended with the tables added since."""
         if self._schema is None:
-            self._schema = KnownSchema(
+            self._schema = KNOWN_SCHEMA(
                 self.catalog.mapping(self.source), dialect=self._dialect, normalize=True
             )
-            self._schema.names = {key[-1].lower() for key in self.catalog.tables}
+            self._names = {key[-1].lower() for key in self.catalog.tables}
+            if KNOWN_SCHEMA is not MappingSchema:
+                self._schema.names = self._names  # type: ignore[attr-defined]
             self._schema_seen = len(self.catalog.added)
             return self._schema
         for key in self.catalog.added[self._schema_seen :]:
-            self._schema.names.add(key[-1].lower())
+            self._names.add(key[-1].lower())
             full = self.source.full_key(key)
             if len(full) <= 3 and (self._schema.empty or len(full) == self._schema.depth()):
                 table = exp.Table(
