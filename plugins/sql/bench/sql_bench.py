@@ -183,11 +183,21 @@ def _urn_table(urn: str) -> str:
     return norm(match.group(1) if match else urn)
 
 
+def _sqlglot_name(dialect: str) -> str:
+    from flowscope.errors import UserError
+    from flowscope_sql.settings import check_dialect
+
+    try:
+        return check_dialect(dialect)
+    except UserError:
+        return dialect
+
+
 def run_datahub(case: Case) -> Result:
     from datahub.sql_parsing.schema_resolver import SchemaResolver
     from datahub.sql_parsing.sqlglot_lineage import sqlglot_lineage
 
-    platform = case.dialect or "ansi"
+    platform = _sqlglot_name(case.dialect) or "postgres"  # DataHub needs a platform sqlglot knows
     resolver = SchemaResolver(platform=platform)
     urns = case.extra.get("urn_schemas") or {
         f"urn:li:dataset:(urn:li:dataPlatform:{platform},{t},PROD)": {c: "" for c in cols}
