@@ -4,40 +4,25 @@ Equal values give equal hashes within one store (so evidence still says "the sam
 hashes differ across stores and cannot be reversed by hashing guesses without the store's secret. The raw
 values are kept only when the user asks (``keep_raw_log_ids: true``, ``--keep-raw-ids``), as documented.
 
-The key comes from the store's secret (core's ``flowscope.store.secret``); until a core without it is gone,
-:func:`_store_key` falls back to the same file (``<store>/secret``, 32 random bytes in hex, mode 0600).
+The key is derived from the store's secret (core's :mod:`flowscope.store.secret`, ``<store>/secret``) for this
+one purpose, so the hash key is no signing key, and the secret itself never leaves the driver (the Spark path
+ships only the derived key to its executors).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from flowscope.store.folder import store_dir
+from flowscope.store.secret import key
 
 PURPOSE = "sql/log-ids"
 PREFIX = "h:"  # a hashed id says so, where a raw one could be mistaken for it
 
 
 def _store_key(folder: Path) -> bytes:
-    try:
-        from flowscope.store.secret import key  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        path = folder / "secret"
-        try:
-            value = bytes.fromhex(path.read_text(encoding="ascii").strip())
-        except (OSError, ValueError):
-            value = b""
-        if len(value) != 32:
-            folder.mkdir(parents=True, exist_ok=True)
-            value = secrets.token_bytes(32)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                fh.write(value.hex() + "\n")
-        return hashlib.blake2b(f"hash/{PURPOSE}".encode(), key=value, digest_size=32).digest()
     return bytes(key(f"hash/{PURPOSE}", folder))
 
 
