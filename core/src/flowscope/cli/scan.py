@@ -20,11 +20,13 @@ from rich.table import Table
 from flowscope.config import Config, check_plugin_sections, load_config
 from flowscope.errors import UserError
 from flowscope.events import build_events, event_to_dict, write_jsonl
+from flowscope.model import Asset, AssetInfo
 from flowscope.pipeline import ScanResult, scan
 from flowscope.plugins import Plugins
 from flowscope.progress import Lines
 from flowscope.progress import mode as progress_mode
 from flowscope.store import Store
+from flowscope.terminal import markup
 
 
 def scan_id_for(config: Config) -> str:
@@ -65,17 +67,48 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], Callable[[int], None]]]
         yield start
 
 
+def store_outputs(store: Store, result: ScanResult, scope: str) -> None:
+    """Replace each collector's part of the store; a failed collector keeps what it stored last time.
+    Callers wrap it in :meth:`Store.transaction` with the scan's events."""
+    for report in result.reports:
+        if report.error or report.skipped or report.name not in result.outputs:
+            continue
+        out = result.outputs[report.name]
+        edges = result.edges_of(report.name)
+        store.replace(report.name, scope, edges, list(out.assets.values()), [], out.samples)
+
+
 def store_result(store: Store, result: ScanResult, events: list[RunEvent], scope: str) -> None:
     """Replace each collector's part of the store and the scan's events, all in one transaction (a scan
     killed half-way leaves the previous scan whole); a failed collector keeps what it stored last time."""
     with store.transaction():
-        for report in result.reports:
-            if report.error or report.skipped or report.name not in result.outputs:
-                continue
-            out = result.outputs[report.name]
-            edges = result.edges_of(report.name)
-            store.replace(report.name, scope, edges, list(out.assets.values()), [], out.samples)
+        store_outputs(store, result, scope)
         store.replace("scan", scope, [], [], [event_to_dict(e) for e in events])
+
+
+def with_zone_tags(
+    store: Store, config: Config, assets: dict[Asset, AssetInfo]
+) -> tuple[dict[Asset, AssetInfo], list[str]]:
+    """``assets`` plus the zone membership tags (``zone:<name>``, ``data_category:<...>``) the events carry,
+    resolved against the store as this scan left it. Zones are only loaded when zone files exist, so a
+    scan without zones never imports fideslang; a broken zone is a warning, never a failed scan."""
+    from flowscope.zones.workspace import zone_files
+
+    if not zone_files(config):
+        return assets, []
+    from flowscope.zones.export import zone_tags
+    from flowscope.zones.workspace import load_workspace
+
+    try:
+        infos, problems = zone_tags(store, load_workspace(config))
+    except UserError as exc:  # the config's purposes: every zone depends on them
+        return assets, [str(exc)]
+    merged = dict(assets)
+    for info in infos:
+        known = merged.get(info.asset)
+        tags = tuple(dict.fromkeys((*(known.tags if known else ()), *info.tags)))
+        merged[info.asset] = AssetInfo(info.asset, known.fields, tags, known.description) if known else info
+    return merged, problems
 
 
 def summary_table(result: ScanResult, edges_total: int) -> Table:
@@ -147,19 +180,24 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
         store = Store.open(store_dir())
         err = Console(stderr=True)
         scope = scan_id_for(config)
-        with _progress(not as_json) as on_start:
-            result = scan(plugins, config, only or (), on_start, store.job_samples(scope))
-        events = build_events(
-            result.edges,
-            result.assets,
-            scan_id=scope,
-            event_time=datetime.now(UTC),
-            problems=result.problems,
-            failed_collectors=result.failures,
-            collectors=[r.name for r in result.reports],
-        )
         try:
-            store_result(store, result, events, scope)
+            with _progress(not as_json) as on_start:
+                result = scan(plugins, config, only or (), on_start, store.job_samples(scope))
+            # One transaction (a scan killed half-way leaves the previous scan whole); the zone tags are
+            # read from the store as this scan leaves it, inside it.
+            with store.transaction():
+                store_outputs(store, result, scope)
+                assets, zone_problems = with_zone_tags(store, config, result.assets)
+                events = build_events(
+                    result.edges,
+                    assets,
+                    scan_id=scope,
+                    event_time=datetime.now(UTC),
+                    problems=result.problems,
+                    failed_collectors=result.failures,
+                    collectors=[r.name for r in result.reports],
+                )
+                store.replace("scan", scope, [], [], [event_to_dict(e) for e in events])
         finally:
             store.close()
         if output is not None:
@@ -169,11 +207,18 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
                 raise UserError(f"cannot write events: {exc.strerror}", str(output)) from None
         emit_failures = emit_all(plugins, config, events)
         if as_json:
-            typer.echo(json.dumps(_summary_json(result, len(events), emit_failures), indent=2))
+            typer.echo(
+                json.dumps(
+                    {**_summary_json(result, len(events), emit_failures), "zone_warnings": zone_problems},
+                    indent=2,
+                )
+            )
         else:
             Console().print(summary_table(result, len(result.edges)))
             for p in result.problems:
                 err.print(f"[yellow]warning[/yellow]: {p.collector}: {p}", highlight=False, soft_wrap=True)
+            for zp in zone_problems:
+                err.print(f"[yellow]warning[/yellow]: zones: {markup(zp)}", highlight=False, soft_wrap=True)
             typer.echo(
                 f"{len(events)} OpenLineage events stored in {store_dir()}"
                 + (f" and written to {output}" if output else "")
