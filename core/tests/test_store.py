@@ -361,3 +361,12 @@ def test_tags_lists_every_tagged_dataset_and_field_merged_over_scopes(tmp_path: 
             photos: ("pii",),
             loc: ("location", "data_category:user.location.precise"),
         }
+
+
+def test_new_assets_get_ids_in_name_order_whatever_the_hash_seed(store: Store) -> None:
+    """Ids decide how walks break ties between equally confident paths; they must not follow string
+    hashing, which changes with every process."""
+    b, a = Asset("pg://db", "b", "x"), Asset("pg://db", "a", "x")
+    store.replace("sql", "repo", edges_of("sql", sql_signal(b, a), sql_signal(a, b)), [], [])
+    ids = store.lookup_many([a, b, a.dataset, b.dataset])
+    assert ids[a.dataset][0] < ids[b.dataset][0] and ids[a][0] < ids[b][0]

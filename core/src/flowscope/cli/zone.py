@@ -277,15 +277,11 @@ def add_zone_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> None:
         for s in status.assets:
             if s.status == "violation" and s.path:
                 console.print(
-                    f"\n[bold red]violation[/bold red] {markup(s.asset.id)}: serves {markup(', '.join(s.denied))}"
+                    f"\n[bold red]violation[/bold red] {markup(s.asset)} serves "
+                    f"{markup(', '.join(s.denied))} ({markup(s.uses[0].origin)})"
                 )
-                for e in s.path:
-                    where = next((ev.location for ev in e.evidence), "")
-                    console.print(
-                        f"  {markup(e.source.id)} -> {markup(e.target.id if e.target else '-')}\n"
-                        f"    job {markup(e.job.namespace)}/{markup(e.job.name)}  confidence {e.confidence:.3f}  "
-                        f"kinds {', '.join(e.kinds)}  evidence {markup(where)}"
-                    )
+                for line in path_lines(s.path):
+                    console.print(markup(line))
         _print_notes(console, status)
 
     @zone_app.command("check")
@@ -402,6 +398,17 @@ def _check(
     return report.exit_code
 
 
+def path_lines(edges: Any) -> list[str]:
+    """A path as two lines per hop: the assets (namespace/name#field), then job, kinds and evidence."""
+    lines = []
+    for n, e in enumerate(edges, 1):
+        where = ", ".join(clean(ev.location) for ev in e.evidence[:2])
+        more = f" (+{len(e.evidence) - 2})" if len(e.evidence) > 2 else ""
+        lines.append(f"  {n}. {clean(e.source)} -> {clean(e.target or '-')}")
+        lines.append(f"     {clean(e.job.name)} [{', '.join(e.kinds)}] {e.confidence:.3f}  {where}{more}")
+    return lines
+
+
 def _check_text(report: Any) -> str:
     lines = [
         f"zone check: {len(report.zones)} zone(s), {len(report.findings)} finding(s)"
@@ -410,11 +417,7 @@ def _check_text(report: Any) -> str:
     ]
     for f in report.findings:
         lines.append(f"FAIL {clean(f.zone.name)} {f.rule}: {clean(f.message)}")
-        for e in f.edges:
-            where = ", ".join(clean(ev.location) for ev in e.evidence[:3])
-            lines.append(
-                f"  {clean(e.source.id)} -> {clean(e.target.id if e.target else '-')}  [{', '.join(e.kinds)}] {where}"
-            )
+        lines.extend(path_lines(f.edges))
     for w in report.warnings:
         lines.append(f"warning: {clean(w)}")
     return "\n".join(lines) + "\n"

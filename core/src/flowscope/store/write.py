@@ -116,7 +116,9 @@ class IdResolver:
             return
         c = self.conn
         c.execute("DELETE FROM temp.need")
-        c.executemany("INSERT INTO temp.need VALUES (?, ?, ?)", list(missing))
+        # Sorted: ids follow the names, not the process's string hashing, so ties in walks (equal path
+        # confidences) resolve the same way on every run of the same input.
+        c.executemany("INSERT INTO temp.need VALUES (?, ?, ?)", sorted(missing))
         c.execute(
             "INSERT OR IGNORE INTO assets (namespace, name, field, ds) SELECT ns, name, '', 0 FROM temp.need WHERE field = ''"
         )
@@ -134,7 +136,7 @@ class IdResolver:
             known[(ns, name, field)] = (id_, ds)
 
     def resolve_jobs(self, keys: Iterable[tuple[str, str]]) -> None:
-        for key in set(keys) - self.jobs.keys():
+        for key in sorted(set(keys) - self.jobs.keys()):
             self.conn.execute("INSERT OR IGNORE INTO jobs (namespace, name) VALUES (?, ?)", key)
             row = self.conn.execute("SELECT id FROM jobs WHERE namespace = ? AND name = ?", key).fetchone()
             self.jobs[key] = row[0]

@@ -131,7 +131,7 @@ def check_zone(store: Store, ws: Workspace, zone: Zone) -> tuple[list[Finding], 
             path = tuple(why.edges) if why is not None else ()
         uses = ", ".join(s.denied)
         findings.append(
-            Finding(zone, "violation", s, f"{s.asset.id} serves {uses}, which zone {zone.name} denies", path)
+            Finding(zone, "violation", s, f"{s.asset} serves {uses}, which zone {zone.name} denies", path)
         )
     for c in found.candidates:
         if c.state.status == "violation":
@@ -143,7 +143,7 @@ def check_zone(store: Store, ws: Workspace, zone: Zone) -> tuple[list[Finding], 
                 zone,
                 "new_flow",
                 c.state,
-                f"unreviewed flow of zone {zone.name}: {step.source.id} -> {c.asset.id}",
+                f"unreviewed flow of zone {zone.name}: {step.source} -> {c.asset}",
                 edges,
             )
         )
@@ -153,7 +153,7 @@ def check_zone(store: Store, ws: Workspace, zone: Zone) -> tuple[list[Finding], 
                 zone,
                 "stale_decision",
                 s,
-                f"decision '{s.decision.decision if s.decision else ''}' on {s.asset.id} is stale: {s.stale}",
+                f"decision '{s.decision.decision if s.decision else ''}' on {s.asset} is stale: {s.stale}",
             )
         )
     warnings = [

@@ -86,12 +86,15 @@ def apply_review(
     review = ws.review(zone)  # read now: whatever another tool wrote a moment ago is kept
     bound = bind(store, ws, zone, review)
     extra: list[Asset] = []
+    stopped: list[Asset] = []  # exclusions the bulk walk stopped at: left as they are
     if downstream:
         t = graph.walk_many(store, assets, "down", zone.walk_options(bound.excluded))
         named = set(assets)
         extra = [r.asset for r in t.reached if r.asset not in named and r.asset not in t.stopped]
+        stopped = sorted((a for a in t.stopped if a.id in review.decisions), key=lambda a: a.id)
     decisions = dict(review.decisions)
     outcome = ReviewOutcome(zone.name, action, review.path)
+    outcome.kept.extend(review.decisions[a.id] for a in stopped if review.decisions[a.id].decision != action)
     if action == "clear":
         for asset in [*assets, *extra]:
             if decisions.pop(asset.id, None) is not None:
