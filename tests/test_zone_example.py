@@ -23,7 +23,7 @@ from flowscope.plugins import make_manager
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 EXAMPLE = ROOT / "examples" / "photo_sharing"
-_ROW = re.compile(r"^│ (\S+)\s+│")
+_ROW = re.compile(r"^│ (\S+)\s+│ (\d+)\s+│")  # a discover row: candidate, behind
 
 
 def walkthrough() -> list[tuple[list[str], list[str]]]:
@@ -36,12 +36,12 @@ def walkthrough() -> list[tuple[list[str], list[str]]]:
         if line.startswith("$ uv run flowscope "):
             steps.append((shlex.split(line[len("$ uv run flowscope ") :]), []))
         elif steps and (m := _ROW.match(line)):
-            steps[-1][1].append(m.group(1))
+            steps[-1][1].append(f"{m.group(1)} {m.group(2)}")
     return steps
 
 
 def rows(output: str) -> list[str]:
-    return [m.group(1) for line in output.splitlines() if (m := _ROW.match(line))]
+    return [f"{m.group(1)} {m.group(2)}" for line in output.splitlines() if (m := _ROW.match(line))]
 
 
 @pytest.fixture

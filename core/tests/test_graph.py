@@ -243,3 +243,20 @@ def test_reached_knows_its_parent_and_start_on_the_best_path_tree(store: Store) 
     up = {r.asset: r for r in graph.walk_many(store, [M_EMAIL], "up", _opts()).reached}
     assert up[EMAIL].parent == S_EMAIL and up[EMAIL].start == M_EMAIL
     assert up[EMAIL].last_step.source == EMAIL and up[EMAIL].last_step.target == S_EMAIL
+
+
+def test_path_edges_are_the_full_edges_of_each_best_path_in_one_batch(store: Store) -> None:
+    t = graph.walk_many(store, [EMAIL], "down", _opts())
+    by_asset = {r.asset: r for r in t.reached}
+    paths = graph.path_edges(store, [by_asset[LOG], by_asset[S_EMAIL]])
+    assert [(e.source, e.target) for e in paths[0]] == [(EMAIL, S_EMAIL), (S_EMAIL, M_EMAIL), (M_EMAIL, LOG)]
+    assert [(e.source, e.target) for e in paths[1]] == [(EMAIL, S_EMAIL)]
+    assert all(e.evidence for p in paths for e in p)
+    why = graph.why(store, EMAIL, LOG)
+    assert why is not None and [e.key for e in why.edges] == [e.key for e in paths[0]]
+    up = {r.asset: r for r in graph.walk_many(store, [LOG], "up", _opts()).reached}
+    assert [(e.source, e.target) for e in graph.path_edges(store, [up[EMAIL]])[0]] == [
+        (EMAIL, S_EMAIL),
+        (S_EMAIL, M_EMAIL),
+        (M_EMAIL, LOG),
+    ]

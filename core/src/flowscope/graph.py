@@ -285,6 +285,27 @@ def upstream(
     return walk(store, asset, "up", depth, min_confidence)
 
 
+def path_edges(store: Store, reached: Sequence[Reached]) -> list[list[Edge]]:
+    """The full edges (jobs, evidence, transformations) of each asset's best path, in data-flow order, read
+    in one batch: what :func:`why` returns for one pair, for many assets of one walk at once (a zone's
+    violations), without a search per asset."""
+    per_asset: list[list[tuple[int, int, int]]] = []
+    wanted: dict[tuple[int, int, int], None] = {}
+    for r in reached:
+        keys = []
+        link: Link | None = r._link
+        while link is not None and link[6] is not None:
+            _, _, _, job, near, far, link = link
+            keys.append((job, near, far) if r._names.direction == "down" else (job, far, near))
+        if r._names.direction == "down":
+            keys.reverse()
+        per_asset.append(keys)
+        wanted.update(dict.fromkeys(keys))
+    order = list(wanted)
+    loaded = dict(zip(order, store.edges_by_ids(order), strict=True))
+    return [[loaded[k] for k in keys] for keys in per_asset]
+
+
 @dataclass(frozen=True)
 class Explanation:
     """The most confident path from ``source`` to ``target``: every edge with its job, evidence and score."""

@@ -26,7 +26,7 @@ from flowscope.model import Edge, Evidence
 from flowscope.store import Store
 from flowscope.zones.discover import discover
 from flowscope.zones.spec import Zone
-from flowscope.zones.status import AssetState, path_step_json
+from flowscope.zones.status import AssetState, path_step_json, with_paths
 from flowscope.zones.workspace import Workspace
 
 Rule = Literal["violation", "new_flow", "stale_decision"]
@@ -121,17 +121,10 @@ def check_zone(store: Store, ws: Workspace, zone: Zone) -> tuple[list[Finding], 
     found = discover(store, ws, zone)
     status = found.status
     findings: list[Finding] = []
-    from flowscope import graph
-
-    options = zone.walk_options(status.bound.excluded if status.bound else frozenset())
-    for s in status.violations:
-        path: tuple[Edge, ...] = ()
-        if s.reached is not None:
-            why = graph.why(store, s.reached.start, s.asset, options=options)
-            path = tuple(why.edges) if why is not None else ()
+    for s in with_paths(store, status.violations):
         uses = ", ".join(s.denied)
         findings.append(
-            Finding(zone, "violation", s, f"{s.asset} serves {uses}, which zone {zone.name} denies", path)
+            Finding(zone, "violation", s, f"{s.asset} serves {uses}, which zone {zone.name} denies", s.path)
         )
     for c in found.candidates:
         if c.state.status == "violation":

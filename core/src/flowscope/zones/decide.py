@@ -24,7 +24,7 @@ from flowscope.model import Asset
 from flowscope.store import Store
 from flowscope.zones.resolve import bind
 from flowscope.zones.review import Decision, save_review
-from flowscope.zones.spec import Zone
+from flowscope.zones.spec import Zone, display_path
 from flowscope.zones.walk import fingerprint, walk_zone
 from flowscope.zones.workspace import Workspace
 
@@ -47,7 +47,7 @@ class ReviewOutcome:
         return {
             "zone": self.zone,
             "action": self.action,
-            "file": str(self.path),
+            "file": display_path(self.path),
             "applied": [d.to_json() for d in self.applied],
             "kept": [d.to_json() for d in self.kept],
             "cleared": self.cleared,

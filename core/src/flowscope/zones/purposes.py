@@ -42,7 +42,8 @@ def tag_value(tag: str, keys: Sequence[str]) -> str | None:
 class Purposes:
     """The data uses of assets under one zone's rules, the config's rules and the stored tags.
 
-    Dataset-level answers are cached: a walk reaches many fields of few datasets."""
+    Answers are cached per dataset (a walk reaches many fields of few datasets) and keyed by plain tuples:
+    hashing 100,000 dataclass assets twice each was a tenth of a status at that size."""
 
     def __init__(
         self,
@@ -50,34 +51,47 @@ class Purposes:
         config_rules: Sequence[PurposeRule],
         tags: Mapping[Asset, Sequence[str]],
     ) -> None:
-        self._rules = [*zone_rules, *config_rules]
-        self._dataset_rules = [r for r in self._rules if not r.pattern.for_fields]
-        self._field_rules = [r for r in self._rules if r.pattern.for_fields]
-        self._tags = tags
-        self._cache: dict[Asset, tuple[Use, ...]] = {}
+        rules = [*zone_rules, *config_rules]
+        self._dataset_rules = [r for r in rules if not r.pattern.for_fields]
+        self._field_rules = [r for r in rules if r.pattern.for_fields]
+        self._tag_uses: dict[tuple[str, str, str], list[Use]] = {}
+        for asset, asset_tags in tags.items():
+            for tag in asset_tags:
+                value = tag_value(tag, USE_TAG_KEYS)
+                if value is not None:
+                    key = (asset.namespace, asset.name, asset.field or "")
+                    self._tag_uses.setdefault(key, []).append(Use(value, f"tag {tag}"))
+        self._datasets: dict[tuple[str, str], tuple[Use, ...]] = {}
 
-    def _own(self, asset: Asset, rules: Sequence[PurposeRule]) -> list[Use]:
-        out = [Use(u, r.origin) for r in rules if r.pattern.matches(asset) for u in r.uses]
-        for tag in self._tags.get(asset, ()):
-            value = tag_value(tag, USE_TAG_KEYS)
-            if value is not None:
-                out.append(Use(value, f"tag {tag}"))
-        return out
+    def _dataset_uses(self, namespace: str, name: str) -> tuple[Use, ...]:
+        found = self._datasets.get((namespace, name))
+        if found is None:
+            dataset = Asset(namespace, name)
+            uses = [
+                Use(u, r.origin) for r in self._dataset_rules if r.pattern.matches(dataset) for u in r.uses
+            ]
+            uses += self._tag_uses.get((namespace, name, ""), [])
+            found = self._datasets[(namespace, name)] = _unique(uses)
+        return found
 
     def uses_of(self, asset: Asset) -> tuple[Use, ...]:
-        """Every data use stated for ``asset`` (and, for a field, its dataset), each use once."""
-        found = self._cache.get(asset)
-        if found is not None:
-            return found
-        uses = self._own(asset, self._field_rules if asset.field is not None else self._dataset_rules)
-        if asset.field is not None:
-            uses += self.uses_of(asset.dataset)
-        seen: dict[str, Use] = {}
-        for u in uses:
-            seen.setdefault(u.use, u)
-        result = tuple(seen.values())
-        self._cache[asset] = result
-        return result
+        """Every data use stated for ``asset`` and, for a field, its dataset; each use once."""
+        of_dataset = self._dataset_uses(asset.namespace, asset.name)
+        if asset.field is None:
+            return of_dataset
+        own = self._tag_uses.get((asset.namespace, asset.name, asset.field), [])
+        if self._field_rules:
+            own = [
+                Use(u, r.origin) for r in self._field_rules if r.pattern.matches(asset) for u in r.uses
+            ] + own
+        return _unique([*own, *of_dataset]) if own else of_dataset
+
+
+def _unique(uses: Sequence[Use]) -> tuple[Use, ...]:
+    seen: dict[str, Use] = {}
+    for u in uses:
+        seen.setdefault(u.use, u)
+    return tuple(seen.values())
 
 
 def categories_of(tags: Sequence[str]) -> list[str]:

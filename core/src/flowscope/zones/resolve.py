@@ -34,13 +34,18 @@ class Bound:
     purposes: Purposes
     tags: Mapping[Asset, tuple[str, ...]]
 
+    def __post_init__(self) -> None:
+        self._by_key = {(a.namespace, a.name, a.field or ""): d for a, d in self.decisions.items()}
+
     def decision_of(self, asset: Asset) -> tuple[Decision | None, bool]:
         """The decision that applies to ``asset`` and whether it is inherited from its dataset: a field
-        without a decision of its own follows its dataset's."""
-        own = self.decisions.get(asset)
+        without a decision of its own follows its dataset's. (Tuple keys: called for every reached asset.)"""
+        if not self._by_key:
+            return None, False
+        own = self._by_key.get((asset.namespace, asset.name, asset.field or ""))
         if own is not None or asset.field is None:
             return own, False
-        inherited = self.decisions.get(asset.dataset)
+        inherited = self._by_key.get((asset.namespace, asset.name, ""))
         return inherited, inherited is not None
 
     @property

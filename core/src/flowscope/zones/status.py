@@ -157,20 +157,32 @@ def classify(store: Store, bound: Bound, walk: ZoneWalk, *, paths: bool = True) 
         if asset not in listed:
             states.append(_state(bound, asset, None, orphan=asset in walk.orphans))
     if paths:
-        options = zone.walk_options(bound.excluded)
-        for i, s in enumerate(states):
-            if s.status == "violation" and s.reached is not None:
-                why = graph.why(store, s.reached.start, s.asset, options=options)
-                if why is not None:
-                    states[i] = _with_path(s, tuple(why.edges))
+        states = with_paths(store, states)
     states.sort(key=lambda s: (STATUS_ORDER[s.status], s.asset.id))
     return ZoneStatus(zone, states, bound.missing, bound, walk)
 
 
-def _with_path(s: AssetState, path: tuple[Edge, ...]) -> AssetState:
-    return AssetState(
-        s.asset, s.status, s.source, s.decision, s.inherited, s.uses, s.denied, s.stale, s.reached, path
-    )
+def with_paths(store: Store, states: list[AssetState]) -> list[AssetState]:
+    """``states`` with the path of every violation filled in: the best path the zone's walk found, with
+    every edge's evidence, read in one batch (:func:`flowscope.graph.path_edges`)."""
+    todo = [(i, s.reached) for i, s in enumerate(states) if s.status == "violation" and s.reached is not None]
+    found = graph.path_edges(store, [r for _, r in todo if r is not None])
+    out = list(states)
+    for (i, _), edges in zip(todo, found, strict=True):
+        s = out[i]
+        out[i] = AssetState(
+            s.asset,
+            s.status,
+            s.source,
+            s.decision,
+            s.inherited,
+            s.uses,
+            s.denied,
+            s.stale,
+            s.reached,
+            tuple(edges),
+        )
+    return out
 
 
 def _state(
