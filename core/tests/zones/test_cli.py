@@ -167,6 +167,8 @@ def test_review_and_status_and_discover_json_shapes(estate: Estate, zone_cli: Ca
     found = json.loads(zone_cli("zone", "discover", "email", "--json").stdout)
     assert [c["asset"] for c in found["candidates"]] == ["datasetField:hive://wh:9083:agg.domains:domain"]
     assert found["candidates"][0]["behind"] == 2 and found["candidates"][0]["edge"]["kinds"] == ["sql"]
+    listed = json.loads(zone_cli("zone", "list", "--json").stdout)
+    assert [z["name"] for z in listed["zones"]] == ["email"] and listed["broken"] == []
     text = zone_cli("zone", "status", "email").stdout
     assert "violation" in text and "model://registry/ads_model#email" in text
 

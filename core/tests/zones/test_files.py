@@ -195,3 +195,29 @@ def test_two_zone_files_with_one_name_and_a_broken_zone_file_spare_the_others(es
     with pytest.raises(UserError, match="invalid YAML"):
         w.zone("broken")
     assert zone_status(store, w, w.zone("email")).zone.name == "email"
+
+
+def test_export_tags_leave_out_a_broken_zone_and_keep_the_others(estate: Estate) -> None:
+    from flowscope.zones.export import zone_tags
+
+    store, ws, root = estate
+    bad = ZONE.replace("name: email", "name: ghost").replace("app.users#email", "app.nothing#email")
+    (root / "zones" / "ghost.yaml").write_text(bad, encoding="utf-8")
+    (root / "zones" / "worse.yaml").write_text("name: worse\nsources: [\n", encoding="utf-8")
+    apply_review(store, ws(), ws().zone("email"), "include", [S_EMAIL], reason="copy", by="ann")
+    infos, problems = zone_tags(store, ws())
+    assert any(p.startswith("zones/ghost.yaml:6: sources[0]: unknown asset") for p in problems)
+    assert any(p.startswith("zones/worse.yaml:3: invalid YAML") for p in problems)
+    tags = {i.asset: i.tags for i in infos}
+    assert tags[S_EMAIL] == ("zone:email", "data_category:user.contact.email")
+    assert len(tags) == 2  # the source and the included copy
+
+
+def test_config_purposes_with_unknown_uses_name_the_config_line(estate: Estate) -> None:
+    _, ws, root = estate
+    (root / "flowscope.yaml").write_text("purposes:\n  ads_model: marketing.ads\n", encoding="utf-8")
+    with pytest.raises(
+        UserError,
+        match=r"^flowscope.yaml:2: purposes.ads_model: unknown data use 'marketing.ads' in fideslang",
+    ):
+        ws()
