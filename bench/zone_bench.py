@@ -33,6 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from graph_bench import _nproc, _ram_gb, build_edges, rss_mb
 
+from flowscope import graph
 from flowscope.config import load_config
 from flowscope.model import Asset, Basis, Edge, Evidence, Job
 from flowscope.store import Store
@@ -85,6 +86,12 @@ def write_zones(root: Path, sources: list[Asset], zone_sources: list[list[Asset]
     )
 
 
+def _sources(store: Store, zone: Any) -> list[Asset]:
+    from flowscope import assetref
+
+    return [assetref.resolve(store, s.value) for s in zone.sources]
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--edges", type=int, default=1_000_000)
@@ -129,15 +136,23 @@ def main(argv: list[str] | None = None) -> None:
         ws = load_workspace(load_config(root / "flowscope.yaml"))
         zone = ws.zone("main")
         with Store.open(store_dir) as store:
+            options = zone.walk_options()
+            walk_s, walked = timed(lambda: graph.walk_many(store, sources, "down", options), args.runs)
             d1_s, d1 = timed(lambda: discover(store, ws, zone), args.runs)
             reached1 = len(d1.status.assets)
             hub_c = next(c for c in d1.candidates if c.asset == hub)
+            after = zone.walk_options(frozenset({hub}))
+            walk2_s, walked2 = timed(lambda: graph.walk_many(store, sources, "down", after), args.runs)
             t0 = time.perf_counter()
             apply_review(store, ws, zone, "exclude", [hub], reason="bench", by="bench")
             review_s = time.perf_counter() - t0
             d2_s, d2 = timed(lambda: discover(store, ws, zone), args.runs)
             zones = list(ws.zones.values())
             c_s, report = timed(lambda: check(store, ws, zones), max(1, args.runs - 1))
+            t0 = time.perf_counter()
+            for z in zones:
+                graph.walk_many(store, _sources(store, z), "down", z.walk_options())
+            walks20_s = time.perf_counter() - t0
             rss = rss_mb()
     finally:
         os.chdir(cwd)
@@ -145,13 +160,16 @@ def main(argv: list[str] | None = None) -> None:
     for f in report.findings:
         rules[f.rule] = rules.get(f.rule, 0) + 1
     rows = [
+        ("core walk alone, 10 sources", f"{walk_s:.2f} s", f"graph.walk_many with the zone's options: {len(walked.reached):,} reached"),
         ("discover, 10 source fields", f"{d1_s:.2f} s",
          f"{reached1:,} zone assets reached; {len(d1.candidates)} candidates; hub has {hub_c.behind:,} behind"),
         ("exclude the hub (review)", f"{review_s:.2f} s", "one decision: its walk, fingerprint, file write"),
+        ("core walk alone, hub excluded", f"{walk2_s:.2f} s", f"{len(walked2.reached):,} reached"),
         ("discover after it", f"{d2_s:.2f} s",
          f"{len(d2.status.assets):,} zone assets; pending {d1.pending:,} -> {d2.pending:,}"),
         ("zone check, 20 zones", f"{c_s:.2f} s",
          f"{len(report.findings):,} findings ({', '.join(f'{k} {v}' for k, v in sorted(rules.items()))})"),
+        ("core walks alone, 20 zones", f"{walks20_s:.2f} s", "one graph.walk_many per zone, same options"),
         ("peak RSS", f"{rss:,.0f} MB", ""),
     ]  # fmt: skip
     width = max(len(r[0]) for r in rows)
