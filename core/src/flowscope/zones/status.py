@@ -32,9 +32,9 @@ Status = Literal["protected", "needs_review", "excluded", "violation"]
 STATUS_ORDER: dict[str, int] = {"violation": 0, "needs_review": 1, "protected": 2, "excluded": 3}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AssetState:
-    """One asset of a zone. ``reached`` is the walk's answer for it (None for sources and for decided
+    """One asset of a zone (a plain slotted class: a status makes one per reached asset, 100,000s). ``reached`` is the walk's answer for it (None for sources and for decided
     assets the walk no longer reaches); ``path`` is filled for violations (the ``lineage why`` chain)."""
 
     asset: Asset
@@ -167,22 +167,9 @@ def with_paths(store: Store, states: list[AssetState]) -> list[AssetState]:
     every edge's evidence, read in one batch (:func:`flowscope.graph.path_edges`)."""
     todo = [(i, s.reached) for i, s in enumerate(states) if s.status == "violation" and s.reached is not None]
     found = graph.path_edges(store, [r for _, r in todo if r is not None])
-    out = list(states)
     for (i, _), edges in zip(todo, found, strict=True):
-        s = out[i]
-        out[i] = AssetState(
-            s.asset,
-            s.status,
-            s.source,
-            s.decision,
-            s.inherited,
-            s.uses,
-            s.denied,
-            s.stale,
-            s.reached,
-            tuple(edges),
-        )
-    return out
+        states[i].path = tuple(edges)
+    return states
 
 
 def _state(

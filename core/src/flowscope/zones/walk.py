@@ -42,17 +42,11 @@ def walk_zone(store: Store, bound: Bound) -> ZoneWalk:
     first = graph.walk_many(store, bound.sources, "down", options)
     reached = {r.asset: r for r in first.reached}
     stopped = set(first.stopped)
-    datasets = {a.dataset for a in reached} | {a.dataset for a in bound.sources}
-    orphans = tuple(
-        sorted(
-            (
-                a
-                for a in bound.kept
-                if a not in reached and a not in bound.sources and not (a.field is None and a in datasets)
-            ),
-            key=lambda a: a.id,
-        )
-    )
+    kept = [a for a in bound.kept if a not in reached and a not in bound.sources]
+    if kept:  # an included dataset is reached when any field of it is
+        datasets = {(a.namespace, a.name) for a in (*reached, *bound.sources)}
+        kept = [a for a in kept if not (a.field is None and (a.namespace, a.name) in datasets)]
+    orphans = tuple(sorted(kept, key=lambda a: a.id))
     if orphans:
         second = graph.walk_many(store, orphans, "down", options)
         for r in second.reached:
@@ -88,12 +82,12 @@ def behind_counts(walk: ZoneWalk, excluded: frozenset[Asset]) -> dict[Asset, int
     Computed on integer positions (asset hashing is the cost at 100k assets): one pass for tree depths,
     one for subtree sizes, deepest first."""
     assets = list(walk.reached)
-    pos = {a: i for i, a in enumerate(assets)}
+    pos = {(a.namespace, a.name, a.field): i for i, a in enumerate(assets)}
     n = len(assets)
     parent = []
-    for a in assets:
-        up = walk.reached[a].parent
-        parent.append(-1 if up is None else pos.get(up, -1))
+    for r in walk.reached.values():
+        up = r.parent
+        parent.append(-1 if up is None else pos.get((up.namespace, up.name, up.field), -1))
     depth = [-1] * n
     for i in range(n):
         chain: list[int] = []
