@@ -65,13 +65,13 @@ def test_zone_tags_become_datahub_schema_field_tags(tmp_path: Path) -> None:
 
     from flowscope_emitters.datahub_convert import convert_all, dataset_urn
 
-    mcps = convert_all(zone_events(tmp_path))
+    mcps = convert_all(zone_events(tmp_path)).mcps()
     urn = dataset_urn(PG, "shop.public.users")
-    paths = [
-        op["path"]
+    values = [
+        json.loads(m.aspect.value)
         for m in mcps
         if m.entityUrn == urn and m.aspectName == "editableSchemaMetadata"
-        for op in json.loads(m.aspect.value)
     ]
+    paths = [op["path"] for v in values for op in (v["patch"] if isinstance(v, dict) else v)]
     assert any("/editableSchemaFieldInfo/email/globalTags/tags/urn:li:tag:zone:email" in p for p in paths)
     assert any("urn:li:tag:data_category:user.contact.email" in p for p in paths)
