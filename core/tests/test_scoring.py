@@ -22,6 +22,7 @@ from flowscope.model import Basis
         ("static", None, 0.35),
         ("static", "DIRECT", 0.40),
         ("static", "INDIRECT", 0.30),
+        ("static", "OPAQUE", 0.25),
         ("static", "UNRESOLVED", 0.20),
     ],
 )
@@ -31,7 +32,7 @@ def test_every_row_of_the_base_table(kind: str, match: str | None, expected: flo
 
 
 def test_table_has_no_row_untested() -> None:
-    assert len(scoring.BASE) == 14
+    assert len(scoring.BASE) == 15
 
 
 def test_context_confidence_falls_job_trace_user() -> None:
@@ -87,8 +88,9 @@ def test_static_strength_orders_static_evidence_under_the_cap() -> None:
     direct = scoring.score([Basis("static", "DIRECT")])
     plain = scoring.score([Basis("static")])
     indirect = scoring.score([Basis("static", "INDIRECT")])
+    opaque = scoring.score([Basis("static", "OPAQUE")])
     unresolved = scoring.score([Basis("static", "UNRESOLVED")])
-    assert scoring.STATIC_CAP >= direct > plain > indirect > unresolved > 0
+    assert scoring.STATIC_CAP >= direct > plain > indirect > opaque > unresolved > 0
     # the strongest static piece of an edge counts: a direct hit beside weaker ones keeps the edge at DIRECT
     assert scoring.score([Basis("static", "INDIRECT"), Basis("static", "DIRECT")]) == direct
 

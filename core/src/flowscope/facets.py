@@ -20,7 +20,7 @@ from flowscope.model import Edge
 
 FACET_NAME = "flowscope"
 SCHEMA_FILE = "FlowscopeLineageDatasetFacet.json"
-SCHEMA_ID = f"https://flowscope.dev/spec/facets/1-1-0/{SCHEMA_FILE}"
+SCHEMA_ID = f"https://flowscope.dev/spec/facets/1-2-0/{SCHEMA_FILE}"
 SCHEMA_URL = f"{SCHEMA_ID}#/$defs/FlowscopeLineageDatasetFacet"
 
 

@@ -17,8 +17,9 @@ SIGNAL_KINDS: tuple[str, ...] = ("sql", "static", "runtime", "config", "context"
 MATCH_TYPES: tuple[str, ...] = ("EXACT_MATCH", "CONTAINS", "NO_MATCH")
 CONTEXT_BASES: tuple[str, ...] = ("JOB_ID", "TRACE_ID", "USER_WINDOW")
 # How strong a static flow's evidence is (flowscope.scoring): a direct, unconditional flow into a named
-# sink; one through a transformation, an unknown call or a guard; one into a sink whose name is not known.
-STATIC_STRENGTHS: tuple[str, ...] = ("DIRECT", "INDIRECT", "UNRESOLVED")
+# sink; one through a transformation, an unknown call or a guard; one through two or more calls the
+# analysis could not see into; one into a sink whose name is not known.
+STATIC_STRENGTHS: tuple[str, ...] = ("DIRECT", "INDIRECT", "OPAQUE", "UNRESOLVED")
 # A declared flow of a run its producer reported as failed or aborted (``flowscope ingest``): low confidence.
 FAILED_RUN = "FAILED_RUN"
 

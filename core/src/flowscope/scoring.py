@@ -19,6 +19,7 @@ context     USER_WINDOW      0.35   same user, close in time
 static      -                0.35   code path found by analysis alone (capped, below)
 static      DIRECT           0.40   unconditional, untransformed, into a sink named in the code
 static      INDIRECT         0.30   through a transformation, an unknown call or a guard
+static      OPAQUE           0.25   through two or more calls the analysis could not see into
 static      UNRESOLVED       0.20   into a sink whose name the code does not spell out
 ==========  ===============  =====  ====================================================================
 
@@ -54,6 +55,7 @@ BASE: dict[tuple[str, str | None], float] = {
     ("static", None): 0.35,
     ("static", "DIRECT"): 0.40,
     ("static", "INDIRECT"): 0.30,
+    ("static", "OPAQUE"): 0.25,
     ("static", "UNRESOLVED"): 0.20,
 }
 STATIC_CAP = 0.40

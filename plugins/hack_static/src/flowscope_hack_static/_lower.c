@@ -52,11 +52,12 @@ enum {
     K_ARGUMENT, K_ARGUMENTS, K_ELEMENT_INIT, K_ARRAY_SKIP,
     /* statements; in an expression these are K_OTHER's generic case, except K_UNWRAP (a wrapper) */
     K_UNWRAP, K_ASSIGN, K_EXPR_STMT, K_BLOCK, K_IF, K_LOOP, K_FOREACH, K_RANGE_LOOP, K_RETURN, K_DECLARATION,
-    K_INIT_DECLARATOR,
+    K_INIT_DECLARATOR, K_THROW, K_NEW, K_INIT_LIST, K_CLASS_TYPE, K_FUNC_DECL, K_PARAM_DECL,
+    K_IDENT, K_QUALIFIED, /* K_VAR's "identifier" and "qualified_identifier", told apart in declarations */
 };
 static const struct { const char *name; uint8_t kind; } KINDS[] = {
-    {"variable", K_VAR}, {"identifier", K_VAR}, {"field_identifier", K_VAR}, {"this", K_VAR},
-    {"qualified_identifier", K_VAR}, {"scoped_identifier", K_SCOPED},
+    {"variable", K_VAR}, {"identifier", K_IDENT}, {"field_identifier", K_VAR}, {"this", K_VAR},
+    {"qualified_identifier", K_QUALIFIED}, {"scoped_identifier", K_SCOPED},
     {"call_expression", K_CALL},
     {"string", K_STRING}, {"heredoc", K_STRING}, {"string_literal", K_STRING_LITERAL},
     {"raw_string_literal", K_RAW_STRING}, {"concatenated_string", K_CONCAT},
@@ -76,6 +77,13 @@ static const struct { const char *name; uint8_t kind; } KINDS[] = {
     {"if_statement", K_IF}, {"for_statement", K_LOOP}, {"while_statement", K_LOOP}, {"do_statement", K_LOOP},
     {"foreach_statement", K_FOREACH}, {"for_range_loop", K_RANGE_LOOP}, {"return_statement", K_RETURN},
     {"declaration", K_DECLARATION}, {"init_declarator", K_INIT_DECLARATOR},
+    /* tsfront._BLOCKS, _RETURNS, _ENDS and the C++ declarations of a class's value */
+    {"try_statement", K_BLOCK}, {"catch_clause", K_BLOCK}, {"finally_clause", K_BLOCK},
+    {"switch_statement", K_BLOCK}, {"switch_case", K_BLOCK}, {"switch_default", K_BLOCK},
+    {"case_statement", K_BLOCK}, {"labeled_statement", K_BLOCK}, {"co_return_statement", K_RETURN},
+    {"throw_statement", K_THROW}, {"new_expression", K_NEW}, {"initializer_list", K_INIT_LIST},
+    {"type_identifier", K_CLASS_TYPE}, {"template_type", K_CLASS_TYPE}, {"function_declarator", K_FUNC_DECL},
+    {"parameter_declaration", K_PARAM_DECL},
 };
 #define SYM_ERROR 65535 /* tree-sitter's ERROR nodes: a block of statements, K_BLOCK */
 
@@ -86,10 +94,17 @@ static const char *FIELDS[N_CLASSES][7] = {
     {"entries"}, {"parts"}, {"parts"},
     {"value", "line", "snippet", "target", "guards", "is_return", "in_loop"},
 };
-enum { F_FUNCTION, F_ARGUMENTS, F_LEFT, F_RIGHT, F_OPERATOR, F_CONDITION, F_BODY, F_DECLARATOR, F_VALUE, N_FIELDS };
-static const char *FIELD_NAMES[N_FIELDS] = {
-    "function", "arguments", "left", "right", "operator", "condition", "body", "declarator", "value",
+enum {
+    F_FUNCTION, F_ARGUMENTS, F_LEFT, F_RIGHT, F_OPERATOR, F_CONDITION, F_BODY, F_DECLARATOR, F_VALUE, F_TYPE,
+    F_PARAMETERS, N_FIELDS
 };
+static const char *FIELD_NAMES[N_FIELDS] = {
+    "function", "arguments", "left", "right", "operator", "condition", "body", "declarator", "value", "type",
+    "parameters",
+};
+/* ir.BOOLEAN_OPS that a Hack or C++ binary expression can have */
+static const char *BOOLEAN_OPS[] = {"==", "!=", "===", "!==", "<", ">", "<=", ">=", "<=>", "&&", "||", "and", "or",
+                                    "instanceof"};
 
 typedef struct {
     PyObject_HEAD
@@ -451,6 +466,62 @@ fail_callee:
     return NULL;
 }
 
+/* tsfront._made: Call(<the type's callee text>, args); steals args */
+static PyObject *made(Lowerer *self, TSNode typ, PyObject *args) {
+    PyObject *t = text(self, typ);
+    PyObject *callee = t ? callee_of(self, t) : NULL;
+    Py_XDECREF(t);
+    if (callee == NULL || PyList_Append(self->calls, callee) < 0) {
+        Py_XDECREF(callee);
+        Py_DECREF(args);
+        return NULL;
+    }
+    PyObject *values[4] = {callee, args, Py_NewRef(self->empty_tuple), Py_NewRef(Py_None)};
+    return make(self, C_CALL, 4, values);
+}
+
+/* The expressions of a node's named children (no comments; Hack's argument wrappers opened), as a tuple */
+static PyObject *exprs_of(Lowerer *self, TSNode n, int unwrap_argument) {
+    Children ch;
+    if (named_children(n, &ch) < 0) return NULL;
+    PyObject *list = PyList_New(0);
+    for (uint32_t i = 0; list != NULL && i < ch.n; i++) {
+        TSNode a = ch.items[i];
+        if (unwrap_argument && kind_of(self, a) == K_ARGUMENT && ts.named_child_count(a)) {
+            a = ts.named_child(a, ts.named_child_count(a) - 1);
+        }
+        if (kind_of(self, a) == K_COMMENT) continue;
+        PyObject *e = expr(self, a);
+        if (e == NULL || PyList_Append(list, e) < 0) Py_CLEAR(list);
+        Py_XDECREF(e);
+    }
+    children_free(&ch);
+    if (list == NULL) return NULL;
+    PyObject *out = PyList_AsTuple(list);
+    Py_DECREF(list);
+    return out;
+}
+
+/* tsfront: new SendGrid\Email(), new Users(): a call of the class */
+static PyObject *new_expression(Lowerer *self, Children *ch) {
+    TSNode typ = {0}, args_node = {0};
+    int has_typ = 0, has_args = 0;
+    for (uint32_t i = 0; i < ch->n; i++) {
+        uint8_t k = kind_of(self, ch->items[i]);
+        if (k == K_ARGUMENTS || k == K_INIT_LIST) {
+            if (!has_args) args_node = ch->items[i];
+            has_args = 1;
+        } else if (!has_typ) {
+            typ = ch->items[i];
+            has_typ = 1;
+        }
+    }
+    PyObject *args = has_args ? exprs_of(self, args_node, 1) : Py_NewRef(self->empty_tuple);
+    if (args == NULL) return NULL;
+    if (!has_typ) return make1(self, C_OTHER, args);
+    return made(self, typ, args);
+}
+
 static PyObject *array(Lowerer *self, Children *ch) {
     PyObject *list = PyList_New(0);
     for (uint32_t i = 0; list != NULL && i < ch->n; i++) {
@@ -488,6 +559,8 @@ static PyObject *expr_inner(Lowerer *self, TSNode n) {
     uint8_t kind = kind_of(self, n);
     switch (kind) {
     case K_VAR:
+    case K_IDENT:
+    case K_QUALIFIED:
         return var(self, n, 0);
     case K_SCOPED:
         return var(self, n, 1);
@@ -547,6 +620,8 @@ static PyObject *expr_inner(Lowerer *self, TSNode n) {
         out = make(self, C_SUB, 2, values);
     } else if (kind == K_ARRAY) {
         out = array(self, &ch);
+    } else if (kind == K_NEW) {
+        out = new_expression(self, &ch);
     } else if (kind == K_BINARY) {
         TSNode op_node = ts.child_by_field_id(n, self->fields[F_OPERATOR]);
         PyObject *op = ts.is_null(op_node) ? Py_NewRef(self->empty_str) : text(self, op_node);
@@ -555,7 +630,15 @@ static PyObject *expr_inner(Lowerer *self, TSNode n) {
         if (right != NULL) {
             Py_ssize_t len = PyUnicode_GET_LENGTH(op);
             Py_UCS4 c = len == 1 ? PyUnicode_READ_CHAR(op, 0) : 0;
-            if (c == '.' || c == '+') {
+            int boolean = 0;
+            for (size_t i = 0; i < sizeof(BOOLEAN_OPS) / sizeof(BOOLEAN_OPS[0]) && !boolean; i++) {
+                boolean = PyUnicode_CompareWithASCIIString(op, BOOLEAN_OPS[i]) == 0;
+            }
+            if (boolean) { /* Call(op, (left, right)): a boolean carries no data */
+                PyObject *values[4] = {Py_NewRef(op), PyTuple_Pack(2, left, right), Py_NewRef(self->empty_tuple),
+                                       Py_NewRef(Py_None)};
+                out = make(self, C_CALL, 4, values);
+            } else if (c == '.' || c == '+') {
                 PyObject *parts = PyList_New(0);
                 if (parts && (tmpl_parts(self, left, parts) < 0 || tmpl_parts(self, right, parts) < 0)) {
                     Py_CLEAR(parts);
@@ -626,7 +709,11 @@ static int block(Lowerer *self, TSNode n, PyObject *body, PyObject *guards, int 
     Children ch;
     if (named_children(n, &ch) < 0) return -1;
     int rc = 0;
-    for (uint32_t i = 0; rc == 0 && i < ch.n; i++) rc = statement(self, ch.items[i], body, guards, loop);
+    for (uint32_t i = 0; rc == 0 && i < ch.n; i++) {
+        rc = statement(self, ch.items[i], body, guards, loop);
+        uint8_t k = kind_of(self, ch.items[i]);
+        if (k == K_RETURN || k == K_THROW) break; /* the rest of the block does not run */
+    }
     children_free(&ch);
     return rc;
 }
@@ -759,6 +846,73 @@ static int loop_statement(Lowerer *self, TSNode n, uint8_t kind, PyObject *body,
     return rc;
 }
 
+/* tsfront._declaration: T x = v assigns v; a class's value made without = is a call of the class */
+static int declaration(Lowerer *self, TSNode n, PyObject *body, PyObject *guards, int loop) {
+    TSNode typ = ts.child_by_field_id(n, self->fields[F_TYPE]);
+    int cls = !ts.is_null(typ) && (kind_of(self, typ) == K_CLASS_TYPE || kind_of(self, typ) == K_QUALIFIED);
+    Children ch;
+    if (named_children(n, &ch) < 0) return -1;
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < ch.n; i++) {
+        TSNode decl = ch.items[i];
+        uint8_t kind = kind_of(self, decl);
+        if (kind == K_INIT_DECLARATOR) {
+            TSNode value_node = ts.child_by_field_id(decl, self->fields[F_VALUE]);
+            if (ts.is_null(value_node)) continue;
+            uint8_t vk = kind_of(self, value_node);
+            PyObject *value;
+            if (vk == K_ARGUMENTS || vk == K_INIT_LIST) {
+                if (!cls) continue;
+                PyObject *args = exprs_of(self, value_node, 0);
+                value = args ? made(self, typ, args) : NULL;
+            } else {
+                value = expr(self, value_node);
+            }
+            PyObject *target = value ? expr_or_other(self, ts.child_by_field_id(decl, self->fields[F_DECLARATOR])) : NULL;
+            rc = target ? add_stmt(self, body, value, ts.start_point(decl).row, target, guards, 0, loop) : -1;
+            if (target == NULL) Py_XDECREF(value);
+        } else if (cls && (kind == K_IDENT || kind == K_FUNC_DECL)) {
+            TSNode name = kind == K_IDENT ? decl : ts.child_by_field_id(decl, self->fields[F_DECLARATOR]);
+            if (ts.is_null(name) || kind_of(self, name) != K_IDENT) continue;
+            PyObject *args;
+            if (kind == K_FUNC_DECL) { /* Mapper<Users> mp(db): the "parameters" are the arguments */
+                TSNode params = ts.child_by_field_id(decl, self->fields[F_PARAMETERS]);
+                Children pc;
+                if (ts.is_null(params)) {
+                    args = Py_NewRef(self->empty_tuple);
+                } else if (named_children(params, &pc) < 0) {
+                    args = NULL;
+                } else {
+                    PyObject *list = PyList_New(0);
+                    for (uint32_t j = 0; list != NULL && j < pc.n; j++) {
+                        if (kind_of(self, pc.items[j]) != K_PARAM_DECL) continue;
+                        PyObject *t = text(self, pc.items[j]);
+                        PyObject *v = t ? make1(self, C_VAR, t) : NULL;
+                        if (v == NULL || PyList_Append(list, v) < 0) Py_CLEAR(list);
+                        Py_XDECREF(v);
+                    }
+                    children_free(&pc);
+                    args = list ? PyList_AsTuple(list) : NULL;
+                    Py_XDECREF(list);
+                }
+            } else {
+                args = Py_NewRef(self->empty_tuple);
+            }
+            PyObject *target = args ? expr(self, name) : NULL;
+            PyObject *value = target ? made(self, typ, args) : NULL;
+            if (target == NULL) Py_XDECREF(args);
+            if (target != NULL && value == NULL) {
+                Py_DECREF(target);
+                rc = -1;
+            } else {
+                rc = value ? add_stmt(self, body, value, ts.start_point(decl).row, target, guards, 0, loop) : -1;
+            }
+        }
+    }
+    children_free(&ch);
+    return rc;
+}
+
 static int statement_inner(Lowerer *self, TSNode n, PyObject *body, PyObject *guards, int loop) {
     uint8_t kind = kind_of(self, n);
     switch (kind) {
@@ -781,23 +935,8 @@ static int statement_inner(Lowerer *self, TSNode n, PyObject *body, PyObject *gu
         PyObject *value = expr(self, ts.named_child(n, 0));
         return add_stmt(self, body, value, ts.start_point(n).row, Py_NewRef(Py_None), guards, 1, loop);
     }
-    case K_DECLARATION: {
-        Children ch;
-        if (named_children(n, &ch) < 0) return -1;
-        int rc = 0;
-        for (uint32_t i = 0; rc == 0 && i < ch.n; i++) {
-            TSNode init = ch.items[i];
-            if (kind_of(self, init) != K_INIT_DECLARATOR) continue;
-            TSNode value_node = ts.child_by_field_id(init, self->fields[F_VALUE]);
-            if (ts.is_null(value_node)) continue;
-            PyObject *value = expr(self, value_node);
-            PyObject *target = value ? expr_or_other(self, ts.child_by_field_id(init, self->fields[F_DECLARATOR])) : NULL;
-            rc = target ? add_stmt(self, body, value, ts.start_point(init).row, target, guards, 0, loop) : -1;
-            if (target == NULL) Py_XDECREF(value);
-        }
-        children_free(&ch);
-        return rc;
-    }
+    case K_DECLARATION:
+        return declaration(self, n, body, guards, loop);
     default:
         return ts.is_named(n) ? expression_statement(self, n, body, guards, loop) : 0;
     }

@@ -211,7 +211,7 @@ class _Function(Calls, Sinks):
             return None
         whole = typ is not None and typ.rpartition(".")[2][:1].isupper() and typ not in ("Optional", "List")
         field = None if whole else name
-        category = request_category(field)
+        category = request_category(field, model.classify)
         if category is None:
             return None
         ev = Evidence(COLLECTOR, "static", f"{self.ir.path}:{fn.line}", f"{typ or ''} {name}".strip())
@@ -296,6 +296,12 @@ class _Function(Calls, Sinks):
         self.work += 1 + sum(map(len, taint.values()))
         if self.work > BUDGET:  # read here, so a test may lower it
             raise _OverBudget
+        if isinstance(target, Var) and type(stmt.value) in (Call, Sub, Var) and only_params(flatten(taint)):
+            # $email = getPOSTString('email'): a local named as personal data holds it, when nothing
+            # modelled says where the value came from (a literal is a constant, not someone's data)
+            label = element(self.ir.path, target.name, "", self.evidence(stmt))
+            if label is not None:
+                taint = {**taint, None: taint.get(None, EMPTY) | {label}}
         self.assign(target, taint, strong=not stmt.guards and not stmt.in_loop)
 
     def coarse_statement(self, stmt: Stmt) -> None:
@@ -391,7 +397,8 @@ class _Function(Calls, Sinks):
         modelled labels the value (``user.email`` of a parameter ``user``)."""
         out = self.key_of(base, key)
         if key is not None and self.stmt is not None and only_params(flatten(base)):
-            label = element(self.ir.path, key, _qualifier(base_expr), self.evidence(self.stmt))
+            name = key.lower() if key.isupper() else key  # $_SERVER['REMOTE_ADDR']: a key, no constant
+            label = element(self.ir.path, name, _qualifier(base_expr), self.evidence(self.stmt))
             if label is not None:
                 return {None: flatten(out) | {label}}
         return out
@@ -408,11 +415,17 @@ class _Function(Calls, Sinks):
                 hops = lb.hops
                 if lb.source.namespace != PARAM_NS:
                     typed = lb.source.namespace.startswith(TYPED)  # only a personal field of a typed value
-                    category = classify(key) if typed else request_category(key)
+                    category = (
+                        classify(key)
+                        if typed
+                        else request_category(
+                            key, self.models.classifies(lb.source.namespace, lb.source.name)
+                        )
+                    )
                     if category is None:  # request.POST["page"]
                         continue
                     hops = (tagged(hops[0], category), *hops[1:]) if hops else hops
-                out.add(Label(with_field(lb.source, key), hops, lb.masked, lb.transformed, False))
+                out.add(Label(with_field(lb.source, key), hops, lb.masked, lb.transformed, False, lb.opaque))
             else:
                 out.add(lb)
         return {None: frozenset(out)} if out else {}

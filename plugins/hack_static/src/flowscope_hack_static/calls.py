@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 
-from flowscope_hack_static.classify import words
+from flowscope_hack_static.classify import classify, words
 from flowscope_hack_static.elements import request_category, tagged
 from flowscope_hack_static.frame import OWN, Frame
-from flowscope_hack_static.ir import Call, Expr, Lit, Stmt, Sub, Var, access_path
+from flowscope_hack_static.ir import BOOLEAN_OPS, Call, Expr, Lit, Stmt, Sub, Var, access_path
 from flowscope_hack_static.taint import (
     EMPTY,
+    OPAQUE_MAX,
     PARAM_NS,
     RECEIVER,
     Label,
@@ -33,7 +34,7 @@ from flowscope_hack_static.taint import (
 _SETTER = re.compile(r"^set_?[A-Za-z]")
 # methods that look something up: what they are given does not go into their object
 _LOOKUP = re.compile(
-    r"^(?:get|find|has|is|count|contains|exists|index|lookup|check|verify|compare|match|search|validate|"
+    r"^(?:get|find|has|is|count|contains|exists|index|lookup|retrieve|check|verify|compare|match|search|validate|"
     r"starts|ends|filter|select|where|query|read|fetch|load|format|encode|decode|to|as)",
     re.I,
 )
@@ -55,6 +56,8 @@ class Calls(Frame):
 
     def call(self, e: Call) -> Taint:
         args = list(map(self.eval, e.args))
+        if e.callee in BOOLEAN_OPS:  # a == b, x is None, not y: a boolean, no data of its operands
+            return {}
         kwargs = {k: self.eval(v) for k, v in e.kwargs} if e.kwargs else {}
         stmt = self.stmt
         assert stmt is not None
@@ -62,7 +65,8 @@ class Calls(Frame):
         typed = self.typed(e)
         names = (typed, e.callee) if typed != e.callee else (e.callee,)
         sink, masks, source, prop = self.models.classify(self.lang, *names)
-        if sink is not None and not sink.stream and self.sink(e, sink, args, kwargs, stmt):
+        # a stream's head called with arguments (LOG_INFO("fmt", x)) is a logger call too
+        if sink is not None and (not sink.stream or e.args) and self.sink(e, sink, args, kwargs, stmt):
             return {}
         recv = e.receiver
         own = isinstance(recv, Var) and recv.name in OWN
@@ -93,9 +97,13 @@ class Calls(Frame):
                 self.assign(e.args[prop.out_arg], {None: data}, strong=self.strong())
                 return {}
         summary = self.lookup(self.cls, e.callee)
-        if summary is not None:
-            return self.apply(summary, e, args, kwargs, recv_t, stmt)
         method = method_of(e.callee)
+        if summary is not None:
+            out = self.apply(summary, e, args, kwargs, recv_t, stmt)
+            if out or recv is None or own or summary.sinks:
+                return out
+            # a model's own setter or getter whose member the analysis does not follow (C++ firstName_)
+            return self.method(e, method, recv, recv_t, args, prop is None) or {}
         if recv is not None and not own:
             done = self.method(e, method, recv, recv_t, args, prop is None)
             if done is not None:
@@ -104,11 +112,15 @@ class Calls(Frame):
             key = e.args[prop.key_arg]
             base = recv_t if prop.receiver and recv is not None else (args[0] if args else {})
             return self.key_of(base, key.value if isinstance(key, Lit) else None)
+        if prop is None and _LOOKUP.match(method) and not e.kwargs:  # get_user_stats(username): a lookup
+            flat = EMPTY  # returns what is stored under its arguments, not the arguments
         if (prop is None or prop.receiver) and recv is not None and not own:  # a method of a tainted value
             flat |= flatten(recv_t)
         if prop is not None and prop.transformation == "IDENTITY":
             return {None: flat}
-        return {None: mark(flat, transformed=True)} if flat else {}
+        if prop is not None:
+            return {None: mark(flat, transformed=True)} if flat else {}
+        return {None: mark(flat, transformed=True, opaque=1)} if flat else {}  # nothing models it
 
     def source(self, e: Call, source: object) -> Taint:
         from flowscope_hack_static.packs import SourceModel
@@ -118,7 +130,7 @@ class Calls(Frame):
         if source.field_arg is not None and source.field_arg < len(e.args):
             arg = e.args[source.field_arg]
             fld = arg.value if isinstance(arg, Lit) else fld
-        category = request_category(fld)
+        category = request_category(fld, source.classify)
         if category is None:  # request.GET.get("page"): about the request, not a person
             return {}
         ev = tagged(self.evidence(self.stmt), category) if fld is not None else self.evidence(self.stmt)
@@ -155,7 +167,8 @@ class Calls(Frame):
             if method.startswith("get") and len(method) > 3:  # user.getValueOfEmail(), $u->getEmail()
                 return self.read_key(recv, recv_t, "_".join(words(method)) or method)
             if self.lang == "cpp" and any(lb.narrow for lb in flatten(recv_t)):
-                return self.read_key(recv, recv_t, "_".join(words(method)) or method)  # request->email()
+                field = "_".join(words(method)) or method  # request->email(), not req->path()
+                return self.read_key(recv, recv_t, field) if classify(field) else {}
             return None
         if local and not _LOOKUP.match(method):  # parts.append(x), $mail->addTo($email): into the object
             data = EMPTY
@@ -206,7 +219,7 @@ class Calls(Frame):
             target = self.param_name(ps.target, e)
             for lb in flatten(self.key_of(t, ps.field)):
                 self.emit(
-                    lb,
+                    lb._replace(opaque=min(lb.opaque + ps.opaque, OPAQUE_MAX)),
                     target,
                     (*lb.hops, ev, *ps.hops),
                     lb.masked or ps.masked,
@@ -225,6 +238,10 @@ class Calls(Frame):
                 continue
             for lb in flatten(self.key_of(t, ret.source.field)):
                 out.add(
-                    lb._replace(masked=lb.masked or ret.masked, transformed=lb.transformed or ret.transformed)
+                    lb._replace(
+                        masked=lb.masked or ret.masked,
+                        transformed=lb.transformed or ret.transformed,
+                        opaque=min(lb.opaque + ret.opaque, OPAQUE_MAX),
+                    )
                 )
         return {None: frozenset(out)} if out else {}

@@ -17,6 +17,7 @@ import re
 from functools import lru_cache
 
 # fideslang data categories used here (the default taxonomy's keys)
+CONTACT = "user.contact"
 EMAIL = "user.contact.email"
 PHONE = "user.contact.phone_number"
 FAX = "user.contact.fax_number"
@@ -183,6 +184,11 @@ VOCABULARY: dict[str, str] = {
     "ip address": IP,
     "ipaddress": IP,
     "remote addr": IP,
+    "remote address": IP,
+    "peer addr": IP,
+    "peer address": IP,
+    "client address": IP,
+    "client addr": IP,
     "client ip": IP,
     "user ip": IP,
     "x forwarded for": IP,
@@ -209,7 +215,6 @@ VOCABULARY: dict[str, str] = {
     "geolocation": PRECISE,
     "coordinates": PRECISE,
     "gps": PRECISE,
-    "location": LOCATION,
     "credit card": CARD,
     "card number": CARD,
     "cc number": CARD,
@@ -364,7 +369,7 @@ EXCLUDE = frozenset(
     ]
 )
 # ambiguous on their own, personal on a person
-AMBIGUOUS = {"name": NAME, "id": UNIQUE_ID, "pk": UNIQUE_ID}
+AMBIGUOUS = {"name": NAME, "id": UNIQUE_ID, "pk": UNIQUE_ID, "location": LOCATION}
 PERSON = frozenset(
     [
         "user",
@@ -398,7 +403,6 @@ PERSON = frozenset(
         "team",
         "teams",
         "requester",
-        "sender",
         "creator",
         "staff",
     ]
@@ -450,6 +454,7 @@ TECHNICAL = frozenset(
         "code_challenge",
     ]
 )
+THINGS = frozenset(("amount", "quantity", "qty", "price", "currency", "total", "frequency", "interval"))
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _GETTER = re.compile(r"^(?:get_?[Vv]alue_?[Oo]f|get|fetch|set|m_|_+)(?=[A-Z_]|$)")
@@ -494,7 +499,77 @@ def classify(name: str, qualifier: str = "") -> str | None:
     return None
 
 
+# what a person writes, as a request field or a model's column (not any variable so named: a ``body``
+# in code is as often an HTTP body as someone's message)
+CONTENT_WORDS = frozenset(
+    (
+        "body",
+        "message",
+        "messages",
+        "comment",
+        "comments",
+        "text",
+        "content",
+        "title",
+        "description",
+        "note",
+        "notes",
+        "post",
+        "review",
+        "feedback",
+        "reply",
+        "answer",
+        "question",
+        "caption",
+        "story",
+        "bio",
+        "about",
+        "signature",
+        "letter",
+        "essay",
+        "motivation",
+        "reason",
+        "rating",
+    )
+)
+
+
+SEARCH_WORDS = frozenset(("q", "query", "search", "keyword", "keywords", "term", "terms"))
+
+
+def content(name: str) -> bool:
+    """A field named as what a person writes (``body``, ``comment_text``, ``message``)."""
+    ws = words(name)
+    return bool(ws) and ws[-1] in CONTENT_WORDS and not any(w in EXCLUDE for w in ws)
+
+
+def request_field(name: str) -> str | None:
+    """A request field the vocabulary does not place: what a person writes (user content), a search
+    (``q``), a person referred to (``owner``, ``contacts``)."""
+    ws = words(name)
+    if not ws:
+        return None
+    if content(name) or ws[-1] in ("rating", "ratings"):
+        return CONTENT
+    if ws[-1] in SEARCH_WORDS:
+        return SEARCH
+    if ws[-1] in ("contacts", "recipients", "friends", "followers", "invitees"):
+        return CONTACT
+    if len(ws) == 1 and ws[0] in PERSON:
+        return UNIQUE_ID
+    return None
+
+
 def technical(name: str) -> bool:
     """A request field about the request itself (``page``, ``csrf_token``, ``next``), not about a person."""
     ws = words(name)
     return bool(ws) and (all(w in TECHNICAL for w in ws) or "csrf" in ws)
+
+
+def of_a_thing(name: str) -> bool:
+    """A field about a thing, not a person: the id of a thing (``donation_id``, not ``user_id``), an
+    amount or a price."""
+    ws = words(name)
+    if len(ws) >= 2 and ws[-1] in ("id", "ids", "pk") and ws[-2] not in PERSON:
+        return True
+    return bool(ws) and all(w in THINGS for w in ws)

@@ -178,7 +178,7 @@ class HackStaticCollector:
 
 
 # Files that declare ORM tables name no source or sink, but the names of the tables are read from them.
-_DECLARES_TABLES = ("__tablename__", "db_table", "models.Model", "Table(")
+_DECLARES_TABLES = ("__tablename__", "db_table", "models.Model", "Table(", "::tableName", "Meta", "BaseModel")
 
 
 def _prefilter(text: str, models: Models) -> bool:
@@ -241,9 +241,12 @@ def to_signal(flow: Flow, namespace: str, rel: str) -> Signal:
 
 def strength(flow: Flow) -> str:
     """The evidence core's scoring turns into a confidence: a direct, unconditional flow into a named sink
-    ranks above one through transformations, unknown calls or guards, and both above an unresolved sink."""
+    ranks above one through a transformation, an unknown call or a guard, that above one through two or
+    more calls nothing models (the data may not survive them), and all above an unresolved sink."""
     if flow.unresolved or "unresolved:" in flow.target.name:
         return "UNRESOLVED"
-    if flow.transformed or flow.guards or flow.masked:
+    if flow.opaque >= 2:
+        return "OPAQUE"
+    if flow.transformed or flow.guards or flow.masked or flow.opaque:
         return "INDIRECT"
     return "DIRECT"

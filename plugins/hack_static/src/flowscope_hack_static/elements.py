@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from flowscope import naming
 from flowscope.model import Asset, Evidence
-from flowscope_hack_static.classify import CONTENT, classify, technical, words
+from flowscope_hack_static.classify import CONTENT, classify, of_a_thing, request_field, technical, words
 from flowscope_hack_static.taint import PARAM_NS, Label
 
 CATEGORY = "data_category"
@@ -47,14 +47,27 @@ def element(path: str, name: str, qualifier: str, ev: Evidence) -> Label | None:
     return Label(element_asset(path, field), (tagged(ev, category),), narrow=False)
 
 
-def request_category(field: str | None) -> str | None:
-    """A modelled input's field: its category, user content when the name says nothing, None when the
-    field is about the request itself (``page``, ``csrf_token``) and so no source."""
+def request_category(field: str | None, strict: bool = True) -> str | None:
+    """A modelled input's field: its category, or None when the field is no source.
+
+    A field is personal by its name (``email``, a form's ``name``), by being what a person writes
+    (``body``, ``comment``: user content), a search (``q``) or a reference to a person (``owner``). With
+    ``strict`` (the built-in framework models) any other field is about the request, not the person
+    (``page``, ``amount``, ``tmp_name``): no source. A pack that declares its own sources without
+    ``classify_fields`` (the estate's endpoints, Pysa's sources) means every field: user content."""
     if field is None:
         return CONTENT
-    if technical(field):
+    if field.isupper():  # REMOTE_ADDR, HTTP_USER_AGENT: a CGI variable's name, not a constant
+        field = field.lower()
+    name = field.removeprefix("form-").removeprefix("form_")  # an HTML form's form-username
+    if technical(name) or (strict and of_a_thing(name)):
         return None
-    return classify(field) or CONTENT
+    found = classify(name, "user")  # what a person sends: a form's "name" is theirs
+    if found is None:
+        found = request_field(name)
+    if found is None and not strict:
+        found = CONTENT
+    return found
 
 
 def only_params(labels: frozenset[Label]) -> bool:

@@ -56,6 +56,7 @@ class Index:
         for name in summaries:
             short[name.rpartition(".")[2]].append(name)
         self.short = {k: v[0] for k, v in short.items() if len(v) == 1}
+        self.several = {k: v for k, v in short.items() if len(v) > 1}
         self.memo: dict[Key, str | None] = {}
         self.digests: dict[str, str] = {}
 
@@ -77,7 +78,13 @@ class Index:
             return name
         if "(" in name:  # a call on a call's result: too loose to resolve by name
             return None
-        return self.short.get(name.rpartition(".")[2])
+        last = name.rpartition(".")[2]
+        found = self.short.get(last)
+        if found is None and last in self.several and "." in name:
+            # m_database->createUser(dto) in UserService.createUser: another object's method, not its own
+            others = [n for n in self.several[last] if n.rpartition(".")[0] != cls]
+            found = others[0] if len(others) == 1 else None
+        return found
 
     def __call__(self, cls: str | None, callee: str) -> Summary | None:
         name = self.resolve(cls, callee)

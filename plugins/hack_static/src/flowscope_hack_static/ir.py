@@ -57,6 +57,29 @@ class Other:
 
 Expr = Var | Sub | Lit | Call | DictLit | Tmpl | Other
 
+# A comparison or logical operator is lowered as a call named by the operator (``Call("==", (a, b))``):
+# its operands are evaluated (a sink inside still fires) and its value, a boolean, carries no data.
+BOOLEAN_OPS = frozenset(
+    (
+        "==",
+        "!=",
+        "===",
+        "!==",
+        "<",
+        ">",
+        "<=",
+        ">=",
+        "<=>",
+        "&&",
+        "||",
+        "and",
+        "or",
+        "instanceof",
+        "not",
+        "in",
+    )
+)
+
 
 @dataclass(slots=True, unsafe_hash=True)
 class Stmt:

@@ -23,7 +23,17 @@ LANGUAGES = ("hack", "cpp", "python")
 SINK_KINDS = ("table", "sql", "log", "http", "cache", "queue", "kafka", "email", "file")
 TRANSFORMATIONS = ("IDENTITY", "TRANSFORMATION", "NONE")
 
-_TOP = {"name", "description", "languages", "sources", "sinks", "propagators", "masking", "pysa"}
+_TOP = {
+    "name",
+    "description",
+    "languages",
+    "classify_fields",
+    "sources",
+    "sinks",
+    "propagators",
+    "masking",
+    "pysa",
+}
 _SOURCE = {
     "call",
     "var",
@@ -35,6 +45,7 @@ _SOURCE = {
     "name",
     "field",
     "field_arg",
+    "classify",
     "languages",
 }
 _SINK = {
@@ -83,6 +94,9 @@ class SourceModel:
     decorator: str | None = None
     field: str | None = None
     field_arg: int | None = None
+    # only fields named as personal data (elements.request_category): the built-in framework models
+    # (classify_fields: true); a pack's own declared sources mean every field they carry
+    classify: bool = False
     languages: tuple[str, ...] = LANGUAGES
     where: str = ""
 
@@ -153,6 +167,16 @@ class Models:
         if table is None:
             table = self.memo[key] = _Patterns([m for m in items if language in m.languages], attr)
         return table
+
+    def classifies(self, namespace: str, name: str) -> bool:
+        """Whether the sources of this asset carry only the fields named as personal data."""
+        key = (6, namespace, name)
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self.memo[key] = any(
+                m.classify for m in self.sources if m.namespace == namespace and m.name == name
+            )
+        return hit
 
     def source_call(self, language: str, callee: str) -> SourceModel | None:
         return self._first(self.sources, language, callee)  # type: ignore[no-any-return]
@@ -286,8 +310,11 @@ class _Patterns:
 
 
 def builtin_packs() -> list[Path]:
+    """The built-in packs, specific ones (a framework, an SDK) before the ``*_common`` ones, so a specific
+    model of a call wins over a generic pattern that also matches it."""
     root = files("flowscope_hack_static") / "packs"
-    return sorted(Path(str(p)) for p in root.iterdir() if str(p).endswith(".yaml"))
+    found = [Path(str(p)) for p in root.iterdir() if str(p).endswith(".yaml")]
+    return sorted(found, key=lambda p: (p.stem.endswith("_common"), p.name))
 
 
 def load_models(paths: list[Path], builtins: bool = True, pysa: list[Path] | None = None) -> Models:
@@ -320,6 +347,9 @@ def load_pack(path: Path, into: Models) -> None:
         raise UserError(f"{path}:1: a model pack is a mapping with sources, sinks, propagators, masking")
     _keys(doc, path, (), data, _TOP)
     default_langs = _langs(doc, path, ("languages",), data.get("languages", list(LANGUAGES)))
+    classify_fields = data.get("classify_fields", False)
+    if not isinstance(classify_fields, bool):
+        raise _err(doc, path, ("classify_fields",), "must be true or false")
     for section, allowed in (
         ("sources", _SOURCE),
         ("sinks", _SINK),
@@ -345,6 +375,7 @@ def load_pack(path: Path, into: Models) -> None:
                         "function" in item and "param" in item
                     ):
                         raise ValueError("needs one of call, var, param_type, decorator, function with param")
+                    fields.setdefault("classify", classify_fields)
                     into.sources.append(SourceModel(languages=langs, where=where, **fields))
                 elif section == "sinks":
                     if item.get("kind") not in SINK_KINDS:

@@ -257,6 +257,10 @@ class _Lowering:
         body = getattr(block, "body", ())
         for stmt in body if isinstance(body, list | tuple) else ():
             self._stmt(stmt, fn, guards, loop)
+            if isinstance(stmt, cst.SimpleStatementLine) and any(
+                isinstance(s, cst.Return | cst.Raise) for s in stmt.body
+            ):
+                break  # return, raise: the rest of the block does not run
 
     def _stmt(self, node: cst.CSTNode, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
         if isinstance(node, cst.SimpleStatementLine):
@@ -381,10 +385,11 @@ class _Lowering:
             return Other((left, right))
         if isinstance(node, cst.Call):
             return self._call(node)
-        if isinstance(node, cst.Comparison) or (
-            isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not)
-        ):
-            return Lit(None)  # ``x is None``, ``email in seen``, ``not user``: a boolean carries no data
+        if isinstance(node, cst.Comparison):  # ``x is None``, ``email in seen``: a boolean, no data
+            operands = (node.left, *(c.comparator for c in node.comparisons))
+            return Call("==", tuple(self.expr(o) for o in operands))
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return Call("not", (self.expr(node.expression),))
         if isinstance(node, cst.Dict):
             entries: list[tuple[str | None, Expr]] = []
             for el in node.elements:

@@ -43,6 +43,12 @@ class Sinks(Frame):
             e = self.literals[e.name]
         if isinstance(e, Call) and e.callee.endswith(".format") and isinstance(e.receiver, Lit | Tmpl):
             e = e.receiver  # "https://{}/x".format(host)
+        while isinstance(e, Call) and not (e.args and isinstance(e.args[0], Lit | Tmpl)) and e.receiver:
+            e = e.receiver  # MessageBuilder("signups").payload(x): the builder's first literal
+        if isinstance(e, Call) and e.args and isinstance(e.args[0], Lit | Tmpl):
+            last = e.callee.replace("::", ".").rpartition(".")[2]
+            if last[:1].isupper():  # cpr::Url{"https://..."}, MessageBuilder("topic"): what it wraps
+                e = e.args[0]
         if isinstance(e, Var | Sub):
             key = e.name if isinstance(e, Var) else (e.key or "")
             const = self.ir.constants.get(key.rpartition(".")[2])
@@ -78,8 +84,8 @@ class Sinks(Frame):
             made = self.made.get(e.receiver.name) or self.ir.made.get(e.receiver.name)
         if made is None:
             return None
-        if not made.args:
-            return "root", True  # logging.getLogger(): the root logger
+        if not made.args:  # logging.getLogger(): the root logger
+            return ("root", True) if made.callee.endswith("getLogger") else None
         return self.resolve(made.args[0])
 
     def sink(self, e: Call, sink: SinkModel, args: list[Taint], kwargs: dict[str, Taint], stmt: Stmt) -> bool:
@@ -87,12 +93,12 @@ class Sinks(Frame):
             return e.args[i] if i is not None and i < len(e.args) else None
 
         name, ok = (sink.name, True) if sink.name else self.resolve(arg(sink.name_arg))
+        if sink.kind == "http" and not sink.name:
+            name, ok = self.resolve(arg(sink.path_arg))
         if sink.name_from:
             found = self.receiver_name(e, sink.name_from)
             if found is not None:
                 name, ok = found
-        if sink.kind == "http" and not sink.name:
-            name, ok = self.resolve(arg(sink.path_arg))
         data: Taint
         data_expr: Expr | None
         if sink.data_args or sink.data_kwargs:  # several parameters carry data (Pysa models)
@@ -119,7 +125,7 @@ class Sinks(Frame):
                 data = {k: flatten(self.eval(v)) for k, v in record.entries}
                 data_expr = record
             elif whole is not None:  # written whole: finish spreads it over the model's fields
-                data, data_expr = {None: flatten(self.eval(whole))}, whole
+                data, data_expr = self.eval(whole), whole  # keyed where its fields are known
         if sink.kind == "sql":
             sql, ok = self.resolve(arg(sink.sql_arg))
             if ok and not writes(sql):  # SELECT ... WHERE email = ?: a read, not a write

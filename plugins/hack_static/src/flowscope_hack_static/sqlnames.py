@@ -19,6 +19,8 @@ _INSERT = re.compile(
 )
 _UPDATE = re.compile(r"^\s*UPDATE\s+([\w.`\"]+)\s+SET\s+(.*?)(?:\s+WHERE\s|$)", re.I | re.S)
 _PLACEHOLDER = re.compile(r"%\(\w+\)s|%s|(?<![:\w]):\w+|\$\d+")  # pyformat, format, named, numeric
+# every kind of parameter, also Hack's queryf (%s %d %C %=s ...) and qmark (?)
+_PLACEHOLDER_ANY = re.compile(r"%\(\w+\)s|%=?[a-zA-Z]|\?|(?<![:\w]):\w+(?:\.\w+)?|\$\d+")
 _WRITE_WORD = re.compile(r"\b(?:INSERT|REPLACE|UPDATE|MERGE)\b", re.I)
 
 
@@ -28,9 +30,65 @@ def writes(sql: str) -> bool:
 
 
 def insert_columns(sql: str) -> tuple[str | None, list[str]]:
-    """(table, columns in parameter order) of a write statement, or (None, []) when it is not one."""
+    """(table, columns in parameter order) of a write statement, or (None, []) when it is not one.
+
+    Each parameter goes to the column whose value holds it: in ``INSERT INTO t (ts, text) SELECT NOW(),
+    %s`` the one parameter is ``text``'s, not ``ts``'s."""
     table, columns = _read(sql)
-    return table, list(columns)
+    return table, by_placeholder(sql, list(columns))
+
+
+_VALUES = re.compile(r"\bVALUES\s*\((.*)\)", re.I | re.S)
+_SELECT = re.compile(r"\bSELECT\s+(.*?)(?:\s+FROM\b|\s+LIMIT\b|\s+WHERE\b|\)\s*(?:LIMIT\b|$)|$)", re.I | re.S)
+_SET = re.compile(r"\bSET\s+(.*?)(?:\s+WHERE\b|$)", re.I | re.S)
+
+
+def _items(text: str) -> list[str]:
+    """``a, f(b, c), 'x,y'`` -> its top-level comma-separated items."""
+    out, depth, quote, cur = [], 0, "", []
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    out.append("".join(cur))
+    return out
+
+
+def by_placeholder(sql: str, columns: list[str]) -> list[str]:
+    """The columns in the order of the statement's parameters (a column once per parameter in its value;
+    one with no parameter, ``NOW()``, takes none). The columns as given when the values cannot be read."""
+    if not columns:
+        return columns
+    values = _VALUES.search(sql) or _SELECT.search(sql)
+    if values is not None:
+        items = _items(values.group(1))
+        if len(items) != len(columns):
+            return columns
+        pairs = list(zip(columns, items, strict=True))
+    else:
+        m = _SET.search(sql)
+        if m is None:
+            return columns
+        pairs = []
+        for item in _items(m.group(1)):
+            column, eq, value = item.partition("=")
+            if not eq:
+                return columns
+            pairs.append((_bare(column), value))
+    out = []
+    for column, value in pairs:
+        out += [column] * len(_PLACEHOLDER_ANY.findall(value))
+    return out
 
 
 @lru_cache(maxsize=4096)

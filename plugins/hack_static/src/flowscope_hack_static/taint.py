@@ -21,6 +21,10 @@ class Label(NamedTuple):
     masked: bool = False
     transformed: bool = False
     narrow: bool = False  # a whole source value: reading a key narrows it to that field
+    opaque: int = 0  # calls passed through that nothing models (capped at OPAQUE_MAX): weaker evidence
+
+
+OPAQUE_MAX = 3
 
 
 Taint = dict[str | None, frozenset[Label]]
@@ -36,6 +40,7 @@ class Flow:
     transformed: bool
     guards: tuple[str, ...]
     unresolved: bool = False
+    opaque: int = 0  # unmodelled calls the data went through on its way
 
     def __reduce__(self) -> tuple[type[Flow], tuple[object, ...]]:
         # pickled as its fields: half the time of a slotted dataclass's state, and less to unpickle
@@ -48,6 +53,7 @@ class Flow:
             self.transformed,
             self.guards,
             self.unresolved,
+            self.opaque,
         )
 
 
@@ -86,6 +92,7 @@ class ParamSink:
     transformed: bool
     guards: tuple[str, ...]
     unresolved: bool
+    opaque: int = 0
 
 
 RECEIVER = -1  # the parameter index of the object a method is called on (``self``, ``$this``)
@@ -156,8 +163,13 @@ def flatten(t: Taint) -> frozenset[Label]:
 
 
 def mark(
-    labels: frozenset[Label], masked: bool | None = None, transformed: bool = True, narrow: bool | None = None
+    labels: frozenset[Label],
+    masked: bool | None = None,
+    transformed: bool = True,
+    narrow: bool | None = None,
+    opaque: int = 0,
 ) -> frozenset[Label]:
+    """Labels marked (``opaque``: one more call nothing models, which the data went through)."""
     return frozenset(
         Label(
             lb.source,
@@ -165,13 +177,14 @@ def mark(
             lb.masked if masked is None else masked,
             transformed,
             lb.narrow if narrow is None else narrow,
+            min(lb.opaque + opaque, OPAQUE_MAX),
         )
         for lb in labels
     )
 
 
-def _rank(lb: Label) -> tuple[int, tuple[str, ...]]:
-    return len(lb.hops), tuple(ev.location for ev in lb.hops)
+def _rank(lb: Label) -> tuple[int, int, tuple[str, ...]]:
+    return lb.opaque, len(lb.hops), tuple(ev.location for ev in lb.hops)
 
 
 def widen(labels: frozenset[Label]) -> frozenset[Label]:
@@ -216,7 +229,7 @@ def hop(labels: frozenset[Label], ev: Evidence) -> frozenset[Label]:
             hops = (ev,)
         if len(hops) > MAX_HOPS:
             hops = hops[: MAX_HOPS - 1] + hops[-1:]
-        out.add(Label(lb.source, hops, lb.masked, lb.transformed, lb.narrow))  # not _replace: hot
+        out.add(Label(lb.source, hops, lb.masked, lb.transformed, lb.narrow, lb.opaque))  # not _replace: hot
     return frozenset(out)
 
 

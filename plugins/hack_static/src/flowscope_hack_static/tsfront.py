@@ -14,7 +14,20 @@ import warnings
 from functools import cache
 from typing import Any
 
-from flowscope_hack_static.ir import Call, DictLit, Expr, FileIR, Function, Lit, Other, Stmt, Sub, Tmpl, Var
+from flowscope_hack_static.ir import (
+    BOOLEAN_OPS,
+    Call,
+    DictLit,
+    Expr,
+    FileIR,
+    Function,
+    Lit,
+    Other,
+    Stmt,
+    Sub,
+    Tmpl,
+    Var,
+)
 from flowscope_hack_static.tsnodes import (
     Node,
     children,
@@ -38,6 +51,27 @@ _CLASSES = (
     "trait_declaration",
 )
 _LOOPS = ("foreach_statement", "for_statement", "while_statement", "do_statement", "for_range_loop")
+# statements holding statements: their children are lowered as a block
+_BLOCKS = frozenset(
+    (
+        "compound_statement",
+        "ERROR",
+        "else_clause",
+        "declaration_list",
+        "try_statement",
+        "catch_clause",
+        "finally_clause",
+        "switch_statement",
+        "switch_case",
+        "switch_default",
+        "case_statement",
+        "labeled_statement",
+    )
+)
+_RETURNS = frozenset(("return_statement", "co_return_statement"))
+_ENDS = frozenset(("return_statement", "co_return_statement", "throw_statement"))  # nothing after runs
+# C++ declarations of a class's value: ``Users user;``, ``Mapper<Users> mp(db);``, ``std::string s{"a"};``
+_CLASS_TYPES = frozenset(("type_identifier", "qualified_identifier", "template_type"))
 _ASSIGN_OPS = frozenset(("=", ".=", "+=", "??=", "|="))
 _ASSIGNS = frozenset(("binary_expression", "assignment_expression"))
 _UNWRAP = frozenset(("prefix_unary_expression", "await_expression", "parenthesized_expression"))
@@ -86,7 +120,43 @@ def lower(source: bytes, path: str, language: str, tree: Any = None, native: boo
     lowering = _Lowering(source, path, language)
     if native is not False:
         lowering.use_native(tree.root_node)
-    return lowering.run(tree.root_node)
+    ir = lowering.run(tree.root_node)
+    if language == "cpp" and b"QUERY" in source:
+        ir.functions.extend(declared_queries(source.decode("utf-8", "replace"), path))
+    return ir
+
+
+_QUERY = re.compile(
+    r"\bQUERY\s*\(\s*(\w+)\s*,((?:\s*\"(?:[^\"\\\n]|\\.)*\")+)\s*((?:,\s*PARAM\s*\([^()]*(?:<[^()]*>)?[^()]*\)\s*)*)\)"
+)
+_PARAM = re.compile(r"PARAM\s*\((?:[^(),]|<[^()]*>)*,\s*(\w+)\s*\)")
+_NAMED = re.compile(r"(?<![:\w]):(\w+)(?:\.(\w+))?")
+_CLASS = re.compile(r"\bclass\s+(\w+)[^;{]*\{")
+
+
+def declared_queries(text: str, path: str) -> list[Function]:
+    """oatpp's DbClient declares its queries by macro: ``QUERY(createUser, "INSERT INTO AppUser (email)
+    VALUES (:user.email)", PARAM(oatpp::Object<UserDto>, user))``. Each becomes a method of its class whose
+    body runs the statement with the named parameters in order (``user.email``), so a call of
+    ``m_database->createUser(dto)`` writes the DTO's fields into the table's columns."""
+    out = []
+    for m in _QUERY.finditer(text):
+        name, literals, params = m.group(1), m.group(2), m.group(3)
+        sql = "".join(re.findall(r'"((?:[^"\\\n]|\\.)*)"', literals))
+        names = _PARAM.findall(params)
+        owner = None
+        for c in _CLASS.finditer(text, 0, m.start()):
+            owner = c.group(1)
+        line = text.count("\n", 0, m.start()) + 1
+        values: list[Expr] = [Lit(sql)]
+        for var, key in _NAMED.findall(sql):
+            if var in names:
+                values.append(Sub(Var(var), key) if key else Var(var))
+        fn = Function(f"{owner}.{name}" if owner else name, line, tuple((n, None) for n in names))
+        fn.body.append(Stmt(Call("oatpp::QUERY", tuple(values)), line, f"QUERY({name}, ...)"))
+        fn.calls.append("oatpp::QUERY")
+        out.append(fn)
+    return out
 
 
 _CALLEES: dict[str, str] = {}  # the C lowering's cache of normalized callee texts, as _callee's
@@ -213,12 +283,15 @@ class _Lowering:
         named = node.named_children
         if len(named) < 2:
             return
-        name, value = self.text(named[0]).split("::")[-1], named[-1]
+        full = self.text(named[0]).split("[")[0].strip().lstrip("*&").strip()  # kTable[] -> kTable
+        name, value = full.split("::")[-1], named[-1]
         raw = self.text(value).strip()
         if value.type in ("true", "false") or raw in ("true", "false"):
             self.ir.constants[name] = raw == "true"
         elif raw[:1] in "\"'" and raw[-1:] == raw[:1]:
             self.ir.constants[name] = raw[1:-1]
+            if name == "tableName" and "::" in full:  # Drogon's models: const std::string Users::tableName
+                self.ir.tables[full.split("::")[-2]] = raw[1:-1]
 
     def _qualified(self, name: str, cls: str | None) -> str:
         name = name.replace("::", ".")
@@ -282,6 +355,8 @@ class _Lowering:
             return
         for child in node.named_children:
             self._statement(child, fn, guards, loop)
+            if child.type in _ENDS:  # return, throw: the rest of the block does not run
+                break
 
     def _statement(self, node: Node, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
         if self.native is not None:
@@ -294,7 +369,7 @@ class _Lowering:
             return
         if kind == "comment":
             return
-        if kind in ("compound_statement", "ERROR", "else_clause", "declaration_list"):
+        if kind in _BLOCKS:
             self._block(node, fn, guards, loop)
         elif kind == "if_statement":
             cond = node.child_by_field_name("condition") or node.named_children[0]
@@ -308,7 +383,7 @@ class _Lowering:
                 self._statement(branch, fn, (*guards, guard), loop)
         elif kind in _LOOPS:
             self._loop(node, fn, guards)
-        elif kind == "return_statement":
+        elif kind in _RETURNS:
             value = node.named_children[0] if node.named_children else None
             if value is not None:
                 fn.body.append(
@@ -323,21 +398,54 @@ class _Lowering:
                     )
                 )
         elif kind == "declaration":
-            for init in children(node, "init_declarator"):
-                target = init.child_by_field_name("declarator")
-                value = init.child_by_field_name("value")
-                if value is not None:
-                    stmt = Stmt(
-                        self.expr(value),
-                        init.start_point[0] + 1,
-                        self.snippet(init),
-                        self.expr(target),
+            self._declaration(node, fn, guards, loop)
+        elif node.is_named:
+            self._expression_statement(node, fn, guards, loop)
+
+    def _declaration(self, node: Node, fn: Function, guards: tuple[str, ...], loop: bool) -> None:
+        """``T x = v;`` assigns v; a class's value made without ``=`` (``Users u;``, ``Mapper<Users>
+        mp(db);``, ``T x{a, b};``) is a call of the class, so its type is known (ORM models, clients)."""
+        typ = node.child_by_field_name("type")
+        cls = typ is not None and typ.type in _CLASS_TYPES
+        for decl in node.named_children:
+            kind = decl.type
+            if kind == "init_declarator":
+                value = decl.child_by_field_name("value")
+                if value is None:
+                    continue
+                if value.type in ("argument_list", "initializer_list"):
+                    if not cls:
+                        continue
+                    args = tuple(self.expr(a) for a in value.named_children if a.type != "comment")
+                    made: Expr = self._made(typ, args)
+                else:
+                    made = self.expr(value)
+                target = self.expr(decl.child_by_field_name("declarator"))
+                fn.body.append(
+                    Stmt(made, decl.start_point[0] + 1, self.snippet(decl), target, guards, in_loop=loop)
+                )
+            elif cls and kind in ("identifier", "function_declarator"):
+                name = decl if kind == "identifier" else decl.child_by_field_name("declarator")
+                if name is None or name.type != "identifier":
+                    continue
+                params = decl.child_by_field_name("parameters") if kind == "function_declarator" else None
+                args = tuple(Var(self.text(p)) for p in children(params, "parameter_declaration"))
+                target = self.expr(name)
+                fn.body.append(
+                    Stmt(
+                        self._made(typ, args),
+                        decl.start_point[0] + 1,
+                        self.snippet(decl),
+                        target,
                         guards,
                         in_loop=loop,
                     )
-                    fn.body.append(stmt)
-        elif node.is_named:
-            self._expression_statement(node, fn, guards, loop)
+                )
+
+    def _made(self, typ: Node, args: tuple[Expr, ...]) -> Call:
+        callee = _callee(self.text(typ))
+        self.calls.append(callee)
+        return Call(callee, args, (), None)
 
     def _loop(self, node: Node, fn: Function, guards: tuple[str, ...]) -> None:
         body = node.child_by_field_name("body") or (node.named_children[-1] if node.named_children else None)
@@ -435,7 +543,25 @@ class _Lowering:
             op = self.text(node.child_by_field_name("operator"))
             if op in (".", "+"):
                 return Tmpl(flatten_concat(self.expr(left), self.expr(right)))
+            if op in BOOLEAN_OPS:  # a boolean carries no data: the operator is a call that returns none
+                return Call(op, (self.expr(left), self.expr(right)), (), None)
             return Other((self.expr(left), self.expr(right)))
+        elif kind == "new_expression":  # new SendGrid\Email(), new Users(): a call of the class
+            typ = next(
+                (c for c in named if c.type not in ("arguments", "argument_list", "initializer_list")), None
+            )
+            args_node = next(
+                (c for c in named if c.type in ("arguments", "argument_list", "initializer_list")), None
+            )
+            args: list[Expr] = []
+            for a in args_node.named_children if args_node is not None else ():
+                if a.type == "argument" and a.named_child_count:
+                    a = a.named_child(a.named_child_count - 1)
+                if a.type != "comment":
+                    args.append(self.expr(a))
+            if typ is None:
+                return Other(tuple(args))
+            return self._made(typ, tuple(args))
         return Other(tuple(self.expr(c) for c in named if c.type != "comment"))
 
     def _literal(self, node: Node) -> str | None:

@@ -20,7 +20,7 @@ final class MessagingController extends WebController {
     await $this->cache->genSetCache("last_msg:{$sender}", dict['preview' => $message]);
     // FLOW https://www.photoshare.example//api/v1/photos/upload#message -> cache://memcache/last_msg:{}#preview
     Logger::log('message_stats', dict['len' => strlen($message), 'kind' => 'text']);
-    // FLOW https://www.photoshare.example//api/v1/photos/upload#message -> log://scribe/message_stats#len
+    // NOFLOW https://www.photoshare.example//api/v1/photos/upload#message -> log://scribe/message_stats#len (a length: no data)
     if (self::SHADOW_LOG) {
       Logger::log('message_shadow', dict['body' => $message]);
     }

