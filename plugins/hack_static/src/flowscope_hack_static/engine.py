@@ -76,9 +76,9 @@ class Index:
                         return f"{cls}.{name}"
         if name in self.full:
             return name
-        if "(" in name:  # a call on a call's result: too loose to resolve by name
-            return None
         last = name.rpartition(".")[2]
+        if "(" in last:
+            return None
         found = self.short.get(last)
         if found is None and last in self.several and "." in name:
             # m_database->createUser(dto) in UserService.createUser: another object's method, not its own

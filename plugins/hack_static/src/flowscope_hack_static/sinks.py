@@ -230,8 +230,8 @@ class Sinks(Frame):
         dead: bool,
     ) -> None:
         """A label reached a sink: a flow, or for a parameter's label an entry of this function's summary."""
-        if dst.field is None:
-            dst = with_field(dst, lb.source.field)  # a value written whole keeps its name
+        if dst.field is None and lb.source.namespace != PARAM_NS:
+            dst = with_field(dst, lb.source.field)  # a value written whole keeps its name (a caller's own)
         src = lb.source
         if dst.name == src.name and dst.namespace == src.namespace:  # same dataset
             return

@@ -45,7 +45,9 @@ _SET = re.compile(r"\bSET\s+(.*?)(?:\s+WHERE\b|$)", re.I | re.S)
 
 def _items(text: str) -> list[str]:
     """``a, f(b, c), 'x,y'`` -> its top-level comma-separated items."""
-    out, depth, quote, cur = [], 0, "", []
+    out: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             quote = "" if ch == quote else quote
