@@ -59,7 +59,10 @@ def checkout(git_dir: str, work: Path, old: dict[str, str], new: dict[str, str])
 
 def scan(work: Path, cache_dir: Path | None, workers: int) -> tuple[list[str], float, HackStaticCollector]:
     settings = Settings(
-        paths=["."], cache=cache_dir is not None, cache_dir=str(cache_dir) if cache_dir else None, workers=workers
+        paths=["."],
+        cache=cache_dir is not None,
+        cache_dir=str(cache_dir) if cache_dir else None,
+        workers=workers,
     )
     ctx = CollectContext(collector="hack_static", settings=settings, base_dir=work)
     collector = HackStaticCollector()
@@ -74,7 +77,9 @@ def _key(s: Signal) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--git-dir", required=True, help="a repository's git folder (a bare mirror is fine)")
     parser.add_argument("--commits", type=int, default=50)
     parser.add_argument("--rev", default="HEAD")
@@ -115,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        print(f"{'commit':10} {'changed':>7} {'files':>6} {'cached':>7} {'fresh':>6} {'same':>5} {'cached s':>9} {'fresh s':>8}")
+        print(
+            f"{'commit':10} {'changed':>7} {'files':>6} {'cached':>7} {'fresh':>6} {'same':>5} {'cached s':>9} {'fresh s':>8}"
+        )
         for r in rows:
             print(
                 f"{r['commit']:10} {r['changed']:>7} {r['files']:>6} {r['cached']:>7} {r['fresh']:>6} "

@@ -57,6 +57,8 @@ from flowscope_hack_static.taint import (
     mark,
     merge,
     widen,
+    widen_flows,
+    widen_sinks,
     with_field,
 )
 
@@ -144,13 +146,13 @@ class _Function(Calls, Sinks):
                 self.statement(stmt)
         result = self.result
         result.work += self.work
-        result.flows.extend(self.flows)
+        result.flows.extend(widen_flows(self.flows))
         result.dead += self.dead
         positional = [n for n, i in sorted(self.params.items(), key=lambda p: p[1]) if i >= 0]
         kw = self.fn.kwargs_param
         summary = Summary(
-            frozenset(self.param_sinks),
-            frozenset(self.returns),
+            widen_sinks(self.param_sinks),
+            widen(frozenset(self.returns)),
             tuple(positional),
             self.params.get(kw, -2) if kw else -2,
         )

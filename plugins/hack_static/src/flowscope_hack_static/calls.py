@@ -27,6 +27,7 @@ from flowscope_hack_static.taint import (
     Taint,
     asset,
     flatten,
+    guards_of,
     mark,
     merge,
 )
@@ -224,7 +225,7 @@ class Calls(Frame):
                     (*lb.hops, ev, *ps.hops),
                     lb.masked or ps.masked,
                     lb.transformed or ps.transformed,
-                    (*stmt.guards, *ps.guards),
+                    guards_of(stmt.guards, ps.guards),
                     ps.unresolved and "unresolved:" in target.name,
                     dead,
                 )

@@ -33,7 +33,7 @@ class Settings:
     exclude: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=lambda: list(LANGUAGES))
     max_file_bytes: int = 2_000_000
-    max_rounds: int = 4  # inter-procedural fixed point: rounds of summary propagation
+    max_rounds: int = 32  # inter-procedural fixed point: a bound on rounds (they stop when nothing changes)
     workers: int = 0  # processes lowering and first analyzing files; 0: one per core, 1: none
     cache: bool = True  # per-file cache of facts and summaries
     cache_dir: str | None = None  # default: $FLOWSCOPE_STORE/cache/static, else .flowscope/cache/static

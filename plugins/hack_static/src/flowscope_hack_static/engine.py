@@ -5,8 +5,10 @@ sinks, and which sources and parameters a function returns. Every analysis of a 
 summaries it looked up (its *dependencies*: call text -> the function it resolved to and that function's
 summary). After each round the summaries are merged by name; only functions one of whose dependencies now
 resolves to something else are analyzed again, so a change to a helper re-analyzes its callers, not the
-code base. It stops when nothing is stale, or after ``max_rounds`` rounds (recursion and long call chains
-converge or are cut off there; call depth up to ``max_rounds`` is exact).
+code base. It stops when nothing is stale (the fixed point), or after ``max_rounds`` rounds, a bound for
+pathological code. Only at the fixed point does a scan's result not depend on where it started, which is
+what lets a cached scan (starting from the last scan's summaries) give exactly what a fresh one gives;
+guards are kept once each and summaries of one name merge the same in any order, so recursion converges.
 
 Callees are resolved by name: ``$this->f()`` and ``self.f()`` within the caller's class, ``Cls::f()`` and
 ``f()`` by qualified name, anything else by its last name when exactly one function with a summary has it.
@@ -225,7 +227,7 @@ def solve(
     ir_of: Callable[[int], FileIR],
     units: list[Unit],
     models: Models,
-    max_rounds: int = 4,
+    max_rounds: int = 32,
     todo: set[int] | None = None,
 ) -> set[int]:
     """Bring ``units`` (analyzed at least once, or listed in ``todo``) to the fixed point.
@@ -259,7 +261,7 @@ def file_results(n_files: int, units: list[Unit]) -> list[Result]:
     return results
 
 
-def analyze_all(irs: list[FileIR], models: Models, max_rounds: int = 4) -> list[Result]:
+def analyze_all(irs: list[FileIR], models: Models, max_rounds: int = 32) -> list[Result]:
     """Every file's flows after the fixed point (all in this process), ORM writes named by their tables."""
     units = [u for i, ir in enumerate(irs) for u in first_units(ir, i, models)]
     solve(irs.__getitem__, units, models, max_rounds)

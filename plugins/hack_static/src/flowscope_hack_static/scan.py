@@ -127,7 +127,7 @@ def analyze_files(
     models: Models,
     *,
     workers: int = 0,
-    max_rounds: int = 4,
+    max_rounds: int = 32,
     cache: Cache | None = None,
 ) -> list[Outcome]:
     enabled = gc.isenabled()

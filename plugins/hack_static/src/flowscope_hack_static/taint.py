@@ -25,6 +25,11 @@ class Label(NamedTuple):
 
 
 OPAQUE_MAX = 3
+MAX_GUARDS = 6  # a flow's conditions, each once: recursion through a guarded call adds none
+
+
+def guards_of(*parts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(g for part in parts for g in part))[:MAX_GUARDS]
 
 
 Taint = dict[str | None, frozenset[Label]]
@@ -112,9 +117,13 @@ class Summary:
     kwargs: int = -2
 
     def merged(self, other: Summary) -> Summary:
-        """Two functions of one name (overloads, redefinitions): what either does."""
+        """Two functions of one name (overloads, redefinitions): what either does, the same in any order
+        (a cached scan meets them in another order than a fresh one)."""
         return Summary(
-            self.sinks | other.sinks, self.returns | other.returns, self.params or other.params, self.kwargs
+            widen_sinks(set(self.sinks | other.sinks)),
+            widen(self.returns | other.returns),
+            max(self.params, other.params),
+            max(self.kwargs, other.kwargs),
         )
 
 
@@ -241,3 +250,32 @@ def describe(expr: Expr) -> str:
     if isinstance(expr, Call):
         return f"{expr.callee}()"
     return "expr"
+
+
+def widen_sinks(sinks: set[ParamSink]) -> frozenset[ParamSink]:
+    """One entry per parameter, field, target and flags: the one with the fewest hops (then the first
+    locations). A recursive call reaches a sink by ever longer paths; kept all, a summary would grow every
+    round and never settle; kept the shortest, it settles, and so every scan ends at the same summaries."""
+    best: dict[tuple[object, ...], ParamSink] = {}
+    for ps in sinks:
+        key = (ps.param, ps.field, ps.target, ps.masked, ps.transformed, ps.guards, ps.unresolved)
+        cur = best.get(key)
+        if cur is None or _sink_rank(ps) < _sink_rank(cur):
+            best[key] = ps
+    return frozenset(best.values())
+
+
+def _sink_rank(ps: ParamSink) -> tuple[int, int, tuple[str, ...]]:
+    return ps.opaque, len(ps.hops), tuple(ev.location for ev in ps.hops)
+
+
+def widen_flows(flows: list[Flow]) -> list[Flow]:
+    """One flow per source, target, flags and guards: the one with the fewest hops (see widen_sinks)."""
+    best: dict[tuple[object, ...], Flow] = {}
+    for f in flows:
+        key = (f.function, f.source, f.target, f.masked, f.transformed, f.guards, f.unresolved)
+        cur = best.get(key)
+        rank = (f.opaque, len(f.hops), tuple(ev.location for ev in f.hops))
+        if cur is None or rank < (cur.opaque, len(cur.hops), tuple(ev.location for ev in cur.hops)):
+            best[key] = f
+    return list(best.values()) if len(best) < len(flows) else flows
