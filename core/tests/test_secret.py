@@ -105,3 +105,13 @@ def test_private_files_narrow_existing_modes(tmp_path: Path) -> None:
     assert mode(tmp_path / "db") == 0o600
     private.make_dir(tmp_path / "a" / "b")
     assert mode(tmp_path / "a") == 0o700 and mode(tmp_path / "a" / "b") == 0o700
+
+
+def test_private_files_keep_a_stricter_umask(tmp_path: Path) -> None:
+    old = os.umask(0o277)
+    try:
+        private.write_text(tmp_path / "f", "x")
+        private.make_dir(tmp_path / "d")
+    finally:
+        os.umask(old)
+    assert mode(tmp_path / "f") == 0o400 and mode(tmp_path / "d") == 0o500

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -37,7 +38,7 @@ from openlineage.client.facet_v2 import (
     tags_dataset,
 )
 
-from flowscope import __version__
+from flowscope import __version__, private
 from flowscope.contracts import Problem
 from flowscope.facets import FACET_NAME, iso, lineage_facet
 from flowscope.model import Asset, AssetInfo, Edge, SourceLocation
@@ -108,7 +109,8 @@ def write_jsonl(events: Iterable[RunEvent], path: str | Path) -> int:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with target.open("w", encoding="utf-8") as fh:
+    # 0600: events name personal-data fields and where they go (an existing file is narrowed too)
+    with os.fdopen(private.open_fd(target, os.O_WRONLY | os.O_TRUNC), "w", encoding="utf-8") as fh:
         for ev in events:
             fh.write(json.dumps(to_plain(ev), sort_keys=True, default=_unserializable) + "\n")
             n += 1

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from flowscope import private
+
 SPOOL_DIR = "spool"
 REJECTED = "rejected.jsonl"
 
@@ -164,8 +166,8 @@ class Spool:
         self._append(self.directory / REJECTED, [json.dumps(record, sort_keys=True)])
 
     def _append(self, path: Path, lines: list[str]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as f:
+        private.make_dir(self.directory)  # 0700 / 0600: spooled events are lineage of personal data
+        with os.fdopen(private.open_fd(path, os.O_WRONLY | os.O_APPEND), "a", encoding="utf-8") as f:
             # A previous crash may have left a partial line: start ours on a fresh one.
             if f.tell() and not _ends_with_newline(path):
                 f.write("\n")
@@ -208,9 +210,7 @@ class Spool:
         if not records:
             path.unlink(missing_ok=True)
             return
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records), encoding="utf-8")
-        os.replace(tmp, path)
+        private.write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
 
 
 def _ends_with_newline(path: Path) -> bool:

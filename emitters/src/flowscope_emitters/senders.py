@@ -14,6 +14,7 @@ from typing import Any
 
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 
+from flowscope import private
 from flowscope.errors import UserError
 from flowscope_emitters import olconfig
 from flowscope_emitters.delivery import Transient, http_failure
@@ -78,7 +79,8 @@ class FileSender:
         try:
             if self._file is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = self.path.open("a", encoding="utf-8")
+                fd = private.open_fd(self.path, os.O_WRONLY | os.O_APPEND)  # 0600, like -o
+                self._file = os.fdopen(fd, "a", encoding="utf-8")
             self._file.write(json.dumps(event, separators=(",", ":")) + "\n")
         except OSError as exc:
             raise Transient(f"cannot write {self.path}: {exc.strerror or exc}") from None

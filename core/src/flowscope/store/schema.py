@@ -26,6 +26,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from flowscope import private
 from flowscope.errors import UserError
 
 DB_NAME = "lineage.db"
@@ -114,7 +115,7 @@ def connect(directory: Path) -> sqlite3.Connection:
     if directory.exists() and not directory.is_dir():
         raise _fail(directory, "the store location exists and is not a folder")
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        private.make_dir(directory)  # 0700: lineage of personal data, salted hashes, the store's secret
     except OSError as e:
         raise _fail(directory, f"cannot create the store folder: {e.strerror or e}") from None
     if not os.access(directory, os.W_OK | os.X_OK):
@@ -122,6 +123,10 @@ def connect(directory: Path) -> sqlite3.Connection:
     db = directory / DB_NAME
     if db.exists() and not os.access(db, os.R_OK | os.W_OK):
         raise _fail(db, "the store file is not readable and writable")
+    try:  # 0600 before SQLite creates it (its -wal and -shm files take the database file's mode)
+        private.touch(db)
+    except OSError as e:
+        raise _fail(db, f"cannot create the store file: {e.strerror or e}") from None
     try:
         conn = sqlite3.connect(db, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as e:
