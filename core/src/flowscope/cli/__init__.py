@@ -50,11 +50,16 @@ def build_app(pm: pluggy.PluginManager) -> typer.Typer:
             ),
         ] = None,
         debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
-        version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+        version: Annotated[
+            bool,
+            typer.Option(
+                "--version",
+                help="Print the version and exit.",
+                is_eager=True,  # before click asks for a command: `flowscope --version` alone works
+                callback=_print_version,
+            ),
+        ] = False,
     ) -> None:
-        if version:
-            typer.echo(f"flowscope {__version__}")
-            raise typer.Exit()
         folder.choose(store)
         if debug:
             logging.getLogger("flowscope").setLevel(logging.DEBUG)
@@ -99,6 +104,12 @@ def build_app(pm: pluggy.PluginManager) -> typer.Typer:
     add_zone_commands(app, store_dir)
     plugins.add_commands(app)
     return app
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"flowscope {__version__}")
+        raise typer.Exit()
 
 
 def _wants_debug(argv: list[str]) -> bool:
