@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from flowscope import scoring
 from flowscope.model import Asset, Basis, Edge, Job, Signal
+from flowscope.redact import redact_evidence, strip_url
 
 EdgeKey = tuple[str, str, Asset, Asset | None]
 
@@ -26,8 +27,9 @@ def _strip_quotes(part: str) -> str:
 
 
 def normalize_namespace(namespace: str) -> str:
-    """Lower-case the scheme and authority (hosts are case-insensitive) and drop a trailing slash."""
-    namespace = namespace.strip()
+    """Lower-case the scheme and authority (hosts are case-insensitive) and drop a trailing slash;
+    credentials (``user:password@``, ``?token=``) are no part of a name (:func:`flowscope.redact.strip_url`)."""
+    namespace = strip_url(namespace.strip())
     scheme, sep, rest = namespace.partition("://")
     if not sep:
         return namespace.rstrip("/") or namespace
@@ -45,7 +47,7 @@ def normalize_asset(asset: Asset) -> Asset:
     static signals of 253k lines of code name 48 distinct assets), and a look-up is a fraction of the
     string work and the new frozen ``Asset``.
     """
-    name = asset.name.strip()
+    name = strip_url(asset.name.strip())
     if not name.startswith("/") and "://" not in name:
         name = ".".join(_strip_quotes(p) for p in name.split("."))
     field = _strip_quotes(asset.field) if asset.field is not None else None
@@ -92,7 +94,7 @@ def merge_signals(
         edge.count += sig.count
         edge.first_seen = _earliest(edge.first_seen, sig.first_seen)
         edge.last_seen = _latest(edge.last_seen, sig.last_seen)
-        for ev in sig.evidence:
+        for ev in map(redact_evidence, sig.evidence):
             if ev not in seen_evidence[key]:
                 seen_evidence[key].add(ev)
                 edge.evidence.append(ev)

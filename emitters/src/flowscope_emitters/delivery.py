@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flowscope import private
+from flowscope.redact import redact, url_without_credentials
 
 SPOOL_DIR = "spool"
 REJECTED = "rejected.jsonl"
@@ -154,15 +155,23 @@ class Spool:
         self.directory = Path(store_dir) / SPOOL_DIR
 
     def file_for(self, to: str, target: str) -> Path:
-        digest = hashlib.sha256(f"{to} {target}".encode()).hexdigest()[:12]
+        digest = hashlib.sha256(f"{to} {url_without_credentials(target)}".encode()).hexdigest()[:12]
         return self.directory / f"{to}-{digest}.jsonl"
 
     def add(self, to: str, target: str, events: Iterable[Mapping[str, Any]]) -> None:
-        lines = [json.dumps({"to": to, "target": target, "event": e}, sort_keys=True) for e in events]
+        # Credentials in the target (user:password@, ?token=) are not spooled: a replay authenticates
+        # from the environment, as documented in emitters/README.md.
+        where = url_without_credentials(target)
+        lines = [json.dumps({"to": to, "target": where, "event": e}, sort_keys=True) for e in events]
         self._append(self.file_for(to, target), lines)
 
     def reject(self, sender: Sender, event: Mapping[str, Any], reason: str) -> None:
-        record = {"to": sender.to, "target": sender.target, "reason": reason, "event": event}
+        record = {
+            "to": sender.to,
+            "target": url_without_credentials(sender.target),
+            "reason": redact(reason),
+            "event": event,
+        }
         self._append(self.directory / REJECTED, [json.dumps(record, sort_keys=True)])
 
     def _append(self, path: Path, lines: list[str]) -> None:

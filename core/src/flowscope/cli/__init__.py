@@ -22,6 +22,7 @@ from flowscope.cli.scan import add_scan_command
 from flowscope.cli.zone import add_zone_commands
 from flowscope.errors import UserError
 from flowscope.plugins import Plugins, make_manager
+from flowscope.redact import protect_output
 from flowscope.store import folder
 from flowscope.store.folder import DEFAULT_STORE, STORE_ENV, store_dir
 
@@ -119,6 +120,7 @@ def _wants_debug(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one ``error:`` line and exit 1 for expected problems; tracebacks only with --debug."""
     args = list(sys.argv[1:] if argv is None else argv)
+    protect_output()  # URL credentials are masked in everything printed, --debug logs and tracebacks too
     debug = _wants_debug(args)
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
