@@ -19,7 +19,7 @@ from flowscope.progress import progress
 from flowscope.store import Store
 from flowscope.store.folder import store_dir
 from flowscope.store.schema import DB_NAME
-from flowscope.terminal import clean, console
+from flowscope.terminal import clean, console, literal
 from flowscope_emitters.client_spool import TO as CLIENT
 from flowscope_emitters.client_spool import ClientSender, describe_target
 from flowscope_emitters.delivery import Backoff, Outcome, Sender, Spool, deliver, replay
@@ -385,7 +385,7 @@ def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None)
         if do_replay:
             done = replay(spool, lambda t, where: make_sender(t, where, timeout), backoff=policy)
             for note in done.damage:
-                err.print(f"warning: spool damaged: {note}", highlight=False, soft_wrap=True)
+                err.print(literal(f"warning: spool damaged: {note}"), soft_wrap=True)
             if not done.outcomes:
                 typer.echo("nothing to replay")
             for t, where, out in done.outcomes:
@@ -417,9 +417,7 @@ def add_emit_command(app: typer.Typer, extra: Callable[..., None] | None = None)
                     gaps = schema_gaps(event)
                     if gaps:
                         name = (event.get("job") or {}).get("name")
-                        err.print(
-                            f"warning: job {name}: no schema facet for {', '.join(gaps)}", highlight=False
-                        )
+                        err.print(literal(f"warning: job {name}: no schema facet for {', '.join(gaps)}"))
                 dead = out.failure is not None
                 failed |= not marquez_tags(err, where, events, spool, policy, timeout, dead, results)
         if as_json:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from flowscope.errors import UserError
 from flowscope.merge import merge_signals
@@ -72,7 +72,10 @@ def tag_operations(events: Iterable[Mapping[str, Any]]) -> list[tuple[str, str |
 
 
 def _seg(value: str) -> str:
-    return quote(value, safe="")
+    """One URL path segment. ``.`` and ``..`` are names like any other: percent-encoded, they never act as
+    dot segments (``/datasets/../tags/pii`` would be ``/tags/pii``)."""
+    out = quote(value, safe="")
+    return out.replace(".", "%2E") if out in (".", "..") else out
 
 
 class MarquezApi:
@@ -92,10 +95,15 @@ class MarquezApi:
         import requests
 
         where = f"{method} {public_url(self.url)}/api/v1/{path}"
+        url = f"{self.url}/api/v1/{path}"
         try:
-            resp = self.session.request(
-                method, f"{self.url}/api/v1/{path}", params=params, json=body, timeout=self.timeout
-            )
+            # requests re-quotes a URL and decodes %2E back to '.', which makes a dataset named '..' a dot
+            # segment: the path is put back exactly as built, after requests added the query.
+            prepared = self.session.prepare_request(requests.Request(method, url, params=params, json=body))
+            sent = urlunsplit(urlsplit(str(prepared.url))._replace(path=urlsplit(url).path))
+            prepared.url = sent
+            settings = self.session.merge_environment_settings(sent, {}, None, None, None)
+            resp = self.session.send(prepared, timeout=self.timeout, **settings)
         except requests.RequestException as exc:
             reason = "timed out" if isinstance(exc, requests.Timeout) else type(exc).__name__
             raise ApiError(f"marquez: {where}: cannot reach the server ({reason})") from None

@@ -11,10 +11,9 @@ from typing import Annotated, Any
 
 import pluggy
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from flowscope import __version__
+from flowscope import __version__, terminal
 from flowscope.cli.helptypes import use_plain_types
 from flowscope.cli.ingest import add_ingest_command
 from flowscope.cli.lineage import add_lineage_commands
@@ -25,6 +24,7 @@ from flowscope.plugins import Plugins, make_manager
 from flowscope.redact import protect_output
 from flowscope.store import folder
 from flowscope.store.folder import DEFAULT_STORE, STORE_ENV, store_dir
+from flowscope.terminal import clean, literal, markup
 
 
 def build_app(pm: pluggy.PluginManager) -> typer.Typer:
@@ -93,11 +93,16 @@ def build_app(pm: pluggy.PluginManager) -> typer.Typer:
             return
         table = Table("plugin", "version", "hooks", "provides")
         for r in rows:
-            table.add_row(r["name"], r["version"], ", ".join(r["hooks"]), ", ".join(r["provides"]))
-        console = Console()
+            table.add_row(
+                *(
+                    literal(v)
+                    for v in (r["name"], r["version"], ", ".join(r["hooks"]), ", ".join(r["provides"]))
+                )
+            )
+        console = terminal.console()
         console.print(table)
         for f in failed:
-            console.print(f"[red]failed[/red] {f['name']}: {f['error']}")
+            console.print(f"[red]failed[/red] {markup(f['name'])}: {markup(f['error'])}")
 
     add_scan_command(app, plugins, store_dir)
     add_lineage_commands(app, store_dir)
@@ -133,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as exc:
         if debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {clean(exc)}", file=sys.stderr)  # names in messages come from other people's files
         sys.exit(1)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
@@ -141,5 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        print(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"error: {type(exc).__name__}: {clean(exc)} (run with --debug for the traceback)", file=sys.stderr
+        )
         sys.exit(1)

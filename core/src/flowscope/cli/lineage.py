@@ -14,11 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flowscope import assetref, graph
+from flowscope import assetref, graph, terminal
 from flowscope.errors import UserError
 from flowscope.model import Asset, Edge
 from flowscope.store import Store
 from flowscope.store.schema import DB_NAME
+from flowscope.terminal import literal, markup
 
 AssetArg = Annotated[str, typer.Argument(metavar="ASSET", help=assetref.FORMS_HELP, show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (shape documented in docs/lineage.md).")]
@@ -29,8 +30,9 @@ MinConfOpt = Annotated[
 
 
 def _console() -> Console:
-    # Pipes and test runners get wide lines: asset ids are long and wrapping them breaks grep.
-    return Console() if sys.stdout.isatty() else Console(width=200, soft_wrap=True)
+    # Pipes and test runners get wide lines: asset ids are long and wrapping them breaks grep. Names come
+    # from other people's files: every one is printed through flowscope.terminal (no markup, no emoji).
+    return terminal.console() if sys.stdout.isatty() else terminal.console(width=200, soft_wrap=True)
 
 
 def _open_existing(directory: Path) -> Store:
@@ -109,14 +111,16 @@ def _print_traversal(t: graph.Traversal) -> None:
     word = "downstream" if t.direction == "down" else "upstream"
     console = _console()
     console.print(
-        f"{len(t.reached)} assets {word} of {t.start.id} (depth {t.depth}, min confidence {t.min_confidence:g})",
+        f"{len(t.reached)} assets {word} of {markup(t.start.id)} (depth {t.depth}, min confidence {t.min_confidence:g})",
         highlight=False,
     )
     if not t.reached:
         return
     table = Table("asset", "confidence", "hops", "writer job" if t.direction == "down" else "reader job")
     for r in t.reached:
-        table.add_row(r.asset.id, f"{r.confidence:.3f}", str(r.hops), f"{r.via[0]}/{r.via[1]}")
+        table.add_row(
+            literal(r.asset.id), f"{r.confidence:.3f}", str(r.hops), literal(f"{r.via[0]}/{r.via[1]}")
+        )
     console.print(table)
 
 
@@ -124,7 +128,7 @@ def _print_why(x: graph.Explanation) -> None:
     """One block per hop: wide ids and evidence lists read better stacked than squeezed into a table."""
     console = _console()
     console.print(
-        f"[bold]{x.source.id}[/bold] -> [bold]{x.target.id}[/bold]: "
+        f"[bold]{markup(x.source.id)}[/bold] -> [bold]{markup(x.target.id)}[/bold]: "
         f"confidence {x.confidence:.3f} over {len(x.edges)} hop(s)",
         highlight=False,
     )
@@ -132,24 +136,24 @@ def _print_why(x: graph.Explanation) -> None:
         trs = ", ".join(
             f"{t.type}/{t.subtype}{' (masking)' if t.masking else ''}" for t in sorted(e.transformations)
         )
-        console.print(f"\n{n}. {e.source.id}\n   -> {e.target.id if e.target else '-'}", highlight=False)
+        target = e.target.id if e.target else "-"
+        console.print()
+        console.print(literal(f"{n}. {e.source.id}"))
+        console.print(literal(f"   -> {target}"))
         console.print(
-            f"   job {e.job.namespace}/{e.job.name}  confidence {e.confidence:.3f}  "
-            f"kinds {', '.join(e.kinds)}  transformations {trs}",
-            highlight=False,
+            literal(
+                f"   job {e.job.namespace}/{e.job.name}  confidence {e.confidence:.3f}  "
+                f"kinds {', '.join(e.kinds)}  transformations {trs}"
+            )
         )
         for t in sorted(e.transformations):
             if t.description:
-                console.print(f"   {t.subtype}: {t.description}", highlight=False, markup=False)
+                console.print(literal(f"   {t.subtype}: {t.description}"))
         for ev in e.evidence[:5]:
             detail = " ".join(f"{k}={v}" for k, v in ev.detail)
-            console.print(
-                f"   evidence {ev.location} [{ev.collector}/{ev.kind}] {detail}".rstrip(),
-                highlight=False,
-                markup=False,
-            )
+            console.print(literal(f"   evidence {ev.location} [{ev.collector}/{ev.kind}] {detail}".rstrip()))
             if ev.snippet:
-                console.print(f"     | {ev.snippet}", highlight=False, markup=False)
+                console.print(literal(f"     | {ev.snippet}"))
         if len(e.evidence) > 5:
             console.print(f"   (+{len(e.evidence) - 5} more evidence; see --json)", highlight=False)
 
@@ -252,11 +256,13 @@ def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> Non
             typer.echo(json.dumps({"assets": doc}, indent=2))
             return
         console = _console()
-        console.print(f"{len(infos)} datasets" + (f" matching {query!r}" if query else ""), highlight=False)
+        console.print(literal(f"{len(infos)} datasets" + (f" matching {query!r}" if query else "")))
         if infos:
             table = Table("dataset", "fields", "tags", "read by (no output)")
             for i in infos:
                 fields = ", ".join(n for n, _ in i.fields[:12]) + (" ..." if len(i.fields) > 12 else "")
                 reads = ", ".join(f"{a}/{b}" for a, b in readers.get(i.asset, []))
-                table.add_row(i.asset.id, fields, ", ".join(i.tags), reads)
+                table.add_row(
+                    literal(i.asset.id), literal(fields), literal(", ".join(i.tags)), literal(reads)
+                )
             console.print(table)

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from flowscope import terminal
 from flowscope.config import Config, check_plugin_sections, load_config
 from flowscope.errors import UserError
 from flowscope.events import build_events, event_to_dict, write_jsonl
@@ -26,7 +27,7 @@ from flowscope.plugins import Plugins
 from flowscope.progress import Lines
 from flowscope.progress import mode as progress_mode
 from flowscope.store import Store
-from flowscope.terminal import markup
+from flowscope.terminal import clean, literal, markup
 
 
 def scan_id_for(config: Config) -> str:
@@ -60,7 +61,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], Callable[[int], None]]]
         def start(name: str) -> Callable[[int], None]:
             if current:
                 progress.update(current[-1], visible=False)
-            task = progress.add_task(f"collecting [bold]{name}[/bold]", total=None)
+            task = progress.add_task(f"collecting [bold]{markup(name)}[/bold]", total=None)
             current.append(task)
             return lambda n: progress.advance(task, n)
 
@@ -117,7 +118,14 @@ def summary_table(result: ScanResult, edges_total: int) -> Table:
         status = r.status if not r.error else f"failed: {r.error}"
         if r.skipped:
             status = f"skipped: {r.skipped}"
-        table.add_row(r.name, r.plugin, str(r.signals), str(r.edges), str(len(r.problems)), status)
+        table.add_row(
+            literal(r.name),
+            literal(r.plugin),
+            str(r.signals),
+            str(r.edges),
+            str(len(r.problems)),
+            literal(status),
+        )
     table.add_section()
     table.add_row(
         "total",
@@ -178,7 +186,7 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
             [c.item.config_section for c in plugins.collectors()] + plugins.blocked() + plugins.names(),
         )
         store = Store.open(store_dir())
-        err = Console(stderr=True)
+        err = terminal.console(stderr=True)  # names in problems come from other people's files
         scope = scan_id_for(config)
         try:
             with _progress(not as_json) as on_start:
@@ -214,19 +222,21 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
                 )
             )
         else:
-            Console().print(summary_table(result, len(result.edges)))
+            terminal.console().print(summary_table(result, len(result.edges)))
             for p in result.problems:
-                err.print(f"[yellow]warning[/yellow]: {p.collector}: {p}", highlight=False, soft_wrap=True)
+                err.print(f"[yellow]warning[/yellow]: {markup(p.collector)}: {markup(p)}", soft_wrap=True)
             for zp in zone_problems:
-                err.print(f"[yellow]warning[/yellow]: zones: {markup(zp)}", highlight=False, soft_wrap=True)
+                err.print(f"[yellow]warning[/yellow]: zones: {markup(zp)}", soft_wrap=True)
             typer.echo(
-                f"{len(events)} OpenLineage events stored in {store_dir()}"
-                + (f" and written to {output}" if output else "")
+                clean(
+                    f"{len(events)} OpenLineage events stored in {store_dir()}"
+                    + (f" and written to {output}" if output else "")
+                )
             )
         for f in emit_failures:
-            err.print(f"[red]error[/red]: {f}", highlight=False, soft_wrap=True)
+            err.print(f"[red]error[/red]: {markup(f)}", soft_wrap=True)
         for name, e in result.failures.items():
-            err.print(f"[red]error[/red]: collector {name} failed: {e}", highlight=False, soft_wrap=True)
+            err.print(f"[red]error[/red]: collector {markup(name)} failed: {markup(e)}", soft_wrap=True)
         if result.failures or emit_failures or (strict and result.problems):
             raise typer.Exit(1)
 

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from flowscope import terminal
 from flowscope.errors import UserError
 from flowscope.model import Edge
 from flowscope.pipeline import collect_alone
+from flowscope.terminal import clean
 from flowscope_hack_static.collector import HackStaticCollector, Settings
 from flowscope_hack_static.diff import diff, repo_root
 from flowscope_hack_static.tsfront import native_in_use
@@ -109,13 +110,13 @@ def build_commands() -> typer.Typer:
             for e in edges:
                 notes = ("  masked" if e.masked else "") + "".join(f"  if {g}" for g in sorted(e.guards))
                 where = e.evidence[-1].location if e.evidence else ""
-                typer.echo(f"{e.job.namespace}/{e.job.name}  {e.confidence:.2f}{notes}  [{where}]")
-                typer.echo(f"    {e.source} -> {e.target}")
+                typer.echo(clean(f"{e.job.namespace}/{e.job.name}  {e.confidence:.2f}{notes}  [{where}]"))
+                typer.echo(clean(f"    {e.source} -> {e.target}"))
             if output is not None:
-                typer.echo(f"events written to {output}")
-        err = Console(stderr=True)
+                typer.echo(clean(f"events written to {output}"))
+        err = terminal.console(stderr=True)
         for p in problems:
-            err.print(f"[yellow]warning[/yellow]: {p}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]warning[/yellow]: {terminal.markup(p)}", soft_wrap=True)
 
     @sub.command("diff")
     def diff_cmd(
@@ -172,16 +173,18 @@ def build_commands() -> typer.Typer:
             }
             typer.echo(json.dumps(out, indent=2))
         else:
-            typer.echo(f"{len(result.added)} flows added, {len(result.removed)} removed ({base} -> {head})")
+            typer.echo(
+                clean(f"{len(result.added)} flows added, {len(result.removed)} removed ({base} -> {head})")
+            )
             for sign, edges in (("+", result.added), ("-", result.removed)):
                 for e in edges:
                     where = e.evidence[-1].location if e.evidence else ""
                     masked = "  masked" if e.masked else ""
-                    typer.echo(f"{sign} {e.job.namespace}/{e.job.name}{masked}  [{where}]")
-                    typer.echo(f"    {e.source} -> {e.target}")
-        err = Console(stderr=True)
+                    typer.echo(clean(f"{sign} {e.job.namespace}/{e.job.name}{masked}  [{where}]"))
+                    typer.echo(clean(f"    {e.source} -> {e.target}"))
+        err = terminal.console(stderr=True)
         for p in result.problems:
-            err.print(f"[yellow]warning[/yellow]: {p}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]warning[/yellow]: {terminal.markup(p)}", soft_wrap=True)
         if failing:
             raise typer.Exit(1)
 

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from flowscope import terminal
 from flowscope.errors import UserError
 from flowscope.events import build_events, event_to_dict, write_jsonl
 from flowscope.merge import merge_signals
 from flowscope.model import AssetInfo, Signal
+from flowscope.terminal import clean, literal
 from flowscope_sql.analyze import Analyzer
 from flowscope_sql.collector import analyse_text, decode
 from flowscope_sql.logs import ShapeTable, collect
@@ -92,7 +93,7 @@ def lineage(
     for st, jb in analyse_text(text, source, settings, catalog, name, job or name):
         if st.error:
             failed += 1
-            typer.echo(f"warning: {name}:{st.line}: {st.error}", err=True)
+            typer.echo(clean(f"warning: {name}:{st.line}: {st.error}"), err=True)
             continue
         obs = list(statement_observations(st, source, jb, f"{name}:{st.line}", catalog))
         signals = [o for o in obs if isinstance(o, Signal)]
@@ -148,13 +149,15 @@ def logs(
                 raise UserError(f"cannot read: {exc.strerror or exc}", name) from None
     result = collect(table, source, Analyzer(source, catalog))
     for name, message, line in result.file_problems:
-        typer.echo(f"warning: {name}:{line}: {message}", err=True)
+        typer.echo(clean(f"warning: {name}:{line}: {message}"), err=True)
     edges = merge_signals((NAME, s) for s in result.signals)
     events = build_events(edges, {}, scan_id="sql-logs", event_time=EPOCH)[1:]
     if output is not None:
         write_jsonl(events, output)
         typer.echo(
-            f"{result.entries} entries, {result.shapes} query shapes, {len(events)} events written to {output}",
+            clean(
+                f"{result.entries} entries, {result.shapes} query shapes, {len(events)} events written to {output}"
+            ),
             err=True,
         )
     else:
@@ -185,8 +188,8 @@ def _row(index: int, operation: str, s: Signal) -> tuple[str, ...]:
 def _print_table(rows: list[tuple[str, ...]]) -> None:
     table = Table("#", "statement", "source", "target", "transformation")
     for row in rows:
-        table.add_row(*row)
-    Console(width=200).print(table)
+        table.add_row(*(literal(cell) for cell in row))  # names from the SQL: never markup or escapes
+    terminal.console(width=200).print(table)
 
 
 def sql_app() -> typer.Typer:
