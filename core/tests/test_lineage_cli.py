@@ -112,21 +112,44 @@ def test_downstream_table_and_json(loaded: Path) -> None:
         "confidence": 0.95,
         "hops": 1,
         "via": {"namespace": "airflow-prod", "name": "photos_daily.extract_photos"},
-        "path": [
-            {
-                "job": {"namespace": "airflow-prod", "name": "photos_daily.extract_photos"},
-                "source": OWNER,
-                "target": "datasetField:hive://metastore:9083:raw.photos:owner_id",
-                "confidence": 0.95,
-            }
-        ],
+        "predecessor": OWNER,
+        "step": {
+            "job": {"namespace": "airflow-prod", "name": "photos_daily.extract_photos"},
+            "source": OWNER,
+            "target": "datasetField:hive://metastore:9083:raw.photos:owner_id",
+            "confidence": 0.95,
+            "kinds": ["declared"],
+        },
     }
     hashed = next(r for r in doc["reached"] if r["asset"] == HASH)
     assert (hashed["hops"], hashed["confidence"]) == (3, 0.857375)
+    # the tree: following predecessors from any reached asset leads back to the start in `hops` links,
+    # and the steps' confidences multiply to the asset's
+    by_id = {r["asset"]: r for r in doc["reached"]}
+    for r in doc["reached"]:
+        node, product, links = r, 1.0, 0
+        while True:
+            assert node["step"]["target"] == node["asset"]
+            # the edge leaves the predecessor itself, or its dataset / a field of it
+            assert dataset_of(node["step"]["source"]) == dataset_of(node["predecessor"]), node
+            product *= node["step"]["confidence"]
+            links += 1
+            if node["predecessor"] == OWNER:
+                break
+            node = by_id[node["predecessor"]]
+        assert links == r["hops"] and round(product, 6) == r["confidence"], r
+    up = json.loads(run(loaded, "lineage", "upstream", HASH, "--json").stdout)
+    for r in up["reached"]:
+        assert r["step"]["source"] == r["asset"], "upstream steps still run in data-flow order"
     assert doc["reached"] == sorted(doc["reached"], key=lambda r: (-r["confidence"], r["hops"], r["asset"]))
 
     shallow = json.loads(run(loaded, "lineage", "downstream", OWNER, "--json", "--depth", "1").stdout)
     assert {r["hops"] for r in shallow["reached"]} == {1}
+
+
+def dataset_of(asset_id: str) -> str:
+    kind, _, rest = asset_id.partition(":")
+    return rest.rpartition(":")[0] if kind == "datasetField" else rest
 
 
 def test_upstream(loaded: Path) -> None:

@@ -83,6 +83,15 @@ class Reached:
         return self._names.assets[prev[2]]
 
     @property
+    def predecessor(self) -> Asset:
+        """The asset before this one on its best path: the start it was reached from after one hop. The
+        best paths of a walk form a tree; ``lineage --json`` prints it as these links, which keeps its
+        size proportional to the assets reached instead of assets x depth."""
+        prev = self._link[6]
+        assert prev is not None, "a reached asset is never a start"
+        return self._names.assets[prev[2]]
+
+    @property
     def start(self) -> Asset:
         """The start its best path leaves from (a walk from many starts keeps the best one per asset)."""
         link = self._link

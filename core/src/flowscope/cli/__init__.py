@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -122,8 +123,18 @@ def _wants_debug(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("FLOWSCOPE_DEBUG", "") not in ("", "0")
 
 
+def tune_gc() -> None:
+    """A scan builds millions of small objects that live to its end (YAML nodes, signals, edges, events),
+    and CPython's cyclic collector walks them again each time enough new ones have accumulated: over half
+    the CPU time of scanning 20,000 declared flows (35 -> 16 s). Start-up objects are frozen out of
+    collections and collections run far less often; cycles are still collected."""
+    gc.freeze()
+    gc.set_threshold(200_000, 20, 100)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one ``error:`` line and exit 1 for expected problems; tracebacks only with --debug."""
+    tune_gc()
     args = list(sys.argv[1:] if argv is None else argv)
     protect_output()  # URL credentials are masked in everything printed, --debug logs and tracebacks too
     debug = _wants_debug(args)
