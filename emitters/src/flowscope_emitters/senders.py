@@ -8,6 +8,7 @@ spool are :mod:`flowscope_emitters.delivery`'s job, and doing both would multipl
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
