@@ -15,54 +15,14 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, build_scope
 
+from flowscope_sql.functions import PICKS as _PICKS
+from flowscope_sql.functions import is_mask as _is_mask
 from flowscope_sql.literals import redact
 from flowscope_sql.pivots import pivot_alias, pivoted
 
 TableKey = tuple[str, ...]  # (catalog, db, table) parts as written after qualify, empty parts dropped
 
 _RANK = {"IDENTITY": 0, "TRANSFORMATION": 1, "AGGREGATION": 2}
-MASKING_FUNCTIONS = frozenset(
-    [
-        "md5",
-        "sha",
-        "sha1",
-        "sha2",
-        "sha256",
-        "sha512",
-        "hash",
-        "xxhash64",
-        "xxhash",
-        "murmur_hash",
-        "murmur3",
-        "crc32",
-        "hmac",
-        "mask",
-        "mask_hash",
-        "mask_first_n",
-        "mask_last_n",
-        "mask_show_first_n",
-        "mask_show_last_n",
-        "farm_fingerprint",
-        "fingerprint",
-        "to_hex_sha256",
-        "hash_md5",
-        "approx_hash",
-        "standard_hash",
-        "ora_hash",
-    ]
-)
-_MASK_TYPES: tuple[type[exp.Expr], ...] = tuple(
-    t
-    for t in (getattr(exp, n, None) for n in ("MD5", "MD5Digest", "SHA", "SHA2", "SHA1Digest", "SHA2Digest"))
-    if isinstance(t, type)
-)
-
-
-_PICKS: tuple[type[exp.Expr], ...] = tuple(
-    t
-    for t in (getattr(exp, n, None) for n in ("FirstValue", "LastValue", "NthValue", "Lag", "Lead"))
-    if isinstance(t, type)
-)
 
 
 @dataclass(frozen=True)
@@ -114,15 +74,6 @@ def table_key(table: exp.Table) -> TableKey:
         inner = table.this.find(exp.Table)
         return table_key(inner) if inner is not None and inner is not table else ()
     return tuple(p for p in (table.catalog, table.db, table.name) if p)
-
-
-def _is_mask(node: exp.Expr) -> bool:
-    if isinstance(node, _MASK_TYPES):
-        return True
-    if isinstance(node, exp.Func):
-        name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
-        return name.lower() in MASKING_FUNCTIONS
-    return False
 
 
 def _clause_of(col: exp.Column, top: exp.Expr) -> tuple[str | None, str, bool]:
