@@ -58,11 +58,13 @@ def shape_table(
         SparkSession.builder.master(master)
         .appName("flowscope-sql-logs")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # stderr stays flowscope's warnings
         .config("spark.sql.shuffle.partitions", "4")
     )
     if master.startswith("local"):  # local workers run this interpreter, which has flowscope_sql
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
     try:
         files = [(n, p, name) for n, (p, name) in enumerate(zip(paths, names, strict=True))]
         rdd = spark.sparkContext.parallelize(files, max(1, len(files)))
