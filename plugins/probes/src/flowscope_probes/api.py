@@ -14,6 +14,7 @@ from functools import lru_cache
 from flowscope.model import Asset
 from flowscope_probes import runtime
 from flowscope_probes.context import CURRENT, FAULTS
+from flowscope_probes.keys import PLAIN
 from flowscope_probes.labels import asset_from_name as _parse
 from flowscope_probes.labels import flatten
 
@@ -35,7 +36,7 @@ def source(name: str | Asset, value: object) -> None:
         rt = runtime.STATE
         asset = asset_from_name(name, rt.settings.service if rt else "app")
         if isinstance(value, dict | list | tuple):
-            for path, leaf in flatten(value):
+            for path, leaf in flatten(value, name=rt.keys if rt else PLAIN):
                 fld = f"{asset.field}.{path}" if asset.field and path else (path or asset.field)
                 rec.add_source(asset.with_field(fld), leaf)
         else:

@@ -87,7 +87,8 @@ def build_commands() -> typer.Typer:
             typer.echo(
                 clean(
                     f"  {name}: pid {h.get('pid')}, {parts}, dropped rows {h.get('dropped_rows', 0)}, "
-                    f"spool failures {h.get('spool_failures', 0)}, faults {faults}"
+                    f"labels dropped {h.get('labels_dropped', 0)}, spool failures {h.get('spool_failures', 0)}, "
+                    f"faults {faults}"
                     + (f", matcher {h['matcher']}" if h.get("matcher") else "")
                     + (f", roots {h['roots']}" if h.get("roots") else "")
                 )

@@ -11,9 +11,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flowscope.model import Asset, Job
+from flowscope_probes.keys import PLAIN
 
 
 def asset_label(asset: Asset) -> str:
@@ -60,15 +61,20 @@ def asset_from_name(name: str | Asset, service: str) -> Asset:
 LEAF_TYPES = (str, bytes, int, float)
 
 
-def flatten(value: object, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, object]]:
-    """Leaves of a decoded JSON/form value with their field paths (``user.emails[0]``); bools and None skipped."""
+def flatten(
+    value: object, prefix: str = "", depth: int = 0, name: Callable[[object], str] = PLAIN
+) -> Iterator[tuple[str, object]]:
+    """Leaves of a decoded JSON/form value with their field paths (``user.emails[0]``); bools and None
+    skipped. Keys go through ``name`` (a :class:`~flowscope_probes.keys.KeyRule`): a key that is not an
+    identifier is user data and becomes a placeholder."""
     if depth > 16:
         return
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from flatten(item, f"{prefix}.{key}" if prefix else str(key), depth + 1)
+            part = name(key)
+            yield from flatten(item, f"{prefix}.{part}" if prefix else part, depth + 1, name)
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            yield from flatten(item, f"{prefix}[{i}]", depth + 1)
+            yield from flatten(item, f"{prefix}[{i}]", depth + 1, name)
     elif isinstance(value, LEAF_TYPES) and not isinstance(value, bool):
         yield prefix, value

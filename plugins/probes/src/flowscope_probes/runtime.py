@@ -22,6 +22,7 @@ from flowscope.model import Job
 from flowscope_probes.context import FAULTS, Recorder
 from flowscope_probes.imports import HOOKS
 from flowscope_probes.instrument import Instrumentation
+from flowscope_probes.keys import DEFAULT_KEY_PATTERNS, KeyRule
 from flowscope_probes.labels import service_namespace
 from flowscope_probes.roots import fast
 from flowscope_probes.sampling import Sampler, reseed
@@ -41,6 +42,7 @@ class Runtime:
         self.settings = settings
         self.sampler = Sampler(settings.sample_rate, settings.rates_by_route, settings.trust_upstream_sampled)
         self.salt = resolve_salt(settings.salt, settings.spool)
+        self.keys = KeyRule(self.salt, (*DEFAULT_KEY_PATTERNS, *settings.key_patterns))
         self.worker = Worker(settings, self.salt)
         self.namespace = service_namespace(settings.service)
         self.instrumentations: dict[str, Instrumentation] = {}

@@ -17,6 +17,7 @@ from typing import Any
 
 from flowscope.errors import UserError
 from flowscope.yamlsafe import safe_load
+from flowscope_probes.keys import compile_patterns
 
 CONFIG_ENV = "FLOWSCOPE_PROBES_CONFIG"
 SALT_ENV = "FLOWSCOPE_PROBES_SALT"
@@ -42,6 +43,8 @@ class ProbeSettings:
     queue_size: int = 1000  # finished requests waiting for the worker; beyond it they are dropped, counted
     max_captures: int = 1000  # sources + sinks per request; beyond it they are dropped, counted
     max_body: int = 65536  # request bodies larger than this are not parsed for sources
+    key_patterns: list[str] = field(default_factory=list)  # more value detectors for keys (see keys.py)
+    max_labels: int = 1000  # distinct source/sink labels per job; beyond it captures are dropped, counted
     emit: str = ""  # a flowscope.yaml: also send each flush as OpenLineage events to its emitters
     debug_samples: bool = False  # opt-in: redacted samples of matched values in the spool (see docs)
     instrumentations: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-instrumentation options
@@ -103,6 +106,12 @@ def make_settings(values: dict[str, Any], where: str = "", base_dir: Path | None
     for route, rate in settings.rates_by_route.items():
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate <= 1.0:
             raise SettingsError(f"{where}rates_by_route.{route}: expected a fraction between 0 and 1")
+    try:
+        compile_patterns(settings.key_patterns)
+    except re.error as exc:
+        raise SettingsError(f"{where}key_patterns: not a regular expression: {exc}") from None
+    if settings.max_labels < 1:
+        raise SettingsError(f"{where}max_labels: expected at least 1")
     hosts = []
     for host in settings.http_hosts:
         plain = normal_host(host)

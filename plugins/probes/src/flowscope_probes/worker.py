@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from typing import Any
 
 from flowscope.model import Job
@@ -27,6 +28,7 @@ from flowscope_probes.spool import MAX_PENDING, SpoolWriter
 log = logging.getLogger(__name__)
 
 DEBUG_SAMPLES_PER_PAIR = 3
+MAX_JOBS = 10_000  # jobs whose labels are tracked (the runtime names at most this many)
 POLL = 0.05  # seconds between looks at the queue when it is empty
 
 
@@ -43,6 +45,7 @@ class Stats:
         self.restarts = 0
         self.spool_failures = 0
         self.emit_failures = 0
+        self.labels_dropped = 0  # captures and hits dropped: their job already had max_labels labels
 
     def as_dict(self) -> dict[str, int]:
         return dict(vars(self))
@@ -76,6 +79,7 @@ class Worker:
         self.pid = os.getpid()
         self.debug_counts: Counter[tuple[str, str, str]] = Counter()
         self.last_health: dict[str, Any] = {}
+        self.labels: dict[str, set[str]] = {}  # job -> the labels it has been seen with (max_labels each)
         self.events: Any = None  # EventSink, built on the first flush with rows when ``emit`` is set
 
     # -- request side -------------------------------------------------------------------------------
@@ -137,7 +141,7 @@ class Worker:
         from flowscope_probes.aggregate import Aggregator
         from flowscope_probes.matching import MatchConfig, MatchEngine
 
-        self.engine = MatchEngine(MatchConfig(salt=self.salt))
+        self.engine = MatchEngine(MatchConfig(salt=self.salt, key_patterns=tuple(self.settings.key_patterns)))
         self.aggregator = Aggregator(window_seconds=self.settings.window_seconds)
 
     def process(self, rec: Recorder) -> None:
@@ -151,6 +155,8 @@ class Worker:
         if not isinstance(rec.job, Job):
             self.stats.unrouted += 1
             return
+        job = job_label(rec.job)
+        admit = self._labels_of(job)
         seen: set[tuple[str, object]] = set()
         src_labels: list[str] = []
         src_values: list[object] = []
@@ -168,16 +174,24 @@ class Worker:
                 seen.add(key)
             except TypeError:  # unhashable: not a leaf value
                 continue
+            if not admit(label):
+                continue
             src_labels.append(label)
             src_values.append(value)
             src_norms.append(norm)
-        sinks = list(rec.sinks)
-        sink_labels = [asset_label(a) for a, _ in sinks]
-        sink_payloads = [p for _, p in sinks]
+        sink_labels: list[str] = []
+        sink_payloads: list[object] = []
+        for asset, payload in list(rec.sinks):
+            label = asset_label(asset)
+            if admit(label):
+                sink_labels.append(label)
+                sink_payloads.append(payload)
         hits = self.engine.match_normalized(src_norms, sink_payloads) if src_norms and sink_payloads else []
+        if hits:  # a sink path is a label too (``prefs.{key-...}``): capped with the others
+            hits = [h for h in hits if not h.sink_path or admit(f"{sink_labels[h.sink]} {h.sink_path}")]
         self.aggregator.add(
             RequestRecord(
-                job=job_label(rec.job),
+                job=job,
                 sources=tuple(src_labels),
                 sinks=tuple(sink_labels),
                 hits=tuple(hits),
@@ -185,7 +199,30 @@ class Worker:
             )
         )
         if self.settings.debug_samples and hits:
-            self._debug_samples(job_label(rec.job), src_labels, src_values, sink_labels, hits)
+            self._debug_samples(job, src_labels, src_values, sink_labels, hits)
+
+    def _labels_of(self, job: str) -> Callable[[str], bool]:
+        """``admit(label)`` for one job: True for a label the job has, or a new one while it has fewer than
+        ``max_labels`` (keys and paths a client makes up cannot grow the spool without bound); a label
+        turned away is counted in ``labels_dropped``."""
+        labels = self.labels.get(job)
+        if labels is None:
+            if len(self.labels) >= MAX_JOBS:
+                self.labels.clear()
+            labels = self.labels[job] = set()
+        cap = self.settings.max_labels
+        stats = self.stats
+
+        def admit(label: str) -> bool:
+            if label in labels:
+                return True
+            if len(labels) >= cap:
+                stats.labels_dropped += 1
+                return False
+            labels.add(label)
+            return True
+
+        return admit
 
     def _debug_samples(
         self, job: str, src_labels: list[str], src_values: list[object], sink_labels: list[str], hits: Any

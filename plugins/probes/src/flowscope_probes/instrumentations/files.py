@@ -1,5 +1,6 @@
-"""File writes as sinks: ``naming.table("file", <absolute path>)`` (OpenLineage's local file naming) with the
-written text or bytes as payload.
+"""File writes as sinks: ``naming.table("file", <absolute path as a template>)`` (OpenLineage's local file
+naming; ids and other values in the path become ``{}``, as in the static plugin's f-string names:
+``/exports/42/report.csv`` -> ``/exports/{}/report.csv``) with the written text or bytes as payload.
 
 ``builtins.open`` and ``io.open`` (which ``pathlib`` uses) are patched. A sampled-out ``open`` costs one
 contextvar read. In a sampled request, a file opened for writing (mode with ``w``, ``a``, ``x`` or ``+``) gets
@@ -24,6 +25,7 @@ from flowscope import naming
 from flowscope_probes.context import CURRENT, FAULTS, sink
 from flowscope_probes.instrument import GATE, Instrumentation
 from flowscope_probes.instrumentations._base import copy_names
+from flowscope_probes.instrumentations.names import template
 
 NAMESPACE = "file"
 _WRITE_MODES = frozenset("wax+")
@@ -44,7 +46,7 @@ def _watch(f: Any, path: str) -> None:
     The shadow reaches the file through a weak reference: a strong one would make a cycle, and a file the host
     forgets without closing would then be flushed by the garbage collector instead of at once.
     """
-    asset = naming.table(NAMESPACE, path)
+    asset = naming.table(NAMESPACE, template(path))
     ref = weakref.ref(f)
     write = type(f).write
 

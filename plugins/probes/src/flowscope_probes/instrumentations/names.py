@@ -1,13 +1,19 @@
 """Asset names at runtime, chosen to equal what the static plugin names the same sink.
 
 Key prefixes and path templates
-    A concrete key or URL path becomes a template by replacing its *variable segments* with ``{}``, the way
-    the static plugin renders an f-string (``f"last_location:{user_id}"`` -> ``last_location:{}``). Segments
-    are the parts between the separators ``: / . | # = , ;`` and whitespace. A segment is variable when it is
-    an integer (optionally signed), a UUID, hex of 8+ characters with a digit in it, or an opaque token of
-    16+ letters/digits/``-_`` that mixes letters and digits. Everything else (words, ``v2``, ``user42``) is
-    kept: only whole segments are replaced. ``last_location:42`` -> ``last_location:{}``,
-    ``/api/users/42/photos`` -> ``/api/users/{}/photos``, ``session:3f2a...c1`` -> ``session:{}``.
+    A concrete key, URL path or file path becomes a template by replacing its *variable segments* with
+    ``{}``, the way the static plugin renders an f-string (``f"last_location:{user_id}"`` ->
+    ``last_location:{}``). Segments are the parts between the separators ``: / | # = , ;``. A segment is
+    variable when it holds anything but ASCII letters, digits, ``_``, ``-`` and ``.`` (an e-mail address, a
+    name with a space, a phone number with ``+``, percent-encoded or non-ASCII text: these are values, and
+    the whole segment goes); otherwise its dot-separated parts are judged one by one, and a part is variable
+    when it is an integer (optionally signed), holds five digits in a row, is a UUID, hex of 8+ characters
+    with a digit in it, or an opaque token of 16+ letters/digits/``-_`` that mixes letters and digits
+    within its ``_``/``-`` pieces (``test_case_2`` is words, ``aB3kd9xYq2Lm0pZz`` a token).
+    Everything else (words, ``v2``, ``user42``, ``photo.jpg``) is kept. ``last_location:42`` ->
+    ``last_location:{}``, ``/api/users/42/photos`` -> ``/api/users/{}/photos``, ``session:3f2a...c1`` ->
+    ``session:{}``, ``seen:bob.smith@example.org`` -> ``seen:{}``, ``img/42.jpg`` -> ``img/{}.jpg``. So no
+    value a client sends can survive into an asset name whole, whatever the key or path it is put in.
 
 Cache clusters
     ``cluster_of(host, settings)``: the probes setting ``cache_clusters`` (a ``{host: system}`` map) wins;
@@ -30,21 +36,30 @@ from urllib.parse import parse_qsl, urlsplit
 from flowscope import naming
 from flowscope.model import Asset
 
-_SEP = re.compile(r"([:/.|#=,;\s]+)")
+_SEP = re.compile(r"([:/|#=,;]+)")
+_NAME = re.compile(r"[A-Za-z0-9_.-]*")
+_DIGITS = re.compile(r"[0-9]{5}")
 _INT = re.compile(r"[+-]?\d+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F]{8,}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,}")
+_PIECES = re.compile(r"[_-]")
 
 
 def variable(segment: str) -> bool:
-    """True when a key or path segment is a value (an id, a uuid, a hash, a token), not a name."""
-    if _INT.fullmatch(segment) or _UUID.fullmatch(segment):
+    """True when a key or path segment (a dot-separated part) is a value (an id, a uuid, a hash, a token,
+    anything but letters, digits, ``_`` and ``-``), not a name."""
+    if _INT.fullmatch(segment) or _UUID.fullmatch(segment) or _DIGITS.search(segment):
+        return True
+    if not _NAME.fullmatch(segment) or "." in segment:
         return True
     has_digit = any(c.isdigit() for c in segment)
     if has_digit and _HEX.fullmatch(segment):
         return True
-    return has_digit and _TOKEN.fullmatch(segment) is not None and any(c.isalpha() for c in segment)
+    if not (has_digit and _TOKEN.fullmatch(segment) and any(c.isalpha() for c in segment)):
+        return False
+    # a token mixes letters and digits within its pieces; words joined by _ or - (test_case_2) do not
+    return any(not (w.isalpha() or w.isdigit()) for w in _PIECES.split(segment) if w)
 
 
 def template(text: str) -> str:
@@ -53,7 +68,15 @@ def template(text: str) -> str:
     Not cached: keys and paths carry user ids, and a cache of them would keep personal data around.
     """
     parts = _SEP.split(text)
-    return "".join("{}" if i % 2 == 0 and p and variable(p) else p for i, p in enumerate(parts))
+    return "".join(_segment(p) if i % 2 == 0 and p else p for i, p in enumerate(parts))
+
+
+def _segment(segment: str) -> str:
+    if not _NAME.fullmatch(segment):
+        return "{}"
+    if "." not in segment:
+        return "{}" if variable(segment) else segment
+    return ".".join("{}" if part and variable(part) else part for part in segment.split("."))
 
 
 def cluster_of(host: str | None, settings: dict[str, Any] | None = None) -> str:

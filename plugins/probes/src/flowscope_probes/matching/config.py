@@ -40,6 +40,7 @@ class MatchConfig:
     stop_list: frozenset[str] = DEFAULT_STOP_LIST
     aho_corasick: str = "auto"
     salt: bytes = field(default=b"", repr=False)  # never in logs
+    key_patterns: tuple[str, ...] = ()  # more value detectors for sink-path keys (flowscope_probes.keys)
 
     def __post_init__(self) -> None:
         if self.aho_corasick not in AHO_MODES:

@@ -34,6 +34,7 @@ import re
 from collections.abc import Sequence
 from operator import itemgetter
 
+from flowscope_probes.keys import DEFAULT_KEY_PATTERNS, KeyRule
 from flowscope_probes.matching.config import CONTAINS, EXACT_MATCH, Hit, MatchConfig, aho_available
 from flowscope_probes.matching.leaves import RequestText, speedups
 from flowscope_probes.matching.noise import entropy_at_least
@@ -78,6 +79,7 @@ class MatchEngine:
         self.config = config if config is not None else MatchConfig()
         self.strategy = strategy
         self._key = hash_key(self.config.salt)
+        self.keys = KeyRule(self.config.salt, (*DEFAULT_KEY_PATTERNS, *self.config.key_patterns))
         # keyed once, copied per value (no key block to process each time)
         self._hasher = hashlib.blake2b(digest_size=8, key=self._key)
         cfg = self.config
@@ -185,7 +187,7 @@ class MatchEngine:
         if not canons or not sinks:
             self.last_strategy = ""
             return []
-        rt = RequestText(sinks, compiled=self.strategy in (None, "compiled"))
+        rt = RequestText(sinks, compiled=self.strategy in (None, "compiled"), keys=self.keys)
         self.truncated_sinks += rt.truncated
         found: Found = {}
         if not self._compiled_search(canons, rt, found):

@@ -1,7 +1,9 @@
 """The sink payloads of one request flattened into leaves (field path, text), joined into one lower-cased text.
 
 Paths: ``""`` for a scalar payload, ``key`` and ``a.b`` for mapping keys, ``[0]`` for list and tuple positions
-(so DB-API parameter tuples keep their column position), ``a.b[0].c`` nested. A string whose text is a JSON
+(so DB-API parameter tuples keep their column position), ``a.b[0].c`` nested. Keys are user data too: a key
+that is not an identifier is spelled as a salted placeholder (``prefs.{key-3f2a9c1e7b}``, see
+:mod:`flowscope_probes.keys`), and a key object's own text is never asked for. A string whose text is a JSON
 object or array (a request body, a cached document) is decoded and walked below its own path; dict keys are
 structure, not data, and are not searched. Sets and unknown objects are skipped (calling an arbitrary
 ``__str__`` inside the host could have side effects).
@@ -24,11 +26,12 @@ import importlib
 import json
 import os
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import accumulate
 from operator import add, sub
 from typing import Any
 
+from flowscope_probes.keys import PLAIN
 from flowscope_probes.matching.normalize import number_text, scalar_text
 
 
@@ -62,6 +65,7 @@ class RequestText:
     __slots__ = (
         "_first_leaf",
         "_info",
+        "_keys",
         "_lens",
         "_nodes",
         "_paths",
@@ -72,21 +76,25 @@ class RequestText:
         "truncated",
     )
 
-    def __init__(self, payloads: Sequence[object], *, compiled: bool = True) -> None:
-        """``compiled``: flatten with the C speedups when they are built (the same leaves either way)."""
+    def __init__(
+        self, payloads: Sequence[object], *, compiled: bool = True, keys: Callable[[object], str] = PLAIN
+    ) -> None:
+        """``compiled``: flatten with the C speedups when they are built (the same leaves either way);
+        ``keys`` spells mapping keys in paths (a :class:`~flowscope_probes.keys.KeyRule`: keys that are not
+        identifiers are user data and become placeholders)."""
         texts: list[str] = []
         first_leaf: list[int] = []
         truncated = 0
         # the C walk also notes where each leaf is (info: node, key per leaf; nodes: the containers met)
         info: list[object] | None = None
         nodes: list[object] = []  # three items per container: parent node, key in it, is a mapping
-        paths: list[str] | None = None  # the Python walk spells every path as it goes
+        paths: Paths | None = None  # the Python walk spells every path as it goes
         if compiled and speedups is not None:
             info = []
             sinks = payloads if type(payloads) is list else list(payloads)
             first_leaf, truncated = speedups.walk_sinks(sinks, texts, MAX_LEAVES, info, nodes)
         else:
-            paths = []
+            paths = Paths(keys)
             for payload in payloads:
                 first = len(texts)
                 first_leaf.append(first)
@@ -104,6 +112,7 @@ class RequestText:
         self._info = info
         self._nodes = nodes
         self._paths = paths
+        self._keys = keys
         self._first_leaf = first_leaf
         self._lens = texts  # only their lengths are used, by _index()
         self._starts: list[int] | None = None
@@ -117,10 +126,10 @@ class RequestText:
             return self._paths[k]
         info = self._info
         if info is not None and info[2 * k] != -2:
-            return _spell(self._nodes, info[2 * k], info[2 * k + 1])  # type: ignore[arg-type]
+            return _spell(self._nodes, info[2 * k], info[2 * k + 1], self._keys)  # type: ignore[arg-type]
         s = bisect_right(self._first_leaf, k) - 1
         local = k - self._first_leaf[s]
-        paths: list[str] = []
+        paths = Paths(self._keys)
         _walk(self._payloads[s], "", 0, paths, [], local + 1)
         return paths[local] if local < len(paths) else "?"  # "?": the host changed the payload meanwhile
 
@@ -188,7 +197,7 @@ def _join_lower(texts: list[str], first_leaf: list[int]) -> tuple[str, list[str]
     return low, texts, trimmed
 
 
-def _spell(nodes: list[object], node: int, key: object) -> str:
+def _spell(nodes: list[object], node: int, key: object, keys: Callable[[object], str]) -> str:
     """The path of the place ``key`` in container ``node`` (-1: the payload itself), spelled as _walk does;
     ``nodes`` holds three items per container (parent node, key in it, is a mapping)."""
     chain = []
@@ -198,10 +207,7 @@ def _spell(nodes: list[object], node: int, key: object) -> str:
         node, key = nodes[at], nodes[at + 1]  # type: ignore[assignment]
     path = ""
     for mapping, key in reversed(chain):
-        if mapping:
-            path = (path + "." if path else "") + (key if isinstance(key, str) else str(key))
-        else:
-            path = f"{path}[{key}]"
+        path = ((path + "." if path else "") + keys(key)) if mapping else f"{path}[{key}]"
     return path
 
 
@@ -230,7 +236,17 @@ def _trim(texts: list[str], first: int, last: int) -> int:
     return 0
 
 
-def _walk(value: object, path: str, depth: int, paths: list[str] | None, texts: list[str], cap: int) -> bool:
+class Paths(list[str]):
+    """The paths of the leaves a Python walk met, in order, and how mapping keys are spelled in them."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: Callable[[object], str] = PLAIN) -> None:
+        super().__init__()
+        self.name = name
+
+
+def _walk(value: object, path: str, depth: int, paths: Paths | None, texts: list[str], cap: int) -> bool:
     """Append the leaves of ``value`` (and their paths, unless ``paths`` is None); True when something was left
     out (too deep or too many leaves). The C ``walk`` of the speedups follows the same steps without paths."""
     t = type(value)
@@ -274,7 +290,7 @@ def _walk(value: object, path: str, depth: int, paths: list[str] | None, texts: 
     return _leaf(text, path, paths, texts, cap)
 
 
-def _leaf(text: str, path: str, paths: list[str] | None, texts: list[str], cap: int) -> bool:
+def _leaf(text: str, path: str, paths: Paths | None, texts: list[str], cap: int) -> bool:
     """Append one leaf (and its path); True when the sink already holds ``cap`` leaves (left out)."""
     if len(texts) >= cap:
         return True
@@ -285,12 +301,12 @@ def _leaf(text: str, path: str, paths: list[str] | None, texts: list[str], cap: 
 
 
 def _walk_mapping(
-    value: Mapping[object, object], path: str, depth: int, paths: list[str] | None, texts: list[str], cap: int
+    value: Mapping[object, object], path: str, depth: int, paths: Paths | None, texts: list[str], cap: int
 ) -> bool:
     cut = False
     prefix = path + "." if path else ""
     for key, v in value.items():
-        name = "" if paths is None else prefix + (key if isinstance(key, str) else str(key))
+        name = "" if paths is None else prefix + paths.name(key)
         if type(v) is str and not (v and v[0] in _JSON_START):  # a plain string: no call into _walk
             if _leaf(v, name, paths, texts, cap):
                 return True
@@ -305,9 +321,9 @@ def walk_texts(value: object, depth: int, texts: list[str], cap: int) -> bool:
     return _walk(value, "", depth, None, texts, cap)
 
 
-def leaves(payload: object) -> list[tuple[str, str]]:
+def leaves(payload: object, keys: Callable[[object], str] = PLAIN) -> list[tuple[str, str]]:
     """(path, text) of each leaf of one payload: for tests and debugging."""
-    paths: list[str] = []
+    paths = Paths(keys)
     texts: list[str] = []
     _walk(payload, "", 0, paths, texts, MAX_LEAVES)
     return list(zip(paths, texts, strict=True))

@@ -18,7 +18,15 @@ from urllib.parse import parse_qsl
 from flowscope_probes import runtime
 from flowscope_probes.context import FAULTS, Recorder
 from flowscope_probes.instrument import Instrumentation
-from flowscope_probes.roots.common import begin, end, parse_body, path_template, record_request, set_job
+from flowscope_probes.roots.common import (
+    begin,
+    end,
+    parse_body,
+    path_template,
+    raw_path_template,
+    record_request,
+    set_job,
+)
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -39,7 +47,8 @@ def record_asgi(rec: Recorder, scope: Scope, body: bytes, job: str) -> None:
         return
     try:
         route = scope.get("route")
-        template = getattr(route, "path", None) or scope.get("path") or "/"
+        routed = getattr(route, "path", None)
+        template = path_template(str(routed)) if routed else raw_path_template(str(scope.get("path") or "/"))
         set_job(rec, scope.get("endpoint"), job)
         form: list[tuple[str, object]] = []
         decoded: object = None
@@ -55,7 +64,7 @@ def record_asgi(rec: Recorder, scope: Scope, body: bytes, job: str) -> None:
             rec,
             scheme="https" if scope.get("scheme") in ("https", "wss") else "http",
             host=_header(scope, b"host"),
-            template=path_template(str(template)),
+            template=template,
             query=parse_qsl(bytes(scope.get("query_string") or b"").decode("latin-1")),
             form=form,
             body=decoded,

@@ -13,6 +13,8 @@ from flowscope import naming
 from flowscope.model import Asset
 from flowscope_probes import runtime
 from flowscope_probes.context import CURRENT, FAULTS, Recorder
+from flowscope_probes.instrumentations.names import template
+from flowscope_probes.keys import PLAIN
 from flowscope_probes.labels import flatten
 from flowscope_probes.settings import normal_host
 
@@ -35,6 +37,12 @@ def path_template(rule: str) -> str:
     """A route in one spelling: Flask/Django ``<int:id>`` and Starlette ``{id:int}`` become ``{id}``."""
     out = _PLACEHOLDER.sub(lambda m: "{" + (m.group(1) or m.group(2)) + "}", rule)
     return "/" + out.lstrip("/")
+
+
+def raw_path_template(path: str) -> str:
+    """A request path no router has matched: the client wrote it, so its values become ``{}`` (not cached:
+    raw paths carry user ids)."""
+    return "/" + template(path[:2048]).lstrip("/")
 
 
 def begin(
@@ -110,17 +118,19 @@ def record_request(
         base = request_asset(template, host_of(host), scheme)
         ns, name = base.namespace, base.name
         add = rec.add_source
+        keys = rt.keys if rt is not None else PLAIN  # parameter names and JSON keys are user data too
 
         def put(key: str, value: object) -> None:
-            for path, leaf in flatten(value, key):
-                add(field_asset(ns, name, path or key), leaf)
+            part = keys(key)
+            for path, leaf in flatten(value, part, name=keys):
+                add(field_asset(ns, name, path or part), leaf)
 
         for key, value in query:
             put(key, value)
         for key, value in form:
             put(key, value)
         if body is not None:
-            for path, leaf in flatten(body):
+            for path, leaf in flatten(body, name=keys):
                 add(field_asset(ns, name, path or "body"), leaf)
         for key, value in (path_params or {}).items():
             put(str(key), value)

@@ -19,7 +19,15 @@ from typing import Any
 from flowscope_probes import runtime
 from flowscope_probes.context import CURRENT, FAULTS, Recorder
 from flowscope_probes.instrument import Instrumentation
-from flowscope_probes.roots.common import begin, end, parse_body, path_template, record_request, set_job
+from flowscope_probes.roots.common import (
+    begin,
+    end,
+    parse_body,
+    path_template,
+    raw_path_template,
+    record_request,
+    set_job,
+)
 
 MARK = "_flowscope_probes"
 
@@ -43,7 +51,9 @@ def record_django(request: Any, match: Any, rec: Recorder) -> None:
         rec,
         scheme=request.scheme,
         host=request.get_host(),
-        template=path_template(str(match.route or request.path_info)),
+        template=path_template(str(match.route))
+        if match.route
+        else raw_path_template(str(request.path_info)),
         query=[(k, v) for k, vs in request.GET.lists() for v in vs],
         form=form,
         body=body,

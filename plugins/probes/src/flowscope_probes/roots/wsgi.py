@@ -4,7 +4,8 @@ The sampling decision uses ``PATH_INFO`` (``rates_by_route``) and the ``tracepar
 request the middleware records the query string and, for JSON and form bodies up to ``max_body`` bytes, the
 body (it reads ``wsgi.input`` and puts an identical stream back, so the app reads the same bytes). A plain
 WSGI app has no routing the probes can see: the job is ``job`` (default: the app's ``__name__``) and the
-request asset is named by the raw path. Frameworks with routing (Flask, Django) get better names from their
+request asset is named by the raw path made a template (ids, e-mail addresses and other values a client put
+in it become ``{}``: see :func:`flowscope_probes.instrumentations.names.template`). Frameworks with routing (Flask, Django) get better names from their
 own roots. The recorder is handed to the worker when the app returns its response iterable.
 """
 
@@ -17,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from flowscope_probes import runtime
 from flowscope_probes.context import FAULTS, Recorder
-from flowscope_probes.roots.common import begin, end, parse_body, record_request, set_job
+from flowscope_probes.roots.common import begin, end, parse_body, raw_path_template, record_request, set_job
 from flowscope_probes.roots.fast import DECIDED
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -62,7 +63,7 @@ def record_wsgi(rec: Recorder, environ: dict[str, Any], job: str) -> None:
             rec,
             scheme=str(environ.get("wsgi.url_scheme", "http")),
             host=environ.get("HTTP_HOST") or environ.get("SERVER_NAME"),
-            template=str(environ.get("PATH_INFO") or "/"),
+            template=raw_path_template(str(environ.get("PATH_INFO") or "/")),
             query=parse_qsl(str(environ.get("QUERY_STRING") or "")),
             form=form,
             body=body,
