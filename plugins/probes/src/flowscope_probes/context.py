@@ -38,35 +38,106 @@ class Faults:
 FAULTS = Faults()
 
 
+_DROP = object()
+_COPIED = (bytearray, memoryview)  # mutable or borrowed buffers: the host may reuse them, so copied
+
+
 class Recorder:
     """What one sampled request saw: (asset, value) at sources, (asset, payload) at sinks.
 
-    ``limit`` bounds the captures per request; beyond it captures are dropped and counted in ``overflow``.
+    Bounded, so a sampled request's cost is: ``limit`` captures (beyond, dropped and counted in
+    ``overflow``); text and bytes payloads cut to ``max_payload`` bytes (a copy of that many, so the host's
+    10 MB body is neither copied whole nor kept alive; counted in ``truncated``; a source value that long is
+    not a field value and is dropped); and ``max_bytes`` of text and bytes in all, beyond which captures are
+    dropped (counted in ``over_budget``). Containers (dicts, lists, rows) are the host's own objects, held
+    by reference and never copied; the matcher bounds what it reads of them. ``unobserved``: the request
+    may have written through a connection the probes cannot see (see :mod:`flowscope_probes.blind`).
     """
 
-    __slots__ = ("job", "limit", "overflow", "route", "sinks", "sources", "started", "trace_id")
+    __slots__ = (
+        "bytes",
+        "job",
+        "limit",
+        "max_bytes",
+        "max_payload",
+        "over_budget",
+        "overflow",
+        "route",
+        "sinks",
+        "sources",
+        "started",
+        "trace_id",
+        "truncated",
+        "unobserved",
+    )
 
-    def __init__(self, job: Any, route: str, trace_id: str | None = None, limit: int = 1000) -> None:
+    def __init__(
+        self,
+        job: Any,
+        route: str,
+        trace_id: str | None = None,
+        limit: int = 1000,
+        max_payload: int = 65536,
+        max_bytes: int = 1 << 20,
+    ) -> None:
         self.job = job
         self.route = route
         self.trace_id = trace_id
         self.limit = limit
+        self.max_payload = max_payload
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.overflow = 0
+        self.truncated = 0
+        self.over_budget = 0
+        self.unobserved = False
         self.started = 0.0
         self.sources: list[tuple[Asset, object]] = []
         self.sinks: list[tuple[Asset, object]] = []
+
+    def _fit(self, value: object, cut: bool) -> object:
+        """``value`` within the byte caps (cut to ``max_payload`` when ``cut``, else dropped), or _DROP."""
+        t = type(value)
+        if t is str or t is bytes:
+            size = len(value)  # type: ignore[arg-type]
+        elif t in _COPIED:
+            try:
+                view = memoryview(value).cast("B")  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                return _DROP
+            size = view.nbytes
+        else:
+            return value
+        over = size > self.max_payload
+        if over and not cut:
+            self.over_budget += 1
+            return _DROP
+        n = self.max_payload if over else size
+        if self.bytes + n > self.max_bytes:
+            self.over_budget += 1
+            return _DROP
+        self.bytes += n
+        if over:
+            self.truncated += 1
+        if t is str or t is bytes:
+            return value[:n] if over else value  # type: ignore[index]
+        return view[:n].tobytes()
 
     def add_source(self, asset: Asset, value: object) -> None:
         if len(self.sources) + len(self.sinks) >= self.limit:
             self.overflow += 1
             return
-        self.sources.append((asset, value))
+        value = self._fit(value, False)
+        if value is not _DROP:
+            self.sources.append((asset, value))
 
     def add_sink(self, asset: Asset, payload: object) -> None:
         if len(self.sources) + len(self.sinks) >= self.limit:
             self.overflow += 1
             return
-        self.sinks.append((asset, payload))
+        payload = self._fit(payload, True)
+        if payload is not _DROP:
+            self.sinks.append((asset, payload))
 
 
 CURRENT: ContextVar[Recorder | None] = ContextVar("flowscope_probes_recorder", default=None)

@@ -52,7 +52,8 @@ class Runtime:
         self.jobs: dict[str, Job] = {}  # waiting for their library to be imported
 
     def recorder(self, route: str, trace_id: str | None) -> Recorder:
-        return Recorder(None, route, trace_id, self.settings.max_captures)
+        s = self.settings
+        return Recorder(None, route, trace_id, s.max_captures, s.max_payload_bytes, s.max_request_bytes)
 
     def job(self, name: str) -> Job:
         job = self.jobs.get(name)

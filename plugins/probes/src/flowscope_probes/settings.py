@@ -43,6 +43,8 @@ class ProbeSettings:
     queue_size: int = 1000  # finished requests waiting for the worker; beyond it they are dropped, counted
     max_captures: int = 1000  # sources + sinks per request; beyond it they are dropped, counted
     max_body: int = 65536  # request bodies larger than this are not parsed for sources
+    max_payload_bytes: int = 65536  # text/bytes captured per payload (the rest cut off, counted)
+    max_request_bytes: int = 1 << 20  # text/bytes captured per request (further captures dropped, counted)
     key_patterns: list[str] = field(default_factory=list)  # more value detectors for keys (see keys.py)
     max_labels: int = 1000  # distinct source/sink labels per job; beyond it captures are dropped, counted
     emit: str = ""  # a flowscope.yaml: also send each flush as OpenLineage events to its emitters
@@ -110,8 +112,9 @@ def make_settings(values: dict[str, Any], where: str = "", base_dir: Path | None
         compile_patterns(settings.key_patterns)
     except re.error as exc:
         raise SettingsError(f"{where}key_patterns: not a regular expression: {exc}") from None
-    if settings.max_labels < 1:
-        raise SettingsError(f"{where}max_labels: expected at least 1")
+    for name in ("max_labels", "max_captures", "max_payload_bytes", "max_request_bytes", "queue_size"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"{where}{name}: expected at least 1")
     hosts = []
     for host in settings.http_hosts:
         plain = normal_host(host)

@@ -46,6 +46,8 @@ class Stats:
         self.spool_failures = 0
         self.emit_failures = 0
         self.labels_dropped = 0  # captures and hits dropped: their job already had max_labels labels
+        self.payloads_truncated = 0  # text/bytes payloads cut to max_payload_bytes
+        self.over_budget = 0  # captures dropped: max_request_bytes spent (or a source value that long)
 
     def as_dict(self) -> dict[str, int]:
         return dict(vars(self))
@@ -152,6 +154,8 @@ class Worker:
             self._build()
         self.stats.processed += 1
         self.stats.overflow += rec.overflow
+        self.stats.payloads_truncated += rec.truncated
+        self.stats.over_budget += rec.over_budget
         if not isinstance(rec.job, Job):
             self.stats.unrouted += 1
             return

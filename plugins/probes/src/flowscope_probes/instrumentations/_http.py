@@ -28,7 +28,8 @@ def record_http(url: str, body: object, content_type: str | None) -> None:
     query = query_payload(url)
     if query:
         sink(asset, query)
-    payload = body_payload(body, content_type)
+    rec = CURRENT.get()
+    payload = body_payload(body, content_type, rec.max_payload if rec is not None else 1 << 16)
     if payload is not None:
         sink(asset, payload)
 

@@ -125,12 +125,18 @@ def query_payload(url: str) -> dict[str, Any] | None:
     return out
 
 
-def body_payload(body: object, content_type: str | None) -> object | None:
-    """A request body as the matcher wants it: form bodies as ``{key: value}``, JSON and text as text."""
+def body_payload(body: object, content_type: str | None, limit: int = 1 << 62) -> object | None:
+    """A request body as the matcher wants it: form bodies as ``{key: value}``, JSON and text as text. Text
+    and bytes are cut to ``limit`` bytes *before* they are decoded or parsed, so a 10 MB upload costs the
+    request the same as a ``limit``-sized one."""
     if body is None:
         return None
     if isinstance(body, bytes | bytearray | memoryview):
-        raw = bytes(body)
+        try:
+            view = memoryview(body).cast("B")
+        except (TypeError, ValueError):
+            return None
+        raw = view[:limit].tobytes()
         if not raw:
             return None
         ctype = (content_type or "").lower()
@@ -141,6 +147,7 @@ def body_payload(body: object, content_type: str | None) -> object | None:
         except UnicodeDecodeError:
             return raw
     if isinstance(body, str):
+        body = body[:limit]
         if body and "x-www-form-urlencoded" in (content_type or "").lower():
             return query_payload("?" + body)
         return body or None

@@ -17,7 +17,10 @@ the text as the single space of a normalized value (:mod:`.search`), which costs
 space, and EXACT_MATCH allows surrounding whitespace in the leaf.
 
 Bounds per sink (so a huge payload cannot stall the worker): at most ``MAX_LEAVES`` leaves, ``MAX_CHARS``
-characters and ``MAX_DEPTH`` levels of nesting; the rest is not searched and the sink is counted as truncated.
+characters and ``MAX_DEPTH`` levels of nesting, JSON text decoded only up to ``MAX_JSON`` characters, and
+``MAX_REQUEST_CHARS`` for all sinks of a request together; the rest is not searched and the sink is counted as
+truncated. (Text and bytes payloads are already cut to ``max_payload_bytes`` when captured; these bounds are
+for the containers the probes hold by reference.)
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ speedups: Any = _load_speedups()
 
 MAX_LEAVES = 10_000
 MAX_CHARS = 1 << 20
+MAX_REQUEST_CHARS = 4 << 20  # all sinks of one request together
+MAX_JSON = MAX_CHARS  # longer text is searched as it is, never decoded
 MAX_DEPTH = 32
 SEP = "\x00"
 _JSON_START = frozenset("{[ \t\r\n")
@@ -183,10 +188,10 @@ def _join_lower(texts: list[str], first_leaf: list[int]) -> tuple[str, list[str]
     over MAX_CHARS are trimmed (``texts`` and ``first_leaf`` change then), a NUL inside a leaf becomes a space,
     and a leaf whose lower case is longer (U+0130) is lower-cased on its own so offsets hold per leaf."""
     trimmed = 0
+    if sum(map(len, texts)) + len(texts) > MAX_CHARS:  # measured before joining: a sink may be over its bound
+        trimmed = _trim_sinks(texts, first_leaf)  # last sink first, so indexes hold
+        trimmed += _trim_request(texts, first_leaf)
     joined = SEP.join(texts)
-    if len(joined) > MAX_CHARS:  # some sink may be over its bound: trim, last sink first so indexes hold
-        trimmed = _trim_sinks(texts, first_leaf)
-        joined = SEP.join(texts)
     if texts and joined.count(SEP) != len(texts) - 1:  # a leaf holds a NUL itself: it would split the leaf
         texts = [t.replace(SEP, " ") for t in texts]
         joined = SEP.join(texts)
@@ -225,6 +230,18 @@ def _trim_sinks(texts: list[str], first_leaf: list[int]) -> int:
     return trimmed
 
 
+def _trim_request(texts: list[str], first_leaf: list[int]) -> int:
+    """Drop the last leaves until the request's text is within MAX_REQUEST_CHARS; the sinks cut."""
+    total = 0
+    for k, t in enumerate(texts):
+        total += len(t) + 1
+        if total > MAX_REQUEST_CHARS:
+            cut = {bisect_right(first_leaf, j) - 1 for j in range(k, len(texts))}
+            del texts[k:]
+            return len(cut)
+    return 0
+
+
 def _trim(texts: list[str], first: int, last: int) -> int:
     """Drop the leaves of texts[first:last] from the first one that goes over MAX_CHARS; how many went."""
     total = 0
@@ -254,7 +271,7 @@ def _walk(value: object, path: str, depth: int, paths: Paths | None, texts: list
         s: str = value  # type: ignore[assignment]
         if s and s[0] in _JSON_START and s.lstrip()[:1] in ("{", "["):
             try:
-                doc = json.loads(s)
+                doc = _loads(s)
             except (ValueError, RecursionError):
                 doc = None
             if type(doc) is dict or type(doc) is list:
@@ -334,9 +351,17 @@ def matcher_build() -> str:
     return "python" if speedups is None else "compiled"
 
 
+def _loads(text: str) -> object:
+    """``json.loads`` for text of at most MAX_JSON characters (the C walk calls it too): a payload's leaf of
+    10 MB of JSON is not decoded on the worker thread, where decoding it would hold the GIL for long."""
+    if len(text) > MAX_JSON:
+        raise ValueError("too long to decode")
+    return json.loads(text)
+
+
 def _alnum_table() -> bytes:
     return bytes(1 if chr(i).isalnum() else 0 for i in range(256))
 
 
 if speedups is not None:
-    speedups.configure(json.loads, walk_texts, _alnum_table(), MAX_DEPTH)
+    speedups.configure(_loads, walk_texts, _alnum_table(), MAX_DEPTH)
