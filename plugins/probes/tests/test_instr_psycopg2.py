@@ -3,6 +3,8 @@ connection factory, with the host's own cursor factory too."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg2
 import psycopg2.errors
 import psycopg2.extras
@@ -45,3 +47,25 @@ def test_psycopg2_through_the_connection_factory(rec: Recorder, dsn: str) -> Non
         (t("name", table), "fay"),
         (t("city", table), "York"),
     ]
+
+
+def test_a_psycopg2_connection_opened_before_install_is_reported(dsn: str, tmp_path: Any) -> None:
+    """Installing too late (issue 21, item 4): the early connection is counted, and while it is open no
+    sampled request counts as a sample; one opened through the probes' factory is not counted."""
+    import flowscope_probes
+
+    early = psycopg2.connect(dsn)
+    try:
+        rt = flowscope_probes.install(service="svc", spool=tmp_path / "spool", sample_rate=1.0, salt="s")
+        assert rt is not None
+        later = psycopg2.connect(dsn)
+        assert rt.status()["unobserved"] == {"psycopg2": 1}
+        later.close()
+    finally:
+        flowscope_probes.uninstall()
+        early.close()
+    rt = flowscope_probes.install(service="svc", spool=tmp_path / "spool2", sample_rate=1.0, salt="s")
+    try:
+        assert rt is not None and rt.status()["unobserved"] == {}  # the early one is closed now
+    finally:
+        flowscope_probes.uninstall()

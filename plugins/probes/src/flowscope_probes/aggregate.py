@@ -12,7 +12,8 @@ names and signatures. Labels (assets, jobs) are opaque strings built by the runt
   and of hits per pair, and expanded into rows at flush: adding a request costs O(hits), not O(sources x sinks).
   ``max_full_set`` bounds the pairs held: a request whose shape is new and would exceed it has its NO_MATCH
   pairs dropped (and counted).
-- **Samples**: sampled requests per job since the last flush (how often a job was watched).
+- **Samples**: sampled requests per job since the last flush (how often a job was watched), counting only
+  requests whose writes the probes could all observe (``RequestRecord.observed``).
 - **Noise demotion**: a value hash seen in ``noisy_sinks`` or more distinct sinks is a noisy value (a tenant id,
   a constant); a row all of whose values are noisy is flagged ``noisy`` so scoring can demote it.
 - ``dropped`` counts every hit and NO_MATCH pair not kept because a cap bit (``max_rows``, ``max_full_set``), and
@@ -44,6 +45,7 @@ class RequestRecord:
     sinks: tuple[str, ...]
     hits: tuple[Hit, ...]
     at: float  # time.time() of the request
+    observed: bool = True  # False: it may have written where the probes cannot see; not a sample
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,8 @@ class Aggregator:
         w = int(rec.at // self.window_seconds)
         at = rec.at
         with self._lock:
-            self._samples[rec.job] = self._samples.get(rec.job, 0) + 1
+            if rec.observed:
+                self._samples[rec.job] = self._samples.get(rec.job, 0) + 1
             n_src, n_sink = len(rec.sources), len(rec.sinks)
             for h in rec.hits:
                 self._add_hit(w, rec, h)

@@ -69,6 +69,13 @@ def _time(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S") if ts < float("inf") else "-"
 
 
+def _unobserved(what: str, n: int) -> str:
+    if " in " in what:
+        name, _, module = what.partition(" in ")
+        return f"{module} bound {name} before install(): connections it opens are not observed"
+    return f"{n} {what} connection{'s' if n != 1 else ''} opened before install() {'is' if n == 1 else 'are'} not observed"
+
+
 def build_commands() -> typer.Typer:
     sub = typer.Typer(help="Runtime privacy probes: inspect the spool the probes wrote.")
 
@@ -95,6 +102,17 @@ def build_commands() -> typer.Typer:
             )
             for c in TOTALS:
                 totals[c] += int(h.get(c) or 0)
+            unobserved = h.get("unobserved") or {}
+            for what, n in sorted(unobserved.items()) if isinstance(unobserved, dict) else ():
+                typer.echo(clean(f"warning: {name}: {_unobserved(what, int(n))}"), err=True)
+            if unobserved:
+                typer.echo(
+                    clean(
+                        f"warning: {name}: {int(h.get('unobserved_requests') or 0)} sampled requests were not "
+                        "counted as samples (install the probes before connecting: docs/probes.md, Import order)"
+                    ),
+                    err=True,
+                )
         typer.echo(clean("total: " + ", ".join(f"{c} {n}" for c, n in totals.items())))
         for b in s.bad:
             typer.echo(clean(f"warning: {b.where}: {b.message}"), err=True)

@@ -120,6 +120,10 @@ class Instrumentation:
         if not self.installed:
             self._install()
 
+    def survey(self) -> None:
+        """Count what this library's objects made before ``install()`` keep from the probes' view (see
+        :mod:`flowscope_probes.blind`); called by the runtime after every install, never raising."""
+
     def _unhook(self) -> None:
         """Undo what is not a patch (event listeners); instrumentations that add such things override."""
 

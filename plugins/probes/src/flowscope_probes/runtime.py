@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flowscope.model import Job
+from flowscope_probes.blind import UNOBSERVED
 from flowscope_probes.context import FAULTS, Recorder
 from flowscope_probes.imports import HOOKS
 from flowscope_probes.instrument import Instrumentation
@@ -53,7 +54,9 @@ class Runtime:
 
     def recorder(self, route: str, trace_id: str | None) -> Recorder:
         s = self.settings
-        return Recorder(None, route, trace_id, s.max_captures, s.max_payload_bytes, s.max_request_bytes)
+        rec = Recorder(None, route, trace_id, s.max_captures, s.max_payload_bytes, s.max_request_bytes)
+        rec.unobserved = UNOBSERVED.any  # writes may go through connections the probes cannot see
+        return rec
 
     def job(self, name: str) -> Job:
         job = self.jobs.get(name)
@@ -117,6 +120,10 @@ def _install_one(rt: Runtime, name: str, inst: Instrumentation) -> None:
         return
     rt.pending.discard(name)
     rt.instrumentations[name] = inst
+    try:
+        inst.survey()
+    except Exception:
+        FAULTS.add(f"survey.{name}")
 
 
 def runtime_of(rt: Runtime) -> Runtime | None:
@@ -202,11 +209,14 @@ def install(
             return STATE
         uninstall()
     rt = Runtime(settings)
+    UNOBSERVED.clear()
+    UNOBSERVED.installing(True)
     _INSTALLING = rt
     try:
         _install_instrumentations(rt)
     finally:
         _INSTALLING = None
+        UNOBSERVED.installing(False)
     STATE = rt
     fast.configure(rt.sampler)
     if not _FORK_HOOKED:
@@ -230,6 +240,7 @@ def uninstall() -> None:
     fast.configure(None)
     if rt is None:
         return
+    UNOBSERVED.clear()
     HOOKS.clear()
     for name, inst in rt.instrumentations.items():
         try:

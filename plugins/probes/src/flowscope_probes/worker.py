@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flowscope.model import Job
+from flowscope_probes.blind import UNOBSERVED
 from flowscope_probes.context import FAULTS, Recorder
 from flowscope_probes.labels import asset_label, job_label
 from flowscope_probes.scrub import strip_credentials
@@ -48,6 +49,7 @@ class Stats:
         self.labels_dropped = 0  # captures and hits dropped: their job already had max_labels labels
         self.payloads_truncated = 0  # text/bytes payloads cut to max_payload_bytes
         self.over_budget = 0  # captures dropped: max_request_bytes spent (or a source value that long)
+        self.unobserved_requests = 0  # not counted as samples: connections the probes cannot see existed
 
     def as_dict(self) -> dict[str, int]:
         return dict(vars(self))
@@ -156,6 +158,8 @@ class Worker:
         self.stats.overflow += rec.overflow
         self.stats.payloads_truncated += rec.truncated
         self.stats.over_budget += rec.over_budget
+        if rec.unobserved:
+            self.stats.unobserved_requests += 1
         if not isinstance(rec.job, Job):
             self.stats.unrouted += 1
             return
@@ -200,6 +204,7 @@ class Worker:
                 sinks=tuple(sink_labels),
                 hits=tuple(hits),
                 at=time.time(),
+                observed=not rec.unobserved,
             )
         )
         if self.settings.debug_samples and hits:
@@ -320,6 +325,7 @@ class Worker:
             "pending_lines": self.writer.pending_records,
             "queued": len(self.queue),
             "faults": dict(FAULTS.counts),
+            "unobserved": dict(UNOBSERVED.found),
             "matcher": matcher_build(),
             "roots": roots_build(),
         }

@@ -2,15 +2,18 @@
 
 ``confluent_kafka.Producer`` is a C type, so its ``produce`` cannot be patched; install replaces the module's
 ``Producer`` name with a subclass that records and then calls the C method (the config given to the
-constructor names the bootstrap server). Code that imported ``Producer`` before install keeps the plain one.
+constructor names the bootstrap server). Code that imported ``Producer`` before install keeps the plain one,
+and producers made before install are plain: both are counted at install and reported
+(:mod:`flowscope_probes.blind`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flowscope_probes.blind import report, unwrapped
 from flowscope_probes.context import CURRENT, FAULTS
-from flowscope_probes.instrument import Gate, Instrumentation
+from flowscope_probes.instrument import Gate, Instrumentation, raw_attr
 from flowscope_probes.instrumentations.kafka import bootstrap_of, record
 
 STATE = Gate()
@@ -39,6 +42,7 @@ def _probed(base: type) -> type:
                     FAULTS.add("confluent_kafka")
             return super().produce(*args, **kwargs)
 
+    ProbedProducer._flowscope_probed = True
     ProbedProducer.__name__ = ProbedProducer.__qualname__ = "Producer"
     ProbedProducer.__module__ = base.__module__
     return ProbedProducer
@@ -53,6 +57,20 @@ class ConfluentKafkaInstrumentation(Instrumentation):
 
         self.patch(confluent_kafka, "Producer", _probed)
         STATE.on = True
+
+    def survey(self) -> None:
+        import confluent_kafka
+
+        base: Any = unwrapped(raw_attr(confluent_kafka, "Producer"))
+        report(
+            "confluent_kafka.Producer",
+            base,
+            lambda p: getattr(type(p), "_flowscope_probed", False),
+            lambda p: True,
+            base,
+            "confluent_kafka.Producer",
+            ("confluent_kafka",),
+        )
 
     def _unhook(self) -> None:
         STATE.on = False

@@ -4,15 +4,16 @@ types whose methods cannot be patched).
 Install wraps ``psycopg2.connect`` to pass ``connection_factory``: a connection whose ``cursor()`` hands out
 cursors with ``execute``/``executemany`` that record, mixing the probes into the host's own
 ``connection_factory`` and ``cursor_factory`` (``DictCursor``, ``RealDictCursor`` ...) when it gives them.
-Connections opened before install are not seen. Names as for psycopg 3 (OpenLineage's PostgreSQL rule); recorded once the statement ran without error.
+Connections opened before install are not seen: counted at install and reported (:mod:`flowscope_probes.blind`). Names as for psycopg 3 (OpenLineage's PostgreSQL rule); recorded once the statement ran without error.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flowscope_probes.blind import report, unwrapped
 from flowscope_probes.context import CURRENT, FAULTS
-from flowscope_probes.instrument import Gate, Instrumentation
+from flowscope_probes.instrument import Gate, Instrumentation, raw_attr
 from flowscope_probes.instrumentations import _db
 from flowscope_probes.instrumentations.psycopg import namespace
 
@@ -118,6 +119,20 @@ class Psycopg2Instrumentation(Instrumentation):
             return original(*args, **kwargs)
 
         return connect
+
+    def survey(self) -> None:
+        import psycopg2
+        import psycopg2.extensions
+
+        report(
+            "psycopg2",
+            psycopg2.extensions.connection,
+            lambda c: isinstance(c, _ConnectionMixin),
+            lambda c: c.closed == 0,
+            unwrapped(raw_attr(psycopg2, "connect")),
+            "psycopg2.connect",
+            ("psycopg2",),
+        )
 
     def _unhook(self) -> None:
         STATE.on = False

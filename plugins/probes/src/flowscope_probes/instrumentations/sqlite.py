@@ -4,7 +4,9 @@
 connection *factory*: :func:`connect` (``flowscope_probes.instrumentations.sqlite.connect``, same arguments as
 ``sqlite3.connect``) always does, and the installed instrumentation wraps ``sqlite3.connect`` (and
 ``sqlite3.dbapi2.connect``, which SQLAlchemy calls) to pass it. A ``factory=`` of the host's own is kept: a
-subclass mixing the probes in is made once per factory. Connections opened before install are not seen.
+subclass mixing the probes in is made once per factory. Connections opened before install (or through a
+``connect`` a module bound before it) are not seen: they are counted at install and reported
+(:mod:`flowscope_probes.blind`).
 
 Namespace ``sqlite://<file stem>`` (``sqlite://memory`` for ``:memory:``), dataset name the table as the SQL
 writes it: OpenLineage's naming spec has no SQLite scheme; the setting ``sql_namespace`` overrides it. A
@@ -24,8 +26,9 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
 
+from flowscope_probes.blind import report, unwrapped
 from flowscope_probes.context import CURRENT, FAULTS
-from flowscope_probes.instrument import Gate, Instrumentation
+from flowscope_probes.instrument import Gate, Instrumentation, raw_attr
 from flowscope_probes.instrumentations import _db
 
 STATE = Gate()
@@ -261,6 +264,17 @@ class SqliteInstrumentation(Instrumentation):
             return original(*args, **kwargs)
 
         return connect
+
+    def survey(self) -> None:
+        report(
+            "sqlite3",
+            sqlite3.Connection,
+            lambda c: isinstance(c, ProbedConnection),
+            lambda c: c.total_changes >= 0,  # raises on a closed connection
+            unwrapped(raw_attr(sqlite3, "connect")),
+            "sqlite3.connect",
+            ("sqlite3", "_sqlite3"),
+        )
 
     def _unhook(self) -> None:
         STATE.on = False
