@@ -19,7 +19,6 @@ import typer
 
 from flowscope.config import load_config, parse_section
 from flowscope.errors import UserError
-from flowscope.terminal import clean
 from flowscope_probes.collector import SpoolSummary, summarize
 from flowscope_probes.settings import ProbeSettings
 
@@ -86,36 +85,33 @@ def build_commands() -> typer.Typer:
         if as_json:
             typer.echo(json.dumps(_as_json(s), indent=2, sort_keys=True))
             return
-        typer.echo(clean(f"{s.files} spool files, {s.lines} lines, {len(s.bad)} bad lines"))
+        typer.echo(f"{s.files} spool files, {s.lines} lines, {len(s.bad)} bad lines")
         totals = dict.fromkeys(TOTALS, 0)
         for name, h in sorted(s.health.items()):
             faults = sum(int(v) for v in (h.get("faults") or {}).values())
             parts = ", ".join(f"{c} {int(h.get(c) or 0)}" for c in COUNTERS)
             typer.echo(
-                clean(
-                    f"  {name}: pid {h.get('pid')}, {parts}, dropped rows {h.get('dropped_rows', 0)}, "
-                    f"labels dropped {h.get('labels_dropped', 0)}, spool failures {h.get('spool_failures', 0)}, "
-                    f"faults {faults}"
-                    + (f", matcher {h['matcher']}" if h.get("matcher") else "")
-                    + (f", roots {h['roots']}" if h.get("roots") else "")
-                )
+                f"  {name}: pid {h.get('pid')}, {parts}, dropped rows {h.get('dropped_rows', 0)}, "
+                f"labels dropped {h.get('labels_dropped', 0)}, payloads truncated {h.get('payloads_truncated', 0)}, "
+                f"over budget {h.get('over_budget', 0)}, spool failures {h.get('spool_failures', 0)}, "
+                f"faults {faults}"
+                + (f", matcher {h['matcher']}" if h.get("matcher") else "")
+                + (f", roots {h['roots']}" if h.get("roots") else "")
             )
             for c in TOTALS:
                 totals[c] += int(h.get(c) or 0)
             unobserved = h.get("unobserved") or {}
             for what, n in sorted(unobserved.items()) if isinstance(unobserved, dict) else ():
-                typer.echo(clean(f"warning: {name}: {_unobserved(what, int(n))}"), err=True)
+                typer.echo(f"warning: {name}: {_unobserved(what, int(n))}", err=True)
             if unobserved:
                 typer.echo(
-                    clean(
-                        f"warning: {name}: {int(h.get('unobserved_requests') or 0)} sampled requests were not "
-                        "counted as samples (install the probes before connecting: docs/probes.md, Import order)"
-                    ),
+                    f"warning: {name}: {int(h.get('unobserved_requests') or 0)} sampled requests were not "
+                    "counted as samples (install the probes before connecting: docs/probes.md, Import order)",
                     err=True,
                 )
-        typer.echo(clean("total: " + ", ".join(f"{c} {n}" for c, n in totals.items())))
+        typer.echo("total: " + ", ".join(f"{c} {n}" for c, n in totals.items()))
         for b in s.bad:
-            typer.echo(clean(f"warning: {b.where}: {b.message}"), err=True)
+            typer.echo(f"warning: {b.where}: {b.message}", err=True)
 
     @sub.command("show")
     def show_cmd(spool: SpoolArg = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
@@ -127,13 +123,11 @@ def build_commands() -> typer.Typer:
         for (job, src, sink, match, path), r in sorted(s.rows.items()):
             noisy = "  noisy" if r.noisy else ""
             at = f" at {path}" if path else ""
-            typer.echo(
-                clean(f"{job}  {match} x{r.count}{noisy}  ({_time(r.first_seen)} .. {_time(r.last_seen)})")
-            )
-            typer.echo(clean(f"    {src} -> {sink}{at}"))
+            typer.echo(f"{job}  {match} x{r.count}{noisy}  ({_time(r.first_seen)} .. {_time(r.last_seen)})")
+            typer.echo(f"    {src} -> {sink}{at}")
         for job, n in sorted(s.samples.items()):
-            typer.echo(clean(f"sampled: {job}  {n} requests"))
+            typer.echo(f"sampled: {job}  {n} requests")
         for b in s.bad:
-            typer.echo(clean(f"warning: {b.where}: {b.message}"), err=True)
+            typer.echo(f"warning: {b.where}: {b.message}", err=True)
 
     return sub
