@@ -236,6 +236,83 @@ def call_rows(n: int, rounds: int, spool: Path) -> list[dict[str, Any]]:
     return out
 
 
+BIG_CHILD = """
+import io, json, resource, sys, time
+import flowscope_probes
+from flask import Flask, request
+
+mode, spool, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if mode != "base":  # "uncapped": the byte caps of issue 21 lifted, to show what they bound
+    caps = {"max_payload_bytes": 1 << 40, "max_request_bytes": 1 << 40} if mode == "uncapped" else {}
+    flowscope_probes.install(service="big", spool=spool, sample_rate=1.0, salt="b", flush_seconds=3600,
+                             queue_size=n + 1, **caps)
+app = Flask("big")
+sent = []
+
+@app.route("/upload", methods=["POST"])
+def upload():
+    raw = request.get_data()
+    doc = json.loads(raw)
+    flowscope_probes.sink("log://python/uploads", raw.decode())  # the host logs (or forwards) the body
+    sent.append(len(doc["rows"]))
+    return "ok"
+
+body = json.dumps({"user": "u-1234567", "rows": ["r%07d-%s" % (i, "x" * 90) for i in range(100_000)]}).encode()
+client = app.test_client()
+client.post("/upload", data=body, content_type="application/json")  # warm up (the worker imports the matcher)
+flowscope_probes.flush()
+t0, c0 = time.perf_counter(), time.process_time()
+for _ in range(n):
+    client.post("/upload", data=body, content_type="application/json")
+flowscope_probes.flush()
+print(json.dumps({"wall": (time.perf_counter() - t0) / n, "cpu": (time.process_time() - c0) / n,
+                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "body": len(body)}))
+"""
+
+
+def big_body_rows(spool: Path, n: int) -> list[dict[str, Any]]:
+    """A Flask view that receives a 10 MB JSON body and logs it: without probes, with every request sampled,
+    and sampled with the byte caps lifted (what the probes did before issue 21), each in a fresh process
+    (peak RSS is per process). Per-request CPU time of the process (worker included), wall time, peak RSS."""
+    import subprocess
+
+    got = {}
+    for mode in ("base", "probes", "uncapped"):
+        out = subprocess.run(
+            [sys.executable, "-c", BIG_CHILD, mode, str(spool / "big"), str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        got[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+    base = got["base"]
+    mb = base["body"] / 1e6
+    out = [
+        row(
+            f"{mb:.0f} MB body, no probes",
+            base["cpu"] * 1e3,
+            "ms CPU/request",
+            "",
+            None,
+            f"wall {base['wall'] * 1e3:.1f} ms; peak RSS {base['rss'] / 1e6:.0f} MB after {n} requests",
+        )
+    ]
+    for mode, label in (("probes", "100% sampled"), ("uncapped", "100% sampled, caps lifted")):
+        r = got[mode]
+        out.append(
+            row(
+                f"{mb:.0f} MB body, {label}, overhead",
+                (r["cpu"] - base["cpu"]) * 1e3,
+                "ms CPU/request",
+                "",
+                None,
+                f"{r['cpu'] * 1e3:.1f} vs {base['cpu'] * 1e3:.1f} ms CPU; wall {r['wall'] * 1e3:.1f} vs "
+                f"{base['wall'] * 1e3:.1f} ms; peak RSS {r['rss'] / 1e6:.0f} MB",
+            )
+        )
+    return out
+
+
 def matcher_rows(quick: bool) -> list[dict[str, Any]]:
     script = HERE / "matcher_bench.py"
     if not script.exists():
@@ -289,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = request_rows("minimal WSGI", lambda: minimal_app, True, n, rounds, spool)
         rows += request_rows("Flask", flask_app, False, n // 4, 2 * rounds, spool)  # noisier: more rounds
         rows += call_rows(n * 10, rounds, spool)
+        rows += big_body_rows(Path(tmp), 5 if args.quick else 20)
     if not args.skip_matcher:
         rows += matcher_rows(args.quick)
     print_table(rows)
