@@ -94,3 +94,30 @@ def test_spool_from_the_config_and_missing_spool(
         missing.stderr.strip()
         == f"error: no spool at {tmp_path / 'nope'} (run the service under probes first)"
     )
+
+
+def test_a_crafted_spool_prints_escaped_and_never_crashes(
+    tmp_path: Path, plugin_manager: Callable[..., Any], run_cli: Callable[..., Any]
+) -> None:
+    """Spool files are read from disk: a label holding escape sequences is printed escaped, and a health
+    line with counters of the wrong type counts them as 0 instead of a traceback."""
+    evil = "\x1b[2J\rALL CLEAR"
+    folder = write_spool(
+        tmp_path / "spool",
+        {**row("location", CACHE, "EXACT_MATCH", 3), "job": f"service://svc|{evil}"},
+        {
+            "v": 1,
+            "type": "health",
+            "at": 1.7e9,
+            "pid": "x",
+            "sampled": "many",
+            "faults": ["not", "a", "dict"],
+            "unobserved": {evil: "2"},
+        },
+    ).parent
+    pm = plugin_manager(("probes", plugin))
+    for command in ("status", "show"):
+        result = run_cli(pm, "probes", command, str(folder))
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\r" not in result.output
+    assert "\\x1b[2J\\x0dALL CLEAR" in run_cli(pm, "probes", "show", str(folder)).stdout

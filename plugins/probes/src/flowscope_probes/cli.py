@@ -19,6 +19,7 @@ import typer
 
 from flowscope.config import load_config, parse_section
 from flowscope.errors import UserError
+from flowscope.terminal import clean
 from flowscope_probes.collector import SpoolSummary, summarize
 from flowscope_probes.settings import ProbeSettings
 
@@ -68,6 +69,11 @@ def _time(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S") if ts < float("inf") else "-"
 
 
+def _int(value: object) -> int:
+    """A counter of a health line (read from a file: anything but an integer counts as 0)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def _unobserved(what: str, n: int) -> str:
     if " in " in what:
         name, _, module = what.partition(" in ")
@@ -88,30 +94,31 @@ def build_commands() -> typer.Typer:
         typer.echo(f"{s.files} spool files, {s.lines} lines, {len(s.bad)} bad lines")
         totals = dict.fromkeys(TOTALS, 0)
         for name, h in sorted(s.health.items()):
-            faults = sum(int(v) for v in (h.get("faults") or {}).values())
-            parts = ", ".join(f"{c} {int(h.get(c) or 0)}" for c in COUNTERS)
+            faults = h.get("faults")
+            n_faults = sum(_int(v) for v in faults.values()) if isinstance(faults, dict) else 0
+            parts = ", ".join(f"{c} {_int(h.get(c))}" for c in COUNTERS)
             typer.echo(
-                f"  {name}: pid {h.get('pid')}, {parts}, dropped rows {h.get('dropped_rows', 0)}, "
-                f"labels dropped {h.get('labels_dropped', 0)}, payloads truncated {h.get('payloads_truncated', 0)}, "
-                f"over budget {h.get('over_budget', 0)}, spool failures {h.get('spool_failures', 0)}, "
-                f"faults {faults}"
-                + (f", matcher {h['matcher']}" if h.get("matcher") else "")
-                + (f", roots {h['roots']}" if h.get("roots") else "")
+                f"  {clean(name)}: pid {_int(h.get('pid'))}, {parts}, dropped rows {_int(h.get('dropped_rows'))}, "
+                f"labels dropped {_int(h.get('labels_dropped'))}, "
+                f"payloads truncated {_int(h.get('payloads_truncated'))}, over budget {_int(h.get('over_budget'))}, "
+                f"spool failures {_int(h.get('spool_failures'))}, faults {n_faults}"
+                + (f", matcher {clean(h['matcher'])}" if h.get("matcher") else "")
+                + (f", roots {clean(h['roots'])}" if h.get("roots") else "")
             )
             for c in TOTALS:
-                totals[c] += int(h.get(c) or 0)
-            unobserved = h.get("unobserved") or {}
-            for what, n in sorted(unobserved.items()) if isinstance(unobserved, dict) else ():
-                typer.echo(f"warning: {name}: {_unobserved(what, int(n))}", err=True)
-            if unobserved:
+                totals[c] += _int(h.get(c))
+            unobserved = h.get("unobserved")
+            if isinstance(unobserved, dict) and unobserved:
+                for what, n in sorted(unobserved.items()):
+                    typer.echo(f"warning: {clean(name)}: {clean(_unobserved(str(what), _int(n)))}", err=True)
                 typer.echo(
-                    f"warning: {name}: {int(h.get('unobserved_requests') or 0)} sampled requests were not "
+                    f"warning: {clean(name)}: {_int(h.get('unobserved_requests'))} sampled requests were not "
                     "counted as samples (install the probes before connecting: docs/probes.md, Import order)",
                     err=True,
                 )
         typer.echo("total: " + ", ".join(f"{c} {n}" for c, n in totals.items()))
         for b in s.bad:
-            typer.echo(f"warning: {b.where}: {b.message}", err=True)
+            typer.echo(f"warning: {clean(b.where)}: {clean(b.message)}", err=True)
 
     @sub.command("show")
     def show_cmd(spool: SpoolArg = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
@@ -122,12 +129,14 @@ def build_commands() -> typer.Typer:
             return
         for (job, src, sink, match, path), r in sorted(s.rows.items()):
             noisy = "  noisy" if r.noisy else ""
-            at = f" at {path}" if path else ""
-            typer.echo(f"{job}  {match} x{r.count}{noisy}  ({_time(r.first_seen)} .. {_time(r.last_seen)})")
-            typer.echo(f"    {src} -> {sink}{at}")
+            at = f" at {clean(path)}" if path else ""
+            typer.echo(
+                f"{clean(job)}  {clean(match)} x{r.count}{noisy}  ({_time(r.first_seen)} .. {_time(r.last_seen)})"
+            )
+            typer.echo(f"    {clean(src)} -> {clean(sink)}{at}")
         for job, n in sorted(s.samples.items()):
-            typer.echo(f"sampled: {job}  {n} requests")
+            typer.echo(f"sampled: {clean(job)}  {n} requests")
         for b in s.bad:
-            typer.echo(f"warning: {b.where}: {b.message}", err=True)
+            typer.echo(f"warning: {clean(b.where)}: {clean(b.message)}", err=True)
 
     return sub
