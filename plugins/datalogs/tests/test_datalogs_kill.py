@@ -9,6 +9,7 @@ it was committed — the widest window a crash can hit.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -21,7 +22,9 @@ from flowscope_datalogs.state import State
 
 WRAPPER = """
 import os, signal, sys
+import flowscope_datalogs.batch
 from flowscope_datalogs.state import State
+flowscope_datalogs.batch.CHECKPOINT_EVERY = int(os.environ.get("CHECKPOINT_EVERY", "200"))
 method, nth, status = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 real = getattr(State, method)
 calls = {"n": 0}
@@ -38,11 +41,14 @@ main(sys.argv[4:])
 """
 
 POINTS = [
-    ("mark_part", 5, "done"),  # partition 5 joined and placed, its checkpoint not yet committed
-    ("set_verified", 2, "any"),  # while recording the owner check
-    ("mark_packages", 1, "staged"),  # packages written to staging, not yet checkpointed
-    ("mark_packages", 1, "delivered"),  # packages moved into the delivery folder, not yet checkpointed
-    ("set_batch", 1, "done"),  # everything delivered and the lineage stored, the batch not yet closed
+    ("mark_part", 5, "done", 1),  # partition 5 joined and placed, its checkpoint not yet committed
+    ("set_verified", 2, "any", 1),  # while recording the owner check
+    ("mark_packages", 1, "staged", 1),  # packages written to staging, not yet checkpointed
+    # two packaging processes, a checkpoint per package: killed after the first package's checkpoint,
+    # while the workers stage the others
+    ("mark_packages", 2, "staged", 2),
+    ("mark_packages", 1, "delivered", 1),  # packages moved into the delivery folder, not yet checkpointed
+    ("set_batch", 1, "done", 1),  # everything delivered and the lineage stored, the batch not yet closed
 ]
 
 
@@ -56,16 +62,25 @@ def reference(example: Path, cli: Callable[..., Result]) -> dict[str, bytes]:
     return delivered(ref / "delivery")
 
 
-@pytest.mark.parametrize(("method", "nth", "status"), POINTS, ids=[f"{m}-{n}-{s}" for m, n, s in POINTS])
+@pytest.mark.parametrize(
+    ("method", "nth", "status", "workers"), POINTS, ids=[f"{m}-{n}-{s}-w{w}" for m, n, s, w in POINTS]
+)
 def test_kill_9_then_run_gives_the_packages_of_an_uninterrupted_run(
-    example: Path, cli: Callable[..., Result], reference: dict[str, bytes], method: str, nth: int, status: str
+    example: Path,
+    cli: Callable[..., Result],
+    reference: dict[str, bytes],
+    method: str,
+    nth: int,
+    status: str,
+    workers: int,
 ) -> None:
-    args = ["--store", str(example / "store"), "datalogs", *run_args(example)]
+    args = ["--store", str(example / "store"), "datalogs", *run_args(example, "--workers", str(workers))]
     killed = subprocess.run(
         [sys.executable, "-c", WRAPPER, method, str(nth), status, *args],
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "CHECKPOINT_EVERY": "1" if workers > 1 else "200"},
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     state = State(example / "state")

@@ -250,3 +250,21 @@ def test_batches_respect_size_and_age_limits(example: Path, cli: Callable[..., R
     aged = json.loads(cli(*run_args(example, "--batch-size", "3", "--max-age", "1d", "--json")).out)
     assert [b["requests"] for b in aged["batches"]] == [1] and aged["pending"] == 0
     assert len(delivered(example / "delivery")) == 4
+
+
+def test_packages_built_by_several_processes_are_the_same_bytes(
+    example: Path, cli: Callable[..., Result]
+) -> None:
+    """Two packaging workers, each with its own range of user ids, give what one process gives."""
+    reports = {}
+    for workers in ("1", "2"):
+        args = run_args(example, "--json", "--workers", workers)
+        args[args.index("--delivery") + 1] = str(example / f"w{workers}" / "delivery")
+        args[args.index("--state") + 1] = str(example / f"w{workers}" / "state")
+        result = cli(*args)
+        assert result.code == 0, result.err
+        [reports[workers]] = json.loads(result.out)["batches"]
+    one, two = delivered(example / "w1" / "delivery"), delivered(example / "w2" / "delivery")
+    assert len(one) == 4 and one == two
+    for key in ("packages", "packaged_now", "rows", "unrendered_values", "renderer_errors"):
+        assert reports["1"][key] == reports["2"][key], key

@@ -28,8 +28,9 @@ from flowscope.errors import UserError
 from flowscope_datalogs import duck, split
 from flowscope_datalogs.datacheck import TablePlan
 from flowscope_datalogs.datafiles import Partition
-from flowscope_datalogs.package import Held, TableRenderer, build_package
-from flowscope_datalogs.private import atomic_file, private_dir, tighten, write_private, write_scratch
+from flowscope_datalogs.package import Held, TableRenderer
+from flowscope_datalogs.packaging import Job, run_shards, worker_count
+from flowscope_datalogs.private import atomic_file, private_dir, tighten, write_private
 from flowscope_datalogs.state import Batch, Request, State
 
 MISMATCH_NOTE = (
@@ -78,6 +79,7 @@ class BatchContext:
     attempts: int = 3
     ship_incomplete: bool = False
     keep_intermediate: bool = False
+    workers: int | None = None  # packaging processes; None: one per CPU for large batches
     progress: Callable[[str, int, int], None] = lambda what, done, total: None
 
     @property
@@ -200,54 +202,53 @@ def package_phase(
 ) -> bool:
     """Stage every package not staged yet; False when a new mismatch showed up (then redo from verify)."""
     state, bid = ctx.state, ctx.batch.batch_id
-    staged_dir = private_dir(ctx.folder / "staged")
-    done = state.packages(bid)
+    done = set(state.packages(bid))
     missing: dict[str, list[str]] = {}
     for p in state.parts(bid):
         if p.status == "failed":
             missing.setdefault(p.table, []).append(p.key or "(whole table)")
     live = [p for p in ctx.plans if p.table.name not in held]
-    renderers = {p.table.name: TableRenderer(p, ctx.renderers) for p in live}
     titles = {p.table.name: p.table.title for p in ctx.plans}
     notes = [Held(t, titles[t], MISMATCH_NOTE) for t in titles if t in held]
     notes += [Held(t, titles[t], INCOMPLETE_NOTE.format(parts=", ".join(k))) for t, k in missing.items()]
+    job = Job(
+        plans=live,
+        renderers={p.table.name: TableRenderer(p, ctx.renderers) for p in live},
+        notes=notes,
+        joined=ctx.joined,
+        staged=private_dir(ctx.folder / "staged"),
+        temp=ctx.folder / "tmp",
+        batch_id=bid,
+        default_zone=ctx.default_zone,
+        done=done,
+    )
     count = len(done)
     ctx.progress("package", count, len(requests))
     pending: list[tuple[str, str, str | None, int]] = []
-    con = duck.connect(ctx.folder / "tmp", threads=2)
-    try:
-        for request, tables, bad in split.scan_batch(con, live, ctx.joined, requests):
-            if bad:
-                for table, n in bad.items():
-                    why = split.Mismatch(table, n, [request.request_id]).describe()
-                    state.set_verified(bid, table, "mismatch", why)
-                state.clear_packages(bid)
-                return False
-            if request.request_id in done:
-                continue
-            zone = request.timezone or ctx.default_zone
-            rendered = [renderers[p.table.name].render(tables[p.table.name], zone) for p in live]
-            data, _manifest = build_package(request, bid, zone, rendered, notes)
-            write_scratch(staged_dir / f"{request.token}.zip", data)
-            for t in rendered:
-                for col, n in t.unrendered.items():
-                    key = f"{t.plan.table.name}.{col}"
-                    report.unrendered[key] = report.unrendered.get(key, 0) + n
-            rows = sum(t.logged for t in rendered)
-            pending.append((request.request_id, "staged", hashlib.sha256(data).hexdigest(), rows))
-            if len(pending) >= CHECKPOINT_EVERY:
-                state.mark_packages(bid, pending)
-                pending = []
-            report.packaged_now += 1
-            count += 1
-            ctx.progress("package", count, len(requests))
-        if pending:
+
+    def staged(request_id: str, sha: str, rows: int) -> None:
+        nonlocal count, pending
+        pending.append((request_id, "staged", sha, rows))
+        if len(pending) >= CHECKPOINT_EVERY:
             state.mark_packages(bid, pending)
-    finally:
-        con.close()
-    for r in renderers.values():
-        for col, msg in r.errors.items():
-            report.renderer_errors[f"{r.plan.table.name}.{col}"] = msg
+            pending = []
+        count += 1
+        ctx.progress("package", count, len(requests))
+
+    workers = worker_count(ctx.workers, len(requests) - len(done))
+    outcome = run_shards(job, requests, workers, state.lock_fd, staged)
+    if outcome.mismatch is not None:
+        bad, request_id = outcome.mismatch
+        for table, n in bad.items():
+            state.set_verified(bid, table, "mismatch", split.Mismatch(table, n, [request_id]).describe())
+        state.clear_packages(bid)
+        return False
+    if pending:
+        state.mark_packages(bid, pending)
+    report.packaged_now += outcome.packaged
+    for key, n in outcome.unrendered.items():
+        report.unrendered[key] = report.unrendered.get(key, 0) + n
+    report.renderer_errors.update(outcome.renderer_errors)
     return True
 
 

@@ -148,6 +148,15 @@ def datalogs_app() -> typer.Typer:
         keep_intermediate: Annotated[
             bool, typer.Option("--keep-intermediate", help="Keep the joined Parquet after delivery.")
         ] = False,
+        workers: Annotated[
+            int | None,
+            typer.Option(
+                "--workers",
+                min=1,
+                help="Processes building packages (default: one per CPU when the batch has 100+ per CPU).",
+                show_default=False,
+            ),
+        ] = None,
         events: Annotated[
             Path | None,
             typer.Option("--events", "-o", help="Also append the export's OpenLineage events here."),
@@ -173,6 +182,7 @@ def datalogs_app() -> typer.Typer:
             attempts=attempts,
             ship_incomplete=ship_incomplete,
             keep_intermediate=keep_intermediate,
+            workers=workers,
         )
         with _progress(sys.stderr.isatty() and not as_json) as progress:
             report = run(opts, _renderers(ctx), progress)

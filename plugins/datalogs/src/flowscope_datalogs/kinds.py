@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -105,6 +106,23 @@ def to_python(kind: str, value: Any) -> Any:
         item = kind[5:]
         return [to_python(item, v) for v in value]
     return value
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _instant(value: Any) -> Any:
+    return None if value is None else EPOCH + timedelta(microseconds=int(value))
+
+
+def converter(kind: str) -> Callable[[Any], Any]:
+    """:func:`to_python` for one kind, with the kinds stored as they are handed over skipped."""
+    if kind in ("int", "float", "string", "bool"):
+        return _same
+    if kind == "timestamp":
+        return _instant
+    return lambda value: to_python(kind, value)
 
 
 def raw_text(value: Any) -> str:

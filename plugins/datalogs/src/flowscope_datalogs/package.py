@@ -9,33 +9,82 @@ package identically, and DuckDB and Spark packages are the same bytes.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from flowscope_datalogs import kinds
 from flowscope_datalogs.catalog import REASON_TEXT, Column
+from flowscope_datalogs.cells import CSV, JSON, OK, TEXT, Cell, ColumnRenderer, csv_line, csv_quote
 from flowscope_datalogs.datacheck import TablePlan
-from flowscope_datalogs.page import Section, render_page
+from flowscope_datalogs.page import Layout, Section, layout, render_page
 from flowscope_datalogs.split import Row
 from flowscope_datalogs.state import Request
+from flowscope_datalogs.zipwrite import zip_entries
 
 FORMAT = "flowscope-datalogs/1"
-RAW_MARK = " [shown as stored]"
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 _PER_SECOND = {"us": 1e6, "ms": 1e3, "s": 1.0, "min": 1 / 60, "h": 1 / 3600}
+_OK = itemgetter(OK)
+_TEXT = itemgetter(TEXT)
+
+
+@dataclass(frozen=True)
+class TableStatic:
+    """The parts of a table's files that are the same in every package of a batch, encoded once."""
+
+    slots: list[int]  # the row object's members in sorted key order: column index, or -1 for the count
+    json_head: str  # the table's JSON up to its rows
+    json_tail: str  # and after them
+    csv_header: str
+    page: Layout
+    collapse: bool
+
+
+def table_static(plan: TablePlan) -> TableStatic:
+    table = plan.table
+    cols = table.exported
+    collapse = table.near_duplicates is not None
+    # A row's JSON object, keys sorted as json.dumps(sort_keys=True) sorts them; -1 is the count, which
+    # (as a dict key would) replaces a column of the same name.
+    names = {c.name: i for i, c in enumerate(cols)}
+    if collapse:
+        names["times_logged"] = -1
+    doc = {
+        "table": table.name,
+        "title": table.title,
+        "description": table.description,
+        "columns": [{"name": c.name, "title": c.title, "description": c.description} for c in cols],
+    }
+    withheld = [
+        (c.name, REASON_TEXT[c.withheld or "other"] + (f" ({c.note})" if c.note else ""))
+        for c in table.withheld
+    ]
+    return TableStatic(
+        slots=[names[k] for k in sorted(names)],
+        json_head="{\n" + "".join(_line(k, doc[k]) + ",\n" for k in sorted(doc) if k < "rows"),
+        json_tail="".join(",\n" + _line(k, doc[k]) for k in sorted(doc) if k > "rows") + "\n}\n",
+        csv_header=csv_line([csv_quote(c.title) for c in cols] + (["Times"] if collapse else [])),
+        page=layout(
+            table.name,
+            table.title,
+            table.description,
+            [(c.title, c.description) for c in cols],
+            table.near_duplicates.within_seconds if table.near_duplicates else None,
+            withheld,
+        ),
+        collapse=collapse,
+    )
 
 
 @dataclass
 class RenderedTable:
     plan: TablePlan
-    rows: list[list[tuple[str, bool]]]
+    static: TableStatic
+    rows: list[Sequence[Cell]]
     counts: list[int]
     unrendered: dict[str, int] = field(default_factory=dict)
 
@@ -45,19 +94,20 @@ class RenderedTable:
 
 
 class TableRenderer:
-    """Renders one table's rows for one person; remembers labels it already rendered in this batch."""
+    """Renders one table's rows for one person, column by column; its column renderers remember the
+    cells they made in this batch."""
 
     def __init__(self, plan: TablePlan, renderers: Mapping[str, Any]) -> None:
         self.plan = plan
         cols = plan.columns
         self.exported: list[Column] = plan.table.exported
         self.index = [cols.index(c.name) for c in self.exported]
-        self.kinds = [plan.kinds[c.name] for c in self.exported]
-        self.renderers = [
-            renderers[c.renderer or kinds.default_renderer(k)]
-            for c, k in zip(self.exported, self.kinds, strict=True)
+        self.columns = [
+            ColumnRenderer(
+                c, plan.kinds[c.name], renderers[c.renderer or kinds.default_renderer(plan.kinds[c.name])]
+            )
+            for c in self.exported
         ]
-        self.errors: dict[str, str] = {}  # first failure message per column, for the run report
         near = plan.table.near_duplicates
         self.time_pos = next((i for i, c in enumerate(self.exported) if near and c.name == near.time), None)
         self.compare = [
@@ -69,55 +119,70 @@ class TableRenderer:
         if self.time_pos is not None:
             col = self.exported[self.time_pos]
             unit = str(col.options.get("unit", "s"))
-            self.time_scale = 1e6 if self.kinds[self.time_pos] == "timestamp" else _PER_SECOND.get(unit, 1.0)
-        self._cache: dict[tuple[int, str, Any], tuple[str, bool]] = {}
-        self._options: dict[tuple[int, str], dict[str, Any]] = {}
-
-    def _cell(self, i: int, raw: Any, zone: str) -> tuple[str, bool]:
-        hashable = not isinstance(raw, list)
-        key = (i, zone, raw)
-        if hashable and key in self._cache:
-            return self._cache[key]
-        value = kinds.to_python(self.kinds[i], raw)
-        col = self.exported[i]
-        options = self._options.get((i, zone))
-        if options is None:
-            options = self._options[(i, zone)] = {**col.options, "timezone": zone}
-        try:
-            out = (self.renderers[i].render(value, options), True)
-        except Exception as exc:  # a renderer's failure shows the raw value; it never sinks the run
-            self.errors.setdefault(col.name, f"{type(exc).__name__}: {exc}")
-            out = (kinds.raw_text(value) + RAW_MARK, False)
-        if hashable:
-            if len(self._cache) > 200_000:
-                self._cache.clear()
-            self._cache[key] = out
-        return out
-
-    def render(self, rows: Sequence[Row], zone: str) -> RenderedTable:
-        near = self.plan.table.near_duplicates
+            self.time_scale = 1e6 if plan.kinds[col.name] == "timestamp" else _PER_SECOND.get(unit, 1.0)
+        # Rows sort on every intermediate column, the near-duplicate time first.
         if near is not None and self.time_pos is not None:
             t = self.index[self.time_pos]
-            order = [t] + [i for i in range(len(self.plan.columns)) if i != t]
+            self.order = [t] + [i for i in range(len(cols)) if i != t]
         else:
-            order = list(range(len(self.plan.columns)))
-        ordered = sorted(rows, key=lambda r: tuple(kinds.sort_key(r[i]) for i in order))
-        out = RenderedTable(self.plan, [], [])
+            self.order = list(range(len(cols)))
+        col_kinds = [plan.kinds.get(c, "string") for c in cols]
+        self.plain_sort = not any(k.startswith("list:") for k in col_kinds)
+        self.float_pos = [i for i, k in enumerate(col_kinds) if k == "float"]
+        self.order_key = itemgetter(*self.order)
+        self.static = table_static(plan)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """The first failure message per column, for the run report."""
+        return {c.column.name: c.error for c in self.columns if c.error}
+
+    def _sorted(self, rows: Sequence[Row]) -> list[Row]:
+        """Rows in :func:`kinds.sort_key` order. Comparing the values themselves gives the same order
+        whenever it works: a None beside a value raises TypeError (then the full key decides), NaN and
+        lists are the only values it would order differently, so those take the full key up front."""
+        nan = any(r[i] != r[i] for i in self.float_pos for r in rows)
+        if len(rows) > 1 and self.plain_sort and not nan:
+            try:
+                return sorted(rows, key=self.order_key)
+            except TypeError:
+                pass
+        order = self.order
+        return sorted(rows, key=lambda r: tuple(kinds.sort_key(r[i]) for i in order))
+
+    def render(self, rows: Sequence[Row], zone: str) -> RenderedTable:
+        ordered = self._sorted(rows)
+        n = len(ordered)
+        columns = [
+            col.cells([r[pos] for r in ordered], zone)
+            for col, pos in zip(self.columns, self.index, strict=True)
+        ]
+        unrendered = {}
+        for col, cells in zip(self.columns, columns, strict=True):
+            bad = n - sum(map(_OK, cells))
+            if bad:
+                unrendered[col.column.name] = bad
+        cell_rows: list[Sequence[Cell]] = list(zip(*columns, strict=True)) if columns else [()] * n
+        near = self.plan.table.near_duplicates
+        if near is None or self.time_pos is None:
+            return RenderedTable(self.plan, self.static, cell_rows, [1] * n, unrendered)
+        # Near-duplicates: equal rendered values (but the time and ignored columns), logged within the
+        # window of the first of them, are shown once with a count.
+        keys = (
+            zip(*[map(_TEXT, columns[i]) for i in self.compare], strict=True) if self.compare else repeat(())
+        )
+        t = self.index[self.time_pos]
+        window = near.within_seconds * self.time_scale
+        out = RenderedTable(self.plan, self.static, [], [], unrendered)
         open_groups: dict[tuple[str, ...], tuple[int, Any]] = {}
-        for row in ordered:
-            cells = [self._cell(i, row[pos], zone) for i, pos in enumerate(self.index)]
-            for (_text, ok), col in zip(cells, self.exported, strict=True):
-                if not ok:
-                    out.unrendered[col.name] = out.unrendered.get(col.name, 0) + 1
-            if near is not None and self.time_pos is not None:
-                key = tuple(cells[i][0] for i in self.compare)
-                when = row[self.index[self.time_pos]]
-                seen = open_groups.get(key)
-                if seen is not None and _within(seen[1], when, near.within_seconds * self.time_scale):
-                    out.counts[seen[0]] += 1
-                    continue
-                open_groups[key] = (len(out.rows), when)
-            out.rows.append(cells)
+        for row_cells, key, row in zip(cell_rows, keys, ordered, strict=False):  # keys may repeat(())
+            when = row[t]
+            seen = open_groups.get(key)
+            if seen is not None and _within(seen[1], when, window):
+                out.counts[seen[0]] += 1
+                continue
+            open_groups[key] = (len(out.rows), when)
+            out.rows.append(row_cells)
             out.counts.append(1)
         return out
 
@@ -128,48 +193,38 @@ def _within(first: Any, when: Any, window: float) -> bool:
     return bool(abs(when - first) <= window)
 
 
+def _line(key: str, value: Any) -> str:
+    """One top-level member of :func:`dumps`: a non-empty list one item per line."""
+    if isinstance(value, list) and value:
+        items = ",\n    ".join(json.dumps(v, sort_keys=True, ensure_ascii=False) for v in value)
+        return f"  {json.dumps(key)}: [\n    {items}\n  ]"
+    return f"  {json.dumps(key)}: {json.dumps(value, sort_keys=True, ensure_ascii=False)}"
+
+
 def dumps(doc: Mapping[str, Any]) -> str:
     """Readable JSON: one top-level key, and one list item, per line. json's C encoder does each line;
     ``indent=`` would switch to its pure-Python encoder, several times slower per package."""
-    lines = []
-    for key in sorted(doc):
-        value = doc[key]
-        if isinstance(value, list) and value:
-            items = ",\n    ".join(json.dumps(v, sort_keys=True, ensure_ascii=False) for v in value)
-            lines.append(f"  {json.dumps(key)}: [\n    {items}\n  ]")
-        else:
-            lines.append(f"  {json.dumps(key)}: {json.dumps(value, sort_keys=True, ensure_ascii=False)}")
-    return "{\n" + ",\n".join(lines) + "\n}\n"
-
-
-def _csv_cell(text: str) -> str:
-    # A spreadsheet runs cells starting with = + - @ as formulas (CSV injection): quote them as text.
-    return "'" + text if text.startswith(_FORMULA) else text
+    return "{\n" + ",\n".join(_line(k, doc[k]) for k in sorted(doc)) + "\n}\n"
 
 
 def _table_files(t: RenderedTable) -> tuple[bytes, bytes]:
-    cols = t.plan.table.exported
-    collapse = t.plan.table.near_duplicates is not None
-    records = []
-    for cells, count in zip(t.rows, t.counts, strict=True):
-        rec: dict[str, Any] = {c.name: text for c, (text, _) in zip(cols, cells, strict=True)}
-        if collapse:
-            rec["times_logged"] = count
-        records.append(rec)
-    doc = {
-        "table": t.plan.table.name,
-        "title": t.plan.table.title,
-        "description": t.plan.table.description,
-        "columns": [{"name": c.name, "title": c.title, "description": c.description} for c in cols],
-        "rows": records,
-    }
-    as_json = dumps(doc).encode("utf-8")
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([c.title for c in cols] + (["Times"] if collapse else []))
-    for cells, count in zip(t.rows, t.counts, strict=True):
-        w.writerow([_csv_cell(text) for text, _ in cells] + ([count] if collapse else []))
-    return as_json, buf.getvalue().encode("utf-8")
+    """The table's JSON and CSV: the batch's static parts around this person's rows."""
+    st = t.static
+    slots = st.slots
+    records = [
+        "{" + ", ".join([cells[j][JSON] if j >= 0 else f'"times_logged": {count}' for j in slots]) + "}"
+        for cells, count in zip(t.rows, t.counts, strict=True)
+    ]
+    rows = '  "rows": [\n    ' + ",\n    ".join(records) + "\n  ]" if records else '  "rows": []'
+    lines = [st.csv_header]
+    if st.collapse:
+        lines += [
+            csv_line([c[CSV] for c in cells] + [str(count)])
+            for cells, count in zip(t.rows, t.counts, strict=True)
+        ]
+    else:
+        lines += [csv_line([c[CSV] for c in cells]) for cells in t.rows]
+    return (st.json_head + rows + st.json_tail).encode("utf-8"), "".join(lines).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -197,22 +252,7 @@ def build_package(
         as_json, as_csv = _table_files(t)
         files[f"tables/{table.name}.json"] = as_json
         files[f"tables/{table.name}.csv"] = as_csv
-        withheld = [
-            (c.name, REASON_TEXT[c.withheld or "other"] + (f" ({c.note})" if c.note else ""))
-            for c in table.withheld
-        ]
-        sections.append(
-            Section(
-                table.name,
-                table.title,
-                table.description,
-                [(c.title, c.description) for c in table.exported],
-                t.rows,
-                t.counts,
-                table.near_duplicates.within_seconds if table.near_duplicates else None,
-                withheld,
-            )
-        )
+        sections.append(Section(t.static.page, t.rows, t.counts, t.static.collapse))
         manifest_tables.append(
             {
                 "name": table.name,
@@ -223,7 +263,7 @@ def build_package(
             }
         )
     for h in held:
-        sections.append(Section(h.name, h.title, "", [], [], [], None, [], note=h.why))
+        sections.append(Section(layout(h.name, h.title, "", [], None, [], note=h.why)))
     total = sum(t.logged for t in tables)
     notes = []
     if total == 0:
@@ -255,19 +295,9 @@ def build_package(
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
     files["manifest.json"] = dumps(manifest).encode("utf-8")
-    return zip_bytes(files), manifest
-
-
-def zip_bytes(files: Mapping[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name in [
-            "index.html",
-            "manifest.json",
-            *sorted(n for n in files if n not in ("index.html", "manifest.json")),
-        ]:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            z.writestr(info, files[name], compresslevel=6)
-    return buf.getvalue()
+    order = [
+        "index.html",
+        "manifest.json",
+        *sorted(n for n in files if n not in ("index.html", "manifest.json")),
+    ]
+    return zip_entries([(name, files[name]) for name in order]), manifest

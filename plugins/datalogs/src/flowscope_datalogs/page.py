@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+
+from flowscope_datalogs.cells import TD, Cell, html
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:72rem;
@@ -24,26 +25,67 @@ th{background:#f4f4f6}tr:nth-child(even) td{background:#fafafa}
 dd{margin:0 0 .4rem 1rem}
 """.strip()
 
-RAW_NOTE = "shown as stored: no readable label for this value"
+
+@dataclass(frozen=True)
+class Layout:
+    """What the page shows of one table whatever the person: built once per table and batch."""
+
+    name: str
+    title: str
+    top: list[str]  # section start, heading, description (and the note of a held-back table)
+    head: list[str]  # the rows' table up to its body
+    after_rows: list[str]  # the rows' table end and the "Times" explanation
+    bottom: list[str]  # column meanings, columns left out, section end
+    held: bool = False
+
+
+def layout(
+    name: str,
+    title: str,
+    description: str,
+    headers: Sequence[tuple[str, str]],  # (title, description) per exported column
+    window: float | None,  # near-duplicate window in seconds, when the table collapses them
+    withheld: Sequence[tuple[str, str]],  # (column, why) left out
+    note: str = "",  # the table was held back (no rows shown) and why
+) -> Layout:
+    top = [f'<section id="{e(name)}">', f"<h2>{e(title)}</h2>"]
+    if description:
+        top.append(f"<p>{e(description)}</p>")
+    if note:
+        top.append(f'<p class="note">{e(note)}</p>')
+    head = "".join(f"<th>{e(t)}</th>" for t, _ in headers)
+    if window is not None:
+        head += f'<th title="{e(_times_help(window))}">Times</th>'
+    after = ["</tbody></table>"]
+    if window is not None:
+        after.append(f'<p class="muted">{e(_times_help(window))}</p>')
+    bottom = []
+    defs = [(t, d) for t, d in headers if d]
+    if defs and not note:
+        bottom.append("<details><summary>What the columns mean</summary><dl>")
+        bottom += [f"<dt>{e(t)}</dt><dd>{e(d)}</dd>" for t, d in defs]
+        bottom.append("</dl></details>")
+    if withheld:
+        bottom.append('<p class="muted">Not included here:</p><ul class="muted">')
+        bottom += [f"<li>{e(c)}: {e(why)}</li>" for c, why in withheld]
+        bottom.append("</ul>")
+    bottom.append("</section>")
+    return Layout(
+        name, title, top, ["<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>"], after, bottom, bool(note)
+    )
 
 
 @dataclass(frozen=True)
 class Section:
-    """One table as the page shows it."""
+    """One table as the page shows it for one person."""
 
-    name: str
-    title: str
-    description: str
-    headers: Sequence[tuple[str, str]]  # (title, description) per exported column
-    rows: Sequence[Sequence[tuple[str, bool]]]  # rendered cells: (text, rendered?)
-    counts: Sequence[int]  # how many logged rows each shown row stands for
-    window: float | None  # near-duplicate window in seconds, when the table collapses them
-    withheld: Sequence[tuple[str, str]]  # (column, why) left out
-    note: str = ""  # the table was held back (no rows shown) and why
+    layout: Layout
+    rows: Sequence[Sequence[Cell]] = ()  # rendered cells, their <td> ready
+    counts: Sequence[int] = ()  # how many logged rows each shown row stands for
+    collapse: bool = False  # a "Times" column
 
 
-def e(text: object) -> str:
-    return escape(str(text), quote=True)
+e = html
 
 
 def render_page(
@@ -65,7 +107,7 @@ def render_page(
     out += [f'<p class="note">{e(n)}</p>' for n in notes]
     if sections:
         out.append("<nav><ul>")
-        out += [f'<li><a href="#{e(s.name)}">{e(s.title)}</a></li>' for s in sections]
+        out += [f'<li><a href="#{e(s.layout.name)}">{e(s.layout.title)}</a></li>' for s in sections]
         out.append("</ul></nav>")
     for s in sections:
         out += _section(s)
@@ -74,50 +116,25 @@ def render_page(
 
 
 def _section(s: Section) -> list[str]:
-    out = [f'<section id="{e(s.name)}">', f"<h2>{e(s.title)}</h2>"]
-    if s.description:
-        out.append(f"<p>{e(s.description)}</p>")
-    if s.note:
-        out.append(f'<p class="note">{e(s.note)}</p>')
-    else:
+    lay = s.layout
+    out = list(lay.top)
+    if not lay.held:
         logged = sum(s.counts)
         summary = (
             f"{len(s.rows)} rows" if len(s.rows) == logged else f"{len(s.rows)} rows ({logged} as logged)"
         )
         out.append(f'<p class="muted">{e(summary)}</p>')
         if s.rows:
-            out += _rows(s)
-        defs = [(t, d) for t, d in s.headers if d]
-        if defs:
-            out.append("<details><summary>What the columns mean</summary><dl>")
-            out += [f"<dt>{e(t)}</dt><dd>{e(d)}</dd>" for t, d in defs]
-            out.append("</dl></details>")
-    if s.withheld:
-        out.append('<p class="muted">Not included here:</p><ul class="muted">')
-        out += [f"<li>{e(c)}: {e(why)}</li>" for c, why in s.withheld]
-        out.append("</ul>")
-    out.append("</section>")
-    return out
-
-
-def _rows(s: Section) -> list[str]:
-    collapse = s.window is not None
-    head = "".join(f"<th>{e(t)}</th>" for t, _ in s.headers)
-    if collapse:
-        head += f'<th title="{e(_times_help(s.window))}">Times</th>'
-    out = ["<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>"]
-    for row, count in zip(s.rows, s.counts, strict=True):
-        cells = []
-        for text, ok in row:
-            cells.append(
-                f"<td>{e(text)}</td>" if ok else f'<td class="raw" title="{RAW_NOTE}">{e(text)}</td>'
-            )
-        if collapse:
-            cells.append(f"<td>{count}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
-    if collapse:
-        out.append(f'<p class="muted">{e(_times_help(s.window))}</p>')
+            out += lay.head
+            if s.collapse:
+                out += [
+                    "<tr>" + "".join([c[TD] for c in row]) + f"<td>{count}</td></tr>"
+                    for row, count in zip(s.rows, s.counts, strict=True)
+                ]
+            else:
+                out += ["<tr>" + "".join([c[TD] for c in row]) + "</tr>" for row in s.rows]
+            out += lay.after_rows
+    out += lay.bottom
     return out
 
 

@@ -69,8 +69,12 @@ def write_scratch(path: Path, data: bytes) -> None:
     """A 0600 file no reader looks at until a checkpoint says it is complete (staged packages): a crash
     mid-write leaves a file that the resumed run overwrites, so no temporary name is needed."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def tighten(path: Path) -> None:

@@ -5,13 +5,18 @@ a catalog names ``enum`` or a plugin's ``distance`` the same way. Each is a pure
 its options (``timezone`` added by the export): the same text on every engine and every run.
 
 ``check_options`` is this module's own addition: ``datalogs check`` calls it, when a renderer has it, to
-report a bad option with the catalog's file and line before any run.
+report a bad option with the catalog's file and line before any run. So is ``compile(options)``: the
+packager calls it, when a renderer has it, once per column and time zone, and renders every value of
+that column through the function it returns, which must give exactly what ``render(value, options)``
+gives (a unit test compares them). It reads the options once (the enum's labels become one dict, the
+time zone and format are looked up once) instead of once per value: a package renders tens of
+thousands of values.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -19,7 +24,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flowscope_datalogs.kinds import raw_text
+from flowscope_datalogs.timefmt import compile_format
 
+Render = Callable[[object], str]
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0}
 
 
@@ -45,6 +52,9 @@ class TextRenderer:
 
     def render(self, value: object, options: Mapping[str, Any]) -> str:
         return raw_text(value)
+
+    def compile(self, options: Mapping[str, Any]) -> Render:
+        return raw_text
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,22 @@ class EnumRenderer:
                 return str(label)
         raise ValueError(f"no label for {key!r}")
 
+    def compile(self, options: Mapping[str, Any]) -> Render:
+        labels: dict[str, str] = {}
+        for k, label in (options.get("values") or {}).items():
+            labels.setdefault(raw_text(k), str(label))  # the first key that prints the same wins, as above
+
+        def render(value: object) -> str:
+            if value is None:
+                return ""
+            key = raw_text(value)
+            label = labels.get(key)
+            if label is None:
+                raise ValueError(f"no label for {key!r}")
+            return label
+
+        return render
+
 
 @dataclass(frozen=True)
 class TimestampRenderer:
@@ -129,6 +155,31 @@ class TimestampRenderer:
             value = value.replace(tzinfo=UTC)
         zone = ZoneInfo(str(options.get("timezone") or "UTC"))
         return value.astimezone(zone).strftime(str(options.get("format") or self.default_format))
+
+    def compile(self, options: Mapping[str, Any]) -> Render:
+        zone = ZoneInfo(str(options.get("timezone") or "UTC"))
+        fmt = compile_format(str(options.get("format") or self.default_format))
+        unit = _unit(options, "s")
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+
+        def render(value: object) -> str:
+            if type(value) is datetime and value.tzinfo is not None:  # what the export hands over
+                return fmt(value.astimezone(zone))
+            if value is None:
+                return ""
+            if isinstance(value, bool):
+                raise ValueError(f"not a time: {value!r}")
+            if isinstance(value, int | float):
+                if not math.isfinite(value):
+                    raise ValueError(f"not a time: {value!r}")
+                value = epoch + timedelta(seconds=value * unit)
+            if not isinstance(value, datetime):
+                raise ValueError(f"not a time: {value!r}")
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            return fmt(value.astimezone(zone))
+
+        return render
 
 
 @dataclass(frozen=True)
@@ -175,6 +226,36 @@ class DurationRenderer:
             if n:
                 parts.append(f"{n} {label}")
         return " ".join(parts)
+
+    def compile(self, options: Mapping[str, Any]) -> Render:
+        unit = _unit(options, "s")
+        finite = math.isfinite
+
+        def render(value: object) -> str:
+            if value is None:
+                return ""
+            if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+                raise ValueError(f"not a duration: {value!r}")
+            seconds = float(value) * unit
+            if not finite(seconds) or seconds < 0:
+                raise ValueError(f"not a duration: {value!r}")
+            if seconds < 1:
+                return f"{round(seconds * 1000)} ms"
+            days, rest = divmod(round(seconds), 86400)
+            hours, rest = divmod(rest, 3600)
+            minutes, secs = divmod(rest, 60)
+            parts = []
+            if days:
+                parts.append(f"{days} d")
+            if hours:
+                parts.append(f"{hours} h")
+            if minutes:
+                parts.append(f"{minutes} min")
+            if secs:
+                parts.append(f"{secs} s")
+            return " ".join(parts)
+
+        return render
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class RunOptions:
     attempts: int = 3
     ship_incomplete: bool = False
     keep_intermediate: bool = False
+    workers: int | None = None  # packaging processes (None: one per CPU for batches large enough)
     threads: int | None = None
     memory_limit: str | None = None
     now: datetime | None = None
@@ -184,6 +185,7 @@ def _process(
         attempts=opts.attempts,
         ship_incomplete=opts.ship_incomplete,
         keep_intermediate=opts.keep_intermediate,
+        workers=opts.workers,
         progress=progress or (lambda what, done, total: None),
     )
 

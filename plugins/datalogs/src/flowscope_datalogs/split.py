@@ -26,15 +26,32 @@ Row = tuple[Any, ...]  # canonical values in TablePlan.columns order; the owner 
 FETCH = 20_000
 
 
-def stream_table(con: duckdb.DuckDBPyConnection, plan: TablePlan, joined: Path) -> Iterator[Row]:
-    """The table's joined rows of this batch, sorted by owner (DuckDB sorts out of core)."""
+Bounds = tuple[Any, Any]  # owner values from (inclusive) and below (exclusive); None: unbounded
+
+
+def stream_table(
+    con: duckdb.DuckDBPyConnection, plan: TablePlan, joined: Path, bounds: Bounds = (None, None)
+) -> Iterator[Row]:
+    """The table's joined rows of this batch, sorted by owner (DuckDB sorts out of core); with
+    ``bounds``, only owners in that range (one packaging worker's share)."""
     files = files_of(joined, plan.table.name)
     if not files:
         return
     cols = ", ".join(duck.ident(c) for c in plan.columns)
+    owner = duck.ident(plan.columns[0])
+    where, params = [], []
+    if bounds[0] is not None:
+        where.append(f"{owner} >= ?")
+        params.append(bounds[0])
+    if bounds[1] is not None:
+        where.append(f"{owner} < ?")
+        params.append(bounds[1])
+    sql = f"SELECT {cols} FROM read_parquet({duck.file_list(files)})"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
     cur = con.cursor()
     try:
-        cur.execute(f"SELECT {cols} FROM read_parquet({duck.file_list(files)}) ORDER BY 1")
+        cur.execute(sql + " ORDER BY 1", params)
         while batch := cur.fetchmany(FETCH):
             yield from batch
     finally:
@@ -103,14 +120,19 @@ def verify(request: Request, tables: dict[str, list[Row]]) -> dict[str, int]:
 
 
 def scan_batch(
-    con: duckdb.DuckDBPyConnection, plans: list[TablePlan], joined: Path, requests: list[Request]
+    con: duckdb.DuckDBPyConnection,
+    plans: list[TablePlan],
+    joined: Path,
+    requests: list[Request],
+    bounds: Bounds = (None, None),
 ) -> Iterator[tuple[Request, dict[str, list[Row]], dict[str, int]]]:
-    """``(request, rows per table, mismatched rows per table)`` for every request of the batch, in user
-    id order; strays (rows of nobody) are reported against a pseudo request with an empty id."""
+    """``(request, rows per table, mismatched rows per table)`` for every request of the batch (or of
+    ``bounds``: then ``requests`` are the ones whose user is in that range), in user id order; strays
+    (rows of nobody) are reported against a pseudo request with an empty id."""
     by_user: dict[Any, list[Request]] = {}
     for r in requests:
         by_user.setdefault(r.user_id, []).append(r)
-    streams = {p.table.name: stream_table(con, p, joined) for p in plans}
+    streams = {p.table.name: stream_table(con, p, joined, bounds) for p in plans}
     for group in merge_by_user(streams, list(by_user)):
         if group.strays:
             yield Request("", None, "", None, ""), {}, dict(group.strays)  # type: ignore[arg-type]

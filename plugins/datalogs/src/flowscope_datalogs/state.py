@@ -88,6 +88,7 @@ class State:
 
     def __init__(self, directory: Path) -> None:
         self.directory = private_dir(directory)
+        self.lock_fd: int | None = None
         path = directory / DB_NAME
         if not path.exists():
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))  # SQLite's WAL files copy this mode
@@ -117,6 +118,7 @@ class State:
         """Hold the run lock, or refuse naming the run that holds it."""
         path = self.directory / LOCK_NAME
         fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        self.lock_fd = fd  # packaging workers close their copy: only this process holds the lock
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -131,6 +133,7 @@ class State:
             os.pwrite(fd, f"pid {os.getpid()}, started {now_iso()}".encode(), 0)
             yield
         finally:
+            self.lock_fd = None
             os.close(fd)  # closing drops the lock
 
     # -- requests ------------------------------------------------------------------------------------
