@@ -1,9 +1,11 @@
 """YAML with line numbers: ``yaml.safe_load`` semantics, plus where every key and list item was written.
 
 Config and declared-flow errors must name the file and line of the offending key, which plain
-``safe_load`` forgets. We compose the document once (with :mod:`flowscope.yamlsafe`, which bounds what a
-hostile file can cost), construct the value from that same node tree (so tags, anchors and merge keys
-behave exactly as in ``safe_load``), and walk the nodes to record lines.
+``safe_load`` forgets. :mod:`flowscope.yamlbuild` records lines and repeated keys while it builds the
+values, in one pass over libyaml's events under :mod:`flowscope.yamlsafe`'s limits. Where it hands over
+(errors, rare tags and layouts) the reference path here composes the node tree, constructs the value
+from it (so tags, anchors and merge keys behave exactly as in ``safe_load``), and walks the nodes to
+record lines; the tests hold both paths to the same results.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import yaml
 
 from flowscope.errors import UserError
-from flowscope.yamlsafe import YamlLimits, compose_all, construct
+from flowscope.yamlsafe import SEVERAL, YamlLimits, checked, compose_all, construct, fast_documents
 
 KeyPath = tuple[str | int, ...]
 
@@ -52,15 +54,35 @@ def load_yaml(text: str, source: str, limits: YamlLimits | None = None) -> Docum
 
     Raises :class:`UserError` ``SOURCE:LINE: invalid YAML: ...`` (or the limit that was exceeded).
     """
+    limits = checked(text, source, limits)
+    built = fast_documents(text, limits, positions=True)
+    if built is not None:
+        if len(built) > 1:
+            raise UserError(SEVERAL, source)
+        return _built(built[0]) if built else Document(None)
     nodes = compose_all(text, source, limits)
     if len(nodes) > 1:
-        raise UserError("expected a single YAML document, found several (separated by ---)", source)
+        raise UserError(SEVERAL, source)
     return _document(nodes[0] if nodes else None, text, source)
 
 
 def load_yaml_all(text: str, source: str, limits: YamlLimits | None = None) -> list[Document]:
     """Every document of a multi-document YAML text (``---`` separated), each with its lines."""
+    limits = checked(text, source, limits)
+    built = fast_documents(text, limits, positions=True)
+    if built is not None:
+        return [_built(doc) for doc in built]
+    return reference_documents(text, source, limits)
+
+
+def reference_documents(text: str, source: str, limits: YamlLimits | None = None) -> list[Document]:
+    """The node-tree path: what :func:`load_yaml_all` falls back on, and what tests compare it with."""
     return [_document(node, text, source) for node in compose_all(text, source, limits)]
+
+
+def _built(doc: Any) -> Document:
+    data, lines, dups = doc
+    return Document(data, lines, [Duplicate(*d) for d in dups])
 
 
 def _document(node: yaml.Node | None, text: str, source: str) -> Document:
