@@ -2,9 +2,11 @@
 
 The static plugin's cache entries were pickles read through an allow-list that admitted any dotted name under
 ``flowscope.*``; protocol 4 resolves ``os.system`` as an attribute path from any flowscope module that imports
-``os``, so a 60-byte file ran a command and the scan exited 0 with a warning. Now every cache file is signed
-with the store's secret key and checked before it is unpickled: a file flowscope did not write is discarded
-and the file it stood for analyzed again, with the same lineage as a clean scan.
+``os``, so a 60-byte file ran a command and the scan exited 0 with a warning. Then every cache file was signed
+with the store's secret key and checked before it was unpickled. Now nothing is unpickled at all: entries are
+plain data (msgpack of strings, numbers and lists), still signed, so a file flowscope did not write is
+discarded and the file it stood for analyzed again, with the same lineage as a clean scan, and even a file
+signed with the store's key (a leaked key) is only ever decoded as data.
 """
 
 from __future__ import annotations
@@ -91,6 +93,35 @@ def test_crafted_pickle_in_the_cache_runs_no_command(tmp_path: Path) -> None:
     assert third.returncode == 0 and "cache" not in third.stderr, third.stderr
     for path in cache_files(tmp_path):
         assert b"os.system" not in path.read_bytes()
+
+
+def test_crafted_pickle_signed_with_the_stores_key_runs_no_command(tmp_path: Path) -> None:
+    """Even with the store's key (copied along with the cache, say), a pickle in the cache is not read as one."""
+    estate(tmp_path)
+    assert flowscope(tmp_path, "scan").returncode == 0
+    clean = downstream(tmp_path)
+    marker = tmp_path / "pwned"
+    code = (
+        "import sys; from pathlib import Path; from flowscope_hack_static import cache; "
+        "key = cache.signing_key(); data = bytes.fromhex(sys.argv[2]); "
+        "[p.write_bytes(cache.MAGIC + cache.secret.sign(data, key, p.name.encode()) + data) "
+        "for p in Path(sys.argv[1]).rglob('*') if p.is_file()]"
+    )
+    payload = crafted_pickle(f"touch {marker}").hex()
+    signed = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / ".flowscope" / "cache"), payload],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "FLOWSCOPE_STORE": str(tmp_path / ".flowscope")},
+    )
+    assert signed.returncode == 0, signed.stderr
+    again = flowscope(tmp_path, "scan")
+    assert not marker.exists(), "a signed cache file ran a shell command"
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+    assert "unreadable" in again.stderr and "rebuilt" in again.stderr, again.stderr
+    assert downstream(tmp_path) == clean
 
 
 def test_cache_copied_from_another_store_is_discarded(tmp_path: Path) -> None:

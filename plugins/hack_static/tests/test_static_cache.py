@@ -88,9 +88,9 @@ def test_a_changed_callee_re_analyzes_its_caller_only(tree: Path, monkeypatch: p
 
 def file_entries(tree: Path) -> list[Path]:
     """The per-file entries, with the tree's consolidated entry removed so that they are the ones read."""
-    for path in (tree.parent / "cache" / "trees").glob("*.pkl"):
+    for path in (tree.parent / "cache" / "trees").glob("*.fsc"):
         path.unlink()
-    return sorted(p for p in (tree.parent / "cache").rglob("*.pkl") if p.parent.name != "trees")
+    return sorted(p for p in (tree.parent / "cache").rglob("*.fsc") if p.parent.name != "trees")
 
 
 def test_corrupt_entries_are_a_note_and_a_miss(tree: Path) -> None:
@@ -108,29 +108,83 @@ def test_corrupt_entries_are_a_note_and_a_miss(tree: Path) -> None:
     assert problems == [] and c.stats.cache_hits == 2, "rewritten after the miss"
 
 
-def test_entries_that_name_foreign_classes_are_refused(tree: Path) -> None:
-    import pickle
+def crafted_pickle(command: str) -> bytes:
+    """Protocol 4: STACK_GLOBAL("os", "system"), (command,), REDUCE: unpickling it runs ``command``."""
 
+    def text(value: str) -> bytes:
+        return b"\x8c" + bytes([len(value)]) + value.encode()
+
+    return b"\x80\x04" + text("os") + text("system") + b"\x93" + text(command) + b"\x85R."
+
+
+def signed(path: Path, data: bytes) -> None:
+    """Write ``data`` as this store would, signature and all (as if the store's key had leaked)."""
     from flowscope_hack_static import cache
 
-    scan(tree)
+    path.write_bytes(cache.MAGIC + cache.secret.sign(data, cache.signing_key(), path.name.encode()) + data)
+
+
+def test_entries_are_data_never_code(tree: Path) -> None:
+    import msgpack
+
+    marker = tree.parent / "pwned"
+    first, _, _ = scan(tree)
     entry = file_entries(tree)[0]
-    entry.write_bytes(pickle.dumps((1, Path("/"))))  # unsigned: never unpickled
-    _, problems, c = scan(tree)
-    assert c.stats.cache_misses == 1 and any("(Foreign)" in p for p in problems), problems
-    # even signed with this store's key, a class outside the entry's own is refused
-    scan(tree)
-    entry = file_entries(tree)[0]
-    data = pickle.dumps((cache.FORMAT, Path("/")))
-    entry.write_bytes(cache.MAGIC + cache.secret.sign(data, cache.signing_key(), entry.name.encode()) + data)
-    _, problems, c = scan(tree)
-    assert c.stats.cache_misses == 1 and any("unreadable" in p and "(UnpicklingError)" in p for p in problems)
+    entry.write_bytes(crafted_pickle(f"touch {marker}"))  # unsigned: not even decoded
+    again, problems, c = scan(tree)
+    assert again == first and c.stats.cache_misses == 1 and any("(Foreign)" in p for p in problems), problems
+    # signed with this store's key, a pickle is still only bytes that are no entry: it never runs
+    for bad in (
+        crafted_pickle(f"touch {marker}"),
+        msgpack.packb(msgpack.ExtType(1, b"os.system")),  # an extension type is refused, not decoded
+        msgpack.packb([[], [], [], [], [[], [], None, {"__reduce__": "os.system"}]]),  # wrong shapes
+        msgpack.packb([[["ns", 7, None]], [], [], [], [[], [], None, []]]),  # an asset named by a number
+    ):
+        scan(tree)
+        entry = file_entries(tree)[0]
+        signed(entry, bad)
+        again, problems, c = scan(tree)
+        assert again == first and c.stats.cache_misses == 1, bad
+        assert len(problems) == 1 and "unreadable" in problems[0], problems
+        assert not marker.exists(), "a cache entry ran a command"
+    for path in (tree.parent / "cache").rglob("*.fsc"):
+        assert path.read_bytes().startswith(b"FSC\x03")
+
+
+def test_an_entry_decodes_to_what_was_encoded() -> None:
+    """Every record of an entry and an outcome comes back equal from the plain-data codec."""
+    from flowscope.model import Evidence
+    from flowscope_hack_static import cachecodec
+    from flowscope_hack_static.cache import Entry
+    from flowscope_hack_static.engine import EMPTY, Unit
+    from flowscope_hack_static.scan import Outcome
+    from flowscope_hack_static.taint import Flow, Label, ParamSink, Result, Summary, asset
+
+    detail = (("data_category", "user.contact.email"),)
+    ev = Evidence("hack_static", "static", "views.py:6", "audit(email)", detail)
+    hops = (ev, Evidence("hack_static", "static", "helpers.py:5", "logging.info"))
+    src, dst = asset("service://python-app", "request", "email"), asset("log://python", "root", "email")
+    flow = Flow("signup", src, dst, hops, False, True, ("x > 1",), False, 2)
+    summary = Summary(
+        frozenset({ParamSink(0, "email", dst, hops, True, False, (), True, 1)}),
+        frozenset({Label(src, hops[:1], False, True, True, 3), Label(asset("param", "0"), ())}),
+        ("message", "level"),
+        1,
+    )
+    deps = {("C", "audit"): ("h.audit", "ab12"), (None, "g"): (None, None)}
+    unit = Unit(3, 1, "signup", Result([flow], 2, 40, {"signup": summary}), deps, summary)  # type: ignore[arg-type]
+    entry = Entry([unit, Unit(3, 0, "other")], [4, 9], ("syntax error", 7), {"User": "auth_user"})
+    back = cachecodec.decode_entry(cachecodec.encode_entry(entry))
+    assert back == entry and back.units[1].summary == EMPTY
+    assert back.units[0].summary is back.units[0].result.summaries["signup"], "shared summaries stay shared"
+    out = Outcome("views.py", [flow, flow], 1, [3], None, True, {"User": "auth_user"})
+    assert cachecodec.decode_outcome(cachecodec.encode_outcome(out)) == out
 
 
 def test_an_unchanged_tree_is_read_from_one_entry(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first, _, _ = scan(tree)
     (tree.parent / "cache" / "trees").rename(tree.parent / "trees")
-    for path in (tree.parent / "cache").rglob("*.pkl"):
+    for path in (tree.parent / "cache").rglob("*.fsc"):
         path.unlink()  # only the tree's entry is left
     (tree.parent / "trees").rename(tree.parent / "cache" / "trees")
     seen = count_analyses(monkeypatch)
@@ -142,16 +196,16 @@ def test_an_unchanged_tree_is_read_from_one_entry(tree: Path, monkeypatch: pytes
 
 
 def test_a_corrupt_or_foreign_tree_entry_is_a_note(tree: Path) -> None:
-    import pickle
-
     first, _, _ = scan(tree)
-    (entry,) = (tree.parent / "cache" / "trees").glob("*.pkl")
-    for bad in (b"\x80\x05garbage", pickle.dumps((1, (), b"", pickle.dumps(Path("/")))), b""):
+    (entry,) = (tree.parent / "cache" / "trees").glob("*.fsc")
+    marker = tree.parent / "pwned"
+    for bad in (b"\x80\x05garbage", crafted_pickle(f"touch {marker}"), b""):
         entry.write_bytes(bad)
         again, problems, c = scan(tree)
         assert again == first and c.stats.cache_hits == 2, "the per-file entries still serve"
         assert len(problems) == 1 and "1 entry" in problems[0] and "trees" in problems[0], problems
         assert problems[0].startswith("cache: ") and "discarded" in problems[0]
+    assert not marker.exists()
 
 
 def test_no_cache_reads_and_writes_nothing(tree: Path) -> None:
@@ -232,7 +286,7 @@ def test_the_cache_is_kept_under_its_size_limit_least_recently_used_first(tree: 
     old = cache / "ab"
     old.mkdir(parents=True, exist_ok=True)
     for i in range(12):  # 1.2 MB of entries last used long ago, oldest first
-        stale = old / f"stale{i:02d}.pkl"
+        stale = old / f"stale{i:02d}.fsc"
         stale.write_bytes(b"x" * 100_000)
         os.utime(stale, (1_000_000 + i, 1_000_000 + i))
     leftover = old / "half-written.1234.tmp"
@@ -246,8 +300,8 @@ def test_the_cache_is_kept_under_its_size_limit_least_recently_used_first(tree: 
     _, problems, edited = scan(tree, cache_max_mb=1)
     assert problems == []
     left = sorted(p.name for p in old.glob("stale*"))
-    assert left == [f"stale{i:02d}.pkl" for i in range(12 - len(left), 12)]  # the oldest went first
-    size = sum(p.stat().st_size for p in cache.rglob("*.pkl"))
+    assert left == [f"stale{i:02d}.fsc" for i in range(12 - len(left), 12)]  # the oldest went first
+    size = sum(p.stat().st_size for p in cache.rglob("*.fsc"))
     assert size <= 0.8 * (1 << 20) and not leftover.exists()
     assert edited.stats.cache_evicted == 12 - len(left) + 1
 
@@ -259,7 +313,17 @@ def test_no_size_limit_evicts_nothing(tree: Path) -> None:
     cache = tree.parent / "cache"
     scan(tree, cache_max_mb=0)
     (cache / "zz").mkdir(parents=True, exist_ok=True)
-    (cache / "zz" / "big.pkl").write_bytes(b"x" * 2_000_000)
+    (cache / "zz" / "big.fsc").write_bytes(b"x" * 2_000_000)
     (tree / "helpers.py").write_text(HELPERS + "\n# edited\n", encoding="utf-8")
     _, _, c = scan(tree, cache_max_mb=0)
-    assert c.stats.cache_evicted == 0 and (cache / "zz" / "big.pkl").exists()
+    assert c.stats.cache_evicted == 0 and (cache / "zz" / "big.fsc").exists()
+
+
+def test_entries_of_the_pickle_format_are_deleted_never_read(tree: Path) -> None:
+    cache = tree.parent / "cache"
+    (cache / "ab").mkdir(parents=True)
+    legacy = cache / "ab" / "ab12.pkl"  # a signed pickle of the old format: never opened
+    legacy.write_bytes(b"\x80\x04.")
+    flows, problems, c = scan(tree)
+    assert flows and problems == [] and not legacy.exists() and c.stats.cache_evicted == 1
+    assert list(cache.rglob("*.fsc")), "entries are written in the new format"

@@ -7,17 +7,18 @@ nothing; when a summary a cached function used has changed, that file is lowered
 (cheaper than storing every lowered file, which costs more to write than to redo).
 
 Entries live under ``$FLOWSCOPE_STORE/cache/static`` (default ``.flowscope/cache/static``), one file per
-key in folders named by its first two hex digits. Each file is a pickle signed with the store's secret key
-(:mod:`flowscope.store.secret`; keyed BLAKE2b over the entry's name and bytes) and is unpickled only once
-the signature verifies, so a file this store did not write (crafted, tampered, truncated, copied from
-another checkout) is never unpickled: it is a miss, analyzed again and rewritten, and the scan says once
-how many it discarded. Even a signed entry is read by an unpickler that admits only the exact classes an
-entry holds. A cache that cannot be written is reported once and the scan goes on. Why signed pickles and
-not JSON: entries are object graphs of the analysis's own classes; a data-only codec would have to be kept
-in step with every one of them, and pickle reads them back several times faster.
+key in folders named by its first two hex digits. Each file is plain data, never a pickle: the entry's
+records as nested lists of strings, numbers and booleans in msgpack (:mod:`flowscope_hack_static.cachecodec`),
+signed with the store's secret key (:mod:`flowscope.store.secret`; keyed BLAKE2b over the entry's name and
+bytes). A file whose signature does not verify (crafted, tampered, truncated, copied from another checkout)
+is not decoded at all: it is a miss, analyzed again and rewritten, and the scan says once how many it
+discarded. Even a signed file is only ever data: decoding builds the analysis's records from primitives
+and checks their types, so no byte sequence can make it run code (pickle, which entries were until
+2026-12, could). A cache that cannot be written is reported once and the scan goes on. What the switch
+costs is measured in the plugin's ``bench/README.md`` (cached re-scans of a real repository).
 
 Beside them, ``trees/`` holds one consolidated entry per scan configuration: each file's key with its
-entry and final outcome, each pickled alone. A re-scan whose keys all match reuses the outcomes (one file
+entry and final outcome, each encoded alone. A re-scan whose keys all match reuses the outcomes (one file
 read, no fixed point); otherwise its entries serve the unchanged files. It is checked by the same keys, so
 it never serves a file whose content, path, analyzer or models differ.
 
@@ -32,9 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import os
-import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,27 +44,14 @@ from typing import Any
 from flowscope import private
 from flowscope.store import secret
 from flowscope.store.folder import store_dir
+from flowscope_hack_static import cachecodec
 from flowscope_hack_static.engine import Unit
 
-FORMAT = 2
-MAGIC = b"FSC\x02"  # then the signature (secret.TAG_SIZE bytes), then the pickle
+FORMAT = 3  # 3: msgpack of primitives (2: signed pickles, never read now)
+MAGIC = b"FSC\x03"  # then the signature (secret.TAG_SIZE bytes), then the msgpack data
 _HEAD = len(MAGIC) + secret.TAG_SIZE
-# Exactly the classes an entry holds (module, name); pickle's dotted names (``os.system`` reached through a
-# module's attribute) never match.
-_ALLOWED = {
-    ("flowscope.model", "Asset"),
-    ("flowscope.model", "Evidence"),
-    ("flowscope_hack_static.cache", "Entry"),
-    ("flowscope_hack_static.engine", "Unit"),
-    ("flowscope_hack_static.scan", "Outcome"),
-    ("flowscope_hack_static.taint", "Flow"),
-    ("flowscope_hack_static.taint", "Label"),
-    ("flowscope_hack_static.taint", "ParamSink"),
-    ("flowscope_hack_static.taint", "Result"),
-    ("flowscope_hack_static.taint", "Summary"),
-    ("builtins", "frozenset"),
-    ("builtins", "set"),
-}
+SUFFIX = ".fsc"
+_WRITE_ERRORS = (OSError, TypeError, ValueError, OverflowError, RecursionError)
 
 
 class Foreign(ValueError):
@@ -100,24 +86,6 @@ def analyzer_digest() -> str:
     return h.hexdigest()
 
 
-_CLASSES: dict[tuple[str, str], Any] = {}
-
-
-class _Unpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        found = _CLASSES.get((module, name))
-        if found is not None:
-            return found
-        if (module, name) in _ALLOWED:
-            found = _CLASSES[(module, name)] = super().find_class(module, name)
-            return found
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
-
-
-def _loads(data: bytes | memoryview) -> Any:
-    return _Unpickler(io.BytesIO(data)).load()
-
-
 def signing_key() -> bytes:
     """The static cache's subkey of the store's secret (raises UserError when there is no usable secret)."""
     return secret.key("cache/static")
@@ -142,7 +110,7 @@ class Cache:
         self.tree = tree
         self._tree_keys: tuple[str, ...] | None = None
         self._tree_tables: dict[str, str] | None = None
-        self._blobs: dict[str, tuple[bytes, bytes]] = {}  # key -> (entry, outcome), each pickled alone
+        self._blobs: dict[str, tuple[bytes, bytes]] = {}  # key -> (entry, outcome), each encoded alone
         self.started = time.time()
         self.written = 0  # files this scan wrote
 
@@ -152,39 +120,41 @@ class Cache:
         return h.hexdigest()
 
     def path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.pkl"
+        return self.root / key[:2] / f"{key}{SUFFIX}"
 
     def tree_path(self) -> Path:
         name = hashlib.blake2b(f"{self.tree}\0{self.salt}".encode(), digest_size=16).hexdigest()
-        return self.root / "trees" / f"{name}.pkl"
+        return self.root / "trees" / f"{name}{SUFFIX}"
 
     def load_tree(self, keys: list[str]) -> Any:
         """The last scan of this tree, one file: per file key (content hash, path, analyzer, models) its
-        entry and its final outcome, each pickled alone, and the ORM tables the outcomes were named with.
+        entry and its final outcome, each encoded alone, and the ORM tables the outcomes were named with.
 
         When ``keys`` are exactly the last scan's, its outcomes are returned as they were (nothing changed,
         so the fixed point has the same answer); otherwise the entries serve :meth:`load`, which then opens
-        no file per entry, and :meth:`save_tree` re-pickles only what changed."""
+        no file per entry, and :meth:`save_tree` re-encodes only what changed."""
         if self.tree is None:
             return None
         path = self.tree_path()
         try:
-            head = self._read(path)
-            if not (isinstance(head, tuple) and len(head) == 5 and head[0] == FORMAT):
+            head = cachecodec.unpack(self._read(path))
+            if not (isinstance(head, list) and len(head) == 5 and head[0] == FORMAT):
                 raise ValueError("unknown format")
-            _, tree_keys, tables, entries, outcomes = head
+            _, key_list, pairs, entries, outcomes = head
+            tree_keys = tuple(key_list)
+            tables = {k: v for k, v in pairs}
             if not (
-                isinstance(tree_keys, tuple)
-                and isinstance(tables, dict)
-                and isinstance(entries, list)
-                and isinstance(outcomes, list)
+                all(isinstance(k, str) for k in tree_keys)
+                and all(isinstance(k, str) and isinstance(v, str) for k, v in tables.items())
+                and all(isinstance(b, bytes) for b in entries)
+                and all(isinstance(b, bytes) for b in outcomes)
                 and len(tree_keys) == len(entries) == len(outcomes)
             ):
                 raise ValueError("not a tree entry")
             self._tree_keys, self._tree_tables = tree_keys, tables
             self._blobs = dict(zip(tree_keys, zip(entries, outcomes, strict=True), strict=True))
             if tree_keys == tuple(keys):
-                found = [_loads(blob) for blob in outcomes]
+                found = [cachecodec.decode_outcome(blob) for blob in outcomes]
                 self.hits += len(keys)
                 _touch(path)
                 return found
@@ -204,37 +174,38 @@ class Cache:
         tables: dict[str, str],
     ) -> None:
         """Write the tree's entry; files not in ``fresh`` (neither new nor analyzed again) keep their old
-        pickles — and their old outcomes too while the ORM tables that name the outcomes' targets stay."""
+        bytes — and their old outcomes too while the ORM tables that name the outcomes' targets stay."""
         if self.tree is None or self.write_failed or tuple(keys) == self._tree_keys:
             return
         same_tables = tables == self._tree_tables
-        dump = pickle.dumps
         out_entries: list[bytes] = []
         out_outcomes: list[bytes] = []
         try:
             for i, key in enumerate(keys):
                 old = None if i in fresh else self._blobs.get(key)
-                out_entries.append(old[0] if old else dump(entries[i], protocol=pickle.HIGHEST_PROTOCOL))
+                entry = entries[i]
+                if old is None and entry is None:
+                    raise ValueError(f"no entry for {key}")
+                out_entries.append(old[0] if old else cachecodec.encode_entry(entry))  # type: ignore[arg-type]
                 reuse = old is not None and same_tables
-                out_outcomes.append(old[1] if reuse else dump(outcomes[i], protocol=pickle.HIGHEST_PROTOCOL))  # type: ignore[index]
-            data = dump(
-                (FORMAT, tuple(keys), tables, out_entries, out_outcomes), protocol=pickle.HIGHEST_PROTOCOL
-            )
+                out_outcomes.append(old[1] if reuse else cachecodec.encode_outcome(outcomes[i]))  # type: ignore[index]
+            pairs = [[k, v] for k, v in tables.items()]
+            data = cachecodec.pack([FORMAT, list(keys), pairs, out_entries, out_outcomes])
             self._write(self.tree_path(), data)
             self.written += 1
-        except (OSError, pickle.PicklingError, RecursionError) as exc:
+        except _WRITE_ERRORS as exc:
             self.write_failed = True
             self.note(f"cache not written under {self.root}: {getattr(exc, 'strerror', None) or exc}")
 
-    def _read(self, path: Path) -> Any:
-        """Unpickle the file at ``path`` once its signature verifies; raises :class:`Foreign` otherwise."""
+    def _read(self, path: Path) -> bytes:
+        """The data of the file at ``path`` once its signature verifies; raises :class:`Foreign` otherwise."""
         with open(path, "rb") as f:
-            head, data = f.read(_HEAD), f.read()  # bytes, not a slice: the unpickler shares them
+            head, data = f.read(_HEAD), f.read()
         if head[: len(MAGIC)] != MAGIC or not secret.verify(
             head[len(MAGIC) :], data, self._key, path.name.encode()
         ):
             raise Foreign("not signed by this store")
-        return _loads(data)
+        return data
 
     def _write(self, path: Path, data: bytes) -> None:
         private.write_bytes(path, MAGIC + secret.sign(data, self._key, path.name.encode()) + data)
@@ -256,11 +227,10 @@ class Cache:
         if blobs is None:
             return None
         try:
-            entry = _loads(blobs[0])
+            return cachecodec.decode_entry(blobs[0])
         except Exception as exc:
             self.discarded.append(f"{self.tree_path()} ({type(exc).__name__})")
             return None
-        return entry if isinstance(entry, Entry) else None
 
     def load(self, key: str) -> Entry | None:
         entry = self._from_tree(key)
@@ -269,12 +239,7 @@ class Cache:
             return entry
         path = self.path(key)
         try:
-            head = self._read(path)
-            if not (isinstance(head, tuple) and len(head) == 2 and head[0] == FORMAT):
-                raise ValueError("unknown format")
-            entry = head[1]
-            if not isinstance(entry, Entry):
-                raise ValueError("not an entry")
+            entry = cachecodec.decode_entry(self._read(path))
         except (FileNotFoundError, NotADirectoryError):
             self.misses += 1
             return None
@@ -290,9 +255,9 @@ class Cache:
         if self.write_failed:
             return
         try:
-            self._write(self.path(key), pickle.dumps((FORMAT, entry), protocol=pickle.HIGHEST_PROTOCOL))
+            self._write(self.path(key), cachecodec.encode_entry(entry))
             self.written += 1
-        except (OSError, pickle.PicklingError, RecursionError) as exc:
+        except _WRITE_ERRORS as exc:
             self.write_failed = True
             self.note(f"cache not written under {self.root}: {getattr(exc, 'strerror', None) or exc}")
 
@@ -329,7 +294,12 @@ def prune(root: Path, max_bytes: int, keep_since: float) -> int:
                         path.unlink()
                         removed += 1
                 continue
-            if item.name.endswith(".pkl"):
+            if item.name.endswith(".pkl"):  # format 2 (signed pickles): never read again
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    removed += 1
+                continue
+            if item.name.endswith(SUFFIX):
                 files.append((st.st_mtime, st.st_size, path))
     total = sum(size for _, size, _ in files)
     if total <= max_bytes:

@@ -7,6 +7,12 @@ parent reads the pipes between items of its own and at the end. The parent runs 
 ``ProcessPoolExecutor`` its result and feeder threads took ~15% of its CPU time and kept its main thread
 waiting for the GIL, and only the children's share of the results is pickled at all.
 
+Why pickle is allowed here when the cache may never unpickle: these pickles never touch a file. Each is
+made by a child this process forked a moment before, from its own results, and read by this process from
+the anonymous pipe it created for that child; nothing outside the two processes can write into it. That is
+process-internal data, like a ``multiprocessing`` pool's, not input. Files, caches and logs are untrusted
+and are never unpickled (the cache is plain data: :mod:`flowscope_hack_static.cachecodec`).
+
 A child that fails sends its traceback; one that dies (killed, out of memory) closes its pipe early. Either
 way the parent raises, after stopping the other children.
 """
