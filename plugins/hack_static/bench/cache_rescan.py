@@ -5,9 +5,10 @@
 ``DIR`` is a checkout of a real repository (the bench README names the one measured and its commit). Each
 run scans it with the real collector (``HackStaticCollector.collect``, signals included) into a fresh
 cache folder under a temporary directory: with the cache empty, again unchanged (the tree entry's outcomes
-are decoded and reused), and again after appending a comment to one file (every entry is decoded, the edited
-file analyzed, the fixed point solved, and the changed entries and the tree entry encoded and written).
-Prints the best of ``--runs`` of each and the cache folder's size. The tree is left as it was found.
+are decoded and reused), and again after appending a comment to one file (``--edit``; every entry is
+decoded, the edited file analyzed, the fixed point solved, and the changed entries and the tree entry
+encoded and written). Prints the best of ``--runs`` of each and the cache folder's size. The tree is left
+as it was found (unless the bench is killed mid-edit).
 The same script measures any version of the plugin (put its ``src`` first on ``PYTHONPATH``), so a change
 to the cache's format is compared in one sitting, on one machine, under the same load.
 """
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tree", required=True)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--edit", help="the file edited (default: the first source file in path order)")
+    parser.add_argument("--edit", help="the file edited (default: the largest source file)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     tree = Path(args.tree).resolve()
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         p for p in tree.rglob("*") if p.is_file() and os.path.splitext(p.name)[1].lower() in EXTENSIONS
     )
     lines = sum(p.read_bytes().count(b"\n") for p in sources)
-    edited = tree / args.edit if args.edit else sources[0]
+    edited = tree / args.edit if args.edit else max(sources, key=lambda p: (p.stat().st_size, str(p)))
     original = edited.read_bytes()
     note = b"\n# edited\n" if edited.suffix == ".py" else b"\n// edited\n"
     labels = ("first scan", "re-scan, unchanged", "re-scan, 1 file edited")
