@@ -308,7 +308,7 @@ def test_killed_write_keeps_previous_state(tmp_path: Path) -> None:
         store.replace("sql", "repo", Exploding(edges, 70_000, lambda: os.kill(os.getpid(), signal.SIGKILL)), [], [])
         """
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=900)
     assert proc.returncode == -9, proc.stderr.decode()
     with Store.open(folder) as s:
         assert state(s) == before
