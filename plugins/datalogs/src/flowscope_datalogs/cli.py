@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from openlineage.client.event_v2 import RunEvent
+
+    from flowscope.plugins import Plugins
+    from flowscope_datalogs.run import SendEvents
 
 CatalogOpt = Annotated[Path, typer.Option("--catalog", help="The reviewed data-logs catalog (YAML).")]
 StateOpt = Annotated[
@@ -22,11 +28,45 @@ StateOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (shape documented in the README).")]
 
 
-def _renderers(ctx: typer.Context) -> dict[str, Any]:
+def _plugins(ctx: typer.Context) -> Plugins:
     from flowscope.plugins import Plugins, make_manager
 
-    plugins = ctx.obj if isinstance(ctx.obj, Plugins) else Plugins(make_manager())
-    return {r.name: r.item for r in plugins.renderers()}
+    return ctx.obj if isinstance(ctx.obj, Plugins) else Plugins(make_manager())
+
+
+def _renderers(ctx: typer.Context) -> dict[str, Any]:
+    return {r.name: r.item for r in _plugins(ctx).renderers()}
+
+
+def _sender(ctx: typer.Context, config_path: Path | None) -> SendEvents:
+    """The export's events to every emitter the config sets up, as ``flowscope scan`` sends its own:
+    returns how many emitters took them and one message per emitter that failed."""
+    from flowscope.config import load_config
+    from flowscope.errors import UserError
+
+    config = load_config(config_path)  # no file: an empty config (emitters set up by their environment)
+    plugins = _plugins(ctx)
+
+    def send(events: Sequence[RunEvent]) -> tuple[int, list[str]]:
+        took, failures = 0, []
+        for reg in plugins.emitters():
+            try:
+                emitter = reg.item.from_config(config.raw, config.base_dir)
+                if emitter is None:
+                    continue
+                try:
+                    for event in events:
+                        emitter.emit(event)
+                finally:
+                    emitter.close()
+                took += 1
+            except UserError as exc:
+                failures.append(f"emitter {reg.name}: {exc}")
+            except Exception as exc:
+                failures.append(f"emitter {reg.name} (plugin {reg.plugin}): {type(exc).__name__}: {exc}")
+        return took, failures
+
+    return send
 
 
 def _state_dir(state: Path | None) -> Path:
@@ -161,6 +201,16 @@ def datalogs_app() -> typer.Typer:
             Path | None,
             typer.Option("--events", "-o", help="Also append the export's OpenLineage events here."),
         ] = None,
+        config_path: Annotated[
+            Path | None,
+            typer.Option(
+                "--config",
+                "-c",
+                help="Config whose emitters receive the export's events (default: $FLOWSCOPE_CONFIG, "
+                "else ./flowscope.yaml).",
+                show_default=False,
+            ),
+        ] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Batch pending requests, join, verify, render and deliver their packages (resumes open batches)."""
@@ -183,6 +233,7 @@ def datalogs_app() -> typer.Typer:
             ship_incomplete=ship_incomplete,
             keep_intermediate=keep_intermediate,
             workers=workers,
+            send_events=_sender(ctx, config_path),
         )
         with _progress(sys.stderr.isatty() and not as_json) as progress:
             report = run(opts, _renderers(ctx), progress)

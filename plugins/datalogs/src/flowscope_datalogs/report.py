@@ -76,6 +76,8 @@ def run_json(report: RunReport) -> dict[str, Any]:
         "pending": report.pending,
         "waiting": report.waiting,
         "lineage_edges": report.lineage_edges,
+        "events_emitted": report.emitted,
+        "emit_errors": report.emit_errors,
         "batches": [
             {
                 "batch": b.batch_id,
@@ -136,6 +138,10 @@ def print_run(report: RunReport) -> None:
             err.print("warning: ", literal(f"{col}: {n} value(s) shown as stored ({msg})"), sep="")
         if b.index:
             out.print(literal(f"batch {b.batch_id}: {b.packages} package(s) delivered; index {b.index}"))
+    if report.emitted:
+        out.print(f"{report.emitted} OpenLineage event(s) sent to the configured emitters")
+    for e in report.emit_errors:
+        err.print("error: ", literal(e), sep="")
     if report.waiting:
         out.print(literal(report.waiting))
     if report.lineage_edges:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowscope.errors import UserError
 from flowscope_datalogs.batch import BatchContext, BatchReport, Engine, process, write_requesters
@@ -25,7 +25,12 @@ from flowscope_datalogs.private import private_dir
 from flowscope_datalogs.requests import read_requests
 from flowscope_datalogs.state import Batch, Request, State
 
+if TYPE_CHECKING:
+    from openlineage.client.event_v2 import RunEvent
+
 ENGINES = ("duckdb", "spark")
+# Sends one batch's events to the configured emitters: how many took them, one message per failure.
+SendEvents = Callable[[Sequence["RunEvent"]], tuple[int, list[str]]]
 
 
 @dataclass
@@ -36,6 +41,7 @@ class RunOptions:
     requests: Path | None = None
     store_dir: Path | None = None  # where the export's lineage events are stored (None: not stored)
     events_out: Path | None = None
+    send_events: SendEvents | None = None  # the configured emitters (the CLI: flowscope.yaml's)
     engine: str = "duckdb"
     master: str | None = None
     batch_size: int = 1000
@@ -57,10 +63,13 @@ class RunReport:
     pending: int = 0
     waiting: str = ""
     lineage_edges: int = 0
+    emitted: int = 0  # events taken by the configured emitters (counted once per emitter)
+    emit_errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(b.status == "done" and not b.held and not b.failed for b in self.batches)
+        done = all(b.status == "done" and not b.held and not b.failed for b in self.batches)
+        return done and not self.emit_errors
 
 
 def make_engine(opts: RunOptions) -> Engine:
@@ -202,6 +211,12 @@ def _process(
             with opts.events_out.open("a", encoding="utf-8") as fh:
                 for ev in lineage.as_dicts(events):
                     fh.write(json.dumps(ev, sort_keys=True) + "\n")
+        if opts.send_events is not None:
+            # An emitter that fails does not undo the delivery: it is reported and the run exits 1 (the
+            # events are stored in the graph all the same, and written to --events when given).
+            took, failures = opts.send_events(events)
+            report.emit_errors += [f"batch {batch.batch_id}: {f}" for f in failures]
+            report.emitted += took * len(events)
 
     br = process(ctx, requests, emit)
     report.batches.append(br)
