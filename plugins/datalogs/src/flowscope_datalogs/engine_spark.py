@@ -159,8 +159,10 @@ class SparkEngine:
         return joined.select(*cols, F.lit(index).alias("__part"))
 
     def _requesters(self, path: Path) -> DataFrame:
+        """The requesters, broadcast when few: counted from the Parquet footer here (the driver reads the
+        state folder), not by a Spark job per table."""
         req = self.spark.read.parquet(str(path))
-        return F.broadcast(req) if req.count() <= BROADCAST_LIMIT else req
+        return F.broadcast(req) if _count([path]) <= BROADCAST_LIMIT else req
 
     def _chunk_frame(self, plan: TablePlan, chunk: list[Partition], requesters: DataFrame) -> DataFrame:
         """The chunk as one read: one schema pass over all its files, and each row tagged with its
