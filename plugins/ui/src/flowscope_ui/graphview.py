@@ -1,0 +1,204 @@
+"""The graph the page draws: a bounded neighbourhood built from core's walks, never a walk of its own.
+
+``neighbourhood`` calls :func:`flowscope.graph.walk_many` (down, up, or both) and turns its best-path tree
+into at most ``limit`` nodes: the nearest and most confident assets are shown, and everything else is
+folded into one "N more" group node per shown asset it hangs under (its nearest shown ancestor on the
+best-path tree), so a hub with 50,000 descendants costs the browser one node. A group expands on click by
+asking for the neighbourhood of the asset it hangs under. Edges are the tree's own edges (each shown
+asset's best-path hop, re-attached to shown ends) plus the stored edges between shown assets, read in one
+:meth:`flowscope.store.Store.adjacent` call, so a diamond shows both of its paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from flowscope import graph
+from flowscope.edgeflags import kinds_mask, kinds_of
+from flowscope.graph import Reached, WalkOptions
+from flowscope.model import Asset
+from flowscope.store import Store
+
+Direction = Literal["down", "up", "both"]
+MAX_NODES = 300
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a neighbourhood may show. ``namespaces``: keep assets whose namespace starts with one of these
+    (``hive://`` keeps every Hive metastore); ``categories``: keep assets tagged ``data_category:<c>``
+    (or a sub-category), or whose dataset is. Both filter what the walk found; they do not change the walk."""
+
+    namespaces: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    def keeps(self, asset: Asset, tags: dict[Asset, tuple[str, ...]]) -> bool:
+        if self.namespaces and not asset.namespace.startswith(self.namespaces):
+            return False
+        if self.categories:
+            own = (*tags.get(asset, ()), *tags.get(asset.dataset, ()))
+            cats = [t.removeprefix("data_category:") for t in own if t.startswith("data_category:")]
+            return any(c == want or c.startswith(want + ".") for c in cats for want in self.categories)
+        return True
+
+
+def label(a: Asset) -> str:
+    return f"{a.name}#{a.field}" if a.field else a.name
+
+
+def node_json(a: Asset, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "label": label(a),
+        "namespace": a.namespace,
+        "name": a.name,
+        "field": a.field,
+        "kind": "field" if a.field else "dataset",
+        **extra,
+    }
+
+
+@dataclass
+class _Hop:
+    source: str
+    target: str
+    confidence: float
+    kinds: set[str]
+    jobs: set[tuple[str, str]]
+
+    def to_json(self) -> dict[str, Any]:
+        kinds = sorted(self.kinds)
+        return {
+            "id": f"{self.source}->{self.target}",
+            "source": self.source,
+            "target": self.target,
+            "confidence": round(self.confidence, 6),
+            "kinds": kinds,
+            "static_only": kinds == ["static"],
+            "jobs": [{"namespace": ns, "name": n} for ns, n in sorted(self.jobs)],
+        }
+
+
+def _walks(
+    store: Store, start: Asset, direction: Direction, options: WalkOptions
+) -> list[tuple[str, Reached]]:
+    out: list[tuple[str, Reached]] = []
+    for d in ("down", "up"):
+        if direction in (d, "both"):
+            t = graph.walk_many(store, [start], d, options)
+            out.extend((d, r) for r in t.reached)
+    # nearest first, then most confident: what a person looks at first is what stays unfolded
+    out.sort(key=lambda dr: (dr[1].hops, -dr[1].confidence, dr[1].asset.id))
+    return out
+
+
+def _anchor(r: Reached, shown: set[Asset], start: Asset, parents: dict[Asset, Asset | None]) -> Asset:
+    """The nearest shown asset above ``r`` on the best-path tree (the start at the latest)."""
+    node: Asset | None = r.parent
+    seen = 0
+    while node is not None and node not in shown and seen < 64:
+        node = parents.get(node)
+        seen += 1
+    return node if node is not None and node in shown else start
+
+
+def neighbourhood(
+    store: Store,
+    start: Asset,
+    direction: Direction,
+    options: WalkOptions,
+    filters: Filters,
+    tags: dict[Asset, tuple[str, ...]],
+    limit: int = MAX_NODES,
+) -> dict[str, Any]:
+    """Nodes, edges and "N more" groups around ``start`` (at most ``limit`` nodes in all)."""
+    limit = max(2, min(limit, MAX_NODES))
+    found = [(d, r) for d, r in _walks(store, start, direction, options) if filters.keeps(r.asset, tags)]
+    best: dict[Asset, tuple[str, Reached]] = {}
+    for d, r in found:  # an asset both up- and downstream (a cycle) is shown once, on its nearer side
+        best.setdefault(r.asset, (d, r))
+    ordered = list(best.values())
+    parents = {r.asset: r.parent for _, r in ordered}
+    def fold(keep: int) -> tuple[set[Asset], dict[tuple[str, Asset], list[Reached]]]:
+        shown = {start, *(r.asset for _, r in ordered[:keep])}
+        groups: dict[tuple[str, Asset], list[Reached]] = {}
+        for d, r in ordered[keep:]:
+            groups.setdefault((d, _anchor(r, shown, start, parents)), []).append(r)
+        return shown, groups
+
+    # The most assets shown whose groups still fit the budget: a binary search (each try is one pass
+    # over what was reached), since every shown asset may add a group of its own.
+    lo, hi = 0, min(len(ordered), limit - 1)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if mid + 1 + len(fold(mid)[1]) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    keep = lo
+    shown, groups = fold(keep)
+    nodes = [node_json(start, start=True, hops=0, confidence=1.0, direction="start")]
+    hops: dict[tuple[str, str], _Hop] = {}
+
+    def add_hop(src: Asset, dst: Asset, conf: float, kinds: Iterable[str], job: tuple[str, str]) -> None:
+        key = (src.id, dst.id)
+        h = hops.get(key)
+        if h is None:
+            hops[key] = _Hop(src.id, dst.id, conf, set(kinds), {job})
+        else:
+            h.confidence = max(h.confidence, conf)
+            h.kinds.update(kinds)
+            h.jobs.add(job)
+
+    for d, r in ordered[:keep]:
+        nodes.append(node_json(r.asset, hops=r.hops, confidence=r.confidence, direction=d))
+        step = r.last_step
+        near = _anchor(r, shown, start, parents)
+        src, dst = (near, r.asset) if d == "down" else (r.asset, near)
+        add_hop(src, dst, step.confidence, step.kinds, step.job)
+    _stored_edges(store, shown, options, add_hop)
+    group_nodes = []
+    for (d, anchor), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1].id)):
+        gid = f"more:{d}:{anchor.id}"
+        group_nodes.append(
+            {
+                "id": gid,
+                "label": f"{len(members)} more",
+                "group": True,
+                "count": len(members),
+                "anchor": anchor.id,
+                "direction": d,
+                "sample": [m.asset.id for m in members[:5]],
+            }
+        )
+        ends = (anchor.id, gid) if d == "down" else (gid, anchor.id)
+        hops[ends] = _Hop(ends[0], ends[1], max(m.confidence for m in members), set(), set())
+    return {
+        "start": start.id,
+        "direction": direction,
+        "depth": options.depth,
+        "reached": len(best),
+        "shown": len(nodes),
+        "folded": len(best) - (len(nodes) - 1),
+        "nodes": nodes + group_nodes,
+        "edges": [h.to_json() for h in hops.values()],
+    }
+
+
+def _stored_edges(store: Store, shown: set[Asset], options: WalkOptions, add_hop: Any) -> None:
+    """Stored edges between shown assets that the tree left out (a second path into a node)."""
+    ids = store.lookup_many(shown)
+    by_id = {i: a for a, (i, _) in ids.items()}
+    rows = store.adjacent(
+        list(ids.values()),
+        "down",
+        options.min_confidence,
+        direct_only=options.direct_only,
+        kinds=kinds_mask(options.kinds),
+    )
+    wanted = [r for r in rows if r[0] in by_id and r[2] in by_id and r[0] != r[2]]
+    jobs = store.jobs_by_id({r[5] for r in wanted})
+    for near, _, far, _, conf, job, flags in wanted:
+        add_hop(by_id[near], by_id[far], conf, kinds_of(flags), jobs[job])
