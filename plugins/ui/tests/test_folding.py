@@ -26,7 +26,10 @@ def hub_store(root: Path, children: int, grandchildren: int) -> tuple[Store, Ass
     for c in range(children):
         child = Asset(NS, f"mart.t{c:04d}", "user_id")
         edges.append(edge(f"etl/t{c:04d}.sql", hub, child))
-        edges += [edge(f"etl/g{c:04d}.sql", child, Asset(NS, f"leaf.t{c:04d}_{g}", "user_id")) for g in range(grandchildren)]
+        edges += [
+            edge(f"etl/g{c:04d}.sql", child, Asset(NS, f"leaf.t{c:04d}_{g}", "user_id"))
+            for g in range(grandchildren)
+        ]
     store = Store.open(root / ".flowscope")
     store.replace("t", "synthetic", edges, [], [])
     return store, src

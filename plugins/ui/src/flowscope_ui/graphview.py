@@ -121,6 +121,7 @@ def neighbourhood(
         best.setdefault(r.asset, (d, r))
     ordered = list(best.values())
     parents = {r.asset: r.parent for _, r in ordered}
+
     def fold(keep: int) -> tuple[set[Asset], dict[tuple[str, Asset], list[Reached]]]:
         shown = {start, *(r.asset for _, r in ordered[:keep])}
         groups: dict[tuple[str, Asset], list[Reached]] = {}

@@ -125,9 +125,11 @@
     if (room < 2) { $("status-line").textContent = "the page holds " + state.maxNodes + " nodes at most: collapse some first"; return; }
     p.set("limit", String(room));
     const data = await api("/api/neighbourhood?" + p);
+    const drawStart = performance.now();
     addGraph(data, nodeId);
     state.expanded.add(nodeId);
     layout();
+    state.lastDrawMs = performance.now() - drawStart;  // read by bench/ui_bench.py
     $("status-line").textContent += " · " + data.reached + " reached, " + data.folded + " folded into groups";
   }
 
@@ -423,8 +425,10 @@
       const l = el("label"); const c = el("input"); c.type = "checkbox"; c.id = "kind-" + k; c.checked = true;
       l.append(c, document.createTextNode(" " + k)); kinds.append(l);
     }
-    const m = /(?:^|[#&])token=([^&]+)/.exec(location.hash);
-    if (m) { state.token = decodeURIComponent(m[1]); history.replaceState(null, "", location.pathname); }
+    // #asset=ID[&expand=1] opens on an asset (a link to paste), #token=... hands the write token over
+    const hash = new URLSearchParams(location.hash.slice(1));
+    if (hash.get("token")) state.token = hash.get("token");
+    if (location.hash) history.replaceState(null, "", location.pathname);
     state.info = await api("/api/info");
     state.maxNodes = state.info.max_nodes;
     $("mode").textContent = (state.info.read_only ? "read-only" : "reviewer: " + state.info.reviewer) + " · store " + state.info.store;
@@ -435,6 +439,14 @@
     if (z.zones.length) { $("zone").value = z.zones[0].name; await refreshColours(); }
     for (const b of z.broken) $("status-line").append(el("div", "zone file error: " + b, "error"));
     document.body.dataset.ready = "true";
+    if (hash.get("asset")) {
+      if (hash.get("depth")) $("depth").value = hash.get("depth");
+      if (hash.get("direction")) $("direction").value = hash.get("direction");
+      await select(hash.get("asset"));
+      if (hash.get("expand")) await expand(state.start, null, null);
+      document.body.dataset.graph = "ready";
+      state.readyAt = performance.now();  // since navigation start: the page is interactive with its graph
+    }
   }
   init().catch((err) => { $("status-line").textContent = "error: " + err.message; document.body.dataset.ready = "error"; });
 })();
