@@ -89,19 +89,10 @@ def _walks(
         if direction in (d, "both"):
             t = graph.walk_many(store, [start], d, options)
             out.extend((d, r) for r in t.reached)
-    # nearest first, then most confident: what a person looks at first is what stays unfolded
-    out.sort(key=lambda dr: (dr[1].hops, -dr[1].confidence, dr[1].asset.id))
+    # nearest first, then most confident (the walk's own order breaks ties): what a person looks at first
+    # is what stays unfolded
+    out.sort(key=lambda dr: (dr[1].hops, -dr[1].confidence))
     return out
-
-
-def _anchor(r: Reached, shown: set[Asset], start: Asset, parents: dict[Asset, Asset | None]) -> Asset:
-    """The nearest shown asset above ``r`` on the best-path tree (the start at the latest)."""
-    node: Asset | None = r.parent
-    seen = 0
-    while node is not None and node not in shown and seen < 64:
-        node = parents.get(node)
-        seen += 1
-    return node if node is not None and node in shown else start
 
 
 def neighbourhood(
@@ -120,26 +111,47 @@ def neighbourhood(
     for d, r in found:  # an asset both up- and downstream (a cycle) is shown once, on its nearer side
         best.setdefault(r.asset, (d, r))
     ordered = list(best.values())
-    parents = {r.asset: r.parent for _, r in ordered}
+    # The best-path tree on integer positions (-1: the start), so folding is integer work only.
+    position = {r.asset: i for i, (_, r) in enumerate(ordered)}
+    parent_of = [position.get(p, -1) if (p := r.parent) is not None else -1 for _, r in ordered]
 
-    def fold(keep: int) -> tuple[set[Asset], dict[tuple[str, Asset], list[Reached]]]:
-        shown = {start, *(r.asset for _, r in ordered[:keep])}
-        groups: dict[tuple[str, Asset], list[Reached]] = {}
-        for d, r in ordered[keep:]:
-            groups.setdefault((d, _anchor(r, shown, start, parents)), []).append(r)
-        return shown, groups
+    def anchor_of(i: int, keep: int, memo: dict[int, int]) -> int:
+        """The nearest shown position above ``i`` on the tree (-1, the start, at the latest)."""
+        trail: list[int] = []
+        j = parent_of[i]
+        while j >= keep and j not in memo and len(trail) < 64:
+            trail.append(j)
+            j = parent_of[j]
+        top = memo.get(j, j) if j >= keep else j
+        top = top if top < keep else -1
+        for t in trail:
+            memo[t] = top
+        return top
+
+    def fold(keep: int) -> dict[tuple[str, int], list[int]]:
+        memo: dict[int, int] = {}
+        groups: dict[tuple[str, int], list[int]] = {}
+        for i in range(keep, len(ordered)):
+            groups.setdefault((ordered[i][0], anchor_of(i, keep, memo)), []).append(i)
+        return groups
 
     # The most assets shown whose groups still fit the budget: a binary search (each try is one pass
     # over what was reached), since every shown asset may add a group of its own.
     lo, hi = 0, min(len(ordered), limit - 1)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if mid + 1 + len(fold(mid)[1]) <= limit:
+        if mid + 1 + len(fold(mid)) <= limit:
             lo = mid
         else:
             hi = mid - 1
     keep = lo
-    shown, groups = fold(keep)
+    groups = fold(keep)
+    memo: dict[int, int] = {}
+    shown = {start, *(r.asset for _, r in ordered[:keep])}
+
+    def asset_at(i: int) -> Asset:
+        return start if i < 0 else ordered[i][1].asset
+
     nodes = [node_json(start, start=True, hops=0, confidence=1.0, direction="start")]
     hops: dict[tuple[str, str], _Hop] = {}
 
@@ -156,12 +168,14 @@ def neighbourhood(
     for d, r in ordered[:keep]:
         nodes.append(node_json(r.asset, hops=r.hops, confidence=r.confidence, direction=d))
         step = r.last_step
-        near = _anchor(r, shown, start, parents)
+        near = asset_at(anchor_of(position[r.asset], keep, memo))
         src, dst = (near, r.asset) if d == "down" else (r.asset, near)
         add_hop(src, dst, step.confidence, step.kinds, step.job)
     _stored_edges(store, shown, options, add_hop)
     group_nodes = []
-    for (d, anchor), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1].id)):
+    for (d, at), positions in sorted(groups.items(), key=lambda kv: (kv[0][0], asset_at(kv[0][1]).id)):
+        anchor = asset_at(at)
+        members = [ordered[i][1] for i in positions]
         gid = f"more:{d}:{anchor.id}"
         group_nodes.append(
             {
