@@ -132,3 +132,27 @@ def test_limits_are_read_from_the_config(tmp_path: Path) -> None:
     (tmp_path / "flowscope.yaml").write_text("yaml:\n  max_depth: 0\n")
     result = flowscope(tmp_path, "scan")
     assert result.returncode == 1 and "yaml: max_depth must be at least 1" in result.stderr, result.stderr
+
+
+def test_a_value_pyyaml_cannot_construct_fails_its_file_alone(tmp_path: Path) -> None:
+    """``2024-02-30`` or ``!!int 0b_`` made PyYAML's constructor raise a plain ValueError: before, the whole
+    declared collector failed ("collector declared failed: ValueError: day is out of range for month")
+    and the good file's flows were lost with it."""
+    estate(tmp_path)
+    (tmp_path / "flows" / "dates.yaml").write_text(
+        "jobs:\n  nightly: {namespace: cron://etl, since: 2024-02-30}\n"
+    )
+    if _has_ml_config():
+        (tmp_path / "ml" / "bits.yaml").write_text("model:\n  name: m\n  seed: !!int 0b_\n")
+    result = flowscope(tmp_path, "scan")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "failed" not in result.stderr, result.stderr
+    problems = [line for line in result.stderr.splitlines() if "dates.yaml" in line]
+    assert len(problems) == 1 and "flows/dates.yaml:2: invalid YAML: cannot read '2024-02-30'" in problems[0]
+    if _has_ml_config():
+        problems = [line for line in result.stderr.splitlines() if "bits.yaml" in line]
+        assert (
+            len(problems) == 1 and "ml/bits.yaml:3: invalid YAML: cannot read '0b_' as !!int" in problems[0]
+        )
+    down = flowscope(tmp_path, "lineage", "downstream", "users.email", "--json")
+    assert [r["name"] for r in json.loads(down.stdout)["reached"]] == ["signups"]
