@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from openlineage.client.event_v2 import RunEvent
 
 from flowscope.model import Observation, Signal
+from flowscope.paths import expand, is_outside
 
 
 @dataclass
@@ -50,6 +51,9 @@ class CollectContext:
     problems: list[Problem] = field(default_factory=list)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("flowscope.collect"))
     advance: Callable[[int], None] = field(default=lambda n: None)
+    # Inputs read from outside ``base_dir`` (resolved paths, each once): allowed, and listed in the summary
+    # so a config that reaches into /var/log or ../other-repo says so.
+    outside: dict[str, None] = field(default_factory=dict)
 
     def problem(self, message: str, path: str | Path | None = None, line: int | None = None) -> None:
         p = Problem(self.collector, message, str(path) if path is not None else None, line)
@@ -59,6 +63,19 @@ class CollectContext:
     def resolve(self, path: str | Path) -> Path:
         p = Path(path).expanduser()
         return p if p.is_absolute() else self.base_dir / p
+
+    def glob(self, pattern: str) -> list[Path]:
+        """What a config glob matches (files and folders, sorted): relative to ``base_dir``, absolute, with
+        ``~`` or ``..``; those outside ``base_dir`` are noted (:meth:`note_input`)."""
+        matches = expand(self.base_dir, pattern)
+        for m in matches:
+            self.note_input(m)
+        return matches
+
+    def note_input(self, path: Path) -> None:
+        """Record that ``path`` was read; one outside ``base_dir`` is listed in the scan summary."""
+        if is_outside(path, self.base_dir):
+            self.outside.setdefault(str(path.resolve()), None)
 
 
 @runtime_checkable

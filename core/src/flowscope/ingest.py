@@ -14,6 +14,7 @@ others are still stored.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ __all__ = ["COLLECTOR", "Ingested", "derive", "derive_all", "expand", "read_even
 COLLECTOR = olruns.COLLECTOR
 RUN_STATES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 Event = dict[str, Any]
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of bytes that are not UTF-8
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,11 @@ def _documents(text: str) -> Iterator[tuple[int, Any | None, str]]:
         except json.JSONDecodeError:
             whole = None
         else:
+            if (bad := _first_undecodable(text)) is not None:
+                # One JSON document (or array) cannot be split around the bad byte: the file is skipped.
+                at = text.count("\n", 0, bad) + 1
+                yield (at, None, "not UTF-8; this file is one JSON document, so all of it is skipped")
+                return
             if isinstance(whole, list):
                 yield from _array_items(text)
                 return
@@ -73,10 +80,19 @@ def _documents(text: str) -> Iterator[tuple[int, Any | None, str]]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
+        if (bad := _first_undecodable(line)) is not None:
+            yield (number, None, f"not UTF-8 (column {bad + 1}); line skipped")
+            continue
         try:
             yield (number, json.loads(line), "")
         except json.JSONDecodeError as e:
             yield (number, None, f"not JSON: {e.msg} (column {e.colno})")
+
+
+def _first_undecodable(text: str) -> int | None:
+    """Where the first byte that was not UTF-8 sits (decoded with ``surrogateescape``), or None."""
+    found = _UNDECODABLE.search(text)
+    return found.start() if found else None
 
 
 def _array_items(text: str) -> Iterator[tuple[int, Any, str]]:
@@ -130,10 +146,11 @@ def problem_of(event: Any) -> str:
 def read_events(path: Path) -> Ingested:
     """Parse a file; valid events and per-line problems. Raises UserError when nothing can be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # surrogateescape: a byte that is not UTF-8 costs its own line only (see _documents), not the file.
+        text = path.read_bytes().decode("utf-8", errors="surrogateescape")
     except FileNotFoundError:
         raise UserError("no such file", path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         raise UserError(f"cannot read: {e}", path=str(path)) from None
     out = Ingested(path)
     for line, value, error in _documents(text):

@@ -38,6 +38,7 @@ class CollectorReport:
     error: str | None = None
     skipped: str | None = None
     seconds: float = 0.0
+    outside: list[str] = field(default_factory=list)  # inputs read from outside the config's folder
 
     @property
     def status(self) -> str:
@@ -77,6 +78,11 @@ class ScanResult:
     @property
     def problems(self) -> list[Problem]:
         return [p for r in self.reports for p in r.problems]
+
+    @property
+    def outside(self) -> list[str]:
+        """Inputs read from outside the config's folder, each once across collectors."""
+        return list(dict.fromkeys(p for r in self.reports for p in r.outside))
 
     @property
     def failures(self) -> dict[str, str]:
@@ -191,6 +197,7 @@ def run_collector(
             exc_info=log.isEnabledFor(logging.DEBUG),
         )
     report.seconds = time.perf_counter() - start
+    report.outside = list(ctx.outside)
     report.signals = len(out.signals)
     report.assets = len(out.assets)
     return report, out

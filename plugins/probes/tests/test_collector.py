@@ -111,6 +111,19 @@ def test_a_line_cut_short_is_reported_and_the_rest_kept(tmp_path: Path) -> None:
     ]
 
 
+def test_a_line_that_is_not_utf8_is_skipped_alone(tmp_path: Path) -> None:
+    # Issue 14, item 9: one bad byte in a spool line used to drop the rest of the file as "binary".
+    spool = write_spool(tmp_path / "spool", row("location", CACHE, "EXACT_MATCH", 5))
+    good = spool.read_bytes()
+    bad = good.replace(b"nearby_friends#", b"nearby_fri\xe9nds#", 1)
+    assert bad != good
+    spool.write_bytes(good + bad + good)
+    signals, _, problems = collect(spool.parent)
+    assert [s.count for s in signals] == [10]  # lines 1 and 3
+    at = bad.index(b"\xe9")
+    assert problems == [f"spool/nearby-friends-1-1.jsonl:2: not UTF-8 (byte {at} of the line); skipped"]
+
+
 def test_a_binary_file_is_one_problem_and_many_bad_lines_are_capped(tmp_path: Path) -> None:
     spool = write_spool(tmp_path / "spool", row("location", CACHE, "EXACT_MATCH", 5))
     (spool.parent / "core-dump.jsonl").write_bytes(b"\x7fELF\x00\x01\xff\xfe" * 64 + b"\n" * 3)
@@ -118,7 +131,7 @@ def test_a_binary_file_is_one_problem_and_many_bad_lines_are_capped(tmp_path: Pa
     signals, _, problems = collect(spool.parent)
     assert [s.count for s in signals] == [5]
     assert problems[0] == (
-        "spool/core-dump.jsonl:1: binary or not UTF-8: not a probes spool file; rest of file skipped"
+        "spool/core-dump.jsonl:1: binary (NUL bytes): not a probes spool file; rest of file skipped"
     )
     assert problems[1:6] == [
         f"spool/notes.jsonl:{n}: line cut short or not JSON; skipped" for n in range(1, 6)

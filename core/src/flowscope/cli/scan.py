@@ -22,6 +22,7 @@ from flowscope.config import Config, check_plugin_sections, load_config
 from flowscope.errors import UserError
 from flowscope.events import build_events, event_to_dict, write_jsonl
 from flowscope.model import Asset, AssetInfo
+from flowscope.paths import outside_summary
 from flowscope.pipeline import ScanResult, scan
 from flowscope.plugins import Plugins
 from flowscope.progress import Lines
@@ -227,6 +228,12 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
                 err.print(f"[yellow]warning[/yellow]: {markup(p.collector)}: {markup(p)}", soft_wrap=True)
             for zp in zone_problems:
                 err.print(f"[yellow]warning[/yellow]: zones: {markup(zp)}", soft_wrap=True)
+            if result.outside:
+                err.print(
+                    f"note: read from outside the config's folder ({markup(str(config.base_dir))}): "
+                    + markup(", ".join(outside_summary(result.outside))),
+                    soft_wrap=True,
+                )
             typer.echo(
                 clean(
                     f"{len(events)} OpenLineage events stored in {store_dir()}"
@@ -257,6 +264,7 @@ def _summary_json(result: ScanResult, events: int, emit_failures: list[str]) -> 
             for r in result.reports
         ],
         "edges": len(result.edges),
+        "outside_inputs": result.outside,
         "events": events,
         "emit_errors": emit_failures,
     }

@@ -126,5 +126,7 @@ class DeclaredCollector:
             ctx.log.info("declared: no files configured (plugins.declared.files)")
             return
         paths = find_files(settings.files, ctx.base_dir, ctx.problem)
+        for path in paths:
+            ctx.note_input(path)
         yield from load_declared(paths, ctx.base_dir, ctx.problem)
         ctx.advance(len(paths))

@@ -104,6 +104,7 @@ class HackStaticCollector:
             ctx.problem(message, _rel(path, ctx.base_dir), line)
 
         for root in settings.paths:
+            ctx.note_input(ctx.resolve(root))
             for path in scanner.walk(ctx.resolve(root), settings.exclude, report):
                 src = scanner.read(path, settings.max_file_bytes, report)
                 if src is None or src.language not in settings.languages:

@@ -66,11 +66,13 @@ class Input:
 def discover(settings: Settings, ctx: CollectContext) -> list[Path]:
     found: dict[Path, None] = {}
     for pattern in settings.paths:
+        # ctx.glob, not Path.glob: an absolute pattern (/srv/ml/**/*.yaml) raised NotImplementedError there
         target = ctx.resolve(pattern)
-        matches = [target] if target.exists() else sorted(ctx.base_dir.glob(pattern))
+        matches = [target] if target.exists() else ctx.glob(pattern)
         if not matches:
             ctx.problem(f"paths: {pattern!r} matches no file")
         for m in matches:
+            ctx.note_input(m)
             files = sorted(p for p in m.rglob("*") if p.is_file()) if m.is_dir() else [m]
             for f in files:
                 if f.suffix in SUFFIXES or f.name in NAMES or m == f:

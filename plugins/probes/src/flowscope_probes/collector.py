@@ -179,6 +179,7 @@ class ProbesCollector:
         if not where.exists():
             ctx.problem("no spool yet (run the service under probes first; see docs/probes.md)", where)
             return
+        ctx.note_input(where)
         try:
             shown = str(where.relative_to(ctx.base_dir)) if where.is_dir() else None
         except ValueError:

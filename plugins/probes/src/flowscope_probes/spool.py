@@ -248,9 +248,14 @@ def _framed(raw: bytes) -> tuple[list[dict[str, Any]], float] | str:
     try:
         if int(crc, 16) != zlib.crc32(payload):
             return "record does not match its checksum; skipped"
-        doc = json.loads(payload)
     except ValueError:
         return "record does not match its checksum; skipped"
+    try:
+        doc = json.loads(payload.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 (byte {exc.start} of the record); skipped"
+    except ValueError:
+        return "record is not JSON; skipped"
     if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
         return "not a probes spool record; skipped"
     at = doc.get("at")
@@ -260,13 +265,14 @@ def _framed(raw: bytes) -> tuple[list[dict[str, Any]], float] | str:
 
 
 def _legacy(raw: bytes) -> dict[str, Any] | str:
-    """A format-1 line's record, or what is wrong with it."""
+    """A format-1 line's record, or what is wrong with it. NUL bytes mean a binary file (the rest of it is
+    skipped); a line that is only not UTF-8 is skipped alone, like any other bad line."""
     if b"\x00" in raw:
         raise _NotSpool
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _NotSpool from None
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 (byte {exc.start} of the line); skipped"
     try:
         data = json.loads(text)
     except ValueError:
@@ -313,7 +319,7 @@ def read_spool(where: Path) -> Iterator[SpoolLine | BadLine]:
                     if bad <= MAX_BAD_LINES:
                         yield BadLine(path, no, problem)
             except _NotSpool:
-                yield BadLine(path, no, "binary or not UTF-8: not a probes spool file; rest of file skipped")
+                yield BadLine(path, no, "binary (NUL bytes): not a probes spool file; rest of file skipped")
             except OSError as exc:
                 yield BadLine(path, 0, f"cannot read: {exc.strerror or exc}")
             if bad > MAX_BAD_LINES:

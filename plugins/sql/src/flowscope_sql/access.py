@@ -40,10 +40,17 @@ class AccessLog:
     problems: list[tuple[str, int]] = field(default_factory=list)
 
 
-def read_access_log(lines: Iterable[str], name: str, to_asset: Callable[[str], Asset]) -> AccessLog:
-    """Records of an access log, as the mappings :meth:`AccessContextMatcher.connect` takes."""
+def read_access_log(lines: Iterable[str | bytes], name: str, to_asset: Callable[[str], Asset]) -> AccessLog:
+    """Records of an access log, as the mappings :meth:`AccessContextMatcher.connect` takes; a line that
+    is not UTF-8 is a problem of that line only."""
     out = AccessLog()
     for number, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                out.problems.append((f"not UTF-8 (byte {exc.start} of the line); line skipped", number))
+                continue
         if not raw.strip():
             continue
         try:

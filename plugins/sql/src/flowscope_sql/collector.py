@@ -94,6 +94,7 @@ def _paths(ctx: CollectContext, patterns: list[str], what: str) -> Iterator[tupl
             if path in seen or not path.is_file():
                 continue
             seen.add(path)
+            ctx.note_input(path)
             yield _relpath(ctx, path), path
 
 
@@ -133,9 +134,17 @@ class SqlCollector:
         """Access logs: every file's reads and writes, connected together by the context matcher."""
         reads: list[dict[str, object]] = []
         writes: list[dict[str, object]] = []
-        for relpath, text in _inputs(ctx, settings.access_logs, "access log"):
+        for relpath, path in _paths(ctx, settings.access_logs, "access log"):
             source = settings.source_for(relpath)
-            log = read_access_log(text.splitlines(), relpath, _namer(source))
+            try:  # read as bytes: a line that is not UTF-8 is skipped alone (read_access_log)
+                data = path.read_bytes()
+            except OSError as exc:
+                ctx.problem(f"cannot read: {exc.strerror or exc}", relpath)
+                continue
+            if b"\x00" in data[:8192]:
+                ctx.problem("cannot read: binary file (NUL bytes), not an access log", relpath)
+                continue
+            log = read_access_log(data.splitlines(), relpath, _namer(source))
             for message, line in log.problems:
                 ctx.problem(message, relpath, line)
             reads += log.reads
