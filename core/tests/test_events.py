@@ -12,7 +12,9 @@ import pytest
 
 from flowscope.contracts import Problem
 from flowscope.events import (
+    PRODUCER,
     SCAN_JOB_NAME,
+    _job_event,
     build_events,
     event_to_dict,
     scan_run_id,
@@ -20,6 +22,7 @@ from flowscope.events import (
 )
 from flowscope.facets import FACET_NAME, SCHEMA_ID, SCHEMA_URL, load_schema
 from flowscope.model import (
+    IDENTITY,
     Asset,
     AssetInfo,
     Basis,
@@ -461,3 +464,44 @@ def test_a_runtime_no_match_is_never_column_lineage() -> None:
     inputs = out["columnLineage"]["fields"]["user_id"]["inputFields"]
     assert [i["field"] for i in inputs] == ["id"]
     assert {e["input"]["field"] for e in out[FACET_NAME]["edges"]} == {"email", "id"}
+
+
+class _CountingEdges(list[Edge]):
+    """A job's edges that count how often the whole list is walked."""
+
+    walks = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.walks += 1
+        return super().__iter__()
+
+
+def _one_job_edges(outputs: int) -> _CountingEdges:
+    job = Job("service://bench", "j0")
+    return _CountingEdges(
+        Edge(
+            job=job,
+            source=Asset("postgres://db:5432", f"app.t{i}", "email"),
+            target=Asset("log://scribe", f"cat{i}", "email"),
+            confidence=0.95,
+            bases={Basis("declared")},
+            transformations={IDENTITY},
+            evidence=[Evidence("declared", "declared", f"flows.yaml:{i}", "")],
+            collectors={"declared"},
+            count=1,
+        )
+        for i in range(outputs)
+    )
+
+
+def test_a_job_is_built_in_a_constant_number_of_walks_over_its_edges() -> None:
+    # Issue 14, item 8: each input and output dataset used to rescan every edge of its job, so one job
+    # of 8,000 flows took 180 s. The job's edges are now indexed once: the number of walks over them
+    # does not grow with the number of datasets.
+    walks = []
+    for outputs in (10, 200):
+        edges = _one_job_edges(outputs)
+        event = _job_event(edges, {}, ("ns", str(uuid.uuid4())), "2026-01-01T00:00:00+00:00", PRODUCER)
+        assert len(event.outputs) == outputs and len(event.inputs) == outputs
+        walks.append(edges.walks)
+    assert walks[0] == walks[1] <= 3

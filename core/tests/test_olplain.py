@@ -49,3 +49,20 @@ def test_every_rule_of_serde() -> None:
 def test_plain_values_pass_through_as_serde_leaves_them() -> None:
     for value in ("s", 1, 2.5, True, None, [None, 1], {"k": None, "v": [{}]}):
         assert to_plain(value) == Serde.remove_nulls_and_enums(value)
+
+
+def test_canonical_is_the_plain_form_stripped_of_meta_keys_in_one_walk() -> None:
+    from flowscope.events import _strip_meta
+    from flowscope.olplain import to_canonical
+
+    tree = Tree(
+        name="t",
+        when=datetime(2026, 11, 22, 12, 0, tzinfo=UTC),
+        # a list item whose only key is a meta key is {} once stripped, yet kept: to_plain kept it
+        items=[None, Leaf(), {"_producer": "p"}, {"schemaURL": "u", "k": 1}, Color.RED, (Leaf(a=2), None)],
+        mapping={"_x": 1, "schemaURL": "u", "y": {"_z": 2, "w": [Leaf(b=1), {}]}, 3: Leaf()},
+        leaf=Leaf(a={"_only": 1}, b=[{"_only": None}]),
+    )
+    for value in (tree, [tree, tree], {"a": tree}, "s", None, [None, {}], Color.RED):
+        assert to_canonical(value) == _strip_meta(to_plain(value))
+    assert to_canonical(tree)["items"][:2] == [{}, {"k": 1}]

@@ -73,6 +73,8 @@ class ScanResult:
         out = self.outputs.get(collector)
         if out is None:
             return []
+        if all(o is out or not o.signals for o in self.outputs.values()):
+            return self.edges  # the only collector with signals: the scan's merge is already its own
         return merge_signals(((collector, s) for s in out.signals), self.samples or out.samples)
 
     @property
