@@ -160,6 +160,12 @@ def read_events(path: Path) -> Ingested:
         else:
             assert isinstance(value, dict)
             out.events.append((line, value))
+    if not out.events and (bad := _first_undecodable(text)) is not None:
+        # nothing usable and bytes that are not text: a binary file, not a file of bad events
+        at = text.count("\n", 0, bad) + 1
+        raise UserError(
+            f"cannot read: not UTF-8 text (line {at}); not an OpenLineage events file", path=str(path)
+        )
     if not out.events:
         first = f" (first: line {out.problems[0].line}: {out.problems[0].reason})" if out.problems else ""
         raise UserError(f"no valid OpenLineage events{first}", path=str(path))
@@ -235,7 +241,10 @@ def _merge_infos(infos: list[AssetInfo]) -> list[AssetInfo]:
 
 def store_ingested(store: Store, item: Ingested) -> None:
     """Replace what an earlier ingest of this file stored."""
-    store.replace(COLLECTOR, str(item.path.resolve()), item.edges, item.assets, [e for _, e in item.events])
+    scope = str(item.path.resolve())
+    with store.transaction():
+        store.replace(COLLECTOR, scope, item.edges, item.assets, [e for _, e in item.events])
+        store.record_source(scope, item.path.resolve())
 
 
 def ingest_file(store: Store, path: Path) -> Ingested:

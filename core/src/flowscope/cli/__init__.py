@@ -19,6 +19,7 @@ from flowscope.cli.helptypes import use_plain_types
 from flowscope.cli.ingest import add_ingest_command
 from flowscope.cli.lineage import add_lineage_commands
 from flowscope.cli.scan import add_scan_command
+from flowscope.cli.store import add_store_commands
 from flowscope.cli.zone import add_zone_commands
 from flowscope.errors import UserError
 from flowscope.plugins import Plugins, make_manager
@@ -109,6 +110,7 @@ def build_app(pm: pluggy.PluginManager) -> typer.Typer:
     add_lineage_commands(app, store_dir)
     add_ingest_command(app, store_dir)
     add_zone_commands(app, store_dir)
+    add_store_commands(app, store_dir)
     plugins.add_commands(app)
     return app
 

@@ -31,10 +31,28 @@ from flowscope.store import Store
 from flowscope.terminal import clean, literal, markup
 
 
+def scan_source(config: Config) -> Path:
+    """What a scan's scope stands for: its config file, else (no file) the folder it ran in."""
+    return config.path.resolve() if config.path else Path.cwd().resolve()
+
+
 def scan_id_for(config: Config) -> str:
     """Which scan this is, for the store's scopes and the run ids: the config file it ran from."""
-    where = str(config.path.resolve()) if config.path else str(Path.cwd().resolve())
-    return hashlib.sha256(where.encode()).hexdigest()[:16]
+    return hashlib.sha256(str(scan_source(config)).encode()).hexdigest()[:16]
+
+
+def stale_note(store: Store) -> tuple[str, list[str]]:
+    """One line on scopes no input backs any more (a renamed or deleted config, an ingested file since
+    deleted), and their sources, for ``flowscope store prune``; empty when there are none."""
+    stale, _ = store.unbacked_scopes()
+    gone = list(dict.fromkeys(s.source or "" for s in stale))
+    if not gone:
+        return "", []
+    shown = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
+    return (
+        f"note: the store holds {len(stale)} scope(s) whose input no longer exists ({shown}); "
+        "`flowscope store prune` removes them"
+    ), gone
 
 
 @contextmanager
@@ -207,6 +225,8 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
                     collectors=[r.name for r in result.reports],
                 )
                 store.replace("scan", scope, [], [], [event_to_dict(e) for e in events])
+                store.record_source(scope, scan_source(config))
+            stale_line, stale_sources = stale_note(store)
         finally:
             store.close()
         if output is not None:
@@ -218,7 +238,11 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
         if as_json:
             typer.echo(
                 json.dumps(
-                    {**_summary_json(result, len(events), emit_failures), "zone_warnings": zone_problems},
+                    {
+                        **_summary_json(result, len(events), emit_failures),
+                        "zone_warnings": zone_problems,
+                        "stale_sources": stale_sources,
+                    },
                     indent=2,
                 )
             )
@@ -234,6 +258,8 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
                     + markup(", ".join(outside_summary(result.outside))),
                     soft_wrap=True,
                 )
+            if stale_line:
+                err.print(markup(stale_line), soft_wrap=True)
             typer.echo(
                 clean(
                     f"{len(events)} OpenLineage events stored in {store_dir()}"

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from flowscope.edgeflags import DIRECT, INDIRECT
 from flowscope.errors import UserError
 from flowscope.model import Asset, AssetInfo, Edge
-from flowscope.store import killpoint
+from flowscope.store import killpoint, sources
 from flowscope.store.codec import decode_edge, merge_infos
 from flowscope.store.schema import DB_NAME, connect
 from flowscope.store.write import (
@@ -141,6 +141,21 @@ class Store:
         ):
             out.setdefault(collector, {})[(ns, name)] = int(n)
         return out
+
+    def record_source(self, scope: str, source: Path) -> None:
+        """Note the input ``scope`` came from (:mod:`flowscope.store.sources`)."""
+        sources.record(self._conn, scope, source)
+
+    def unbacked_scopes(self) -> tuple[list[sources.StaleScope], list[sources.StaleScope]]:
+        """(stale, unknown) scopes: their source is gone, or was never recorded."""
+        return sources.unbacked(self._conn)
+
+    def remove_scope(self, collector: str, scope: str) -> None:
+        """Delete everything ``(collector, scope)`` holds, in one transaction, re-scoring shared keys."""
+        with self.transaction():
+            replace_scope(self._conn, collector, scope, [], [], [], {})
+            self._conn.execute("DELETE FROM scopes WHERE collector = ? AND scope = ?", (collector, scope))
+            sources.forget(self._conn, scope)
 
     def scopes(self) -> list[tuple[str, str]]:
         return [

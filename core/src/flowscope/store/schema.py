@@ -98,6 +98,9 @@ LATER_DDL = (
     "CREATE TABLE IF NOT EXISTS job_samples ("
     "scope_id INTEGER NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, samples INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS job_samples_scope ON job_samples (scope_id)",
+    # The input a scope came from (a config file, an ingested file): flowscope.store.sources
+    "CREATE TABLE IF NOT EXISTS scope_sources ("
+    "scope TEXT PRIMARY KEY, source TEXT NOT NULL, updated TEXT NOT NULL)",
 )
 
 
