@@ -86,58 +86,34 @@ def _built(doc: Any) -> Document:
 
 
 def _document(node: yaml.Node | None, text: str, source: str) -> Document:
-    doc = Document(None)
-    if node is None:
-        return doc
-    doc.lines[()] = node.start_mark.line + 1
-    merges = _first_pass(node, (), doc, set(), ())
-    doc.data = construct(node, text, source)
-    if merges:  # construction rewrote the merged mappings: their lines are read again, from the result
-        doc.lines = {(): node.start_mark.line + 1}
+    duplicates: list[Duplicate] = []
+    if node is not None:
+        _find_duplicates(node, (), duplicates, set())
+    doc = Document(construct(node, text, source), duplicates=duplicates)
+    if node is not None:
+        doc.lines[()] = node.start_mark.line + 1
         _walk(node, (), doc, ())
     return doc
 
 
-_MERGE = "tag:yaml.org,2002:merge"
-
-
-def _first_pass(
-    node: yaml.Node, path: KeyPath, doc: Document, visited: set[int], ancestors: tuple[int, ...]
-) -> bool:
-    """Repeated keys (before construction, while merge keys are still separate entries: a key that
-    overrides a merged one is not a duplicate) and the line of every key path, in one walk; True when a
-    merge key was seen (then :func:`_walk` redoes the lines after construction). Duplicates are reported
-    once per node (``visited``); lines are recorded under every path an alias puts a node on, and
-    ``ancestors`` stops recursive aliases, as in :func:`_walk`."""
-    if id(node) in ancestors:
-        return False
-    first = id(node) not in visited
+def _find_duplicates(node: yaml.Node, path: KeyPath, out: list[Duplicate], visited: set[int]) -> None:
+    # Runs before construction, while merge keys (``<<``) are still separate entries: a key that
+    # overrides a merged one is not a duplicate. ``visited`` stops at aliases already walked.
+    if id(node) in visited:
+        return
     visited.add(id(node))
-    ancestors = (*ancestors, id(node))
-    merges = False
-    lines = doc.lines
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                continue
-            if key_node.tag == _MERGE:
-                merges = True
-                continue
-            key, line = str(key_node.value), key_node.start_mark.line + 1
-            child = (*path, key)
-            if first:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key, line = str(key_node.value), key_node.start_mark.line + 1
                 if key in seen:
-                    doc.duplicates.append(Duplicate(child, line, seen[key]))
+                    out.append(Duplicate((*path, key), line, seen[key]))
                 seen[key] = line
-            lines[child] = line
-            merges |= _first_pass(value_node, child, doc, visited, ancestors)
+                _find_duplicates(value_node, (*path, key), out, visited)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            child = (*path, i)
-            lines[child] = item.start_mark.line + 1
-            merges |= _first_pass(item, child, doc, visited, ancestors)
-    return merges
+            _find_duplicates(item, (*path, i), out, visited)
 
 
 def _walk(node: yaml.Node, path: KeyPath, doc: Document, ancestors: tuple[int, ...]) -> None:

@@ -197,36 +197,6 @@ def invalid(exc: yaml.YAMLError, source: str) -> UserError:
     return YamlError(f"invalid YAML: {exc}", source)
 
 
-class _Mark:
-    """Where a node starts: the line (0-based, as PyYAML counts) and the file's name, enough for every
-    message flowscope prints. PyYAML's own ``Mark`` (a dict per object, two per event, each holding name,
-    index, column, buffer and pointer) was most of the memory of a large flow file; one ``_Mark`` per
-    line is shared by every node on it."""
-
-    __slots__ = ("column", "line", "name")
-
-    def __init__(self, name: str, line: int) -> None:
-        self.name = name
-        self.line = line
-        self.column = 0
-
-    def __str__(self) -> str:  # as yaml.Mark prints itself in a MarkedYAMLError
-        return f'  in "{self.name}", line {self.line + 1}'
-
-
-# Slotted nodes: the composed tree of a 20,000-flow file holds about 300,000 of them.
-class _ScalarNode(yaml.ScalarNode):
-    __slots__ = ("end_mark", "start_mark", "style", "tag", "value")
-
-
-class _SequenceNode(yaml.SequenceNode):
-    __slots__ = ("end_mark", "flow_style", "start_mark", "tag", "value")
-
-
-class _MappingNode(yaml.MappingNode):
-    __slots__ = ("end_mark", "flow_style", "start_mark", "tag", "value")
-
-
 class _Composer:
     """PyYAML's composer (``yaml.composer.Composer``) without recursion, counting as it goes."""
 
@@ -234,14 +204,6 @@ class _Composer:
         self.loader = loader
         self.source = source
         self.limits = limits
-        self.marks: dict[int, _Mark] = {}
-
-    def _mark(self, mark: Any) -> Any:  # a _Mark standing in for yaml.Mark
-        line = mark.line
-        known = self.marks.get(line)
-        if known is None:
-            known = self.marks[line] = _Mark(self.source, line)
-        return known
 
     def _over(self, what: str, mark: Any) -> YamlError:
         return YamlError(what, self.source, mark.line + 1 if mark is not None else None)
@@ -270,13 +232,13 @@ class _Composer:
             event: Any = loader.get_event()
             node: yaml.Node
             if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
-                seq = isinstance(event, yaml.SequenceStartEvent)
-                kind: Any = _SequenceNode if seq else _MappingNode
+                kind: Any = (
+                    yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
+                )
                 tag = event.tag
                 if tag is None or tag == "!":
-                    tag = loader.resolve(yaml.SequenceNode if seq else yaml.MappingNode, None, event.implicit)
-                mark = self._mark(event.start_mark)
-                node = kind(tag, [], mark, mark, flow_style=event.flow_style)
+                    tag = loader.resolve(kind, None, event.implicit)
+                node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
                 self._anchor(anchors, event, node, None)
                 stack.append([node, event.anchor, 1, None])
                 if len(stack) > limits.max_depth:
@@ -287,6 +249,7 @@ class _Composer:
                 continue
             if isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
                 node, anchor, size, _ = stack.pop()
+                node.end_mark = event.end_mark
                 if anchor is not None:
                     anchors[anchor] = (node, size)
             elif isinstance(event, yaml.AliasEvent):
@@ -304,8 +267,7 @@ class _Composer:
                 tag = event.tag
                 if tag is None or tag == "!":
                     tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-                mark = self._mark(event.start_mark)
-                node = _ScalarNode(tag, event.value, mark, mark, style=event.style)
+                node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
                 self._anchor(anchors, event, node, 1)
                 size = 1
                 total += 1
