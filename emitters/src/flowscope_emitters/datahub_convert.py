@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from flowscope import private
 from flowscope.errors import UserError
 from flowscope_emitters.datahub_items import Item, build, dh
 from flowscope_emitters.datahub_names import ML_SCHEMES, OWN_PLATFORMS, Naming
@@ -313,6 +314,7 @@ def convert_all(events: Iterable[Mapping[str, Any]], naming: Naming = DEFAULT_NA
 def write_file(mcps: Iterable[Any], path: Path) -> int:
     """A JSON array of proposals, the format of ``datahub ingest``'s ``file`` source."""
     objs = [m.to_obj() for m in mcps]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(objs, indent=1), encoding="utf-8")
+    private.write_text(
+        path, json.dumps(objs, indent=1)
+    )  # 0600 like -o and --to file: lineage of personal data
     return len(objs)

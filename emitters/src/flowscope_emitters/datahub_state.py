@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from flowscope import private
 from flowscope_emitters.datahub_items import Item, key
 
 STATE_DIR = "datahub"
@@ -36,7 +36,11 @@ class EmitState:
             doc: Any = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return []
-        items = doc.get("items") if isinstance(doc, dict) else None
+        if not isinstance(
+            doc, dict
+        ):  # a state file is the store's, but read as untrusted: any shape is "none"
+            return []
+        items = doc.get("items")
         if doc.get("target") != self.target or not isinstance(items, list):
             return []
         return [tuple(str(p) for p in i) for i in items if isinstance(i, list) and i]
@@ -48,7 +52,5 @@ class EmitState:
 
     def save(self, current: Iterable[Item]) -> None:
         items = sorted({key(i) for i in current if i[0] in RETRACTABLE})
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"target": self.target, "items": items}), encoding="utf-8")
-        os.replace(tmp, self.path)
+        # private like everything in the store (0700 folder, 0600 file), written whole or not at all
+        private.write_text(self.path, json.dumps({"target": self.target, "items": items}))
