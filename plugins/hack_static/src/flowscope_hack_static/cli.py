@@ -49,6 +49,10 @@ def build_commands() -> typer.Typer:
             list[Path] | None,
             typer.Option("--pysa", help="Pysa .pysa model file or taint.config to import; repeatable."),
         ] = None,
+        include_tests: Annotated[
+            bool,
+            typer.Option("--include-tests", help="Also scan test code (tests/, test_*.py, *_test.cc, ...)."),
+        ] = False,
     ) -> None:
         """Analyze the code under PATH and print the source-to-sink flows it holds."""
         if not path.exists():
@@ -63,6 +67,7 @@ def build_commands() -> typer.Typer:
             job_namespace=job_namespace,
             cache=not no_cache,
             pysa=[str(p.resolve()) for p in pysa or []],
+            skip_tests=not include_tests,
         )
         collector = HackStaticCollector()
         run = collect_alone(collector, settings, base)

@@ -31,6 +31,7 @@ class Settings:
     jobs: dict[str, str] = field(default_factory=dict)  # folder prefix -> job namespace (service://www)
     job_namespace: str = "service://default"
     exclude: list[str] = field(default_factory=list)
+    skip_tests: bool = True  # test folders/files (tests/, test_*.py, *_test.cc, *Test.php) are not scanned
     languages: list[str] = field(default_factory=lambda: list(LANGUAGES))
     max_file_bytes: int = 2_000_000
     max_rounds: int = 32  # inter-procedural fixed point: a bound on rounds (they stop when nothing changes)
@@ -105,7 +106,7 @@ class HackStaticCollector:
 
         for root in settings.paths:
             ctx.note_input(ctx.resolve(root))
-            for path in scanner.walk(ctx.resolve(root), settings.exclude, report):
+            for path in scanner.walk(ctx.resolve(root), settings.exclude, report, settings.skip_tests):
                 src = scanner.read(path, settings.max_file_bytes, report)
                 if src is None or src.language not in settings.languages:
                     continue
@@ -170,7 +171,7 @@ class HackStaticCollector:
         salt = f"{analyzer_digest()}:{models.digest()}:{settings.max_rounds}"
         # one consolidated entry per scan configuration (not per folder: diff mode scans temporary ones);
         # it serves only a scan whose every file key matches, so two trees sharing it stay correct
-        tree = f"{settings.paths}\0{settings.languages}\0{settings.exclude}"
+        tree = f"{settings.paths}\0{settings.languages}\0{settings.exclude}\0{settings.skip_tests}"
         try:
             return Cache(root, salt, lambda message: ctx.problem(message), tree)
         except UserError as e:  # no usable store secret: nothing can be signed, so nothing is cached

@@ -26,6 +26,33 @@ SKIP_DIRS = {".git", ".hg", "node_modules", "__pycache__", ".venv", ".flowscope"
 
 Report = Callable[[str, Path, int | None], None]
 
+# Test code is skipped by default (``skip_tests``), as Bearer and Privado do: a user's email built in a
+# test factory and logged in an assertion is not a flow of the product, and on real repositories such
+# findings were false positives. Folders by name anywhere below a scanned root; files by the naming
+# conventions of pytest/unittest, gtest and PHPUnit/HackTest.
+TEST_DIRS = {"test", "tests", "testing", "__tests__", "fixtures", "testdata", "test_data", "spec", "specs"}
+_TEST_FILES = (
+    "test_*.py",
+    "*_test.py",
+    "*_tests.py",
+    "conftest.py",
+    "*_test.cc",
+    "*_test.cpp",
+    "*_test.cxx",
+    "*_unittest.cc",
+    "*_unittest.cpp",
+    "*Test.php",
+    "*Test.hack",
+    "*Test.hh",
+)
+
+
+def is_test(name: str, folder: bool) -> bool:
+    """Whether a folder or file name is test code by convention (case-sensitive, like the tools)."""
+    if folder:
+        return name.lower() in TEST_DIRS
+    return any(fnmatch(name, pat) for pat in _TEST_FILES)
+
 
 @dataclass
 class SourceFile:
@@ -61,8 +88,12 @@ def hh_language(data: bytes) -> str:
     return "cpp" if any(w in head for w in _CPP_WORDS) else "hack"
 
 
-def walk(root: Path, exclude: list[str], report: Report) -> Iterator[Path]:
-    """Source files under ``root`` (or ``root`` itself), sorted, following symlinks once each."""
+def walk(root: Path, exclude: list[str], report: Report, skip_tests: bool = False) -> Iterator[Path]:
+    """Source files under ``root`` (or ``root`` itself), sorted, following symlinks once each.
+
+    ``skip_tests`` leaves out test folders and files below ``root``; a root named explicitly (a test file
+    or ``tests/`` itself) is always scanned: the user asked for it.
+    """
     if root.is_file():
         if language_of(root):
             yield root
@@ -93,10 +124,11 @@ def walk(root: Path, exclude: list[str], report: Report) -> Iterator[Path]:
                     continue
             try:
                 if entry.is_dir():
-                    if entry.name not in SKIP_DIRS:
+                    if entry.name not in SKIP_DIRS and not (skip_tests and is_test(entry.name, True)):
                         subdirs.append(path)
                 elif entry.is_file() and EXTENSIONS.get(os.path.splitext(entry.name)[1].lower()):
-                    yield path
+                    if not (skip_tests and is_test(entry.name, False)):
+                        yield path
                 elif entry.is_symlink() and not path.exists():
                     report("broken or looping symlink, skipped", path, None)
             except OSError as exc:  # ELOOP on a self-referencing link
