@@ -41,7 +41,10 @@ def test_test_code_is_skipped_by_default_and_included_on_request(
     assert {e["evidence"][0]["location"].split(":")[0] for e in default["edges"]} == {"app/views.py"}
     everything = _scan(pm, run_cli, tmp_path, "--include-tests")
     assert everything["files"] == 7
-    assert {e["evidence"][0]["location"].split(":")[0] for e in everything["edges"]} >= {"tests/factories.py", "conftest.py"}
+    assert {e["evidence"][0]["location"].split(":")[0] for e in everything["edges"]} >= {
+        "tests/factories.py",
+        "conftest.py",
+    }
 
 
 def test_a_test_folder_or_file_named_explicitly_is_scanned(

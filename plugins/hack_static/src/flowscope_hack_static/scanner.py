@@ -30,7 +30,8 @@ Report = Callable[[str, Path, int | None], None]
 # test factory and logged in an assertion is not a flow of the product, and on real repositories such
 # findings were false positives. Folders by name anywhere below a scanned root; files by the naming
 # conventions of pytest/unittest, gtest and PHPUnit/HackTest.
-TEST_DIRS = {"test", "tests", "testing", "__tests__", "fixtures", "testdata", "test_data", "spec", "specs"}
+# Not spec/specs: in many repositories those folders hold API specifications, which are product code.
+TEST_DIRS = {"test", "tests", "testing", "__tests__", "fixtures", "testdata", "test_data"}
 _TEST_FILES = (
     "test_*.py",
     "*_test.py",
