@@ -1,7 +1,7 @@
 """The held-out corpus: labels in ``heldout.yaml``, statements taken from the repositories at run time.
 
 Each repository is read with ``git show COMMIT:PATH`` from a git directory found as ``--repos DIR/<owner>+<name>``
-(``/repo`` inside it or the directory itself: a ``git clone`` or a mirror) or ``$FLOWSCOPE_HELDOUT_REPOS``; the
+(``/repo`` inside it or the directory itself: a ``git clone`` or a mirror) or ``$FLOWSCOPE_HELDOUT_REPOS`` (default ``~/.cache/flowscope/mirrors``); the
 extracted statements go to ``<cache>/heldout.jsonl`` (outside the repository: they are other people's code).
 
 dbt models are compiled with a few documented rules, not dbt: ``{{ ref('x') }}`` -> ``x``, ``{{ source('a',
@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from suites import HERE, Case, edge, norm
 
-REPOS = Path(os.environ.get("FLOWSCOPE_HELDOUT_REPOS", "/work/.mirror"))
+REPOS = Path(os.environ.get("FLOWSCOPE_HELDOUT_REPOS", Path.home() / ".cache" / "flowscope" / "mirrors"))
 
 
 def git_dir(root: Path, repo: str) -> Path:
