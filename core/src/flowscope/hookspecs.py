@@ -54,7 +54,8 @@ def register_emitters(register: Callable[[EmitterFactory], None]) -> None:
 
 @hookspec
 def register_commands(app: typer.Typer) -> None:
-    """Add CLI sub-commands: ``app.add_typer(sub, name="sql")`` or ``app.command()(fn)``.
+    """Add CLI sub-commands: ``app.add_typer(sub, name="sql")`` or ``app.command()(fn)``, preferably
+    through :func:`flowscope.cli.lazy.add_lazy_commands` so that their imports load only when they run.
 
     Called once, while ``build_app`` assembles the CLI. Return nothing. A plugin that raises here is
     logged with its name and its commands are missing; the rest of the CLI works.

@@ -8,14 +8,23 @@ from collections.abc import Callable
 import typer
 
 from flowscope import hookimpl
+from flowscope.cli.lazy import add_lazy_commands
 from flowscope.contracts import Renderer
+
+
+def _commands(app: typer.Typer) -> None:
+    from flowscope_datalogs.cli import datalogs_app
+
+    app.add_typer(datalogs_app(), name="datalogs")
 
 
 @hookimpl
 def register_commands(app: typer.Typer) -> None:
-    from flowscope_datalogs.cli import datalogs_app
-
-    app.add_typer(datalogs_app(), name="datalogs")
+    add_lazy_commands(
+        app,
+        _commands,
+        datalogs="Data logs: every user's own warehouse rows, exported in batches, verified and zipped.",
+    )
 
 
 @hookimpl

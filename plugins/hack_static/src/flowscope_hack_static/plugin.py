@@ -1,4 +1,5 @@
-"""Hook implementations only; the logic lives in modules that never import pluggy."""
+"""Hook implementations only; the logic lives in modules that never import pluggy (and load only when a
+scan or a ``static`` command needs them)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,23 @@ from collections.abc import Callable
 import typer
 
 from flowscope import hookimpl
+from flowscope.cli.lazy import add_lazy_commands
 from flowscope.contracts import Collector
-from flowscope_hack_static.cli import build_commands
-from flowscope_hack_static.collector import HackStaticCollector
 
 
 @hookimpl
 def register_collectors(register: Callable[[Collector], None]) -> None:
+    from flowscope_hack_static.collector import HackStaticCollector
+
     register(HackStaticCollector())
+
+
+def _commands(app: typer.Typer) -> None:
+    from flowscope_hack_static.cli import build_commands
+
+    app.add_typer(build_commands(), name="static")
 
 
 @hookimpl
 def register_commands(app: typer.Typer) -> None:
-    app.add_typer(build_commands(), name="static")
+    add_lazy_commands(app, _commands, static="Source-to-sink data flows in Hack, C++ and Python code.")

@@ -1,4 +1,5 @@
-"""Hook implementations only; the logic lives in modules that never import pluggy."""
+"""Hook implementations only; the logic lives in modules that never import pluggy (and load only when a
+scan or an ``ml-config`` command needs them)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,29 @@ from collections.abc import Callable
 import typer
 
 from flowscope import hookimpl
+from flowscope.cli.lazy import add_lazy_commands
 from flowscope.contracts import Collector
-from flowscope_ml_config.cli import build_commands
-from flowscope_ml_config.collector import MlConfigCollector
 
 
 @hookimpl
 def register_collectors(register: Callable[[Collector], None]) -> None:
+    from flowscope_ml_config.collector import MlConfigCollector
+
     register(MlConfigCollector())
+
+
+def _commands(app: typer.Typer) -> None:
+    from flowscope_ml_config.cli import build_commands
+
+    app.add_typer(build_commands(), name="ml-config")
 
 
 @hookimpl
 def register_commands(app: typer.Typer) -> None:
-    app.add_typer(build_commands(), name="ml-config")
+    add_lazy_commands(
+        app,
+        _commands,
+        **{
+            "ml-config": "Lineage from ML configs (training, fine-tuning, Feast, MLflow, DVC, Kubeflow, serving)."
+        },
+    )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import typer
 
 from flowscope import hookimpl
+from flowscope.cli.lazy import add_lazy_commands
 from flowscope.contracts import Collector, Matcher
 
 
@@ -25,8 +26,12 @@ def register_matchers(register: Callable[[Matcher], None]) -> None:
         register(matcher)  # type: ignore[arg-type]
 
 
-@hookimpl
-def register_commands(app: typer.Typer) -> None:
+def _commands(app: typer.Typer) -> None:
     from flowscope_probes.cli import build_commands
 
     app.add_typer(build_commands(), name="probes")
+
+
+@hookimpl
+def register_commands(app: typer.Typer) -> None:
+    add_lazy_commands(app, _commands, probes="Runtime privacy probes: inspect the spool the probes wrote.")
