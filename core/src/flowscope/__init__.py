@@ -1,11 +1,14 @@
-"""flowscope: discover where data goes and emit it as OpenLineage lineage."""
+"""flowscope: discover where data goes and emit it as OpenLineage lineage.
+
+``hookimpl`` is made on first use: pluggy (and the importlib.metadata it loads) is needed by plugins and
+the plugin manager, not by ``flowscope --version`` or code that only uses the model.
+"""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-import pluggy
-
+from flowscope._version import __version__
 from flowscope.errors import UserError
 from flowscope.model import (
     Asset,
@@ -21,12 +24,22 @@ from flowscope.model import (
 )
 
 PROJECT = "flowscope"
-hookimpl = pluggy.HookimplMarker(PROJECT)
 
-try:
-    __version__ = version("flowscope")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+if TYPE_CHECKING:
+    import pluggy
+
+    hookimpl: pluggy.HookimplMarker
+
+
+def __getattr__(name: str) -> Any:
+    if name == "hookimpl":
+        import pluggy
+
+        marker = pluggy.HookimplMarker(PROJECT)
+        globals()["hookimpl"] = marker
+        return marker
+    raise AttributeError(f"module 'flowscope' has no attribute {name!r}")
+
 
 __all__ = [
     "PROJECT",

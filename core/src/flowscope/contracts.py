@@ -10,12 +10,13 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
-
-from openlineage.client.event_v2 import RunEvent
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from flowscope.model import Observation, Signal
 from flowscope.paths import expand, is_outside
+
+if TYPE_CHECKING:  # the OpenLineage client takes 0.2 s to import; only emitting needs it
+    from openlineage.client.event_v2 import RunEvent
 
 
 @dataclass

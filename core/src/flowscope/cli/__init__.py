@@ -15,12 +15,11 @@ import typer
 from rich.table import Table
 
 from flowscope import __version__, terminal
+from flowscope.cli.coercion import use_light_coercion
 from flowscope.cli.helptypes import use_plain_types
-from flowscope.cli.ingest import add_ingest_command
+from flowscope.cli.lazy import add_lazy_commands
 from flowscope.cli.lineage import add_lineage_commands
-from flowscope.cli.scan import add_scan_command
 from flowscope.cli.store import add_store_commands
-from flowscope.cli.zone import add_zone_commands
 from flowscope.errors import UserError
 from flowscope.plugins import Plugins, make_manager
 from flowscope.redact import protect_output
@@ -33,6 +32,7 @@ def build_app(pm: pluggy.PluginManager) -> typer.Typer:
     """The CLI over one plugin manager: core commands, then each plugin's ``register_commands``."""
     plugins = Plugins(pm)
     use_plain_types()
+    use_light_coercion()
     app = typer.Typer(
         name="flowscope",
         help="Discover where data goes and turn it into OpenLineage lineage.",
@@ -106,10 +106,35 @@ def build_app(pm: pluggy.PluginManager) -> typer.Typer:
         for f in failed:
             console.print(f"[red]failed[/red] {markup(f['name'])}: {markup(f['error'])}")
 
-    add_scan_command(app, plugins, store_dir)
+    # scan and ingest load the OpenLineage client and the pipeline: only when they run (flowscope.cli.lazy).
+    def scan_commands(sub: typer.Typer) -> None:
+        from flowscope.cli.scan import add_scan_command
+
+        add_scan_command(sub, plugins, store_dir)
+
+    def ingest_commands(sub: typer.Typer) -> None:
+        from flowscope.cli.ingest import add_ingest_command
+
+        add_ingest_command(sub, store_dir)
+
+    add_lazy_commands(
+        app,
+        scan_commands,
+        scan="Run every enabled collector, store the graph, emit OpenLineage events, print a summary.",
+    )
     add_lineage_commands(app, store_dir)
-    add_ingest_command(app, store_dir)
-    add_zone_commands(app, store_dir)
+    add_lazy_commands(
+        app,
+        ingest_commands,
+        ingest="Load OpenLineage events from any producer into the store; re-ingesting a file replaces it.",
+    )
+
+    def zone_commands(sub: typer.Typer) -> None:
+        from flowscope.cli.zone import add_zone_commands
+
+        add_zone_commands(sub, store_dir)
+
+    add_lazy_commands(app, zone_commands, zone="Policy zones: discover, review, status, check, export.")
     add_store_commands(app, store_dir)
     plugins.add_commands(app)
     return app
