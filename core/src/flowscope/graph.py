@@ -8,46 +8,101 @@ dataset-level edges whose source is ``X`` (a dataset-level edge carries every fi
 A path's confidence is the product of its edges' confidences. ``min_confidence`` drops edges below it,
 so every edge of a returned path is at least that confident.
 
+A walk is level-synchronous: level k extends the best paths level k-1 found; a node is expanded again
+only in a level after its best path improved. Inside a level, equally confident candidates for one asset
+go to the edge first in the order (near dataset id, near id, far dataset id, far id, job id); across
+levels the path found first (the shorter one) keeps an equal confidence.
+
 ``DEFAULT_DEPTH`` is 10 hops: enough for warehouse pipelines (raw -> staging -> marts -> exports -> logs
-rarely exceeds 6-8 hops), and it bounds the work on dense graphs. Each BFS level is one indexed store
-query for the whole frontier, so a depth-10 walk costs at most ten queries.
+rarely exceeds 6-8 hops), and it bounds the work on dense graphs.
+
+Walks and ``why`` run on the store's compact walk index (:mod:`flowscope.walkindex`: CSR arrays in a
+memory-mapped file, a whole level per numpy operation), made or refreshed on first use after a write.
+``FLOWSCOPE_WALK=store`` runs them on the store itself instead (one indexed query per level,
+:mod:`flowscope.walkstore`): the reference the index is tested against, with the same answers.
 """
 
 from __future__ import annotations
 
 import functools
-import heapq
 import math
-from collections import defaultdict
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from flowscope.edgeflags import kinds_mask, kinds_of
 from flowscope.errors import UserError
 from flowscope.model import Asset, Edge
-from flowscope.store import AdjacencyRow, Store
+from flowscope.store import Store
 
 DEFAULT_DEPTH = 10
+WALK_ENV = "FLOWSCOPE_WALK"
 Direction = Literal["down", "up"]
 
 # A node's best path as an immutable chain: (confidence, hops, node, job_id, near, far, previous), where
 # near/far are the last edge's ends as seen from the start (source/target going down, target/source up).
-# Chains are shared and never mutated, so a path stays correct when its prefix node later finds a better
-# (but longer) path of its own.
 Link = tuple[float, int, int, int, int, int, Optional["Link"]]
 
 
 @dataclass(frozen=True)
 class Step:
     """One edge of a path, in data-flow order. ``kinds``: the signal kinds of the edge's evidence (the
-    union over the scopes that stored it; empty for rows written before the store kept them)."""
+    union over the scopes that stored it and that pass the walk's filters; empty for rows written before
+    the store kept them)."""
 
     job: tuple[str, str]
     source: Asset
     target: Asset
     confidence: float
     kinds: tuple[str, ...] = ()
+
+
+class Tree:
+    """The best paths of one walk as records (a record per path found, in the order found; its parent is
+    the record of the previous node's path at the time), with the names of their assets and jobs. Every
+    Reached of the walk points into it, so paths are built only when asked for."""
+
+    def __init__(
+        self,
+        direction: Direction,
+        columns: Sequence[list[Any]],
+        assets: dict[int, Asset],
+        jobs: dict[int, tuple[str, str]],
+    ) -> None:
+        self.direction = direction
+        (self.node, self.conf, self.hops, self.job, self.near, self.parent, self.econf, self.eflags) = columns
+        self.assets = assets
+        self.jobs = jobs
+
+    def step(self, rec: int) -> Step:
+        near, far = self.assets[self.near[rec]], self.assets[self.node[rec]]
+        src, dst = (near, far) if self.direction == "down" else (far, near)
+        return Step(self.jobs[self.job[rec]], src, dst, self.econf[rec], _kinds(self.eflags[rec]))
+
+    def chain(self, rec: int) -> list[int]:
+        """The records of one path, from the reached asset back to its start (inclusive)."""
+        out = [rec]
+        while (rec := self.parent[rec]) >= 0:
+            out.append(rec)
+        return out
+
+    def link(self, rec: int) -> Link:
+        """A record's path as the :data:`Link` chain older callers walk."""
+        link: Link | None = None
+        for r in reversed(self.chain(rec)):
+            near = self.near[r]
+            link = (
+                self.conf[r],
+                self.hops[r],
+                self.node[r],
+                self.job[r],
+                near if near >= 0 else 0,
+                self.node[r] if near >= 0 else 0,
+                link,
+            )
+        assert link is not None
+        return link
 
 
 @dataclass(frozen=True)
@@ -58,18 +113,15 @@ class Reached:
     confidence: float
     hops: int
     via: tuple[str, str]  # the job next to this asset on the path: its writer downstream, its reader upstream
-    _link: Link = field(repr=False, compare=False)
-    _names: _Names = field(repr=False, compare=False)
+    _rec: int = field(repr=False, compare=False)
+    _tree: Tree = field(repr=False, compare=False)
 
     @property
     def path(self) -> list[Step]:
         """The path's edges from source to target (built on demand: large walks need only the table)."""
-        steps = []
-        link: Link | None = self._link
-        while link is not None and link[6] is not None:
-            steps.append(self._names.step(link))
-            link = link[6]
-        if self._names.direction == "down":
+        tree = self._tree
+        steps = [tree.step(r) for r in tree.chain(self._rec)[:-1]]
+        if tree.direction == "down":
             steps.reverse()
         return steps
 
@@ -77,10 +129,11 @@ class Reached:
     def parent(self) -> Asset | None:
         """The node before this asset on its best path (None right after a start): the best paths of a
         walk form a tree, and this is its parent pointer, so subtree sizes need no path per asset."""
-        prev = self._link[6]
-        if prev is None or prev[6] is None:
+        tree = self._tree
+        prev = tree.parent[self._rec]
+        if prev < 0 or tree.parent[prev] < 0:
             return None
-        return self._names.assets[prev[2]]
+        return tree.assets[tree.node[prev]]
 
     @property
     def predecessor(self) -> Asset:
@@ -94,43 +147,26 @@ class Reached:
     @property
     def start(self) -> Asset:
         """The start its best path leaves from (a walk from many starts keeps the best one per asset)."""
-        link = self._link
-        while link[6] is not None:
-            link = link[6]
-        return self._names.assets[link[2]]
+        tree = self._tree
+        return tree.assets[tree.node[tree.chain(self._rec)[-1]]]
 
     @property
     def last_step(self) -> Step:
         """The edge this asset is reached by on its best path (nearest the asset, in either direction)."""
-        return self._names.step(self._link)
+        return self._tree.step(self._rec)
+
+    @property
+    def _link(self) -> Link:
+        return self._tree.link(self._rec)
+
+    @property
+    def _names(self) -> Tree:
+        return self._tree
 
 
 @functools.lru_cache(maxsize=1024)
 def _kinds(flags: int) -> tuple[str, ...]:
     return tuple(kinds_of(flags))
-
-
-@dataclass
-class _Names:
-    """Ids of one walk turned into names, shared by all its Reached."""
-
-    direction: Direction
-    assets: dict[int, Asset]
-    jobs: dict[int, tuple[str, str]]
-    edge_conf: dict[tuple[int, int, int], float]
-    edge_flags: dict[tuple[int, int, int], int]
-
-    def step(self, link: Link) -> Step:
-        _, _, _, job, near, far, _ = link
-        src, dst = (near, far) if self.direction == "down" else (far, near)
-        key = (job, near, far)
-        return Step(
-            self.jobs[job],
-            self.assets[src],
-            self.assets[dst],
-            self.edge_conf[key],
-            _kinds(self.edge_flags.get(key, 0)),
-        )
 
 
 @dataclass(frozen=True)
@@ -179,9 +215,8 @@ def _start_ids(store: Store, asset: Asset) -> tuple[int, int]:
     return ids
 
 
-def _applies(node: int, node_ds: int, here: int, here_ds: int) -> bool:
-    """Does an edge touching ``here`` (in dataset ``here_ds``) leave from / arrive at ``node``?"""
-    return node in (node_ds, here) or here == here_ds
+def _use_index() -> bool:
+    return os.environ.get(WALK_ENV, "index") != "store"
 
 
 def walk(
@@ -204,80 +239,35 @@ def walk_many(store: Store, starts: Sequence[Asset], direction: Direction, optio
     options.check()
     if not starts:
         raise UserError("a walk needs at least one start asset")
-    ids = [_start_ids(store, a) for a in starts]
-    start_ids = {i for i, _ in ids}
+    ids = dict(_start_ids(store, a) for a in starts)
     stop_ids = {i for i, _ in store.lookup_many(options.stop_at).values()}
-    mask = kinds_mask(options.kinds)
-    best: dict[int, Link] = {i: (1.0, 0, i, 0, 0, 0, None) for i, _ in ids}
-    ds_of = dict(ids)
-    frontier = {i for i, ds in ids if i not in stop_ids and ds not in stop_ids}
-    stopped: set[int] = set(start_ids) - frontier
-    edge_conf: dict[tuple[int, int, int], float] = {}
-    edge_flags: dict[tuple[int, int, int], int] = {}
-    for _ in range(options.depth):
-        if not frontier:
-            break
-        # A snapshot: this level extends the paths the previous level found.
-        snap = {n: best[n] for n in frontier}
-        by_ds: dict[int, list[Link]] = defaultdict(list)
-        for n in frontier:
-            by_ds[ds_of[n]].append(snap[n])
-        frontier = set()
-        rows = store.adjacent(
-            [(n, ds_of[n]) for n in snap],
-            direction,
-            options.min_confidence,
-            direct_only=options.direct_only,
-            kinds=mask,
+    filters = (options.min_confidence, options.direct_only, kinds_mask(options.kinds))
+    if _use_index():
+        from flowscope.walkindex import walk_records
+
+        columns, final, stopped = walk_records(
+            store, ids, direction == "down", options.depth, filters, stop_ids
         )
-        for here, here_ds, there, there_ds, conf, job, flags in rows:
-            if there in start_ids:
-                continue
-            key = (job, here, there)
-            if key in edge_flags:  # another scope's row of an edge already on a path: its kinds count too
-                edge_flags[key] |= flags
-            if here == here_ds:  # a dataset-level edge leaves every node of its dataset
-                links = by_ds[here_ds]
-            else:  # a field edge leaves that field and the dataset node
-                links = [link for link in (snap.get(here), snap.get(here_ds)) if link is not None]
-            for link in links:
-                cand = link[0] * conf
-                cur = best.get(there)
-                if cur is None or cand > cur[0]:
-                    best[there] = (cand, link[1] + 1, there, job, here, there, link)
-                    ds_of[there] = there_ds
-                    edge_conf[key] = conf
-                    edge_flags[key] = edge_flags.get(key, 0) | flags
-                    if there in stop_ids or there_ds in stop_ids:
-                        stopped.add(there)
-                    else:
-                        frontier.add(there)
-    names = _names(store, direction, best, edge_conf, edge_flags)  # starts included: Reached.start names them
-    for i in start_ids:
-        del best[i]
+    else:
+        from flowscope import walkstore
+
+        columns, final, stopped = walkstore.walk(
+            store, ids, direction == "down", options.depth, filters, stop_ids
+        )
+    # A step's near end need not be on the node chain: a field's edge taken from its dataset node's path.
+    nodes = set(final) | set(ids) | {n for n in columns[4] if n >= 0}
+    tree = Tree(
+        direction, columns, store.assets_by_id(nodes), store.jobs_by_id({j for j in columns[3] if j >= 0})
+    )
     reached = [
-        Reached(names.assets[n], round(link[0], 6), link[1], names.jobs[link[3]], link, names)
-        for n, link in best.items()
+        Reached(tree.assets[n], round(columns[1][r], 6), columns[2][r], tree.jobs[columns[3][r]], r, tree)
+        for n, r in final.items()
     ]
     reached.sort(key=lambda r: (-r.confidence, r.hops, r.asset.id))
-    halted = frozenset(names.assets[n] for n in stopped if n in names.assets)
+    halted = frozenset(tree.assets[n] for n in stopped if n in tree.assets)
     return Traversal(
         starts[0], direction, options.depth, options.min_confidence, reached, tuple(starts), halted
     )
-
-
-def _names(
-    store: Store,
-    direction: Direction,
-    best: dict[int, Link],
-    edge_conf: dict[tuple[int, int, int], float],
-    edge_flags: dict[tuple[int, int, int], int],
-) -> _Names:
-    # Chains may pass through a node whose own best path changed later; edge_conf still has its edges.
-    asset_ids = set(best)
-    asset_ids.update(a for k in edge_conf for a in k[1:])
-    jobs = store.jobs_by_id({k[0] for k in edge_conf})
-    return _Names(direction, store.assets_by_id(asset_ids), jobs, edge_conf, edge_flags)
 
 
 def downstream(
@@ -336,64 +326,29 @@ def why(
     """The path from ``source`` to ``target`` with the highest product of confidences, or None.
 
     Dijkstra on ``-log(confidence)``. ``target`` is reached by the target node itself; for a dataset target
-    also by any of its fields, and for a field target also by a dataset-level edge into its dataset.
-    ``options`` (depth aside) limits the edges crossed and the assets walked through as in :func:`walk_many`.
+    also by any of its fields, and for a field target also by a dataset-level edge into its dataset. Among
+    equally confident paths the one that stays at field level (fewer dataset-level nodes) is the more
+    specific explanation. ``options`` (depth aside) limits the edges crossed and the assets walked through
+    as in :func:`walk_many`.
     """
     opts = options or WalkOptions(min_confidence=min_confidence)
     opts.check()
-    mask = kinds_mask(opts.kinds)
+    filters = (opts.min_confidence, opts.direct_only, kinds_mask(opts.kinds))
     stop_ids = {i for i, _ in store.lookup_many(opts.stop_at).values()}
-    src_id, src_ds = _start_ids(store, source)
+    src = _start_ids(store, source)
     dst_id, dst_ds = _start_ids(store, target)
-    if src_id == dst_id:
+    if src[0] == dst_id:
         raise UserError(f"source and target are the same asset ({source.id})")
-    target_is_dataset = target.field is None
+    targets = (dst_id, dst_ds, target.field is None)
+    if _use_index():
+        from flowscope.walkindex import path_keys
 
-    def is_target(node: int, node_ds: int) -> bool:
-        return node in (dst_id, dst_ds) or (target_is_dataset and node_ds == dst_ds)
+        keys = path_keys(store, src, targets, filters, stop_ids)
+    else:
+        from flowscope import walkstore
 
-    # Keys are (-log confidence, dataset-level nodes passed): among equally confident paths the one that
-    # stays at field level is the more specific explanation.
-    dist: dict[int, tuple[float, int]] = {src_id: (0.0, 0)}
-    prev: dict[int, tuple[int, tuple[int, int, int]]] = {}
-    ds_of = {src_id: src_ds}
-    adjacency: dict[int, list[AdjacencyRow]] = {}  # per node: fields of one dataset share nothing
-    heap = [(0.0, 0, src_id)]
-    done: set[int] = set()
-    while heap:
-        d, coarse, node = heapq.heappop(heap)
-        if node in done:
-            continue
-        done.add(node)
-        node_ds = ds_of[node]
-        if node != src_id and is_target(node, node_ds):
-            return _explain(store, source, target, node, prev)
-        if node != src_id and (node in stop_ids or node_ds in stop_ids):
-            continue
-        if node not in adjacency:
-            adjacency[node] = store.adjacent(
-                [(node, node_ds)], "down", opts.min_confidence, direct_only=opts.direct_only, kinds=mask
-            )
-        for e_src, _, e_dst, e_dst_ds, conf, job, _flags in adjacency[node]:
-            if conf <= 0.0 or e_dst in done or not _applies(node, node_ds, e_src, node_ds):
-                continue
-            key = (d - math.log(conf), coarse + (e_dst == e_dst_ds))
-            if key < dist.get(e_dst, (math.inf, 0)):
-                dist[e_dst] = key
-                prev[e_dst] = (node, (job, e_src, e_dst))
-                ds_of[e_dst] = e_dst_ds
-                heapq.heappush(heap, (*key, e_dst))
-    return None
-
-
-def _explain(
-    store: Store, source: Asset, target: Asset, end: int, prev: dict[int, tuple[int, tuple[int, int, int]]]
-) -> Explanation:
-    keys = []
-    node = end
-    while node in prev:
-        node, key = prev[node]
-        keys.append(key)
-    keys.reverse()
+        keys = walkstore.best_path(store, src, targets, filters, stop_ids)
+    if keys is None:
+        return None
     edges = store.edges_by_ids(keys)
     return Explanation(source, target, round(math.prod(e.confidence for e in edges), 6), edges)

@@ -64,6 +64,11 @@ class Store:
     def path(self) -> Path:
         return self.directory / DB_NAME
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The store's SQLite connection, for derived structures that read it in bulk (the walk index)."""
+        return self._conn
+
     def close(self) -> None:
         self._conn.close()
 

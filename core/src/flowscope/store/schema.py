@@ -104,6 +104,16 @@ LATER_DDL = (
 )
 
 
+# What the walk index (flowscope.walkindex) needs to stay fresh without re-reading the store: a
+# generation bumped by every Store.replace, and the datasets each generation touched (ds -1: too many
+# to list, rebuild; a row with ds 0 marks a generation that touched none). Additive, same version.
+WALK_DDL = (
+    "CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS walk_changes (generation INTEGER NOT NULL, ds INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS walk_changes_generation ON walk_changes (generation)",
+)
+
+
 def _fail(db: Path, reason: str) -> UserError:
     return UserError(reason, path=str(db))
 
@@ -183,6 +193,9 @@ def _setup(conn: sqlite3.Connection, db: Path) -> None:
             raise
     if "job_samples" not in tables:  # a new store, or one written before the table existed
         for ddl in LATER_DDL:
+            conn.execute(ddl)
+    if "walk_changes" not in tables:
+        for ddl in WALK_DDL:
             conn.execute(ddl)
     columns = {r[1] for r in conn.execute("PRAGMA table_info(edge_rows)")}
     if "flags" not in columns:  # written before walks could filter (flowscope.edgeflags): rows hold 0

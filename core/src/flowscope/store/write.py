@@ -24,6 +24,8 @@ from flowscope.store.schema import EDGE_INDEXES
 CHUNK = 20_000
 BULK_MIN = 50_000
 SCOPE_BITS = 32  # edge_rows.id = scope_id << SCOPE_BITS | n: one rowid range per scope
+WALK_LIST_MAX = 200_000  # a scope with more rows is recorded as "rebuild the walk index", not by dataset
+WALK_GENERATIONS_KEPT = 1_000  # an index older than this many writes is rebuilt
 T = TypeVar("T")
 # (src_ds, src, dst, job_id): an edge key as the edges_down index orders it.
 RowKey = tuple[int, int, int, int]
@@ -183,6 +185,7 @@ def replace_scope(
         0
     ]
     bulk = len(edges) >= BULK_MIN and len(edges) > others
+    generation = walk_generation(conn, lo, hi, list_datasets=not bulk and len(edges) <= WALK_LIST_MAX)
     if bulk:
         for ddl in EDGE_INDEXES:
             conn.execute("DROP INDEX IF EXISTS " + ddl.split()[2])
@@ -238,6 +241,8 @@ def replace_scope(
     if bulk:
         for ddl in EDGE_INDEXES:
             conn.execute(ddl)
+    if generation is not None:
+        record_datasets(conn, generation, lo, hi)
     conn.execute("UPDATE scopes SET edges = ? WHERE id = ?", (next_id - lo, scope_id))
     touched |= shared_keys(conn, lo, hi)
     rescore(conn, touched)
@@ -252,6 +257,39 @@ def replace_scope(
         ((scope_id, json.dumps(ev, separators=(",", ":"), ensure_ascii=False)) for ev in events),
     )
     collect_garbage(conn)
+
+
+def walk_generation(conn: sqlite3.Connection, lo: int, hi: int, *, list_datasets: bool) -> int | None:
+    """Start a new store generation for the walk index (:mod:`flowscope.walkindex`) and record the
+    datasets the scope's current rows touch, before they are deleted. Returns the generation when the
+    datasets are listed (the caller records the new rows' too), None when this write is recorded as
+    "rebuild everything" (a bulk load: listing ten million rows' datasets costs more than a rebuild)."""
+    conn.execute(
+        "INSERT INTO store_meta (key, value) VALUES ('generation', 1) "
+        "ON CONFLICT (key) DO UPDATE SET value = value + 1"
+    )
+    generation = int(conn.execute("SELECT value FROM store_meta WHERE key = 'generation'").fetchone()[0])
+    conn.execute("DELETE FROM walk_changes WHERE generation <= ?", (generation - WALK_GENERATIONS_KEPT,))
+    if (
+        not list_datasets
+        or conn.execute(
+            "SELECT count(*) > ? FROM (SELECT 1 FROM edge_rows WHERE id >= ? AND id < ? LIMIT ?)",
+            (WALK_LIST_MAX, lo, hi, WALK_LIST_MAX + 1),
+        ).fetchone()[0]
+    ):
+        conn.execute("INSERT INTO walk_changes (generation, ds) VALUES (?, -1)", (generation,))
+        return None
+    conn.execute("INSERT INTO walk_changes (generation, ds) VALUES (?, 0)", (generation,))
+    record_datasets(conn, generation, lo, hi)
+    return generation
+
+
+def record_datasets(conn: sqlite3.Connection, generation: int, lo: int, hi: int) -> None:
+    conn.execute(
+        "INSERT INTO walk_changes (generation, ds) SELECT ?, src_ds FROM edge_rows WHERE id >= ? AND id < ? "
+        "UNION SELECT ?, dst_ds FROM edge_rows WHERE id >= ? AND id < ? AND dst != 0",
+        (generation, lo, hi, generation, lo, hi),
+    )
 
 
 def shared_keys(conn: sqlite3.Connection, lo: int, hi: int) -> set[RowKey]:
