@@ -269,3 +269,43 @@ def test_marquez_ids_parse_without_a_store() -> None:
     assert assetref.parse_id("dataset:s3://b:k:1", ["s3://b"]) == Asset("s3://b", "k:1")
     with pytest.raises(UserError, match="bad field id"):
         assetref.parse_id("datasetField:x", [])
+
+
+def _fan_out(store_dir: Path, n: int) -> Asset:
+    from flowscope.model import Basis, Edge, Job
+
+    hub = Asset("pg://db", "hub", "id")
+    edges = [
+        Edge(Job("j", f"copy{i}"), hub, Asset("pg://db", f"t{i:04d}", "id"), 0.9, {Basis("sql")})
+        for i in range(n)
+    ]
+    with Store.open(store_dir) as store:
+        store.replace("sql", "r", edges, [], [])
+    return hub
+
+
+def test_a_large_table_is_capped_with_a_count_and_the_way_to_all(tmp_path: Path) -> None:
+    hub = _fan_out(tmp_path / "s", 250)
+    capped = run(tmp_path / "s", "lineage", "downstream", hub.id)
+    assert capped.exit_code == 0, capped.output
+    lines = capped.stdout.splitlines()
+    assert lines[0].startswith("250 assets downstream of")
+    assert sum("datasetField:pg://db:t" in line for line in lines) == 200
+    assert lines[-1] == (
+        "50 more not shown (the most confident come first): --limit 0 shows all, --json prints every one"
+    )
+    five = run(tmp_path / "s", "lineage", "downstream", hub.id, "--limit", "5")
+    assert sum("datasetField:pg://db:t" in line for line in five.stdout.splitlines()) == 5
+    everything = run(tmp_path / "s", "lineage", "downstream", hub.id, "--limit", "0")
+    assert sum("datasetField:pg://db:t" in line for line in everything.stdout.splitlines()) == 250
+    assert "more not shown" not in everything.stdout
+
+
+def test_json_is_compact_unless_pretty(tmp_path: Path) -> None:
+    hub = _fan_out(tmp_path / "s", 3)
+    compact = run(tmp_path / "s", "lineage", "downstream", hub.id, "--json").stdout
+    pretty = run(tmp_path / "s", "lineage", "downstream", hub.id, "--json", "--pretty").stdout
+    assert compact.count("\n") == 1 and ", " not in compact and '": ' not in compact
+    assert pretty.count("\n") > 10 and pretty.startswith('{\n  "start"')
+    assert json.loads(compact) == json.loads(pretty)
+    assert len(json.loads(compact)["reached"]) == 3

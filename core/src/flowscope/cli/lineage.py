@@ -27,6 +27,21 @@ DepthOpt = Annotated[int, typer.Option("--depth", min=1, help="Maximum number of
 MinConfOpt = Annotated[
     float, typer.Option("--min-confidence", min=0.0, max=1.0, help="Ignore edges less confident than this.")
 ]
+PrettyOpt = Annotated[bool, typer.Option("--pretty", help="Indent the JSON (it is compact by default).")]
+LimitOpt = Annotated[
+    int,
+    typer.Option(
+        "--limit",
+        min=0,
+        help="Rows of the table at most (0: all); the count of the rest is printed. --json has all.",
+    ),
+]
+DEFAULT_LIMIT = 200  # a table of 100,000 rows took rich 26 s to lay out, and nobody reads it on a terminal
+
+
+def dumps(doc: Any, pretty: bool) -> str:
+    """Compact JSON by default (machines read it; the indented encoder is the slow pure-Python one)."""
+    return json.dumps(doc, indent=2) if pretty else json.dumps(doc, separators=(",", ":"))
 
 
 def _console() -> Console:
@@ -123,7 +138,7 @@ def edge_json(e: Edge) -> dict[str, Any]:
     }
 
 
-def _print_traversal(t: graph.Traversal) -> None:
+def _print_traversal(t: graph.Traversal, limit: int = DEFAULT_LIMIT) -> None:
     word = "downstream" if t.direction == "down" else "upstream"
     console = _console()
     console.print(
@@ -133,11 +148,18 @@ def _print_traversal(t: graph.Traversal) -> None:
     if not t.reached:
         return
     table = Table("asset", "confidence", "hops", "writer job" if t.direction == "down" else "reader job")
-    for r in t.reached:
+    shown = t.reached if not limit else t.reached[:limit]
+    for r in shown:
         table.add_row(
             literal(r.asset.id), f"{r.confidence:.3f}", str(r.hops), literal(f"{r.via[0]}/{r.via[1]}")
         )
     console.print(table)
+    if len(shown) < len(t.reached):
+        console.print(
+            f"{len(t.reached) - len(shown):,} more not shown (the most confident come first): "
+            "--limit 0 shows all, --json prints every one",
+            highlight=False,
+        )
 
 
 def _print_why(x: graph.Explanation) -> None:
@@ -179,14 +201,22 @@ def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> Non
     lineage = typer.Typer(help="Query the lineage graph in the store.", no_args_is_help=True)
     app.add_typer(lineage, name="lineage")
 
-    def walk(direction: graph.Direction, text: str, depth: int, min_confidence: float, as_json: bool) -> None:
+    def walk(
+        direction: graph.Direction,
+        text: str,
+        depth: int,
+        min_confidence: float,
+        as_json: bool,
+        pretty: bool,
+        limit: int,
+    ) -> None:
         with _open_existing(store_dir()) as store:
             start = assetref.resolve(store, text)
             t = graph.walk(store, start, direction, depth, min_confidence)
             if as_json:
-                write_traversal_json(t, sys.stdout)
+                write_traversal_json(t, sys.stdout, pretty)
             else:
-                _print_traversal(t)
+                _print_traversal(t, limit)
 
     @lineage.command("downstream")
     def downstream_cmd(
@@ -194,9 +224,11 @@ def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> Non
         depth: DepthOpt = graph.DEFAULT_DEPTH,
         min_confidence: MinConfOpt = 0.0,
         as_json: JsonOpt = False,
+        pretty: PrettyOpt = False,
+        limit: LimitOpt = DEFAULT_LIMIT,
     ) -> None:
         """Where data of ASSET can go: every reached asset with its best path confidence and hops."""
-        walk("down", asset, depth, min_confidence, as_json)
+        walk("down", asset, depth, min_confidence, as_json, pretty, limit)
 
     @lineage.command("upstream")
     def upstream_cmd(
@@ -204,9 +236,11 @@ def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> Non
         depth: DepthOpt = graph.DEFAULT_DEPTH,
         min_confidence: MinConfOpt = 0.0,
         as_json: JsonOpt = False,
+        pretty: PrettyOpt = False,
+        limit: LimitOpt = DEFAULT_LIMIT,
     ) -> None:
         """Where data in ASSET can come from: every reached asset with its best path confidence and hops."""
-        walk("up", asset, depth, min_confidence, as_json)
+        walk("up", asset, depth, min_confidence, as_json, pretty, limit)
 
     @lineage.command("why")
     def why_cmd(
@@ -218,6 +252,7 @@ def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> Non
         ],
         min_confidence: MinConfOpt = 0.0,
         as_json: JsonOpt = False,
+        pretty: PrettyOpt = False,
     ) -> None:
         """The most confident path from SRC to DST, with each edge's job, kinds, transformations and evidence."""
         with _open_existing(store_dir()) as store:
@@ -236,7 +271,7 @@ def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> Non
                     "hops": len(x.edges),
                     "path": [edge_json(e) for e in x.edges],
                 }
-                typer.echo(json.dumps(doc, indent=2))
+                typer.echo(dumps(doc, pretty))
             else:
                 _print_why(x)
 
@@ -251,6 +286,7 @@ def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> Non
             ),
         ] = None,
         as_json: JsonOpt = False,
+        pretty: PrettyOpt = False,
     ) -> None:
         """List stored datasets with their fields, tags and the jobs that only read them."""
         with _open_existing(store_dir()) as store:
@@ -269,7 +305,7 @@ def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> Non
                 }
                 for i in infos
             ]
-            typer.echo(json.dumps({"assets": doc}, indent=2))
+            typer.echo(dumps({"assets": doc}, pretty))
             return
         console = _console()
         console.print(literal(f"{len(infos)} datasets" + (f" matching {query!r}" if query else "")))
