@@ -1,36 +1,55 @@
-"""Benchmark of the embedded store and lineage traversal on a synthetic column-level graph.
+"""Benchmark of the lineage graph: store ingest, the compact walk index, and walks against networkx and a
+DuckDB recursive query, in one run, same start nodes, same depth, reached sets checked equal.
 
-    .venv/bin/python bench/graph_bench.py                      # 1,000,000 edges over 200,000 assets
-    .venv/bin/python bench/graph_bench.py --edges 50000 --assets 10000   # a quick run
+    uv sync --all-packages --group bench
+    .venv/bin/python bench/graph_bench.py                                  # layered, 1M edges
+    .venv/bin/python bench/graph_bench.py --edges 10000000 --skip-networkx # 10M (networkx: ~10 GB)
+    .venv/bin/python bench/graph_bench.py --graph random --edges 500000    # the wide cyclic graph
+    .venv/bin/python bench/graph_bench.py --edges 100000000 --index-only   # arrays -> index, no store
 
-The graph is seeded and layered like a warehouse: datasets of ``--fields`` columns sit in ``--layers``
-layers; every column flows into a few columns of nearby datasets in the next layer (sometimes two layers
-on), mostly the same column, with evidence kinds mixed so a confidence filter drops about a fifth of the
-edges. Measured: store ingest (edges/s), ``graph.downstream`` to depth 10 with a confidence filter
-(median of ``--runs``), peak RSS, and the same traversal over an in-memory networkx graph (networkx is a
-bench-only dependency: ``uv sync --group bench``).
+Graphs (seeded, deterministic, generated in numpy):
+
+- ``layered``: ``--assets`` column assets (default edges/5) in datasets of ``--fields`` columns in
+  ``--layers`` layers, like raw -> staging -> marts -> exports. Each column flows into columns of nearby
+  datasets in the next layer (10% skip one), mostly the same column; one job per target dataset; the
+  evidence mix of a real scan (sql 45%, declared 15%, static+runtime 10%, trace context 10%, static only
+  20%), scored by ``flowscope.scoring``, so a 0.5 filter drops the static-only edges.
+- ``random``: edges between uniformly random columns (cycles everywhere), the same evidence mix; walks
+  from one column reach most of the graph: the wide case.
+
+Measured: ingest (edges/s, the process's peak RSS, in a child process so it is ingest's alone), the
+index build (s, bytes on disk, peak RSS), walks to ``--depth`` (median and p95 over ``--walks`` start
+nodes; flowscope through ``graph.walk``, names and paths included), the same walks in networkx
+(level-synchronous best product over ``DiGraph`` adjacency, graph in memory) and in DuckDB (a recursive
+CTE ``USING KEY``: the frontier and each node's best product, in memory), ``why`` to the farthest
+reached asset, and ``flowscope lineage downstream`` as a new process. Every engine's reached set and
+confidences (to 6 decimals) are checked equal for every start.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
-import random
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flowscope import graph, scoring
+import numpy as np
+
+from flowscope import graph, scoring, walkindex
 from flowscope.model import Asset, Basis, Edge, Evidence, Job, Transformation
 from flowscope.store import Store
+from flowscope.walkindex import build, layout
 
-# Evidence mixes (basis sets) and how often each occurs; static-only edges fall under a 0.5 filter.
 MIXES: list[tuple[frozenset[Basis], float]] = [
     (frozenset({Basis("sql")}), 0.45),
     (frozenset({Basis("declared")}), 0.15),
@@ -38,73 +57,95 @@ MIXES: list[tuple[frozenset[Basis], float]] = [
     (frozenset({Basis("context", "TRACE_ID")}), 0.10),
     (frozenset({Basis("static")}), 0.20),
 ]
-IDENTITY = {Transformation()}
-TRANSFORM = {Transformation("DIRECT", "TRANSFORMATION")}
+NS = "hive://warehouse:9083"
 
 
 def rss_mb() -> float:
-    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def build_edges(n_edges: int, n_assets: int, fields: int, layers: int, seed: int) -> list[Edge]:
-    """The synthetic graph. Edge objects share their sets and evidence lists (the store never mutates
-    them), so a million of them fit in a few hundred MB, as a pipeline's merged output would."""
-    rng = random.Random(seed)
-    per_layer = max(1, n_assets // fields // layers)  # datasets per layer
-    assets = [
-        [
-            [Asset("hive://warehouse:9083", f"l{layer:02d}.t{d:05d}", f"c{c}") for c in range(fields)]
-            for d in range(per_layer)
-        ]
-        for layer in range(layers)
-    ]
-    jobs = [
-        [Job("flowscope://sql", f"etl/l{layer:02d}/t{d:05d}.sql") for d in range(per_layer)]
-        for layer in range(layers)
-    ]
-    evidence = [
-        [[Evidence("sql", "sql", f"etl/l{layer:02d}/t{d:05d}.sql:12")] for d in range(per_layer)]
-        for layer in range(layers)
-    ]
-    mixes = [(set(b), scoring.score(b), w) for b, w in MIXES]
-    weights = [w for _, _, w in mixes]
-    collectors, guards = {"bench"}, set[str]()
-    sources = [(layer, d, c) for layer in range(layers - 1) for d in range(per_layer) for c in range(fields)]
-    edges: list[Edge] = []
-    seen: set[tuple[int, int, int, int, int, int]] = set()
-    while len(edges) < n_edges:
-        for layer, d, c in sources:
-            if len(edges) >= n_edges:
-                break
-            hop = 2 if rng.random() < 0.1 and layer + 2 < layers else 1
-            td = (d + rng.randint(-2, 2)) % per_layer
-            tc = c if rng.random() < 0.6 else rng.randrange(fields)
-            key = (layer, d, c, layer + hop, td, tc)
-            if key in seen:
-                continue
-            seen.add(key)
-            bases, conf, _ = rng.choices(mixes, weights)[0]
-            edges.append(
-                Edge(
-                    job=jobs[layer + hop][td],
-                    source=assets[layer][d][c],
-                    target=assets[layer + hop][td][tc],
-                    confidence=conf,
-                    bases=bases,
-                    transformations=IDENTITY if tc == c else TRANSFORM,
-                    evidence=evidence[layer + hop][td],
+class Graph:
+    """Edges as arrays of column numbers: ``src``, ``dst``, ``job`` (target dataset), ``mix`` (index
+    into MIXES), ``conf``; column ``n`` is field ``c{n % fields}`` of dataset ``n // fields``."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        rng = np.random.default_rng(args.seed)
+        self.fields = args.fields
+        n_cols = args.assets or max(args.fields * 2, args.edges // 5)
+        self.datasets = max(2, n_cols // args.fields)
+        n_cols = self.datasets * args.fields
+        want = args.edges
+        if args.graph == "random":
+            src = rng.integers(0, n_cols, int(want * 1.05))
+            dst = rng.integers(0, n_cols, len(src))
+        else:
+            layers = args.layers
+            per_layer = max(1, self.datasets // layers)
+            self.datasets = per_layer * layers
+            n_cols = self.datasets * args.fields
+            sources = (layers - 1) * per_layer * args.fields
+            src = rng.integers(0, sources, int(want * 1.15))
+            layer, rest = np.divmod(src, per_layer * args.fields)
+            d, c = np.divmod(rest, args.fields)
+            hop = np.where((rng.random(len(src)) < 0.1) & (layer + 2 < layers), 2, 1)
+            td = (d + rng.integers(-2, 3, len(src))) % per_layer
+            tc = np.where(rng.random(len(src)) < 0.6, c, rng.integers(0, args.fields, len(src)))
+            dst = ((layer + hop) * per_layer + td) * args.fields + tc
+        pairs = np.unique(np.stack([src, dst], axis=1)[src != dst], axis=0)
+        pairs = pairs[rng.permutation(len(pairs))[:want]]
+        self.src, self.dst = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+        weights = np.array([w for _, w in MIXES])
+        self.mix = rng.choice(len(MIXES), len(self.src), p=weights / weights.sum())
+        self.conf = np.array([scoring.score(b) for b, _ in MIXES])[self.mix]
+        self.job = self.dst // args.fields
+        self.columns = n_cols
+
+    def asset(self, n: int) -> Asset:
+        return Asset(NS, f"d{n // self.fields:08d}", f"c{n % self.fields}")
+
+    def number(self, a: Asset) -> int:
+        return int(a.name[1:]) * self.fields + int((a.field or "c0")[1:])
+
+
+class LazyEdges(Sequence[Edge]):
+    """The graph's edges as flowscope Edges, made chunk by chunk while the store reads them, so a
+    100M-edge ingest never holds more than one chunk of Edge objects."""
+
+    def __init__(self, g: Graph) -> None:
+        self.g = g
+        self.bases = [set(b) for b, _ in MIXES]
+        self.identity, self.transform = {Transformation()}, {Transformation("DIRECT", "TRANSFORMATION")}
+
+    def __len__(self) -> int:
+        return len(self.g.src)
+
+    def __getitem__(self, i: Any) -> Any:
+        raise NotImplementedError("iterate")
+
+    def __iter__(self) -> Iterator[Edge]:
+        g, collectors, guards = self.g, {"bench"}, set[str]()
+        for lo in range(0, len(g.src), 50_000):
+            src, dst = g.src[lo : lo + 50_000].tolist(), g.dst[lo : lo + 50_000].tolist()
+            mix, conf = g.mix[lo : lo + 50_000].tolist(), g.conf[lo : lo + 50_000].tolist()
+            for s, d, m, c in zip(src, dst, mix, conf, strict=True):
+                ds = d // g.fields
+                yield Edge(
+                    job=Job("flowscope://sql", f"etl/d{ds:08d}.sql"),
+                    source=g.asset(s),
+                    target=g.asset(d),
+                    confidence=c,
+                    bases=self.bases[m],
+                    transformations=self.identity if s % g.fields == d % g.fields else self.transform,
+                    evidence=[Evidence("sql", "sql", f"etl/d{ds:08d}.sql:12")],
                     collectors=collectors,
                     guards=guards,
                     count=1,
                 )
-            )
-    return edges
 
 
-def nx_walk(g: Any, start: Asset, depth: int, min_conf: float) -> dict[Asset, float]:
-    """The same level-synchronous best-product walk as flowscope.graph, over networkx adjacency."""
+def nx_walk(g: Any, start: int, depth: int, min_conf: float) -> dict[int, float]:
+    """The level-synchronous best-product walk over networkx adjacency (edges below min_conf dropped)."""
     best = {start: 1.0}
     frontier = {start}
     for _ in range(depth):
@@ -116,7 +157,7 @@ def nx_walk(g: Any, start: Asset, depth: int, min_conf: float) -> dict[Asset, fl
                 if c < min_conf or m == start:
                     continue
                 cand = conf * c
-                if cand > best.get(m, 0.0):
+                if cand > best.get(m, -1.0):
                     best[m] = cand
                     frontier.add(m)
         if not frontier:
@@ -125,130 +166,231 @@ def nx_walk(g: Any, start: Asset, depth: int, min_conf: float) -> dict[Asset, fl
     return best
 
 
-def timed_runs(fn: Any, runs: int) -> tuple[float, list[float], Any]:
-    times, result = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), times, result
+DUCK_WALK = """
+WITH RECURSIVE walk(node, conf, hops) USING KEY (node) AS (
+    SELECT ?::BIGINT, 1.0::DOUBLE, 0
+    UNION
+    (SELECT e.dst, max(w.conf * e.conf), any_value(w.hops) + 1
+     FROM walk w JOIN e ON e.src = w.node
+     LEFT JOIN recurring.walk r ON r.node = e.dst
+     WHERE w.hops < ? AND e.conf >= ? AND e.dst != ?
+     GROUP BY e.dst, r.conf
+     HAVING r.conf IS NULL OR max(w.conf * e.conf) > r.conf)
+)
+SELECT node, conf FROM walk WHERE node != ?
+"""
+
+
+def timed(fn: Any) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def stats(times: list[float]) -> tuple[float, float]:
+    ordered = sorted(times)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def ingest_phase(args: argparse.Namespace) -> None:
+    """Child process: generate, ingest into the store, build the index; print one JSON line."""
+    g = Graph(args)
+    out: dict[str, Any] = {"edges": len(g.src), "columns": g.columns}
+    store = Store.open(args.store)
+    out["ingest_s"], _ = timed(lambda: store.replace("bench", "synthetic", LazyEdges(g), [], []))
+    out["ingest_rss_mb"] = rss_mb()
+    out["db_mb"] = (args.store / "lineage.db").stat().st_size / 1e6
+    out["index_s"], index = timed(lambda: walkindex.index_for(store, rebuild=True))
+    out["index_mb"] = index.size / 1e6
+    out["index_rss_mb"] = rss_mb()
+    print(json.dumps(out))
+
+
+def index_only_phase(args: argparse.Namespace) -> None:
+    """Child process: the index made straight from the generated arrays (no store), for sizes whose
+    store does not fit on the disk; print one JSON line."""
+    g = Graph(args)
+    out: dict[str, Any] = {"edges": len(g.src), "columns": g.columns, "gen_rss_mb": rss_mb()}
+    t0 = time.perf_counter()
+    ids = np.arange(1, g.columns + g.datasets + 1, dtype=np.int64)
+    ds_of = np.concatenate([np.arange(1, g.datasets + 1), 1 + np.arange(g.columns) // g.fields])
+    nodes = np.stack([ids, ds_of], axis=1)
+    classes = build.Classes()
+    cls = np.array([classes.id(float(c), (1 | 8,)) for c in np.array([scoring.score(b) for b, _ in MIXES])])
+    edges = build.EdgeList(g.src + g.datasets + 1, g.dst + g.datasets + 1, g.job + 1, cls[g.mix])
+    arrays = build.compose(nodes, edges, classes)
+    del edges, g
+    size = layout.write(args.store / walkindex.FILE_NAME, arrays, {"version": 0})
+    out.update(index_s=time.perf_counter() - t0, index_mb=size / 1e6, index_rss_mb=rss_mb())
+    print(json.dumps(out))
+
+
+def child(args: argparse.Namespace, phase: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--phase", phase, *sys.argv[1:]]
+    if "--store" not in sys.argv:
+        cmd += ["--store", str(args.store)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{phase} failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def walks(args: argparse.Namespace, g: Graph, rows: list[tuple[str, str, str]]) -> None:
+    """Walk from the same starts in every engine; check the reached sets and confidences agree."""
+    rng = np.random.default_rng(args.seed + 1)
+    if args.graph == "random":
+        candidates = np.unique(g.src)
+    else:  # columns of the first layer
+        candidates = np.unique(g.src[g.src < g.columns // args.layers])
+    starts = [int(s) for s in rng.choice(candidates, min(args.walks, len(candidates)), replace=False)]
+    store = Store.open(args.store)
+    first_s, _ = timed(lambda: graph.downstream(store, g.asset(starts[0]), args.depth, args.min_confidence))
+    ours: dict[int, dict[int, float]] = {}
+    times: list[float] = []
+    for s in starts:
+        took, t = timed(lambda s=s: graph.downstream(store, g.asset(s), args.depth, args.min_confidence))
+        times.append(took)
+        ours[s] = {g.number(r.asset): r.confidence for r in t.reached}
+    med, p95 = stats(times)
+    sizes = [len(v) for v in ours.values()]
+    rows.append(("flowscope walk", f"{med * 1000:.1f} ms", f"p95 {p95 * 1000:.1f} ms over {len(starts)} starts "
+                 f"(first after open {first_s * 1000:.1f} ms); reached {min(sizes):,}-{max(sizes):,} "
+                 f"(median {int(statistics.median(sizes)):,})"))  # fmt: skip
+    widest = max(starts, key=lambda s: len(ours[s]))
+    t = graph.downstream(store, g.asset(widest), args.depth, args.min_confidence)
+    far = max(t.reached, key=lambda r: (r.hops, r.confidence)).asset
+    why_s, x = timed(lambda: graph.why(store, g.asset(widest), far, args.min_confidence))
+    rows.append(("flowscope why", f"{why_s * 1000:.1f} ms", f"to the farthest asset of the widest walk "
+                 f"({x.edges.__len__() if x else 0} hops)"))  # fmt: skip
+    store.close()
+    script = Path(sys.executable).parent / "flowscope"  # the console script, as a user runs it
+    exe = [str(script)] if script.exists() else [sys.executable, "-m", "flowscope"]
+    cli = [*exe, "--store", str(args.store)]
+    cli_times = []
+    for s in starts[:5]:
+        cmd = [*cli, "lineage", "downstream", g.asset(s).id, "--min-confidence", str(args.min_confidence)]
+        took, done = timed(lambda cmd=cmd: subprocess.run(cmd, capture_output=True, text=True, check=False))
+        if done.returncode:
+            raise SystemExit(done.stderr)
+        cli_times.append(took)
+    took, _ = timed(lambda: subprocess.run([*exe, "--version"], capture_output=True, check=True))
+    rows.append(("CLI lineage downstream", f"{statistics.median(cli_times):.2f} s",
+                 f"new process, table output, median of {len(cli_times)}; --version {took:.2f} s"))  # fmt: skip
+    for name, run in (("networkx", _networkx), ("DuckDB", _duckdb)):
+        if getattr(args, f"skip_{name.lower()}"):
+            rows.append((name, "skipped", "--skip-" + name.lower()))
+            continue
+        result = run(args, g, starts)
+        if result is None:
+            rows.append((name, "not installed", "uv sync --group bench"))
+            continue
+        theirs, their_times, build_s, note = result
+        for s in starts:
+            assert set(theirs[s]) == set(ours[s]), f"{name} reached another set from {s}"
+            bad = [n for n, c in ours[s].items() if abs(round(theirs[s][n], 6) - c) > 1e-9]
+            assert not bad, f"{name}: other confidences from {s}: {bad[:5]}"
+        their_med, their_p95 = stats(their_times)
+        rows.append((f"{name} walk", f"{their_med * 1000:.1f} ms",
+                     f"p95 {their_p95 * 1000:.1f} ms; {name}/flowscope = {their_med / med:.1f}x median, "
+                     f"{their_p95 / p95:.1f}x p95; same reached sets and confidences; load {build_s:.1f} s{note}"))  # fmt: skip
+
+
+def _networkx(args: argparse.Namespace, g: Graph, starts: list[int]) -> Any:
+    try:
+        import networkx as nx
+    except ImportError:
+        return None
+    before = rss_mb()
+    t0 = time.perf_counter()
+    dg = nx.DiGraph()
+    order = np.argsort(g.conf, kind="stable")  # the most confident of parallel edges is added last
+    dg.add_weighted_edges_from(
+        zip(g.src[order].tolist(), g.dst[order].tolist(), g.conf[order].tolist(), strict=True),
+        weight="confidence",
+    )
+    build_s = time.perf_counter() - t0
+    out, times = {}, []
+    for s in starts:
+        took, out[s] = timed(lambda s=s: nx_walk(dg, s, args.depth, args.min_confidence))
+        times.append(took)
+    return out, times, build_s, f", +{rss_mb() - before:,.0f} MB RSS"
+
+
+def _duckdb(args: argparse.Namespace, g: Graph, starts: list[int]) -> Any:
+    try:
+        import duckdb
+    except ImportError:
+        return None
+    con = duckdb.connect()
+    t0 = time.perf_counter()
+    e = {"src": g.src, "dst": g.dst, "conf": g.conf}  # noqa: F841 (DuckDB reads the local by name)
+    con.execute("CREATE TABLE e AS SELECT src, dst, max(conf) AS conf FROM e GROUP BY src, dst")
+    con.execute("CREATE INDEX e_src ON e (src)")
+    build_s = time.perf_counter() - t0
+    out, times = {}, []
+    for s in starts:
+        params = [s, args.depth, args.min_confidence, s, s]
+        took, got = timed(lambda p=params: con.execute(DUCK_WALK, p).fetchall())
+        out[s] = {int(n): float(c) for n, c in got}
+        times.append(took)
+    return out, times, build_s, ""
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    p.add_argument("--graph", choices=["layered", "random"], default="layered")
     p.add_argument("--edges", type=int, default=1_000_000)
-    p.add_argument("--assets", type=int, default=200_000)
+    p.add_argument("--assets", type=int, default=0, help="column assets (default edges/5)")
     p.add_argument("--fields", type=int, default=10, help="columns per dataset")
     p.add_argument("--layers", type=int, default=20)
     p.add_argument("--depth", type=int, default=10)
     p.add_argument("--min-confidence", type=float, default=0.5)
-    p.add_argument("--runs", type=int, default=7)
+    p.add_argument("--walks", type=int, default=20, help="start nodes (each engine walks from all)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--store", type=Path, help="store folder (default: a temporary one)")
+    p.add_argument("--reuse", action="store_true", help="walk an existing --store, skip the ingest")
+    p.add_argument("--index-only", action="store_true", help="build the index from arrays; no store")
     p.add_argument("--skip-networkx", action="store_true")
+    p.add_argument("--skip-duckdb", action="store_true")
+    p.add_argument("--phase", choices=["ingest", "index-only"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-
-    print(f"machine: {platform.machine()}, {_nproc()} CPUs, {_ram_gb():.0f} GB RAM; Python {platform.python_version()}; "
-          f"SQLite {__import__('sqlite3').sqlite_version}; {date.today()}")  # fmt: skip
-    t0 = time.perf_counter()
-    edges = build_edges(args.edges, args.assets, args.fields, args.layers, args.seed)
-    build_s = time.perf_counter() - t0
-    n_assets = len({a for e in edges for a in (e.source, e.target) if a is not None})
-    print(f"graph: {len(edges):,} column edges over {n_assets:,} field assets ({build_s:.1f} s to build)")
-
-    tmp = tempfile.TemporaryDirectory(prefix="flowscope-bench-")
-    store_dir = args.store or Path(tmp.name) / ".flowscope"
-    store = Store.open(store_dir)
-    t0 = time.perf_counter()
-    store.replace("bench", "synthetic", edges, [], [])
-    ingest_s = time.perf_counter() - t0
-    rss_ingest = rss_mb()
-    db_mb = (store_dir / "lineage.db").stat().st_size / 1e6
-    store.close()
-
-    start = edges[len(edges) // (2 * (args.layers - 1))].source  # a column mid-way along the first layer
-    store = Store.open(store_dir)
-    cold = time.perf_counter()
-    graph.downstream(store, start, args.depth, args.min_confidence)
-    cold_s = time.perf_counter() - cold
-    med, _, t = timed_runs(lambda: graph.downstream(store, start, args.depth, args.min_confidence), args.runs)
-    reached = len(t.reached)
-    reached_paths_s = timed_runs(lambda: [r.path for r in t.reached], 1)[0]
-    why_target = max(t.reached, key=lambda r: (r.hops, r.confidence)).asset
-    why_s, _, _ = timed_runs(lambda: graph.why(store, start, why_target, args.min_confidence), 3)
-    # A second collector that confirms a tenth of the same edges: every shared key is re-scored.
-    overlap = [
-        Edge(
-            e.job,
-            e.source,
-            e.target,
-            scoring.score({Basis("runtime", "EXACT_MATCH")}),
-            {Basis("runtime", "EXACT_MATCH")},
-        )
-        for e in edges[: len(edges) // 10]
-    ]
-    t0 = time.perf_counter()
-    store.replace("bench-runtime", "synthetic", overlap, [], [])
-    overlap_s = time.perf_counter() - t0
-    rss_flowscope = rss_mb()
-    store.close()
-
-    rows = [
-        ("store ingest", f"{len(edges) / ingest_s:,.0f} edges/s", f"{ingest_s:.1f} s total, {db_mb:,.0f} MB on disk"),
-        ("overlapping ingest", f"{len(overlap) / overlap_s:,.0f} edges/s",
-         f"{len(overlap):,} edges of a 2nd collector on existing keys (merged, re-scored)"),
-        ("downstream depth", f"{med * 1000:.0f} ms", f"median of {args.runs} (cold {cold_s * 1000:.0f} ms), "
-         f"min conf {args.min_confidence}, {reached:,} assets reached"),
-        ("  + all paths", f"{reached_paths_s * 1000:.0f} ms", "materialize every reached asset's path"),
-        ("why (Dijkstra)", f"{why_s * 1000:.0f} ms", f"to the farthest reached asset ({why_target.name})"),
-        ("peak RSS", f"{rss_flowscope:,.0f} MB", f"after ingest {rss_ingest:,.0f} MB (includes the Edge list)"),
-    ]  # fmt: skip
-    if not args.skip_networkx:
-        rows += _networkx(edges, start, args, med, reached)
+    tmp = None
+    if args.store is None:
+        tmp = tempfile.TemporaryDirectory(prefix="flowscope-bench-")
+        args.store = Path(tmp.name) / ".flowscope"
+    args.store.mkdir(parents=True, exist_ok=True)
+    if args.phase == "ingest":
+        return ingest_phase(args)
+    if args.phase == "index-only":
+        return index_only_phase(args)
+    load = os.getloadavg()
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, {os.cpu_count()} CPUs; Python "
+          f"{platform.python_version()}, numpy {np.__version__}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")  # fmt: skip
+    rows: list[tuple[str, str, str]] = []
+    if args.index_only:
+        r = child(args, "index-only")
+        rows.append(("index from arrays", f"{r['index_s']:.1f} s", f"{r['edges']:,} edges, {r['columns']:,} columns: "
+                     f"{r['index_mb']:,.0f} MB on disk, peak RSS {r['index_rss_mb']:,.0f} MB (no store)"))  # fmt: skip
+    else:
+        if not args.reuse:
+            r = child(args, "ingest")
+            rows.append(("store ingest", f"{r['edges'] / r['ingest_s']:,.0f} edges/s",
+                         f"{r['edges']:,} edges in {r['ingest_s']:.0f} s, {r['db_mb']:,.0f} MB on disk, "
+                         f"peak RSS {r['ingest_rss_mb']:,.0f} MB"))  # fmt: skip
+            rows.append(("index build", f"{r['index_s']:.1f} s", f"{r['index_mb']:,.1f} MB on disk "
+                         f"({r['index_mb'] * 1e6 / r['edges']:.1f} bytes/edge), peak RSS {r['index_rss_mb']:,.0f} MB"))  # fmt: skip
+        g = Graph(args)
+        walks(args, g, rows)
     width = max(len(r[0]) for r in rows)
-    print(f"\n{'measure':<{width}}  {'result':>16}  notes")
+    print(
+        f"graph: {args.graph}, {args.edges:,} edges, depth {args.depth}, min confidence {args.min_confidence}\n"
+    )
+    print(f"{'measure':<{width}}  {'result':>18}  notes")
     for name, value, note in rows:
-        print(f"{name:<{width}}  {value:>16}  {note}")
-    tmp.cleanup()
-
-
-def _networkx(
-    edges: list[Edge], start: Asset, args: argparse.Namespace, ours: float, reached: int
-) -> Iterator[Any]:
-    try:
-        import networkx as nx
-    except ImportError:
-        yield ("networkx", "skipped", "not installed: uv sync --group bench")
-        return
-    before = rss_mb()
-    t0 = time.perf_counter()
-    g = nx.DiGraph()
-    for e in edges:
-        if e.target is not None:
-            cur = g.get_edge_data(e.source, e.target)
-            if cur is None or cur["confidence"] < e.confidence:
-                g.add_edge(e.source, e.target, confidence=e.confidence, job=e.job.key)
-    build_s = time.perf_counter() - t0
-    med, _, best = timed_runs(lambda: nx_walk(g, start, args.depth, args.min_confidence), args.runs)
-    assert len(best) == reached, f"networkx reached {len(best)}, flowscope {reached}"
-    yield ("networkx build", f"{len(edges) / build_s:,.0f} edges/s", f"{build_s:.1f} s; in memory only")
-    yield ("networkx downstream", f"{med * 1000:.0f} ms", f"same walk in pure Python; flowscope/networkx = {ours / med:.1f}x, "
-           f"same {len(best):,} assets")  # fmt: skip
-    yield ("networkx peak RSS", f"{rss_mb():,.0f} MB", f"+{rss_mb() - before:,.0f} MB for the graph")
-
-
-def _nproc() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
-
-
-def _ram_gb() -> float:
-    try:
-        with open("/proc/meminfo") as f:
-            return int(f.readline().split()[1]) / 1024 / 1024
-    except OSError:
-        return 0.0
+        print(f"{name:<{width}}  {value:>18}  {note}")
+    if tmp is not None:
+        tmp.cleanup()
+    return None
 
 
 if __name__ == "__main__":
