@@ -235,6 +235,28 @@ def child(args: argparse.Namespace, phase: str) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def engine_walks(
+    args: argparse.Namespace, starts: list[int], start_ids: list[int], to_columns: Any
+) -> tuple[dict[int, dict[int, float]], list[float]]:
+    """The index walk alone (flowscope.walkindex.walk: reached positions and confidences, no names), the
+    same output networkx's walk and the DuckDB query give. ``to_columns`` maps store ids to columns."""
+    from flowscope.walkindex.walk import Index, walk
+
+    arrays, _, _ = layout.read(args.store / walkindex.FILE_NAME)
+    index = Index(arrays)
+    stop = np.zeros(index.n, bool)
+    ids = index.ids.astype(np.int64)
+    filters = (args.min_confidence, False, 0)
+    out, times = {}, []
+    for s, sid in zip(starts, start_ids, strict=True):
+        at = index.idx(np.array([sid]))
+        took, recs = timed(lambda at=at: walk(index, at, True, args.depth, filters, stop))
+        times.append(took)
+        columns = to_columns(ids[recs.reached])
+        out[s] = {c: round(x, 6) for c, x in zip(columns, recs.conf[recs.final].tolist(), strict=True)}
+    return out, times
+
+
 def walks(args: argparse.Namespace, g: Graph, rows: list[tuple[str, str, str]]) -> None:
     """Walk from the same starts in every engine; check the reached sets and confidences agree."""
     rng = np.random.default_rng(args.seed + 1)
@@ -243,6 +265,23 @@ def walks(args: argparse.Namespace, g: Graph, rows: list[tuple[str, str, str]]) 
     else:  # columns of the first layer
         candidates = np.unique(g.src[g.src < g.columns // args.layers])
     starts = [int(s) for s in rng.choice(candidates, min(args.walks, len(candidates)), replace=False)]
+    if args.index_only:  # column n is asset id datasets + 1 + n (see index_only_phase)
+        base = g.datasets + 1
+        ours, times = engine_walks(
+            args, starts, [base + s for s in starts], lambda ids: (ids - base).tolist()
+        )
+        med, p95 = stats(times)
+        sizes = [len(v) for v in ours.values()]
+        rows.append(("flowscope index walk", f"{med * 1000:.1f} ms", f"p95 {p95 * 1000:.1f} ms over {len(starts)} "
+                     f"starts; reached {min(sizes):,}-{max(sizes):,} (ids and confidences)"))  # fmt: skip
+    else:
+        ours, med, p95 = _api_walks(args, g, starts, rows)
+    compare(args, g, starts, ours, med, p95, rows)
+
+
+def _api_walks(
+    args: argparse.Namespace, g: Graph, starts: list[int], rows: list[tuple[str, str, str]]
+) -> tuple[dict[int, dict[int, float]], float, float]:
     store = Store.open(args.store)
     first_s, _ = timed(lambda: graph.downstream(store, g.asset(starts[0]), args.depth, args.min_confidence))
     ours: dict[int, dict[int, float]] = {}
@@ -253,16 +292,33 @@ def walks(args: argparse.Namespace, g: Graph, rows: list[tuple[str, str, str]]) 
         ours[s] = {g.number(r.asset): r.confidence for r in t.reached}
     med, p95 = stats(times)
     sizes = [len(v) for v in ours.values()]
-    rows.append(("flowscope walk", f"{med * 1000:.1f} ms", f"p95 {p95 * 1000:.1f} ms over {len(starts)} starts "
+    rows.append(("flowscope graph.walk", f"{med * 1000:.1f} ms", f"p95 {p95 * 1000:.1f} ms over {len(starts)} starts "
                  f"(first after open {first_s * 1000:.1f} ms); reached {min(sizes):,}-{max(sizes):,} "
-                 f"(median {int(statistics.median(sizes)):,})"))  # fmt: skip
+                 f"(median {int(statistics.median(sizes)):,}); named, sorted Reached with paths"))  # fmt: skip
+    start_ids = [store.lookup(g.asset(s))[0] for s in starts]  # type: ignore[index]
+
+    def to_columns(ids: np.ndarray) -> list[int]:
+        named = store.assets_by_id(ids.tolist())
+        return [g.number(named[i]) for i in ids.tolist()]
+
+    engine, engine_times = engine_walks(args, starts, start_ids, to_columns)
+    for s in starts:
+        assert engine[s] == ours[s], f"index walk and graph.walk differ from {s}"
+    e_med, e_p95 = stats(engine_times)
+    rows.append(("flowscope index walk", f"{e_med * 1000:.1f} ms", f"p95 {e_p95 * 1000:.1f} ms: the walk alone "
+                 "(reached ids and confidences, what networkx and DuckDB return); same answers"))  # fmt: skip
     widest = max(starts, key=lambda s: len(ours[s]))
     t = graph.downstream(store, g.asset(widest), args.depth, args.min_confidence)
     far = max(t.reached, key=lambda r: (r.hops, r.confidence)).asset
     why_s, x = timed(lambda: graph.why(store, g.asset(widest), far, args.min_confidence))
     rows.append(("flowscope why", f"{why_s * 1000:.1f} ms", f"to the farthest asset of the widest walk "
-                 f"({x.edges.__len__() if x else 0} hops)"))  # fmt: skip
+                 f"({len(x.edges) if x else 0} hops)"))  # fmt: skip
     store.close()
+    cli_rows(args, g, starts, rows)
+    return ours, e_med, e_p95
+
+
+def cli_rows(args: argparse.Namespace, g: Graph, starts: list[int], rows: list[tuple[str, str, str]]) -> None:
     script = Path(sys.executable).parent / "flowscope"  # the console script, as a user runs it
     exe = [str(script)] if script.exists() else [sys.executable, "-m", "flowscope"]
     cli = [*exe, "--store", str(args.store)]
@@ -276,6 +332,18 @@ def walks(args: argparse.Namespace, g: Graph, rows: list[tuple[str, str, str]]) 
     took, _ = timed(lambda: subprocess.run([*exe, "--version"], capture_output=True, check=True))
     rows.append(("CLI lineage downstream", f"{statistics.median(cli_times):.2f} s",
                  f"new process, table output, median of {len(cli_times)}; --version {took:.2f} s"))  # fmt: skip
+
+
+def compare(
+    args: argparse.Namespace,
+    g: Graph,
+    starts: list[int],
+    ours: dict[int, dict[int, float]],
+    med: float,
+    p95: float,
+    rows: list[tuple[str, str, str]],
+) -> None:
+    """networkx and DuckDB from the same starts; ratios against flowscope's walk alone (``med``/``p95``)."""
     for name, run in (("networkx", _networkx), ("DuckDB", _duckdb)):
         if getattr(args, f"skip_{name.lower()}"):
             rows.append((name, "skipped", "--skip-" + name.lower()))
@@ -379,8 +447,8 @@ def main(argv: list[str] | None = None) -> None:
                          f"peak RSS {r['ingest_rss_mb']:,.0f} MB"))  # fmt: skip
             rows.append(("index build", f"{r['index_s']:.1f} s", f"{r['index_mb']:,.1f} MB on disk "
                          f"({r['index_mb'] * 1e6 / r['edges']:.1f} bytes/edge), peak RSS {r['index_rss_mb']:,.0f} MB"))  # fmt: skip
-        g = Graph(args)
-        walks(args, g, rows)
+    g = Graph(args)
+    walks(args, g, rows)
     width = max(len(r[0]) for r in rows)
     print(
         f"graph: {args.graph}, {args.edges:,} edges, depth {args.depth}, min confidence {args.min_confidence}\n"

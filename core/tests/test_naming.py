@@ -68,3 +68,27 @@ def test_job_namespaces_follow_openlineage_namespace(monkeypatch: pytest.MonkeyP
     scan_event, job_event = build_events([edge], {}, scan_id="s", event_time=datetime(2024, 1, 1, tzinfo=UTC))
     assert scan_event.job.namespace == "acme-lineage" and job_event.job.namespace == "acme-lineage"
     assert job_event.run.facets["parent"].job.namespace == "acme-lineage"
+
+
+def test_the_fast_path_spells_assets_as_the_full_normalization_does() -> None:
+    from flowscope.merge import _normalize_asset
+
+    names = [
+        "app.users",
+        '"app"."users"',
+        "app. users",
+        " app.users",
+        "s3://b/k",
+        "/data/x.csv",
+        "a b.c",
+        "[dbo].[t]",
+    ]
+    fields = [None, "email", "`email`", " email", "e mail", "[x]"]
+    namespaces = ["postgres://db:5432", "Postgres://DB:5432/", "file", "hive://m/"]
+    for ns in namespaces:
+        for name in names:
+            for field in fields:
+                a = Asset(ns, name, field)
+                assert normalize_asset(a) == _normalize_asset(a), a
+    plain = Asset("postgres://db:5432", "app.users", "email")
+    assert normalize_asset(plain) is plain

@@ -197,3 +197,22 @@ def test_an_unwritable_store_folder_walks_with_an_index_in_memory(tmp_path: Path
     assert walkindex.index_for(store).size > 0 and path.is_dir()
     store.close()
     assert answer(walked) == _answers(tmp_path, nodes)[0]
+
+
+def test_lineage_index_describes_and_rebuilds_the_index(tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from flowscope.cli.lineage import add_lineage_commands
+
+    store, _ = _small_store(tmp_path)
+    store.close()
+    app = typer.Typer()
+    add_lineage_commands(app, lambda: tmp_path / "s")
+    first = CliRunner().invoke(app, ["lineage", "index"])
+    assert first.exit_code == 0, first.output
+    assert "walk.idx:" in first.stdout and "(full;" in first.stdout
+    again = CliRunner().invoke(app, ["lineage", "index"])
+    assert "(full;" in again.stdout  # the file on disk, as it was built
+    rebuilt = CliRunner().invoke(app, ["lineage", "index", "--rebuild"])
+    assert rebuilt.exit_code == 0 and "(full;" in rebuilt.stdout

@@ -63,7 +63,24 @@ def parse_id(text: str, namespaces: list[str]) -> Asset:
     return Asset(ns, name, field)
 
 
+def _split_candidates(text: str) -> list[Asset]:
+    """Every way to read a node id as namespace:name[:field], longest namespace first."""
+    kind, _, rest = text.partition(":")
+    field = None
+    if kind == "datasetField":
+        rest, _, field = rest.rpartition(":")
+        if not rest or not field:
+            return []
+    cuts = [i for i, ch in enumerate(rest) if ch == ":" and 0 < i < len(rest) - 1]
+    return [Asset(rest[:i], rest[i + 1 :], field) for i in reversed(cuts)]
+
+
 def _resolve_id(store: Store, text: str) -> Asset:
+    # A node id names one asset: try its few readings against the store's unique index (the longest
+    # stored namespace wins, as parse_id does) instead of listing every namespace of a 10M-asset store.
+    for candidate in _split_candidates(text):
+        if store.lookup(candidate) is not None:
+            return candidate
     asset = parse_id(text, store.namespaces())
     if store.lookup(asset) is not None:
         return asset
@@ -77,15 +94,22 @@ def _key(a: Asset) -> str:
     return f"{a.namespace}/{a.name}"
 
 
-def _matching_datasets(datasets: list[Asset], name: str) -> list[Asset]:
-    exact = [d for d in datasets if name in (d.name, _key(d))]
+def _matching_datasets(store: Store, name: str) -> list[Asset]:
+    """Datasets named ``name`` or ``namespace/name`` exactly; failing that, those whose ``namespace/name``
+    ends with ``.name`` or ``/name``. The exact forms are index look-ups; only the suffix form reads every
+    dataset (in SQLite, without building an object per dataset)."""
+    exact = store.datasets_named(name)
+    for i, ch in enumerate(name):
+        if ch == "/" and 0 < i < len(name) - 1:
+            whole = Asset(name[:i], name[i + 1 :])
+            if store.lookup(whole) is not None and whole not in exact:
+                exact.append(whole)
     if exact:
-        return exact
-    return [d for d in datasets if _key(d).endswith(("." + name, "/" + name))]
+        return sorted(exact, key=lambda d: d.id)
+    return store.datasets_ending(name)
 
 
 def _resolve_short(store: Store, text: str) -> Asset:
-    datasets = store.datasets()
     readings: list[tuple[str, str | None]] = []
     if "#" in text:
         name, _, field = text.rpartition("#")
@@ -98,7 +122,7 @@ def _resolve_short(store: Store, text: str) -> Asset:
     found: list[Asset] = []
     missing_field: tuple[Asset, str] | None = None
     for short, wanted in readings:
-        for d in _matching_datasets(datasets, short):
+        for d in _matching_datasets(store, short):
             if wanted is None:
                 found.append(d)
             elif wanted in store.fields_of(d):
@@ -112,7 +136,7 @@ def _resolve_short(store: Store, text: str) -> Asset:
     if missing_field is not None:
         raise _unknown_field(store, *missing_field)
     pool: dict[str, list[str]] = defaultdict(list)
-    for d in datasets:
+    for d in store.datasets():  # only when nothing matched: the suggestions need every name
         for alias in {d.name, _key(d), re.split(r"[./]", d.name)[-1]}:
             pool[alias].append(d.id)
     raise UserError(f"unknown asset {text!r}{_suggest(readings[0][0], pool)}")

@@ -137,12 +137,11 @@ class Reached:
 
     @property
     def predecessor(self) -> Asset:
-        """The asset before this one on its best path: the start it was reached from after one hop. The
-        best paths of a walk form a tree; ``lineage --json`` prints it as these links, which keeps its
-        size proportional to the assets reached instead of assets x depth."""
-        prev = self._link[6]
-        assert prev is not None, "a reached asset is never a start"
-        return self._names.assets[prev[2]]
+        """The asset before this one on its best path (the start after one hop): the best paths of a walk
+        form a tree, and ``lineage --json`` prints it as these links, so its size grows with the assets
+        reached, not with assets x depth."""
+        tree = self._tree
+        return tree.assets[tree.node[tree.parent[self._rec]]]
 
     @property
     def start(self) -> Asset:
@@ -245,7 +244,7 @@ def walk_many(store: Store, starts: Sequence[Asset], direction: Direction, optio
     if _use_index():
         from flowscope.walkindex import walk_records
 
-        columns, final, stopped = walk_records(
+        columns, final, stopped, nodes = walk_records(
             store, ids, direction == "down", options.depth, filters, stop_ids
         )
     else:
@@ -254,8 +253,9 @@ def walk_many(store: Store, starts: Sequence[Asset], direction: Direction, optio
         columns, final, stopped = walkstore.walk(
             store, ids, direction == "down", options.depth, filters, stop_ids
         )
-    # A step's near end need not be on the node chain: a field's edge taken from its dataset node's path.
-    nodes = set(final) | set(ids) | {n for n in columns[4] if n >= 0}
+        # A step's near end need not be on the node chain: a field's edge taken from its dataset node's path.
+        nodes = set(final) | {n for n in columns[4] if n >= 0}
+    nodes |= set(ids)
     tree = Tree(
         direction, columns, store.assets_by_id(nodes), store.jobs_by_id({j for j in columns[3] if j >= 0})
     )

@@ -67,7 +67,8 @@ def _asset_json(a: Asset) -> dict[str, Any]:
 
 
 def reached_json(r: graph.Reached) -> dict[str, Any]:
-    """One reached asset and the edge it was reached by: a link of the walk's tree of best paths."""
+    """One reached asset and the edge it was reached by: a link of the walk's tree of best paths
+    (``why`` prints a whole path with its evidence)."""
     step = r.last_step
     return {
         **_asset_json(r.asset),
@@ -98,9 +99,13 @@ def traversal_json(t: graph.Traversal) -> dict[str, Any]:
     return {**traversal_head(t), "reached": [reached_json(r) for r in t.reached]}
 
 
-def write_traversal_json(t: graph.Traversal, out: TextIO) -> None:
+def write_traversal_json(t: graph.Traversal, out: TextIO, pretty: bool = False) -> None:
     """:func:`traversal_json` written as it is made, one reached asset per line: the output and the memory
-    it takes grow with the assets reached, never with their paths (a 2,000-step chain's paths were 624 MB)."""
+    it takes grow with the assets reached, never with their paths (a 2,000-step chain's paths were 624 MB).
+    ``pretty`` indents everything instead (built whole: for people reading small answers)."""
+    if pretty:
+        out.write(dumps(traversal_json(t), True) + "\n")
+        return
     head = traversal_head(t)
     out.write("{\n" + "".join(f"  {json.dumps(k)}: {json.dumps(v)},\n" for k, v in head.items()))
     out.write('  "reached": [')
@@ -274,6 +279,25 @@ def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> Non
                 typer.echo(dumps(doc, pretty))
             else:
                 _print_why(x)
+
+    @lineage.command("index")
+    def index_cmd(
+        rebuild: Annotated[bool, typer.Option("--rebuild", help="Build it again from the store.")] = False,
+    ) -> None:
+        """The walk index beside the store: bring it up to date (or --rebuild it) and describe it."""
+        import time
+
+        from flowscope import walkindex
+
+        with _open_existing(store_dir()) as store:
+            started = time.perf_counter()
+            index = walkindex.index_for(store, rebuild=rebuild)
+            took = time.perf_counter() - started
+            typer.echo(
+                f"{store.directory / walkindex.FILE_NAME}: {index.n:,} assets, {len(index.dfar):,} edges, "
+                f"{index.size / 1e6:,.1f} MB, store generation {index.key[0]} "
+                f"({index.meta.get('built', 'loaded')}; {took:.2f} s)"
+            )
 
     @app.command("assets")
     def assets_cmd(

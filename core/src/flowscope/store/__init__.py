@@ -337,6 +337,24 @@ class Store:
             for ns, n in self._conn.execute("SELECT namespace, name FROM assets WHERE field = '' ORDER BY id")
         ]
 
+    def datasets_named(self, name: str) -> list[Asset]:
+        """Datasets whose name is exactly ``name``, in any namespace (an index look-up)."""
+        return [
+            Asset(ns, n)
+            for ns, n in self._conn.execute(
+                "SELECT namespace, name FROM assets WHERE field = '' AND name = ? ORDER BY id", (name,)
+            )
+        ]
+
+    def datasets_ending(self, suffix: str) -> list[Asset]:
+        """Datasets whose ``namespace/name`` ends with ``.suffix`` or ``/suffix`` (case-sensitive)."""
+        rows = self._conn.execute(
+            "SELECT namespace, name FROM assets WHERE field = '' AND "
+            "substr(namespace || '/' || name, -?) IN (? , ?) ORDER BY id",
+            (len(suffix) + 1, "." + suffix, "/" + suffix),
+        )
+        return [Asset(ns, n) for ns, n in rows]
+
     def fields_of(self, dataset: Asset) -> list[str]:
         """Field names known for a dataset, from lineage and from asset infos."""
         info = self.asset_info(dataset.dataset)

@@ -7,6 +7,7 @@ the edges it shows. Empty values are left out to keep a million rows small.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from datetime import datetime
@@ -57,6 +58,17 @@ def _job_doc(job: Job) -> dict[str, Any] | None:
     return doc
 
 
+@functools.lru_cache(maxsize=4096)
+def _iso_cached(value: datetime, offset: object) -> str:
+    return value.isoformat()
+
+
+def _iso(value: datetime | None) -> str | None:
+    """The edges of one scan or ingested file share a few timestamps: format each once (keyed by the
+    offset too: equal instants in two time zones are equal datetimes but print differently)."""
+    return None if value is None else _iso_cached(value, value.utcoffset())
+
+
 def edge_doc(edge: Edge) -> str:
     """A positional JSON array (smaller and faster than an object, as there is one per stored edge):
     ``[bases, transformations, evidence, count, collectors, guards, first_seen, last_seen, job]``."""
@@ -68,8 +80,8 @@ def edge_doc(edge: Edge) -> str:
             edge.count,
             list(edge.collectors),
             list(edge.guards),
-            edge.first_seen.isoformat() if edge.first_seen is not None else None,
-            edge.last_seen.isoformat() if edge.last_seen is not None else None,
+            _iso(edge.first_seen),
+            _iso(edge.last_seen),
             _job_doc(edge.job),
         ]
     )

@@ -372,7 +372,8 @@ def assets_by_id(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Asse
             "SELECT id, namespace, name, field FROM assets WHERE id IN (SELECT value FROM json_each(?))",
             (json.dumps(batch),),
         )
-        out.update((i, Asset(ns, name, field or None)) for i, ns, name, field in rows)
+        stored = Asset.stored
+        out.update((i, stored(ns, name, field)) for i, ns, name, field in rows)
     return out
 
 

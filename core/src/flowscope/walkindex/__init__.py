@@ -163,7 +163,7 @@ def walk_records(
     depth: int,
     filters: tuple[float, bool, int],
     stop_ids: set[int],
-) -> tuple[tuple[list[Any], ...], dict[int, int], set[int]]:
+) -> tuple[tuple[list[Any], ...], dict[int, int], set[int], set[int]]:
     """:func:`flowscope.walkstore.walk` on the index: the same records, final records and stopped nodes,
     in store ids."""
     index = index_for(store)
@@ -178,7 +178,10 @@ def walk_records(
     stopped = set(ids[recs.stopped].tolist())
     # Starts the index does not hold have no edges; a stopped one is still reported as stopped.
     stopped |= {n for n, ds in starts.items() if n in stop_ids or ds in stop_ids}
-    return lists, final, stopped
+    # Assets to name: the reached ones and every step's near end (a field's edge can be taken from its
+    # dataset node's path, so the near end need not be on the chain).
+    named = set(np.unique(np.concatenate([ids[recs.reached], near[near >= 0]])).tolist())
+    return lists, final, stopped, named
 
 
 def path_keys(

@@ -10,8 +10,8 @@ rejects a file whose magic, header, size or array bounds do not match; the array
 the data is at most ``VERIFY_MAX`` bytes (reading a 1 GB index to check it would cost the second the
 index exists to save). Larger files are checked when written and, in use, by numpy's bounds checks: a
 damaged id or offset that points outside the arrays raises, and the caller rebuilds the index. A flipped
-bit that still lands inside the arrays goes unnoticed until the next rebuild; ``flowscope index --rebuild``
-forces one.
+bit that still lands inside the arrays goes unnoticed until the next rebuild; ``flowscope lineage index
+--rebuild`` forces one.
 """
 
 from __future__ import annotations
