@@ -29,7 +29,7 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from flowscope.edgeflags import kinds_mask, kinds_of
 from flowscope.errors import UserError
@@ -39,10 +39,6 @@ from flowscope.store import Store
 DEFAULT_DEPTH = 10
 WALK_ENV = "FLOWSCOPE_WALK"
 Direction = Literal["down", "up"]
-
-# A node's best path as an immutable chain: (confidence, hops, node, job_id, near, far, previous), where
-# near/far are the last edge's ends as seen from the start (source/target going down, target/source up).
-Link = tuple[float, int, int, int, int, int, Optional["Link"]]
 
 
 @dataclass(frozen=True)
@@ -86,23 +82,6 @@ class Tree:
         while (rec := self.parent[rec]) >= 0:
             out.append(rec)
         return out
-
-    def link(self, rec: int) -> Link:
-        """A record's path as the :data:`Link` chain older callers walk."""
-        link: Link | None = None
-        for r in reversed(self.chain(rec)):
-            near = self.near[r]
-            link = (
-                self.conf[r],
-                self.hops[r],
-                self.node[r],
-                self.job[r],
-                near if near >= 0 else 0,
-                self.node[r] if near >= 0 else 0,
-                link,
-            )
-        assert link is not None
-        return link
 
 
 @dataclass(frozen=True)
@@ -153,14 +132,6 @@ class Reached:
     def last_step(self) -> Step:
         """The edge this asset is reached by on its best path (nearest the asset, in either direction)."""
         return self._tree.step(self._rec)
-
-    @property
-    def _link(self) -> Link:
-        return self._tree.link(self._rec)
-
-    @property
-    def _names(self) -> Tree:
-        return self._tree
 
 
 @functools.lru_cache(maxsize=1024)
@@ -291,12 +262,14 @@ def path_edges(store: Store, reached: Sequence[Reached]) -> list[list[Edge]]:
     per_asset: list[list[tuple[int, int, int]]] = []
     wanted: dict[tuple[int, int, int], None] = {}
     for r in reached:
-        keys = []
-        link: Link | None = r._link
-        while link is not None and link[6] is not None:
-            _, _, _, job, near, far, link = link
-            keys.append((job, near, far) if r._names.direction == "down" else (job, far, near))
-        if r._names.direction == "down":
+        tree = r._tree
+        down = tree.direction == "down"
+        # edge keys (job, source id, target id), from the reached asset back to the start
+        keys = [
+            (tree.job[x], tree.near[x], tree.node[x]) if down else (tree.job[x], tree.node[x], tree.near[x])
+            for x in tree.chain(r._rec)[:-1]
+        ]
+        if down:
             keys.reverse()
         per_asset.append(keys)
         wanted.update(dict.fromkeys(keys))
