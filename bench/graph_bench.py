@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -44,25 +43,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from warehouse_graph import MIXES, _nproc, _ram_gb, rss_mb
 
 from flowscope import graph, scoring, walkindex
-from flowscope.model import Asset, Basis, Edge, Evidence, Job, Transformation
+from flowscope.model import Asset, Edge, Evidence, Job, Transformation
 from flowscope.store import Store
 from flowscope.walkindex import build, layout
 
-MIXES: list[tuple[frozenset[Basis], float]] = [
-    (frozenset({Basis("sql")}), 0.45),
-    (frozenset({Basis("declared")}), 0.15),
-    (frozenset({Basis("static"), Basis("runtime", "EXACT_MATCH")}), 0.10),
-    (frozenset({Basis("context", "TRACE_ID")}), 0.10),
-    (frozenset({Basis("static")}), 0.20),
-]
 NS = "hive://warehouse:9083"
-
-
-def rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 class Graph:
@@ -432,7 +420,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.phase == "index-only":
         return index_only_phase(args)
     load = os.getloadavg()
-    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, {os.cpu_count()} CPUs; Python "
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, {_nproc()} CPUs, {_ram_gb():.0f} GB RAM; Python "
           f"{platform.python_version()}, numpy {np.__version__}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")  # fmt: skip
     rows: list[tuple[str, str, str]] = []
     if args.index_only:

@@ -4,7 +4,7 @@
     .venv/bin/python bench/zone_bench.py --edges 100000 --assets 20000   # a quick run
     .venv/bin/python bench/zone_bench.py --store /tmp/zb         # keep (and reuse) the store
 
-The graph is ``graph_bench.build_edges`` (seeded, layered like a warehouse). The layered graph alone has no
+The graph is ``warehouse_graph.build_edges`` (seeded, layered like a warehouse). The layered graph has no
 asset with 100,000 assets behind it within a zone's reach, so one hub is added: a table fed by the first
 source that feeds every column of layer 1 (``--hub-fanout`` edges, 10,000 by default), the shape of a
 raw event log everything is built from. Measured, each the median of ``--runs`` in one process:
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from graph_bench import _nproc, _ram_gb, build_edges, rss_mb
+from warehouse_graph import _nproc, _ram_gb, build_edges, rss_mb
 
 from flowscope import graph
 from flowscope.config import load_config
