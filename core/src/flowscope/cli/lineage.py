@@ -36,6 +36,25 @@ LimitOpt = Annotated[
         help="Rows of the table at most (0: all); the count of the rest is printed. --json has all.",
     ),
 ]
+FORMATS = ("table", "json", "mermaid", "dot")
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        metavar="|".join(FORMATS),
+        help="table; json (same as --json); mermaid or dot: a picture of at most --max-nodes nodes, the rest "
+        "folded into 'N more' nodes (docs/lineage.md).",
+    ),
+]
+MaxNodesOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-nodes",
+        min=2,
+        max=300,
+        help="Nodes of a mermaid or dot picture at most, 'N more' nodes included (the web page's cap).",
+    ),
+]
 DEFAULT_LIMIT = 200  # a table of 100,000 rows took rich 26 s to lay out, and nobody reads it on a terminal
 
 
@@ -214,12 +233,23 @@ def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> Non
         as_json: bool,
         pretty: bool,
         limit: int,
+        fmt: str,
+        max_nodes: int,
     ) -> None:
+        if fmt not in FORMATS:
+            raise UserError(f"unknown --format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        if as_json and fmt not in ("table", "json"):
+            raise UserError(f"--json and --format {fmt} ask for two outputs; give one")
         with _open_existing(store_dir()) as store:
             start = assetref.resolve(store, text)
             t = graph.walk(store, start, direction, depth, min_confidence)
-            if as_json:
+            if as_json or fmt == "json":
                 write_traversal_json(t, sys.stdout, pretty)
+            elif fmt in ("mermaid", "dot"):
+                from flowscope import neighbourhood, pictures
+
+                nb = neighbourhood.bounded(store, t, max_nodes)
+                sys.stdout.write(pictures.to_mermaid(nb) if fmt == "mermaid" else pictures.to_dot(nb))
             else:
                 _print_traversal(t, limit)
 
@@ -231,9 +261,11 @@ def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> Non
         as_json: JsonOpt = False,
         pretty: PrettyOpt = False,
         limit: LimitOpt = DEFAULT_LIMIT,
+        fmt: FormatOpt = "table",
+        max_nodes: MaxNodesOpt = 300,
     ) -> None:
         """Where data of ASSET can go: every reached asset with its best path confidence and hops."""
-        walk("down", asset, depth, min_confidence, as_json, pretty, limit)
+        walk("down", asset, depth, min_confidence, as_json, pretty, limit, fmt, max_nodes)
 
     @lineage.command("upstream")
     def upstream_cmd(
@@ -243,9 +275,11 @@ def add_lineage_commands(app: typer.Typer, store_dir: Callable[[], Path]) -> Non
         as_json: JsonOpt = False,
         pretty: PrettyOpt = False,
         limit: LimitOpt = DEFAULT_LIMIT,
+        fmt: FormatOpt = "table",
+        max_nodes: MaxNodesOpt = 300,
     ) -> None:
         """Where data in ASSET can come from: every reached asset with its best path confidence and hops."""
-        walk("up", asset, depth, min_confidence, as_json, pretty, limit)
+        walk("up", asset, depth, min_confidence, as_json, pretty, limit, fmt, max_nodes)
 
     @lineage.command("why")
     def why_cmd(
