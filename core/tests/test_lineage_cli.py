@@ -305,7 +305,9 @@ def test_json_is_compact_unless_pretty(tmp_path: Path) -> None:
     hub = _fan_out(tmp_path / "s", 3)
     compact = run(tmp_path / "s", "lineage", "downstream", hub.id, "--json").stdout
     pretty = run(tmp_path / "s", "lineage", "downstream", hub.id, "--json", "--pretty").stdout
-    assert compact.count("\n") == 1 and ", " not in compact and '": ' not in compact
+    # one reached asset per line (streamed), every line compact
+    assert compact.count("\n") == 1 + 4 + 3 + 3 and ", " not in compact and '": ' not in compact
+    assert sum(line.startswith('    {"asset":') for line in compact.splitlines()) == 3
     assert pretty.count("\n") > 10 and pretty.startswith('{\n  "start"')
     assert json.loads(compact) == json.loads(pretty)
     assert len(json.loads(compact)["reached"]) == 3

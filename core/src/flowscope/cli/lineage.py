@@ -119,17 +119,18 @@ def traversal_json(t: graph.Traversal) -> dict[str, Any]:
 
 
 def write_traversal_json(t: graph.Traversal, out: TextIO, pretty: bool = False) -> None:
-    """:func:`traversal_json` written as it is made, one reached asset per line: the output and the memory
-    it takes grow with the assets reached, never with their paths (a 2,000-step chain's paths were 624 MB).
+    """:func:`traversal_json` written as it is made, one reached asset per line, each line compact: the
+    output and the memory it takes grow with the assets reached, never with their paths (a 2,000-step
+    chain's paths were 624 MB).
     ``pretty`` indents everything instead (built whole: for people reading small answers)."""
     if pretty:
         out.write(dumps(traversal_json(t), True) + "\n")
         return
     head = traversal_head(t)
-    out.write("{\n" + "".join(f"  {json.dumps(k)}: {json.dumps(v)},\n" for k, v in head.items()))
-    out.write('  "reached": [')
+    out.write("{\n" + "".join(f"  {json.dumps(k)}:{dumps(v, False)},\n" for k, v in head.items()))
+    out.write('  "reached":[')
     for i, r in enumerate(t.reached):
-        out.write(("," if i else "") + "\n    " + json.dumps(reached_json(r)))
+        out.write(("," if i else "") + "\n    " + dumps(reached_json(r), False))
     out.write("\n  ]\n}\n" if t.reached else "]\n}\n")
 
 
