@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from graph_bench import _nproc, _ram_gb, build_edges
+from warehouse_graph import _nproc, _ram_gb, build_edges
 from zone_bench import NS, hub_edges
 
 from flowscope import graph
