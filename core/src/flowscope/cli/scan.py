@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,9 +157,10 @@ def summary_table(result: ScanResult, edges_total: int) -> Table:
     return table
 
 
-def emit_all(plugins: Plugins, config: Config, events: list[RunEvent]) -> list[str]:
-    """Send events to every configured emitter; return one message per emitter that failed."""
-    failures: list[str] = []
+def emit_all(plugins: Plugins, config: Config, events: Sequence[RunEvent]) -> tuple[int, list[str]]:
+    """Send events to every configured emitter; return how many took them and one message per emitter that
+    failed (``flowscope scan`` and plugins that write lineage of their own, such as the data-logs export)."""
+    took, failures = 0, []
     for reg in plugins.emitters():
         try:
             emitter = reg.item.from_config(config.raw, config.base_dir)
@@ -170,11 +171,12 @@ def emit_all(plugins: Plugins, config: Config, events: list[RunEvent]) -> list[s
                     emitter.emit(event)
             finally:
                 emitter.close()
+            took += 1
         except UserError as exc:
             failures.append(f"emitter {reg.name}: {exc}")
         except Exception as exc:
             failures.append(f"emitter {reg.name} (plugin {reg.plugin}): {type(exc).__name__}: {exc}")
-    return failures
+    return took, failures
 
 
 def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[], Path]) -> None:
@@ -234,7 +236,7 @@ def add_scan_command(app: typer.Typer, plugins: Plugins, store_dir: Callable[[],
                 write_jsonl(events, output)
             except OSError as exc:
                 raise UserError(f"cannot write events: {exc.strerror}", str(output)) from None
-        emit_failures = emit_all(plugins, config, events)
+        _, emit_failures = emit_all(plugins, config, events)
         if as_json:
             typer.echo(
                 json.dumps(

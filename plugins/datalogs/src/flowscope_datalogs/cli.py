@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from openlineage.client.event_v2 import RunEvent
-
     from flowscope.plugins import Plugins
     from flowscope_datalogs.run import SendEvents
 
@@ -41,32 +39,12 @@ def _renderers(ctx: typer.Context) -> dict[str, Any]:
 def _sender(ctx: typer.Context, config_path: Path | None) -> SendEvents:
     """The export's events to every emitter the config sets up, as ``flowscope scan`` sends its own:
     returns how many emitters took them and one message per emitter that failed."""
+    from flowscope.cli.scan import emit_all
     from flowscope.config import load_config
-    from flowscope.errors import UserError
 
     config = load_config(config_path)  # no file: an empty config (emitters set up by their environment)
     plugins = _plugins(ctx)
-
-    def send(events: Sequence[RunEvent]) -> tuple[int, list[str]]:
-        took, failures = 0, []
-        for reg in plugins.emitters():
-            try:
-                emitter = reg.item.from_config(config.raw, config.base_dir)
-                if emitter is None:
-                    continue
-                try:
-                    for event in events:
-                        emitter.emit(event)
-                finally:
-                    emitter.close()
-                took += 1
-            except UserError as exc:
-                failures.append(f"emitter {reg.name}: {exc}")
-            except Exception as exc:
-                failures.append(f"emitter {reg.name} (plugin {reg.plugin}): {type(exc).__name__}: {exc}")
-        return took, failures
-
-    return send
+    return lambda events: emit_all(plugins, config, events)
 
 
 def _state_dir(state: Path | None) -> Path:
