@@ -1,6 +1,6 @@
 """Precision and recall of the static plugin on real public code it was not written beside.
 
-``python plugins/hack_static/bench/heldout/heldout.py --mirrors DIR [--split heldout|tune|tune-r1|all] [--json]``
+``python plugins/hack_static/bench/heldout/heldout.py --mirrors DIR [--split heldout|tune|tune-r1|tune-r2|all] [--json]``
 
 ``labels.yaml`` names files of public repositories by (repo, path, commit) with hand labels written before
 the tool ran on them. The code is never committed: this script reads each file at its commit from a git
@@ -42,7 +42,7 @@ from flowscope_hack_static.collector import HackStaticCollector, Settings
 HERE = Path(__file__).parent
 SCHEMES = {"log": "log", "http": "http", "https": "http", "cache": "cache", "queue": "queue"}
 SCHEMES |= {"kafka": "kafka", "service": "service", "smtp": "email"}
-SPLITS = ("heldout", "tune", "tune-r1", "all")
+SPLITS = ("heldout", "tune", "tune-r1", "tune-r2", "all")
 
 
 @dataclass
