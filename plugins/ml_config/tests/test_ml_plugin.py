@@ -138,3 +138,22 @@ def test_strict_lists_unknown_formats_and_explain_says_what_was_looked_for(plugi
     assert sum("yes  kserve" in line for line in graph.stdout.splitlines()) == 3
     broken = run_cli(pm, "ml-config", "scan", "--explain", str(CORPUS / "bad" / "malformed.yaml"))
     assert broken.stdout.startswith("malformed.yaml: not read: invalid YAML")
+
+
+def test_ml_config_scan_exits_1_when_no_file_could_be_read(tmp_path, plugin_manager, run_cli) -> None:
+    (tmp_path / "broken.yaml").write_text("model: [\n")
+    (tmp_path / "blob.yaml").write_bytes(b"\x00\x01\x02\xff")
+    pm = plugin_manager(("ml_config", plugin))
+    failed = run_cli(pm, "ml-config", "scan", str(tmp_path))
+    assert failed.exit_code == 1
+    assert (
+        "broken.yaml:2: invalid YAML" in failed.stderr and "blob.yaml: skipped: binary file" in failed.stderr
+    )
+    assert "error: no flows read from" in failed.stderr and "Traceback" not in failed.output
+    # one readable config beside the broken ones: the run did its job, the problems stay warnings
+    (tmp_path / "train.yaml").write_text(
+        "model:\n  name: churn\ndata:\n  train: hive://wh/analytics.sessions\n"
+    )
+    partial = run_cli(pm, "ml-config", "scan", str(tmp_path), "--json")
+    assert partial.exit_code == 0, partial.output
+    assert json.loads(partial.stdout)["signals"] >= 1

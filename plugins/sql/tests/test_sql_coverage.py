@@ -269,3 +269,16 @@ def test_limit_counts_cpu_time_not_waiting() -> None:
         while True:
             sum(range(1000))
     assert busy.fired
+
+
+def test_sqlglot_log_lines_never_reach_the_terminal(tmp_path, plugin_manager, run_cli, caplog) -> None:
+    # sqlglot logs "'<statement>' contains unsupported syntax" for statements it keeps as text: it quotes
+    # the file's SQL and is not in FILE:LINE form; flowscope's own problem line is the only report
+    sql = tmp_path / "ops.sql"
+    sql.write_text("LOCK TABLES t WRITE;\nINSERT INTO a SELECT b FROM c;\n", encoding="utf-8")
+    with caplog.at_level("DEBUG"):
+        result = run_cli(plugin_manager(("sql", plugin)), "sql", "lineage", str(sql), "-d", "mysql")
+    assert result.exit_code == 0, result.output
+    assert not [r for r in caplog.records if r.name.startswith("sqlglot")]
+    assert "unsupported syntax" not in result.output and "LOCK TABLES" not in result.output
+    assert json.loads(result.stdout.splitlines()[-1])["outputs"][0]["name"] == "a"

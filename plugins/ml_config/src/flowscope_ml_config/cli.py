@@ -3,7 +3,8 @@
 Prints the flows found (or ``--json``), writes OpenLineage events with ``-o``; problems go to stderr.
 The ``--json`` shape: ``{"files": N, "signals": N, "edges": [{job, source, target, confidence,
 transformations, evidence}], "problems": ["FILE:LINE: message"]}``. ``--strict`` also lists files
-skipped as unknown; ``--explain FILE`` says which format each document of FILE matched and which keys
+skipped as unknown; the exit code is 1 when there were problems and nothing was read (the whole run
+failed), else 0; ``--explain FILE`` says which format each document of FILE matched and which keys
 every format looks for.
 """
 
@@ -142,5 +143,11 @@ def build_commands() -> typer.Typer:
                 typer.echo(f"events written to {output}")
         for p in problems:
             err.print(f"[yellow]warning[/yellow]: {terminal.markup(p)}", soft_wrap=True)
+        if problems and not signals:
+            # Nothing could be read: the whole run failed, which a script or CI must see.
+            err.print(
+                f"error: no flows read from {terminal.markup(str(path))}: {len(problems)} problem(s) above"
+            )
+            raise typer.Exit(1)
 
     return sub

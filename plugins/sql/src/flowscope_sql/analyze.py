@@ -127,6 +127,10 @@ class Analyzer:
             st.error = self._too_large(len(sql))
             return st
         limit = CpuLimit(self.timeout)
+        sqlglot_log = logging.getLogger("sqlglot")
+        quiet, sqlglot_log.disabled = sqlglot_log.disabled, True
+        # sqlglot's warnings quote the statement (a logged query's literals must never reach the logs) and
+        # are not in flowscope's FILE:LINE form; what matters of them is reported as the statement's problem.
         try:
             with limit:
                 self._analyze(st)
@@ -142,18 +146,15 @@ class Analyzer:
             st.error = f"cannot analyse{detail}"
         except (TimeoutError, RecursionError) as exc:
             st.error = f"gave up: {exc or 'statement nested too deeply'}"
+        finally:
+            sqlglot_log.disabled = quiet
         if limit.fired:
             st.flows.clear()
             st.error = f"gave up: statement took more than {self.timeout:g}s of CPU time"
         return st
 
     def _analyze(self, st: Statement) -> None:
-        sqlglot_log = logging.getLogger("sqlglot")
-        quiet, sqlglot_log.disabled = sqlglot_log.disabled, sqlglot_log.disabled or not self.quote_sql
-        try:  # sqlglot's warnings quote the statement; a logged query's text never reaches the logs
-            parsed = sqlglot.parse_one(st.text, read=self._dialect)
-        finally:
-            sqlglot_log.disabled = quiet
+        parsed = sqlglot.parse_one(st.text, read=self._dialect)
         parsed = normalize_identifiers(parsed, dialect=self._dialect)  # the engine's case rules
         if self.source.dialect == "bigquery":  # t$20240101, t$__UNPARTITIONED__: a partition of t
             for table in parsed.find_all(exp.Table):
