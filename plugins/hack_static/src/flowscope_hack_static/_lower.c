@@ -72,6 +72,7 @@ static const struct { const char *name; uint8_t kind; } KINDS[] = {
     {"array", K_ARRAY}, {"binary_expression", K_BINARY}, {"comment", K_COMMENT},
     {"arguments", K_ARGUMENTS}, {"argument_list", K_ARGUMENTS},
     {"element_initializer", K_ELEMENT_INIT}, {"array_type", K_ARRAY_SKIP}, {"type_arguments", K_ARRAY_SKIP},
+    {"collection", K_ARRAY}, {"shape", K_ARRAY}, {"field_initializer", K_ELEMENT_INIT}, /* Hack: Map {...} */
     {"assignment_expression", K_ASSIGN}, {"expression_statement", K_EXPR_STMT},
     {"compound_statement", K_BLOCK}, {"else_clause", K_BLOCK}, {"declaration_list", K_BLOCK},
     {"if_statement", K_IF}, {"for_statement", K_LOOP}, {"while_statement", K_LOOP}, {"do_statement", K_LOOP},

@@ -113,6 +113,9 @@ class Calls(Frame):
             key = e.args[prop.key_arg]
             base = recv_t if prop.receiver and recv is not None else (args[0] if args else {})
             return self.key_of(base, key.value if isinstance(key, Lit) else None)
+        identity = prop is not None and prop.receiver and prop.transformation == "IDENTITY"
+        if identity and recv is not None and not own and not e.args and not e.kwargs:
+            return recv_t  # $map->toArray(): the same value, keyed as it was
         if prop is None and _LOOKUP.match(method) and not e.kwargs:  # get_user_stats(username): a lookup
             flat = EMPTY  # returns what is stored under its arguments, not the arguments
         if (prop is None or prop.receiver) and recv is not None and not own:  # a method of a tainted value

@@ -15,7 +15,12 @@ def parse_tree(language: str, data: bytes, text: str, utf8: bool) -> Any:
         return None
     from flowscope_hack_static.tsfront import parser
 
-    return parser(language).parse(data if utf8 else text.encode("utf-8"))
+    source = data if utf8 else text.encode("utf-8")
+    if language == "hack":  # PHP-style arrays break the Hack grammar: see hackarrays
+        from flowscope_hack_static.hackarrays import parse_hack
+
+        return parse_hack(parser(language), source)
+    return parser(language).parse(source)
 
 
 def lower_file(language: str, data: bytes, text: str, utf8: bool, rel: str, tree: Any = None) -> Lowered:
@@ -31,7 +36,9 @@ def lower_file(language: str, data: bytes, text: str, utf8: bool, rel: str, tree
             return None, "too deeply nested to parse, skipped", None
     from flowscope_hack_static.tsfront import lower as ts_lower
 
-    try:
-        return ts_lower(data if utf8 else text.encode("utf-8"), rel, language, tree), None, None
+    if tree is None:
+        tree = parse_tree(language, data, text, utf8)
+    try:  # the tree's own source: a Hack file may have been parsed with its arrays rewritten
+        return ts_lower(tree.text, rel, language, tree), None, None
     except RecursionError:  # tree-sitter parses any depth; lowering walks it recursively
         return None, "too deeply nested to analyze, skipped", None

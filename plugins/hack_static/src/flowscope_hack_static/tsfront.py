@@ -89,6 +89,8 @@ _WRAPPERS = frozenset(
         "condition_clause",
     )
 )
+_ARRAYS = frozenset(("array", "collection", "shape"))  # Hack's Map {...} and shape(...) are dict literals
+_ELEMENTS = frozenset(("element_initializer", "field_initializer"))
 _STRINGS = frozenset(("string", "string_literal", "raw_string_literal", "heredoc", "concatenated_string"))
 _LITERALS = frozenset(("true", "false", "null", "integer", "float", "number_literal", "nullptr"))
 _IR_CLASSES = (Var, Sub, Lit, Call, DictLit, Tmpl, Other, Stmt)  # in the order _lower.c takes them
@@ -536,7 +538,7 @@ class _Lowering:
             return Sub(self.expr(named[0]), key if isinstance(key, str) else None)
         elif kind in ("selection_expression", "field_expression"):
             return Sub(self.expr(named[0]), self.text(named[-1]).lstrip("$"))
-        elif kind == "array":
+        elif kind in _ARRAYS:  # Hack: dict[...], Map {...}, shape(...) too
             return self._array(named)
         elif kind == "binary_expression":
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -621,7 +623,7 @@ class _Lowering:
         entries: list[tuple[str | None, Expr]] = []
         for el in named:
             kind = el.type
-            if kind == "element_initializer" and el.named_child_count == 2:
+            if kind in _ELEMENTS and el.named_child_count == 2:
                 entries.append((self._literal(el.named_child(0)), self.expr(el.named_child(1))))
             elif kind not in ("array_type", "type_arguments", "comment"):
                 entries.append((None, self.expr(el)))
