@@ -125,6 +125,20 @@ def test_index_answers_equal_store_answers_on_random_graphs(
         assert index.key == walkindex.state(store.connection)
 
 
+@pytest.mark.parametrize("seed", range(100, 104))
+def test_index_answers_equal_store_answers_on_larger_graphs(
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wider frontiers (dozens of datasets, several fields each reached at once), and walks one after
+    another on the same index, each reusing the per-node state the previous one cleaned."""
+    rng = random.Random(seed)
+    nodes, scopes = random_graph(rng, rng.randint(25, 40))
+    with Store.open(tmp_path / "s") as store:
+        for scope, edges in scopes.items():
+            store.replace(scope, "repo", edges, [], [])
+        assert random_queries(rng, store, nodes, monkeypatch) == 12
+
+
 def _small_store(tmp_path: Path) -> tuple[Store, list[Asset]]:
     nodes, scopes = random_graph(random.Random(99), 6)
     store = Store.open(tmp_path / "s")

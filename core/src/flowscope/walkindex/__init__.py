@@ -149,7 +149,9 @@ def remove(directory: Path) -> None:
         os.unlink(directory / FILE_NAME)
 
 
-def _stop_mask(index: WalkIndex, stop_ids: set[int]) -> np.ndarray:
+def _stop_mask(index: WalkIndex, stop_ids: set[int]) -> np.ndarray | None:
+    if not stop_ids:
+        return None
     stop = np.zeros(index.n, bool)
     found = index.idx(np.array(sorted(stop_ids), np.int64))
     stop[found[found >= 0]] = True
@@ -169,18 +171,22 @@ def walk_records(
     index = index_for(store)
     at = index.idx(np.array(sorted(starts), np.int64))
     recs = walk(index, at[at >= 0], down, depth, filters, _stop_mask(index, stop_ids))
-    ids = index.ids.astype(np.int64)
-    near = np.where(recs.near >= 0, ids[np.maximum(recs.near, 0)], -1)
+
+    def ids(positions: np.ndarray) -> np.ndarray:  # only the entries asked for: the file is mapped
+        out: np.ndarray = index.ids[positions].astype(np.int64)
+        return out
+
+    near = np.where(recs.near >= 0, ids(np.maximum(recs.near, 0)), -1)
     parent = recs.parent
-    columns = [ids[recs.node], recs.conf, recs.hops, recs.job, near, parent, recs.econf, recs.eflags]
+    columns = [ids(recs.node), recs.conf, recs.hops, recs.job, near, parent, recs.econf, recs.eflags]
     lists = tuple(c.tolist() for c in columns)
-    final = dict(zip(ids[recs.reached].tolist(), recs.final.tolist(), strict=True))
-    stopped = set(ids[recs.stopped].tolist())
+    final = dict(zip(ids(recs.reached).tolist(), recs.final.tolist(), strict=True))
+    stopped = set(ids(recs.stopped).tolist())
     # Starts the index does not hold have no edges; a stopped one is still reported as stopped.
     stopped |= {n for n, ds in starts.items() if n in stop_ids or ds in stop_ids}
     # Assets to name: the reached ones and every step's near end (a field's edge can be taken from its
     # dataset node's path, so the near end need not be on the chain).
-    named = set(np.unique(np.concatenate([ids[recs.reached], near[near >= 0]])).tolist())
+    named = set(np.concatenate([ids(recs.reached), near[near >= 0]]).tolist())
     return lists, final, stopped, named
 
 

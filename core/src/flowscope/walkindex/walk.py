@@ -8,10 +8,13 @@ far node, job; nodes ordered by dataset id, then id); the store walk applies the
 the same answers. A node is expanded once per level at most, and only in a level after its best path
 improved.
 
-Why numpy rather than scipy.sparse or rustworkx: a level is a handful of gathers, one ``maximum.at`` and
-one ``minimum.at`` over the candidate edges; sparse matrix products cannot keep the best product with
-its path, and rustworkx's traversals have no depth-bounded best-product walk, so using them would mean
-copying the graph into their structures on every query (measured in ``bench/README.md``).
+Why numpy rather than scipy.sparse, rustworkx or a compiled kernel: a level is about twenty whole-array
+operations over the frontier's edges (gathers, one ``fmax.at``, one ``minimum.at``), so a wide walk (500k
+edges, ~97k nodes reached, ~600k candidate edges over its levels) costs ~55 ms of CPU; sparse matrix
+products cannot keep the best product with its path, rustworkx's traversals have no depth-bounded
+best-product walk (using them would mean copying the graph into their structures on every query), and a
+compiled kernel would add a build step or a JIT (numba: a second of compiling, half a second of import
+on a cold CLI) for what is left (measured in ``bench/README.md``).
 """
 
 from __future__ import annotations
@@ -41,6 +44,13 @@ class Index:
         self.cflags = arrays["cflags"]
         self.bits = int(arrays["cls_bits"][0])
         self.n = len(self.ids)
+        self.pool: list[Scratch] = []  # walk state to reuse (list.pop/append are atomic: thread-safe)
+
+    def scratch(self) -> Scratch:
+        try:
+            return self.pool.pop()
+        except IndexError:
+            return Scratch(self.n)
 
     def idx(self, store_ids: np.ndarray) -> np.ndarray:
         """Index positions of store asset ids; -1 for assets the index does not hold (no edges yet)."""
@@ -69,6 +79,11 @@ class Index:
                 mask |= f
             passing[c] = mask
         return ok, passing
+
+    def ds_of(self, nodes: np.ndarray) -> np.ndarray:
+        """The dataset node of each node (positions, int64)."""
+        out: np.ndarray = self.ds[nodes].astype(np.int64)
+        return out
 
     def group_end(self, datasets: np.ndarray) -> np.ndarray:
         """One past the last field of each dataset node (nodes of a dataset are one range)."""
@@ -109,126 +124,176 @@ class Records:
 
 
 def walk(
-    ix: Index, starts: np.ndarray, down: bool, depth: int, filters: tuple[float, bool, int], stop: np.ndarray
+    ix: Index,
+    starts: np.ndarray,
+    down: bool,
+    depth: int,
+    filters: tuple[float, bool, int],
+    stop: np.ndarray | None,
 ) -> Records:
     """The level-synchronous best-product walk from ``starts`` (index positions); ``stop`` is a boolean
-    mask of nodes reached but not walked through (a stopped dataset stops its fields)."""
+    mask of nodes reached but not walked through (a stopped dataset stops its fields), None for none.
+
+    Per level, work is proportional to the frontier's edges, in about twenty whole-array operations:
+    each near node's predecessor and confidence are settled once (not once per edge) and repeated over
+    its edge range; a class the filters reject has confidence -inf, so its candidates never win and no
+    per-edge filtering is needed; each target keeps its best candidate (``fmax.at``, then the first edge
+    in index order among equal ones with ``minimum.at``). Per-node state comes from a pool kept on the
+    index and is cleaned after the walk where it was written, so a walk costs what it touches, not the
+    size of the graph."""
     ok_cls, cls_kinds = ix.classes(*filters)
-    n = ix.n
+    # fmax, not maximum: 0 * -inf (a zero-confidence path on a rejected class) is NaN, which fmax ignores.
+    ceff = np.where(ok_cls, ix.cconf, -np.inf)
     off = ix.doff if down else ix.uoff
     mask = (1 << ix.bits) - 1
-    starts = np.unique(starts)
+    starts = _sorted_unique(np.asarray(starts, np.int64))
     k = len(starts)
-    recs: list[tuple[np.ndarray, ...]] = [
-        (
-            starts,
-            np.ones(k),
-            np.zeros(k, np.int64),
-            np.full(k, -1, np.int64),
-            np.full(k, -1, np.int64),
-            np.full(k, -1, np.int64),
-            np.ones(k),
-            np.zeros(k, np.int64),
-        )
-    ]
+    s = ix.scratch()
+    s.is_start[starts] = True
+    s.best[starts] = 1.0
+    s.cur[starts] = np.arange(k)
+    cols: list[list[np.ndarray]] = [[starts], [np.ones(k)], [np.zeros(k, np.int64)]]
+    cols += [[np.full(k, -1, np.int64)] for _ in range(3)]  # code, near, parent
     count = k
-    is_start = np.zeros(n, bool)
-    is_start[starts] = True
-    best = np.empty(n)
-    cur = np.empty(n, np.int64)
-    best[starts] = 1.0
-    cur[starts] = np.arange(k)
-    stamp = np.zeros(n, np.int32)
-    fconf = np.empty(n)
-    frec = np.empty(n, np.int64)
-    dconf = np.empty(n)
-    dpred = np.empty(n, np.int64)
-    lvl_max = np.empty(n)
-    lvl_pos = np.empty(n, np.int64)
-    found_mask = np.zeros(n, bool)
-    halted = stop[starts] | stop[ix.ds[starts]]
+    halted = _halts(ix, stop, starts)
     stopped = [starts[halted]]
     frontier = starts[~halted]
-    found: list[np.ndarray] = []
-    for level in range(1, depth + 1):
-        if not len(frontier):
-            break
-        f = frontier
-        stamp[f] = level
-        fconf[f] = best[f]
-        frec[f] = cur[f]
-        ds_f = ix.ds[f].astype(np.int64)
-        # The best frontier member of each dataset with one: what its dataset-level edges carry.
-        run = np.ones(len(f), bool)
-        run[1:] = ds_f[1:] != ds_f[:-1]
-        heads = np.flatnonzero(run)
-        top = np.maximum.reduceat(fconf[f], heads)
-        run_id = np.cumsum(run) - 1
-        at_top = np.flatnonzero(fconf[f] == top[run_id])
-        firsts = at_top[np.r_[True, run_id[at_top][1:] != run_id[at_top][:-1]]]
-        dconf[ds_f[heads]] = top
-        dpred[ds_f[heads]] = f[firsts]
-        # Nodes whose own edges this level reads: whole datasets, lone fields and their datasets' own edges.
-        is_ds = ds_f == f
-        group, _ = _ranges(f[is_ds], ix.group_end(f[is_ds]))
-        lone = ~is_ds & (stamp[ds_f] != level)
-        near_nodes = np.unique(np.concatenate([group, f[lone], ds_f[lone]]))
-        pos, which = _ranges(off[near_nodes], off[near_nodes + 1])
-        near = near_nodes[which]
-        if down:
-            edge = pos
-            far = ix.dfar[edge].astype(np.int64)
-        else:
-            edge = ix.upos[pos]
-            far = np.searchsorted(ix.doff, edge, side="right").astype(np.int64) - 1
-        code = ix.dcode[edge].astype(np.int64)
-        cls = code & mask
-        keep = ok_cls[cls] & ~is_start[far]
-        near, far, pos, code, cls = near[keep], far[keep], pos[keep], code[keep], cls[keep]
-        near_ds = ix.ds[near].astype(np.int64)
-        dataset_edge = near_ds == near
-        own = np.where(stamp[near] == level, fconf[near], -1.0)
-        via_ds = np.where(stamp[near_ds] == level, fconf[near_ds], -1.0)
-        pred = np.where(dataset_edge, dpred[near], np.where(own >= via_ds, near, near_ds))
-        pconf = np.where(dataset_edge, dconf[near], np.maximum(own, via_ds))
-        cand = pconf * ix.cconf[cls]
-        # Each target's best candidate; ties to the first edge in index order.
-        lvl_max[far] = -1.0
-        np.maximum.at(lvl_max, far, cand)
-        win = np.flatnonzero(cand == lvl_max[far])
-        lvl_pos[far[win]] = np.iinfo(np.int64).max
-        np.minimum.at(lvl_pos, far[win], pos[win])
-        pick = win[pos[win] == lvl_pos[far[win]]]
-        t, c = far[pick], cand[pick]
-        better = ~found_mask[t] | (best[t] < c)
-        pick, t, c = pick[better], t[better], c[better]
-        m = len(t)
-        rec_ids = np.arange(count, count + m)
-        recs.append(
-            (
-                t,
-                c,
-                np.full(m, level, np.int64),
-                code[pick] >> ix.bits,
-                near[pick],
-                frec[pred[pick]],
-                ix.cconf[cls[pick]],
-                cls_kinds[cls[pick]],
-            )
-        )
-        count += m
-        best[t] = c
-        cur[t] = rec_ids
-        found_mask[t] = True
-        found.append(t)
-        halt = stop[t] | stop[ix.ds[t]]
-        stopped.append(t[halt])
-        frontier = np.sort(t[~halt])
-    reached = np.unique(np.concatenate(found)) if found else np.empty(0, np.int64)
-    cols = [np.concatenate([r[i] for r in recs]) for i in range(8)]
-    halted_all = np.unique(np.concatenate(stopped)) if stopped else np.empty(0, np.int64)
-    node, conf, hops, job, near, parent, econf, eflags = cols
-    return Records(node, conf, hops, job, near, parent, econf, eflags, reached, cur[reached], halted_all)
+    with np.errstate(invalid="ignore"):
+        for level in range(1, depth + 1):
+            if not len(frontier):
+                break
+            near, pred, pconf = _near_nodes(ix, s, frontier, level, off)
+            lo = off[near].astype(np.int64)
+            cnt = off[near + 1].astype(np.int64) - lo
+            ends = np.cumsum(cnt)
+            total = int(ends[-1]) if len(ends) else 0
+            if not total:
+                break
+            pos = np.repeat(lo - (ends - cnt), cnt)
+            pos += np.arange(total, dtype=np.int64)
+            if down:
+                edge = pos
+                far = ix.dfar[pos].astype(np.int64)
+            else:
+                edge = ix.upos[pos].astype(np.int64)
+                far = np.searchsorted(ix.doff, edge, side="right").astype(np.int64) - 1
+            code = ix.dcode[edge]
+            cand = np.repeat(pconf, cnt)
+            cand *= ceff[code & mask]
+            # Each target's best candidate; ties to the first edge in index order.
+            s.lvl_max[far] = -1.0
+            np.fmax.at(s.lvl_max, far, cand)
+            win = np.flatnonzero(cand == s.lvl_max[far])
+            far_w, pos_w = far[win], pos[win]
+            s.lvl_pos[far_w] = np.iinfo(np.int64).max
+            np.minimum.at(s.lvl_pos, far_w, pos_w)
+            pick = win[pos_w == s.lvl_pos[far_w]]
+            t, c = far[pick], cand[pick]
+            better = ~s.is_start[t] & (~s.found[t] | (s.best[t] < c))
+            pick, t, c = pick[better], t[better], c[better]
+            m = len(t)
+            w = np.searchsorted(ends, pick, side="right")
+            for col, value in zip(
+                cols,
+                (t, c, np.full(m, level, np.int64), code[pick].astype(np.int64), near[w], s.cur[pred[w]]),
+                strict=True,
+            ):
+                col.append(value)
+            s.best[t] = c
+            s.cur[t] = np.arange(count, count + m)
+            s.found[t] = True
+            count += m
+            halt = _halts(ix, stop, t)
+            stopped.append(t[halt])
+            frontier = np.sort(t[~halt])
+    node, conf, hops, code, near_col, parent = (np.concatenate(c) for c in cols)
+    reached = _sorted_unique(node[k:])
+    final = s.cur[reached]
+    s.release(node)
+    ix.pool.append(s)
+    real = code >= 0
+    cls = np.where(real, code & mask, 0)
+    job = np.where(real, code >> ix.bits, -1)
+    econf = np.where(real, ix.cconf[cls], 1.0)
+    eflags = np.where(real, cls_kinds[cls], 0)
+    halted_all = _sorted_unique(np.concatenate(stopped))
+    return Records(node, conf, hops, job, near_col, parent, econf, eflags, reached, final, halted_all)
+
+
+def _halts(ix: Index, stop: np.ndarray | None, nodes: np.ndarray) -> np.ndarray:
+    if stop is None:
+        return np.zeros(len(nodes), bool)
+    out: np.ndarray = stop[nodes] | stop[ix.ds_of(nodes)]
+    return out
+
+
+class Scratch:
+    """One walk's per-node state. Only entries the walk wrote are read, so the value arrays are never
+    cleared; the flags are reset where the walk set them (:meth:`release`) and the arrays reused."""
+
+    def __init__(self, n: int) -> None:
+        self.is_start = np.zeros(n, bool)
+        self.found = np.zeros(n, bool)
+        self.stamp = np.zeros(n, np.int32)  # the level a node was last in the frontier
+        self.best = np.empty(n)  # best confidence so far
+        self.cur = np.empty(n, np.int64)  # its record
+        self.dconf = np.empty(n)  # per dataset node: its best frontier member's confidence this level
+        self.dpred = np.empty(n, np.int64)  # ... and that member
+        self.lvl_max = np.empty(n)  # per target: the best candidate this level
+        self.lvl_pos = np.empty(n, np.int64)  # ... and the first edge giving it
+
+    def release(self, touched: np.ndarray) -> None:
+        """Clear the flags of every node the walk recorded (starts included): all it ever set."""
+        self.is_start[touched] = False
+        self.found[touched] = False
+        self.stamp[touched] = 0
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique for integers, by a sort (numpy's default hashes, several times slower here)."""
+    if len(values) < 2:
+        return values.copy()
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]]
+
+
+def _near_nodes(ix: Index, s: Scratch, f: np.ndarray, level: int, off: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The nodes whose own edges a level reads from frontier ``f`` (sorted positions) — whole datasets
+    for dataset nodes, a lone field and its dataset node otherwise — with the frontier node each edge of
+    theirs continues (its predecessor) and that node's confidence."""
+    s.stamp[f] = level
+    fc = s.best[f]
+    ds_f = ix.ds_of(f)
+    is_ds = ds_f == f
+    run = np.ones(len(f), bool)
+    run[1:] = ds_f[1:] != ds_f[:-1]
+    heads = np.flatnonzero(run)
+    heads_ds = ds_f[heads]
+    if not is_ds.any():
+        # Fields only: each carries its own edges; its dataset node carries the dataset's, if it has any.
+        with_edges = off[heads_ds + 1] > off[heads_ds]
+        if not with_edges.any():
+            return f, f, fc
+    # The best frontier member of each dataset with one (ds_f is sorted: nodes are ordered by dataset):
+    # what its dataset-level edges carry; ties to the first, the dataset node itself or the lowest id.
+    top = np.maximum.reduceat(fc, heads)
+    run_id = np.cumsum(run) - 1
+    at_top = np.flatnonzero(fc == top[run_id])
+    firsts = at_top[np.r_[True, run_id[at_top][1:] != run_id[at_top][:-1]]]
+    s.dconf[heads_ds] = top
+    s.dpred[heads_ds] = f[firsts]
+    lone = ~is_ds & (s.stamp[ds_f] != level)
+    lone_ds = ds_f[lone]
+    lone_ds = lone_ds[np.r_[True, lone_ds[1:] != lone_ds[:-1]]] if len(lone_ds) else lone_ds
+    group, _ = _ranges(f[is_ds], ix.group_end(f[is_ds]))
+    near = np.concatenate([group, f[lone], lone_ds])
+    near_ds = ix.ds_of(near)
+    dataset_node = near_ds == near
+    own = np.where(s.stamp[near] == level, s.best[near], -1.0)
+    via = np.where(s.stamp[near_ds] == level, s.best[near_ds], -1.0)
+    pred = np.where(dataset_node, s.dpred[near], np.where(own >= via, near, near_ds))
+    pconf = np.where(dataset_node, s.dconf[near], np.maximum(own, via))
+    return near, pred, pconf
 
 
 def best_path(
@@ -236,7 +301,7 @@ def best_path(
     source: int,
     targets: tuple[int, int, bool],
     filters: tuple[float, bool, int],
-    stop: np.ndarray,
+    stop: np.ndarray | None,
 ) -> list[tuple[int, int, int]] | None:
     """:func:`flowscope.graph.why` on the index: Dijkstra on ``-log(confidence)``, dataset-level hops
     counted as a second key, heap ties broken by store id, edges relaxed in index order. ``targets`` is
@@ -266,7 +331,7 @@ def best_path(
                 node, job, near, far = prev[node]
                 keys.append((job, int(ids[near]), int(ids[far])))
             return keys[::-1]
-        if node != source and (stop[node] or stop[node_ds]):
+        if node != source and stop is not None and (stop[node] or stop[node_ds]):
             continue
         if node_ds == node:
             nodes = np.arange(node, int(ix.group_end(np.array([node]))[0]))
