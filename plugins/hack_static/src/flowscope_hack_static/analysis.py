@@ -278,8 +278,8 @@ class _Function(Calls, Sinks):
             if isinstance(stmt.value, Call):
                 self.types[target.name] = stmt.value.callee
                 self.made[target.name] = stmt.value
-            if isinstance(stmt.value, Lit | Tmpl) and not stmt.guards and not stmt.in_loop:
-                self.literals[target.name] = stmt.value
+            if isinstance(stmt.value, Lit | Tmpl):  # also under a guard or in a loop (a C++ local
+                self.literals[target.name] = stmt.value  # declared there): the latest literal it is given
             else:
                 self.literals.pop(target.name, None)
         taint = self.eval(stmt.value)

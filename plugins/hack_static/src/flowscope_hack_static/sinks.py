@@ -41,6 +41,8 @@ class Sinks(Frame):
             return e.value, True
         if isinstance(e, Var) and e.name in self.literals:  # key = f"user:{id}"; cache.set(key, ...)
             e = self.literals[e.name]
+            if isinstance(e, Lit) and e.value is not None:  # std::string sql = "INSERT ..."; exec(sql, x)
+                return e.value, True
         if isinstance(e, Call) and e.callee.endswith(".format") and isinstance(e.receiver, Lit | Tmpl):
             e = e.receiver  # "https://{}/x".format(host)
         while isinstance(e, Call) and not (e.args and isinstance(e.args[0], Lit | Tmpl)) and e.receiver:
