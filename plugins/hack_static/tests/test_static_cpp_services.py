@@ -44,3 +44,133 @@ void add_user(const std::string &username, const std::string &phone) {
         ("code://default/pg.cc#phone", "postgres://default:5432/users#phone"),
         ("code://default/pg.cc#phone", "postgres://default:5432/contacts#phone"),
     }
+
+
+def test_const_reference_and_pointer_locals_are_variables(models: Models) -> None:
+    """``const std::string& email = ...;`` and ``User* u = ...;`` declare the name, as ``std::string email``."""
+    src = """
+void Account::create(const StringMap& formData) {
+  const std::string& email = Util::trim(formData.at("email"));
+  Model::Account acct;
+  acct.setEmail(email);
+  spdlog::info("new account {}", email);
+}
+"""
+    assert flows(models, acct=src) == {("code://default/acct.cc#email", "log://cpp/spdlog#email")}
+
+
+def test_prepared_statements_bind_their_parameters_in_order(models: Models) -> None:
+    """MySQL Connector/C++, SQLiteCpp, sqlite3's C API, Qt SQL and a wrapper's ``Bind``: each bound value
+    goes to the column of the statement's next (or named) parameter; a ``WHERE`` parameter and a SELECT's
+    are reads, and a setter on a value holding no SQL stays a setter."""
+    src = """
+void save(sql::Connection *con, sqlite3 *db, Db &mydb, const std::string &email, const std::string &phone) {
+  std::unique_ptr<sql::PreparedStatement> p(con->prepareStatement("INSERT INTO users (email, phone) VALUES (?, ?)"));
+  p->setString(1, email);
+  p->setString(2, phone);
+  p->executeUpdate();
+  sqlite3_stmt *st;
+  sqlite3_prepare_v2(db, "UPDATE contacts SET phone = ? WHERE email = ?", -1, &st, NULL);
+  sqlite3_bind_text(st, 1, phone.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, email.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_step(st);
+  std::string sql = "SELECT id FROM people WHERE email = ?";
+  Statement* s = mydb.Statement(sql);
+  s->Bind(0, email);
+  QSqlQuery q;
+  q.prepare("INSERT INTO audit (who, note) VALUES (:who, :note)");
+  q.bindValue(":note", phone);
+  q.exec();
+  Model::User u;
+  u.setEmail(email);
+}
+"""
+    assert flows(models, db=src) == {
+        ("code://default/db.cc#email", "mysql://default:3306/users#email"),
+        ("code://default/db.cc#phone", "mysql://default:3306/users#phone"),
+        ("code://default/db.cc#phone", "sqlite://default/contacts#phone"),
+        ("code://default/db.cc#phone", "sqlite://default/audit#note"),
+    }
+
+
+def test_crow_request_body_parsed_then_read_by_key(models: Models) -> None:
+    """``crow::json::load(req.body)["username"]`` is the request's ``username`` (its body is the request's
+    content, read by key next), not the whole body."""
+    src = """
+crow::response Register::regist(const crow::request &req) {
+  crow::json::rvalue data = crow::json::load(req.body);
+  std::string username = data["username"].s();
+  SPDLOG_LOGGER_INFO(logger, "register {}", username);
+  CROW_LOG_INFO << req.body;
+  return crow::response(200);
+}
+"""
+    assert flows(models, reg=src) == {
+        ("service://cpp-app/request#username", "log://cpp/spdlog#username"),
+        ("service://cpp-app/request#body", "log://cpp/crow#body"),
+    }
+
+
+def test_sqlpp11_insert_and_update_assignments(models: Models) -> None:
+    """sqlpp11's ``insert_into(t).set(t.col = x)``: the table is the struct the statement names, each
+    assignment a column; a ``select ... where`` is a read."""
+    src = """
+void Store::save(const std::string &username, const std::string &email) {
+  Users_::Users users;
+  db(insert_into(users).set(users.username = username, users.email = email));
+  db(update(users).set(users.email = email).where(users.username == username));
+  auto rows = db(select(users.email).from(users).where(users.username == username));
+}
+"""
+    assert flows(models, store=src) == {
+        ("code://default/store.cc#username", "unknown://default/Users#username"),
+        ("code://default/store.cc#email", "unknown://default/Users#email"),
+    }
+
+
+def test_dto_parameter_passed_whole_to_a_declared_query(models: Models) -> None:
+    """A parameter typed with a class (``const oatpp::Object<UserDto>& dto``) handed whole to a function
+    that writes its fields (an oatpp ``QUERY``, prepared or not): the flow is the caller's too, named by
+    the caller's code. JSON values and
+    framework plumbing (``Json::Value``, ``...Callback``, ``...Context``) are no record."""
+    db = """
+class UserDb : public oatpp::orm::DbClient {
+  QUERY(createUser, "INSERT INTO AppUser (email, role) VALUES (:user.email, :user.role);",
+        PREPARE(true), // a prepared statement
+        PARAM(oatpp::Object<UserDto>, user))
+};
+"""
+    svc = """
+oatpp::Object<UserDto> UserService::createUser(const oatpp::Object<UserDto>& dto) {
+  auto dbResult = m_database->createUser(dto);
+  return dto;
+}
+void UserService::note(const Json::Value& payload, ServerContext* context) {
+  m_database->createUser(payload);
+}
+"""
+    got = flows(models, db=db, svc=svc)
+    assert ("code://default/svc.cc#email", "sqlite://default/AppUser#email") in got
+    assert {src for src, _ in got if src.startswith("code://default/svc.cc")} == {
+        "code://default/svc.cc#email"
+    }
+
+
+def test_form_fields_and_named_transformations(models: Models) -> None:
+    """A map's ``at("form-post")`` is an HTML form's field (``post``: what a person wrote), and a function
+    named for what it makes of its argument (``Util::getTrimmed(s)``) passes it on, unlike a lookup
+    (``getUserStats(name)``). Message ``sender``/``receiver`` fields refer to people."""
+    src = """
+void Comment::create(const StringMap& formData, const HttpRequestPtr &req) {
+  const std::string& post = Util::getTrimmed(formData.at("form-post"));
+  auto stats = getUserStats(post);
+  spdlog::info("comment {} {}", post, stats);
+  auto json = req->getJsonObject();
+  std::string receiver = (*json)["receiver"].asString();
+  LOG_INFO << receiver;
+}
+"""
+    assert flows(models, c=src) == {
+        ("code://default/c.cc#post", "log://cpp/spdlog#post"),
+        ("service://cpp-app/request#receiver", "log://cpp/trantor#receiver"),
+    }

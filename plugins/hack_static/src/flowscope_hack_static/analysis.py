@@ -20,7 +20,14 @@ from functools import cache
 from flowscope.model import Asset, Evidence
 from flowscope_hack_static.calls import Calls
 from flowscope_hack_static.classify import classify
-from flowscope_hack_static.elements import element, only_params, request_category, tagged
+from flowscope_hack_static.elements import (
+    REQUEST_PARTS,
+    element,
+    only_params,
+    request_category,
+    request_part,
+    tagged,
+)
 from flowscope_hack_static.finish import TYPED, typed_asset
 from flowscope_hack_static.frame import Lookup
 from flowscope_hack_static.ir import (
@@ -108,6 +115,19 @@ _TYPING = frozenset(
         "None",
     ]
 )
+# C++ parameter classes that hold no one's record: JSON and framework plumbing (a request is a model's source)
+_CPP_NOT_DATA = frozenset(("Value", "QString", "QVariant", "QJsonObject", "Status", "Date", "Task"))
+_CPP_PLUMBING = (
+    "Context",
+    "Callback",
+    "Ptr",
+    "Response",
+    "Request",
+    "Handler",
+    "Client",
+    "Connection",
+    "Map",
+)
 # parameters of a handler that are the framework's, not the request's
 _NOT_INPUT = frozenset(("self", "cls", "request", "req", "info", "root", "parent", "context", "ctx", "obj"))
 
@@ -184,7 +204,7 @@ class _Function(Calls, Sinks):
                 self.env[name] = {None: _param(i) | {handler}}
             else:
                 label = element(self.ir.path, name, self.cls or "", ev)
-                if label is None and self.lang == "python":
+                if label is None and self.lang != "hack":
                     label = self.typed_source(name, typ, ev)
                 if label is not None:  # a parameter named as personal data: a source even with no caller
                     self.env[name] = {None: _param(i) | {label}}
@@ -195,7 +215,10 @@ class _Function(Calls, Sinks):
         Its class is also what made it, for an ORM write of it (``session.add(db_user)``)."""
         if not typ:
             return None
-        cls = next((w for w in _IDENT.findall(typ) if w[:1].isupper() and w not in _TYPING), None)
+        idents = _IDENT.findall(typ)
+        if self.lang == "cpp":  # const oatpp::Object<UserDto>&, std::shared_ptr<User>: the innermost class
+            idents = [w for w in reversed(idents) if w not in _CPP_NOT_DATA and not w.endswith(_CPP_PLUMBING)]
+        cls = next((w for w in idents if w[:1].isupper() and w not in _TYPING), None)
         if cls is None:
             return None
         self.made[name] = Call(cls)
@@ -262,6 +285,7 @@ class _Function(Calls, Sinks):
 
     def begin(self) -> None:
         self.flows = []
+        self.binds = {}
         self.param_sinks = set()
         self.returns = set()
         self.dead = 0
@@ -417,6 +441,9 @@ class _Function(Calls, Sinks):
                 hops = lb.hops
                 if lb.source.namespace != PARAM_NS:
                     typed = lb.source.namespace.startswith(TYPED)  # only a personal field of a typed value
+                    if self.lang == "cpp" and not typed and lb.source.field is None and key in REQUEST_PARTS:
+                        out.add(request_part(lb, key))  # crow::json::load(req.body)["email"]
+                        continue
                     category = (
                         classify(key)
                         if typed

@@ -39,6 +39,12 @@ _LOOKUP = re.compile(
     r"starts|ends|filter|select|where|query|read|fetch|load|format|encode|decode|to|as)",
     re.I,
 )
+# ... except those that name what they make of their argument (``Util::getTrimmed(s)``, ``get_lower(x)``)
+_TRANSFORMS = re.compile(
+    r"^(?:get|to|as)_?(?:trimmed|trim|stripped|lower|upper|lowercase|uppercase|escaped|sanitized|normalized|"
+    r"cleaned|clean|encoded|utf8|string|str)(?:[A-Z_]|$)",
+    re.I,
+)
 _POPS = frozenset(("pop", "remove", "erase", "discard", "unset"))
 
 
@@ -112,12 +118,14 @@ class Calls(Frame):
         if prop is not None and prop.key_arg is not None and prop.key_arg < len(e.args):
             key = e.args[prop.key_arg]
             base = recv_t if prop.receiver and recv is not None else (args[0] if args else {})
+            if self.lang == "cpp" and prop.receiver and recv is not None:  # form.at("email") as form["email"]
+                return self.read_key(recv, base, key.value if isinstance(key, Lit) else None)
             return self.key_of(base, key.value if isinstance(key, Lit) else None)
         identity = prop is not None and prop.receiver and prop.transformation == "IDENTITY"
         if identity and recv is not None and not own and not e.args and not e.kwargs:
             return recv_t  # $map->toArray(): the same value, keyed as it was
-        if prop is None and _LOOKUP.match(method) and not e.kwargs:  # get_user_stats(username): a lookup
-            flat = EMPTY  # returns what is stored under its arguments, not the arguments
+        if prop is None and _LOOKUP.match(method) and not e.kwargs and not _TRANSFORMS.match(method):
+            flat = EMPTY  # get_user_stats(username): what is stored under its arguments, not the arguments
         if (prop is None or prop.receiver) and recv is not None and not own:  # a method of a tainted value
             flat |= flatten(recv_t)
         if prop is not None and prop.transformation == "IDENTITY":

@@ -405,6 +405,8 @@ PERSON = frozenset(
         "requester",
         "creator",
         "staff",
+        "sender",
+        "receiver",
     ]
 )
 # request fields that are about the request, not the person: not a source at all

@@ -15,7 +15,7 @@ from functools import lru_cache
 from flowscope import naming
 from flowscope.model import Asset, Evidence
 from flowscope_hack_static.classify import CONTENT, classify, of_a_thing, request_field, technical, words
-from flowscope_hack_static.taint import PARAM_NS, Label
+from flowscope_hack_static.taint import PARAM_NS, Label, with_field
 
 CATEGORY = "data_category"
 
@@ -40,10 +40,11 @@ def element_asset(path: str, name: str) -> Asset:
 
 def element(path: str, name: str, qualifier: str, ev: Evidence) -> Label | None:
     """The label of a personal data element read here, or None when ``name`` is not personal data."""
-    category = classify(name, qualifier)
+    form = name.startswith(("form-", "form_"))  # an HTML form's field (form-post): what a person sent
+    category = request_category(name) if form else classify(name, qualifier)
     if category is None:
         return None
-    field = "_".join(words(name)) or name
+    field = "_".join(words(name.removeprefix("form-").removeprefix("form_"))) or name
     return Label(element_asset(path, field), (tagged(ev, category),), narrow=False)
 
 
@@ -68,6 +69,17 @@ def request_category(field: str | None, strict: bool = True) -> str | None:
     if found is None and not strict:
         found = CONTENT
     return found
+
+
+# members of a C++ request holding what the client sent whole (Crow's ``req.body``, Pistache's ``body``)
+REQUEST_PARTS = frozenset(("body", "json", "form", "params", "url_params", "payload"))
+
+
+def request_part(lb: Label, key: str) -> Label:
+    """A request's member holding its whole body: user content when used whole, and still narrowed by the
+    key read next (``crow::json::load(req.body)["username"]`` is the request's ``username``)."""
+    hops = (tagged(lb.hops[0], CONTENT), *lb.hops[1:]) if lb.hops else lb.hops
+    return Label(with_field(lb.source, key), hops, lb.masked, lb.transformed, True, lb.opaque)
 
 
 def only_params(labels: frozenset[Label]) -> bool:

@@ -29,6 +29,8 @@ class Frame:
         self.types: dict[str, str] = {}
         self.made: dict[str, Call] = {}  # variable -> the call that made its value (ORM instances)
         self.literals: dict[str, Expr] = {}  # variable -> the literal or template it holds (sink names)
+        self.prepared: dict[str, tuple[str, object]] = {}  # statement variable -> its SQL, what prepared it
+        self.binds: dict[tuple[str, int], int] = {}  # (statement, its maker) -> parameters bound so far
         self.params: dict[str, int] = {}  # parameter name -> its index in the summary (RECEIVER: the object)
         self.stmt: Stmt | None = None
         self.work = 0  # labels moved by assignments: the per-function budget counts these

@@ -70,9 +70,11 @@ _SINK = {
     "data_receiver",
     "stream",
     "require_literal",
+    "statement",
+    "statement_arg",
     "languages",
 }
-ORM_FORMS = ("insert_values", "instance_arg", "instance_receiver", "manager", "model_arg")
+ORM_FORMS = ("insert_values", "instance_arg", "instance_receiver", "manager", "model_arg", "assignments")
 _PROPAGATOR = {"call", "transformation", "receiver", "key_arg", "out_arg", "languages"}
 _MASKING = {"call", "languages"}
 
@@ -127,6 +129,11 @@ class SinkModel:
     data_receiver: bool = False  # the receiver carries data too (``EmailMessage(to=[e]).send()``)
     stream: bool = False  # C++ ``LOG_INFO << x``, ``std::cout << x``: the pattern names the stream's head
     require_literal: bool = False  # a loose pattern (``*.exec``): a sink only when its name is a literal
+    # prepared statements: ``prepare`` gives a statement its SQL (``sqlite3_prepare_v2(db, sql, -1, &st, 0)``,
+    # Qt's ``q.prepare(sql)``); ``bind`` binds its next parameter (``st->setString(1, x)``,
+    # ``sqlite3_bind_text(st, 1, x, ...)``). The statement is argument ``statement_arg``, else the receiver.
+    statement: str | None = None
+    statement_arg: int | None = None
     languages: tuple[str, ...] = LANGUAGES
     where: str = ""
 
@@ -385,6 +392,8 @@ def load_pack(path: Path, into: Models) -> None:
                             (*at, "kind"),
                             "unknown sink kind" + suggest(str(item.get("kind")), SINK_KINDS),
                         )
+                    if item.get("statement") not in (None, "prepare", "bind"):
+                        raise _err(doc, path, (*at, "statement"), "must be prepare or bind")
                     if item.get("name_from") not in (None, "made", "receiver"):
                         raise _err(doc, path, (*at, "name_from"), "must be made or receiver")
                     if item.get("orm") is not None and item["orm"] not in ORM_FORMS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flowscope import naming
 from flowscope.model import Asset
-from flowscope_hack_static.ir import Call, DictLit, Expr, Lit, Var
+from flowscope_hack_static.ir import Call, DictLit, Expr, Lit, Other, Sub, Var
 from flowscope_hack_static.packs import SinkModel
 from flowscope_hack_static.taint import describe
 
@@ -58,6 +58,8 @@ def orm_write(e: Call, how: str, made_here: dict[str, Call]) -> tuple[str, DictL
         fields = e.args[0]
     if how == "manager":
         return f"orm:{e.callee.partition('.objects')[0]}", fields, None
+    if how == "assignments":
+        return _assigned(e, made_here)
     if how == "insert_values":
         made = e.receiver
         if isinstance(made, Call):  # insert(users) / sqlalchemy.insert(User) / users.insert()
@@ -85,6 +87,22 @@ def orm_write(e: Call, how: str, made_here: dict[str, Call]) -> tuple[str, DictL
             return f"{kind}:{cls}", None, given
         return f"{kind}:{cls}", fields, None if fields is not None else given
     return f"{kind}:{describe(inst) if inst is not None else '?'}", None, given
+
+
+def _assigned(e: Call, made_here: dict[str, Call]) -> tuple[str, DictLit | None, Expr | None]:
+    """sqlpp11's ``insert_into(users).set(users.email = x)``, ``update(users).set(...)``: the table is the
+    struct the statement names (sqlpp11's ddl2cpp names it as the table), each assignment a column."""
+    table = e.receiver.args[0] if isinstance(e.receiver, Call) and e.receiver.args else None
+    if isinstance(table, Var) and table.name in made_here:
+        name = made_here[table.name].callee.replace("::", ".").rpartition(".")[2]
+    else:
+        name = f"unresolved:{describe(table) if table is not None else '?'}"
+    entries = tuple(
+        (a.parts[0].key, a.parts[1])
+        for a in e.args
+        if isinstance(a, Other) and len(a.parts) == 2 and isinstance(a.parts[0], Sub)
+    )
+    return name, DictLit(entries), None
 
 
 def servers(receiver: Expr | None, made_here: dict[str, Call], made_in_module: dict[str, Call]) -> str | None:

@@ -9,12 +9,14 @@ own argument, so a wrapper's sink is named as each caller names it. Anything els
 
 from __future__ import annotations
 
+import re
+
 from flowscope.model import Asset, Evidence
 from flowscope_hack_static.frame import Frame
 from flowscope_hack_static.ir import Call, DictLit, Expr, Lit, Other, Stmt, Sub, Tmpl, Var, access_path
 from flowscope_hack_static.packs import SinkModel
 from flowscope_hack_static.sinknames import orm_write, servers, sink_target
-from flowscope_hack_static.sqlnames import insert_columns, writes
+from flowscope_hack_static.sqlnames import PLACEHOLDERS, insert_columns, writes
 from flowscope_hack_static.taint import (
     PARAM_NS,
     RECEIVER,
@@ -29,6 +31,7 @@ from flowscope_hack_static.taint import (
 )
 
 _MARK = "\x00"  # a name left to the callers: \0<parameter index>\0
+_SQL = re.compile(r"^\s*(?:INSERT|UPDATE|REPLACE|MERGE|UPSERT|SELECT|DELETE|WITH)\b", re.I)
 
 
 def _placeholder(i: int) -> str:
@@ -90,9 +93,68 @@ class Sinks(Frame):
             return ("root", True) if made.callee.endswith("getLogger") else None
         return self.resolve(made.args[0])
 
+    def statement_sql(self, e: Expr | None, depth: int = 0) -> tuple[str, object] | None:
+        """The SQL a prepared statement holds and what made it (a new statement binds from its first
+        parameter again): what ``prepare`` gave it, else the SQL literal given to the call that made it
+        (``con->prepareStatement("INSERT ...")``, ``SQLite::Statement q(db, "...")``, ``db.Statement(sql)``,
+        also wrapped: ``std::unique_ptr<PreparedStatement> p(con->prepareStatement(...))``)."""
+        if isinstance(e, Var):
+            if e.name in self.prepared:
+                return self.prepared[e.name]
+            e = self.made.get(e.name)
+        if not isinstance(e, Call) or depth > 2:
+            return None
+        for a in e.args:
+            if isinstance(a, Call):
+                found = self.statement_sql(a, depth + 1)
+                if found is not None:
+                    return found[0], e
+            else:
+                text, ok = self.resolve(a)
+                if ok and _SQL.match(text):
+                    return text, e
+        return None
+
+    def prepared_statement(self, e: Call, sink: SinkModel, args: list[Taint], stmt: Stmt) -> bool:
+        """``prepare``: remember the statement's SQL; ``bind``: the bound value goes to the column of the
+        statement's next parameter (or of its named one, ``q.bindValue(":email", x)``): a write only when
+        that parameter is a written column's (not the ``WHERE``'s) of an ``INSERT``/``UPDATE``."""
+        i = sink.statement_arg
+        target = e.args[i] if i is not None and i < len(e.args) else e.receiver
+        if not isinstance(target, Var):
+            return False
+        if sink.statement == "prepare":
+            sql, ok = self.resolve(e.args[sink.sql_arg] if sink.sql_arg is not None else None)
+            if not ok:
+                return False
+            self.prepared[target.name] = (sql, stmt)
+            return True
+        found = self.statement_sql(target)
+        if found is None or sink.data_arg is None or sink.data_arg >= len(args):
+            return False
+        sql, made = found
+        key = (target.name, id(made))
+        n = self.binds.get(key, 0)
+        self.binds[key] = n + 1
+        if not writes(sql):  # SELECT ... WHERE email = ?: a read
+            return True
+        table, columns = insert_columns(sql)
+        name = e.args[0].value if e.args and isinstance(e.args[0], Lit) else None
+        if name and name[:1] in ":@$":
+            order = PLACEHOLDERS.findall(sql)
+            n = order.index(name) if name in order else len(columns)
+        if table is None or n >= len(columns):
+            return True
+        data: Taint = {columns[n]: flatten(args[sink.data_arg])}
+        self.flow_into(sink, table, True, "", None, data, stmt)
+        return True
+
     def sink(self, e: Call, sink: SinkModel, args: list[Taint], kwargs: dict[str, Taint], stmt: Stmt) -> bool:
         def arg(i: int | None) -> Expr | None:
             return e.args[i] if i is not None and i < len(e.args) else None
+
+        if sink.statement is not None:
+            return self.prepared_statement(e, sink, args, stmt)
 
         name, ok = (sink.name, True) if sink.name else self.resolve(arg(sink.name_arg))
         if sink.kind == "http" and not sink.name:

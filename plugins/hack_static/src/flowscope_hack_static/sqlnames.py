@@ -21,6 +21,7 @@ _UPDATE = re.compile(r"^\s*UPDATE\s+([\w.`\"]+)\s+SET\s+(.*?)(?:\s+WHERE\s|$)", 
 _PLACEHOLDER = re.compile(r"%\(\w+\)s|%s|(?<![:\w]):\w+|\$\d+")  # pyformat, format, named, numeric
 # every kind of parameter, also Hack's queryf (%s %d %C %=s ...) and qmark (?)
 _PLACEHOLDER_ANY = re.compile(r"%\(\w+\)s|%=?[a-zA-Z]|\?|(?<![:\w]):\w+(?:\.\w+)?|\$\d+")
+PLACEHOLDERS = re.compile(r"(?<![:\w])[:@$]\w+|\?")  # a prepared statement's parameters, by name or not
 _WRITE_WORD = re.compile(r"\b(?:INSERT|REPLACE|UPDATE|MERGE)\b", re.I)
 
 

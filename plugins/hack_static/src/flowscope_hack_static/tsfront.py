@@ -87,6 +87,8 @@ _WRAPPERS = frozenset(
         "pointer_expression",
         "cast_expression",
         "condition_clause",
+        "reference_declarator",  # C++ const std::string& name = ...: the name
+        "pointer_declarator",
     )
 )
 _ARRAYS = frozenset(("array", "collection", "shape"))  # Hack's Map {...} and shape(...) are dict literals
@@ -128,8 +130,13 @@ def lower(source: bytes, path: str, language: str, tree: Any = None, native: boo
     return ir
 
 
+_NOTE = r"(?://[^\n]*\n\s*)*"  # line comments between a QUERY's items
 _QUERY = re.compile(
-    r"\bQUERY\s*\(\s*(\w+)\s*,((?:\s*\"(?:[^\"\\\n]|\\.)*\")+)\s*((?:,\s*PARAM\s*\([^()]*(?:<[^()]*>)?[^()]*\)\s*)*)\)"
+    r"\bQUERY\s*\(\s*(\w+)\s*,((?:\s*\"(?:[^\"\\\n]|\\.)*\")+)\s*((?:,\s*"
+    + _NOTE
+    + r"(?:PREPARE\s*\([^()]*\)|PARAM\s*\([^()]*(?:<[^()]*>)?[^()]*\))\s*"
+    + _NOTE
+    + r")*)\)"
 )
 _PARAM = re.compile(r"PARAM\s*\((?:[^(),]|<[^()]*>)*,\s*(\w+)\s*\)")
 _NAMED = re.compile(r"(?<![:\w]):(\w+)(?:\.(\w+))?")
