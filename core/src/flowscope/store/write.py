@@ -15,10 +15,10 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from flowscope import scoring
-from flowscope.edgeflags import edge_flags
 from flowscope.merge import merge_edges
 from flowscope.model import Asset, AssetInfo, Basis, Edge, Job
-from flowscope.store.codec import decode_edge, edge_doc, info_doc
+from flowscope.store.codec import decode_edge, info_doc
+from flowscope.store.rows import IdResolver, RowMaker, asset_key_of
 from flowscope.store.schema import EDGE_INDEXES
 
 CHUNK = 20_000
@@ -44,23 +44,6 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
     it = iter(items)
     while batch := list(islice(it, size)):
         yield batch
-
-
-def was_sampled(edge: Edge) -> bool:
-    """Whether the collector lowered this edge because its job was sampled often (scoring rule 5).
-
-    Only the score shows it, so we keep it as a flag: when rows of several scopes are merged later, the
-    merge must know the job was sampled or it would undo the lowering.
-    """
-    return edge.confidence == scoring.UNOBSERVED and scoring.score(edge.bases) != scoring.UNOBSERVED
-
-
-def bases_text(edge: Edge) -> str:
-    """The evidence summary merging needs, kept beside the JSON so re-scoring never decodes it."""
-    if len(edge.bases) == 1:  # the common case, without sorting
-        (b,) = edge.bases
-        return f"{b.kind}:{b.match}" if b.match else b.kind
-    return ",".join(sorted(f"{b.kind}:{b.match}" if b.match else b.kind for b in edge.bases))
 
 
 def _parse_bases(text: str) -> set[Basis]:
@@ -89,59 +72,6 @@ def merge_rows(edges: list[tuple[Edge, bool]]) -> Edge:
     job = edges[0][0].job
     samples = {job.key: scoring.SAMPLED_OFTEN} if any(s for _, s in edges) else None
     return merge_edges([e for e, _ in edges], samples)[0]
-
-
-AssetKey = tuple[str, str, str]
-
-
-def asset_key(a: Asset) -> AssetKey:
-    """Plain tuples as dict keys: hashing and comparing them is several times cheaper than the dataclass."""
-    return (a.namespace, a.name, a.field or "")
-
-
-class IdResolver:
-    """Integer ids ``(id, dataset id)`` for assets and ids for jobs, created on first use, cached for one
-    transaction."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.assets: dict[AssetKey, tuple[int, int]] = {}
-        self.jobs: dict[tuple[str, str], int] = {}
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS need (ns TEXT, name TEXT, field TEXT)")
-
-    def resolve_assets(self, keys: Iterable[AssetKey]) -> None:
-        known = self.assets
-        # Membership tests only: set.difference_update(dict) would iterate the whole (growing) cache.
-        missing = {k for k in keys if k not in known}
-        missing.update([d for k in missing if k[2] and (d := (k[0], k[1], "")) not in known])
-        if not missing:
-            return
-        c = self.conn
-        c.execute("DELETE FROM temp.need")
-        # Sorted: ids follow the names, not the process's string hashing, so ties in walks (equal path
-        # confidences) resolve the same way on every run of the same input.
-        c.executemany("INSERT INTO temp.need VALUES (?, ?, ?)", sorted(missing))
-        c.execute(
-            "INSERT OR IGNORE INTO assets (namespace, name, field, ds) SELECT ns, name, '', 0 FROM temp.need WHERE field = ''"
-        )
-        c.execute("UPDATE assets SET ds = id WHERE ds = 0")
-        c.execute(
-            "INSERT OR IGNORE INTO assets (namespace, name, field, ds) SELECT n.ns, n.name, n.field, d.id "
-            "FROM temp.need n CROSS JOIN assets d ON d.namespace = n.ns AND d.name = n.name AND d.field = '' "
-            "WHERE n.field != ''"
-        )
-        found = c.execute(
-            "SELECT n.ns, n.name, n.field, a.id, a.ds FROM temp.need n CROSS "
-            "JOIN assets a ON a.namespace = n.ns AND a.name = n.name AND a.field = n.field"
-        )
-        for ns, name, field, id_, ds in found:
-            known[(ns, name, field)] = (id_, ds)
-
-    def resolve_jobs(self, keys: Iterable[tuple[str, str]]) -> None:
-        for key in sorted(set(keys) - self.jobs.keys()):
-            self.conn.execute("INSERT OR IGNORE INTO jobs (namespace, name) VALUES (?, ?)", key)
-            row = self.conn.execute("SELECT id FROM jobs WHERE namespace = ? AND name = ?", key).fetchone()
-            self.jobs[key] = row[0]
 
 
 def replace_scope(
@@ -198,46 +128,11 @@ def replace_scope(
     )
 
     ids = IdResolver(conn)
-    no_target = ("", "", "")
-    ids.assets[no_target] = (0, 0)
+    maker = RowMaker(ids)
     next_id = lo
-    # The hot loop of a scan: plain tuples as keys and list comprehensions keep Python's share per edge
-    # small enough for SQLite to dominate (bench/graph_bench.py).
     for batch in chunks(edges):
-        skeys = [(e.source.namespace, e.source.name, e.source.field or "") for e in batch]
-        tkeys = [
-            no_target if (t := e.target) is None else (t.namespace, t.name, t.field or "") for e in batch
-        ]
-        jkeys = [(e.job.namespace, e.job.name) for e in batch]
-        ids.resolve_assets(set(skeys).union(tkeys))
-        ids.resolve_jobs(set(jkeys))
-        assets, jobs = ids.assets, ids.jobs
-        rows = [
-            (
-                n,
-                jobs[j],
-                s[0],
-                t[0],
-                s[1],
-                t[1],
-                e.confidence,
-                e.confidence,
-                was_sampled(e),
-                bases_text(e),
-                edge_doc(e),
-                edge_flags(e),
-            )
-            for n, e, s, t, j in zip(
-                range(next_id, next_id + len(batch)),
-                batch,
-                map(assets.__getitem__, skeys),
-                map(assets.__getitem__, tkeys),
-                jkeys,
-                strict=True,
-            )
-        ]
+        conn.executemany(_INSERT, maker.rows(batch, next_id))
         next_id += len(batch)
-        conn.executemany(_INSERT, rows)
     if bulk:
         for ddl in EDGE_INDEXES:
             conn.execute(ddl)
@@ -247,10 +142,11 @@ def replace_scope(
     touched |= shared_keys(conn, lo, hi)
     rescore(conn, touched)
 
-    ids.resolve_assets(asset_key(i.asset) for i in infos)
+    info_keys = [asset_key_of(i.asset.namespace, i.asset.name, i.asset.field) for i in infos]
+    ids.resolve_assets(info_keys)
     conn.executemany(
         "INSERT INTO asset_infos (scope_id, asset_id, data) VALUES (?, ?, ?)",
-        ((scope_id, ids.assets[asset_key(i.asset)][0], info_doc(i)) for i in infos),
+        ((scope_id, ids.assets[k][0], info_doc(i)) for k, i in zip(info_keys, infos, strict=True)),
     )
     conn.executemany(
         "INSERT INTO events (scope_id, data) VALUES (?, ?)",
