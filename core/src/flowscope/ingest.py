@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowscope import olruns
+from flowscope import gcpause, olruns
 from flowscope.errors import UserError
 from flowscope.merge import merge_signals
 from flowscope.model import AssetInfo, Edge
@@ -145,6 +144,11 @@ def problem_of(event: Any) -> str:
 
 def read_events(path: Path) -> Ingested:
     """Parse a file; valid events and per-line problems. Raises UserError when nothing can be read."""
+    with gcpause.paused():  # a million small dicts, no cycles: flowscope.gcpause
+        return _read_events(path)
+
+
+def _read_events(path: Path) -> Ingested:
     try:
         # surrogateescape: a byte that is not UTF-8 costs its own line only (see _documents), not the file.
         text = path.read_bytes().decode("utf-8", errors="surrogateescape")
@@ -198,19 +202,18 @@ def expand(paths: Iterable[Path]) -> list[Path]:
 def derive_all(loaded: list[Ingested], displays: list[str] | None = None) -> olruns.Derived:
     """Fill each file's ``edges`` and ``assets`` from the events of all of them, read together (runs
     spread over files, aliases): :func:`flowscope.olruns.derive`. ``displays`` name the files in evidence."""
-    names = displays or [str(i.path) for i in loaded]
+    with gcpause.paused():
+        return _derive_all(loaded, displays or [str(i.path) for i in loaded])
+
+
+def _derive_all(loaded: list[Ingested], names: list[str]) -> olruns.Derived:
     derived = olruns.derive(
         olruns.Located(n, names[n], line, ev) for n, item in enumerate(loaded) for line, ev in item.events
     )
     for n, item in enumerate(loaded):
         pairs = derived.signals.get(n, [])
-        counted: dict[tuple[str, str, Any, Any], set[tuple[int, int]]] = defaultdict(set)
-        for sig, origin in pairs:
-            counted[(sig.job.namespace, sig.job.name, sig.source, sig.target)].add(origin)
-        edges = merge_signals((COLLECTOR, sig) for sig, _ in pairs)
-        for e in edges:
-            e.count = len(counted[e.key])  # one observation per event, however many transformations
-        item.edges = edges
+        # one observation per event, however many transformations it lists
+        item.edges = merge_signals(((COLLECTOR, sig) for sig, _ in pairs), origins=(o for _, o in pairs))
         item.assets = _merge_infos(derived.infos.get(n, []))
     return derived
 

@@ -7,12 +7,12 @@ collectors found for the same edge.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
 
 from flowscope import scoring
-from flowscope.model import Asset, Basis, Edge, Job, Signal
+from flowscope.model import Asset, Basis, Edge, Evidence, Job, Signal
 from flowscope.redact import redact_evidence, strip_url
 
 EdgeKey = tuple[str, str, Asset, Asset | None]
@@ -91,40 +91,91 @@ def _richer_job(a: Job, b: Job) -> Job:
 
 
 def merge_signals(
-    signals: Iterable[tuple[str, Signal]], job_samples: Mapping[tuple[str, str], int] | None = None
+    signals: Iterable[tuple[str, Signal]],
+    job_samples: Mapping[tuple[str, str], int] | None = None,
+    *,
+    origins: Iterable[Hashable] | None = None,
 ) -> list[Edge]:
     """Merge ``(collector, signal)`` pairs into scored edges, one per (job, source, target).
 
-    Identical evidence is kept once; counts add up; first/last seen span all signals.
+    Identical evidence is kept once; counts add up; first/last seen span all signals. ``origins``, one
+    per signal, makes an edge's count the number of distinct origins among its signals instead (an
+    ingest counts one observation per event, however many transformations the event lists).
+
+    This is the hot loop of a scan and of an ingest (a signal per column edge), so what many signals
+    share is worked out once per object: the same Asset is normalized once and the same Evidence
+    redacted once (memos keyed by identity, holding the object so its id stays unique), and scores
+    are computed once per distinct evidence summary.
     """
     edges: dict[EdgeKey, Edge] = {}
-    seen_evidence: dict[EdgeKey, set[object]] = {}
-    for collector, sig in signals:
-        source = normalize_asset(sig.source)
-        target = normalize_asset(sig.target) if sig.target is not None else None
+    seen_evidence: dict[EdgeKey, set[Evidence]] = {}
+    seen_origins: dict[EdgeKey, set[Hashable]] = {}
+    names: dict[int, tuple[Asset, Asset]] = {}
+    redacted: dict[int, tuple[Evidence, Evidence]] = {}
+    bases: dict[tuple[str, str | None], Basis] = {}
+    pairs: Iterable[tuple[tuple[str, Signal], Hashable]] = (
+        ((pair, None) for pair in signals) if origins is None else zip(signals, origins, strict=True)
+    )
+    for (collector, sig), origin in pairs:
+        named = names.get(id(sig.source))
+        if named is None:
+            named = names[id(sig.source)] = (sig.source, normalize_asset(sig.source))
+        source = named[1]
+        target = None
+        if sig.target is not None:
+            named = names.get(id(sig.target))
+            if named is None:
+                named = names[id(sig.target)] = (sig.target, normalize_asset(sig.target))
+            target = named[1]
         key: EdgeKey = (sig.job.namespace, sig.job.name, source, target)
         edge = edges.get(key)
         if edge is None:
             edge = edges[key] = Edge(job=sig.job, source=source, target=target)
-            seen_evidence[key] = set()
+            seen = seen_evidence[key] = set()
+            if origins is not None:
+                seen_origins[key] = {origin}
         else:
             edge.job = _richer_job(edge.job, sig.job)
-        edge.bases.add(Basis(sig.kind, sig.match))
+            seen = seen_evidence[key]
+            if origins is not None:
+                seen_origins[key].add(origin)
+        basis = bases.get((sig.kind, sig.match))
+        if basis is None:
+            basis = bases[(sig.kind, sig.match)] = Basis(sig.kind, sig.match)
+        edge.bases.add(basis)
         edge.transformations.add(sig.transformation)
         edge.collectors.add(collector)
         if sig.guard:
             edge.guards.add(sig.guard)
         edge.count += sig.count
-        edge.first_seen = _earliest(edge.first_seen, sig.first_seen)
-        edge.last_seen = _latest(edge.last_seen, sig.last_seen)
-        for ev in map(redact_evidence, sig.evidence):
-            if ev not in seen_evidence[key]:
-                seen_evidence[key].add(ev)
+        if sig.first_seen is not None or sig.last_seen is not None:
+            edge.first_seen = _earliest(edge.first_seen, sig.first_seen)
+            edge.last_seen = _latest(edge.last_seen, sig.last_seen)
+        for raw in sig.evidence:
+            done = redacted.get(id(raw))
+            if done is None:
+                done = redacted[id(raw)] = (raw, redact_evidence(raw))
+            ev = done[1]
+            if ev not in seen:
+                seen.add(ev)
                 edge.evidence.append(ev)
-    samples = job_samples or {}
-    for edge in edges.values():
-        edge.confidence = scoring.score(edge.bases, samples.get(edge.job.key, 0))
+    if origins is not None:
+        for key, edge in edges.items():
+            edge.count = len(seen_origins[key])
+    _score_all(edges.values(), job_samples or {})
     return sorted(edges.values(), key=_sort_key)
+
+
+def _score_all(edges: Iterable[Edge], samples: Mapping[tuple[str, str], int]) -> None:
+    """Score every edge, once per distinct (evidence summary, job sample count)."""
+    scores: dict[tuple[object, int], float] = {}
+    for edge in edges:
+        n = samples.get(edge.job.key, 0) if samples else 0
+        key = (next(iter(edge.bases)) if len(edge.bases) == 1 else frozenset(edge.bases), n)
+        conf = scores.get(key)
+        if conf is None:
+            conf = scores[key] = scoring.score(edge.bases, n)
+        edge.confidence = conf
 
 
 def merge_edges(
@@ -159,9 +210,7 @@ def merge_edges(
         cur.last_seen = _latest(cur.last_seen, e.last_seen)
         known = set(cur.evidence)
         cur.evidence.extend(ev for ev in e.evidence if ev not in known)
-    samples = job_samples or {}
-    for edge in out.values():
-        edge.confidence = scoring.score(edge.bases, samples.get(edge.job.key, 0))
+    _score_all(out.values(), job_samples or {})
     return sorted(out.values(), key=_sort_key)
 
 

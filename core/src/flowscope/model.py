@@ -53,7 +53,7 @@ class Asset:
     @property
     def dataset(self) -> Asset:
         """The same asset without its field."""
-        return self if self.field is None else Asset(self.namespace, self.name)
+        return self if self.field is None else Asset.stored(self.namespace, self.name, None)
 
     def with_field(self, name: str | None) -> Asset:
         return Asset(self.namespace, self.name, name)

@@ -70,6 +70,7 @@ class Aliases:
         self._parent: dict[tuple[str, str], tuple[str, str]] = {}
         self._table: set[tuple[str, str]] = set()
         self._canon: dict[tuple[str, str], Asset] | None = None
+        self._assets: dict[tuple[str, str, str | None], Asset] = {}
 
     def _find(self, key: tuple[str, str]) -> tuple[str, str]:
         root = key
@@ -99,6 +100,7 @@ class Aliases:
             if a != b:
                 self._parent[b] = a
         self._canon = None
+        self._assets.clear()
 
     def _rank(self, key: tuple[str, str]) -> tuple[int, int, str, str]:
         table = key in self._table or _scheme(key[0]) not in STORAGE_SCHEMES
@@ -117,9 +119,15 @@ class Aliases:
         return self._canon
 
     def canonical(self, namespace: str, name: str, field: str | None = None) -> Asset:
-        found = self._groups().get((namespace, name)) if self._parent else None
-        asset = found.with_field(field) if found is not None else Asset(namespace, name, field)
-        return normalize_asset(asset)
+        """The group's name for a dataset (or a field of it), normalized; one Asset object per name, so
+        the merge step's identity memo normalizes each asset once (an ingest names each many times)."""
+        key = (namespace, name, field)
+        asset = self._assets.get(key)
+        if asset is None:
+            found = self._groups().get((namespace, name)) if self._parent else None
+            asset = found.with_field(field) if found is not None else Asset(namespace, name, field)
+            asset = self._assets[key] = normalize_asset(asset)
+        return asset
 
     def groups(self) -> list[tuple[Asset, list[Asset]]]:
         """Each chosen name with the other names of its group (for reports)."""
@@ -196,6 +204,39 @@ def transformations(input_field: Mapping[str, Any], spec: Mapping[str, Any]) -> 
     if legacy == "MASKED":
         return [Transformation("DIRECT", "TRANSFORMATION", True, desc)]
     return [Transformation(description=desc)] if desc else [IDENTITY]
+
+
+_SHAPES: dict[tuple[object, ...], tuple[Transformation, ...]] = {}
+_SHAPES_MAX = 4096
+
+
+def _plain(values: tuple[object, ...]) -> bool:
+    return all(v is None or type(v) is str for v in values)
+
+
+def _transformations_of(
+    input_field: Mapping[str, Any], spec: Mapping[str, Any]
+) -> tuple[Transformation, ...]:
+    """:func:`transformations`, memoized for the shapes nearly every event uses (one transformation, or
+    none and the legacy keys) with plain string values: a file lists the same few for every column."""
+    raw = input_field.get("transformations")
+    key: tuple[object, ...] | None = None
+    if isinstance(raw, list) and len(raw) == 1 and isinstance(t := raw[0], dict):
+        key = (t.get("type"), t.get("subtype"), t.get("description"), t.get("masking"))
+        if not (_plain(key[:3]) and (key[3] is None or type(key[3]) is bool)):
+            key = None
+    elif raw is None:
+        key = ("legacy", spec.get("transformationType"), spec.get("transformationDescription"))
+        if not _plain(key[1:]):
+            key = None
+    if key is None:
+        return tuple(transformations(input_field, spec))
+    hit = _SHAPES.get(key)
+    if hit is None:
+        if len(_SHAPES) >= _SHAPES_MAX:
+            _SHAPES.clear()
+        hit = _SHAPES[key] = tuple(transformations(input_field, spec))
+    return hit
 
 
 def _schema_fields(fields: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -339,7 +380,7 @@ def _run_signals(
                 for inf in (spec or {}).get("inputFields") or []:
                     if is_dataset(inf) and inf.get("field"):
                         source = aliases.canonical(inf["namespace"], inf["name"], str(inf["field"]))
-                        for t in transformations(inf, spec):
+                        for t in _transformations_of(inf, spec):
                             sig = _signal(
                                 job, source, target.with_field(str(out_field)), t, evidence, match, when
                             )

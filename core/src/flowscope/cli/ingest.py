@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flowscope import ingest
+from flowscope import gcpause, ingest
 from flowscope.errors import UserError
 from flowscope.progress import progress
 from flowscope.store import Store
@@ -44,45 +44,50 @@ def add_ingest_command(app: typer.Typer, store_dir: Callable[[], Path]) -> None:
         are kept at low confidence; symlinks name one asset. Invalid lines are reported as FILE:LINE:
         reason and bad files by name; the rest is stored and the exit code is 1.
         """
-        files = ingest.expand(paths)
-        loaded: list[ingest.Ingested] = []
-        failed: list[tuple[Path, str]] = []
-        with progress("reading", len(files), "files", enabled=not as_json) as advance:
-            for path in files:
-                try:
-                    item = ingest.read_events(path)
-                except UserError as exc:
-                    failed.append((path, exc.message))
-                    advance(1, str(path))
-                    continue
-                loaded.append(item)
-                advance(1, str(path), events=len(item.events))
-        derived = ingest.derive_all(loaded)
-        if loaded:
-            # One transaction: the files read together (runs across them) are stored together.
-            with (
-                Store.open(store_dir()) as store,
-                progress("storing", len(loaded), "files") as advance,
-                store.transaction(),
-            ):
-                for item in loaded:
-                    ingest.store_ingested(store, item)
-                    advance(1, str(item.path), edges=len(item.edges))
-        problems = [p for item in loaded for p in item.problems]
-        if as_json:
-            typer.echo(json.dumps(_result_json(loaded, failed, derived), indent=2))
-        else:
-            _print_result(loaded, failed, derived, store_dir())
-        for p in problems:
-            typer.echo(clean(p), err=True)
-        for path, reason in failed:
-            typer.echo(f"error: {clean(path)}: {clean(reason)}", err=True)
-        if failed or problems:
-            stored = "the other files were stored" if loaded else "nothing was stored"
-            parts = [f"{len(failed)} file(s) not ingested"] if failed else []
-            parts += [f"{len(problems)} invalid line(s) skipped"] if problems else []
-            what = "the valid events were stored" if loaded and not failed else stored
-            raise UserError(f"{'; '.join(parts)}; {what}")
+        with gcpause.paused():  # one pause for read, derive and store: flowscope.gcpause
+            _ingest(paths, as_json, store_dir)
+
+
+def _ingest(paths: list[Path], as_json: bool, store_dir: Callable[[], Path]) -> None:
+    files = ingest.expand(paths)
+    loaded: list[ingest.Ingested] = []
+    failed: list[tuple[Path, str]] = []
+    with progress("reading", len(files), "files", enabled=not as_json) as advance:
+        for path in files:
+            try:
+                item = ingest.read_events(path)
+            except UserError as exc:
+                failed.append((path, exc.message))
+                advance(1, str(path))
+                continue
+            loaded.append(item)
+            advance(1, str(path), events=len(item.events))
+    derived = ingest.derive_all(loaded)
+    if loaded:
+        # One transaction: the files read together (runs across them) are stored together.
+        with (
+            Store.open(store_dir()) as store,
+            progress("storing", len(loaded), "files") as advance,
+            store.transaction(),
+        ):
+            for item in loaded:
+                ingest.store_ingested(store, item)
+                advance(1, str(item.path), edges=len(item.edges))
+    problems = [p for item in loaded for p in item.problems]
+    if as_json:
+        typer.echo(json.dumps(_result_json(loaded, failed, derived), indent=2))
+    else:
+        _print_result(loaded, failed, derived, store_dir())
+    for p in problems:
+        typer.echo(clean(p), err=True)
+    for path, reason in failed:
+        typer.echo(f"error: {clean(path)}: {clean(reason)}", err=True)
+    if failed or problems:
+        stored = "the other files were stored" if loaded else "nothing was stored"
+        parts = [f"{len(failed)} file(s) not ingested"] if failed else []
+        parts += [f"{len(problems)} invalid line(s) skipped"] if problems else []
+        what = "the valid events were stored" if loaded and not failed else stored
+        raise UserError(f"{'; '.join(parts)}; {what}")
 
 
 def _print_result(

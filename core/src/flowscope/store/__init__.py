@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+from flowscope import gcpause
 from flowscope.edgeflags import DIRECT, INDIRECT
 from flowscope.errors import UserError
 from flowscope.model import Asset, AssetInfo, Edge
@@ -98,7 +99,7 @@ class Store:
         anything fails (an exception, a killed process), nothing changes. ``edges`` is iterated once, in
         chunks, so a lazy sequence keeps memory flat. Readers see the old state until the commit.
         """
-        with self.transaction():
+        with self.transaction(), gcpause.paused():  # millions of rows' objects, no cycles
             replace_scope(self._conn, collector, scope, edges, assets, events, samples)
 
     @contextmanager
