@@ -130,7 +130,7 @@ def replace_scope(
     ids = IdResolver(conn)
     maker = RowMaker(ids)
     next_id = lo
-    for batch in chunks(edges):
+    for batch in chunks(edges, CHUNK):
         conn.executemany(_INSERT, maker.rows(batch, next_id))
         next_id += len(batch)
     if bulk:
