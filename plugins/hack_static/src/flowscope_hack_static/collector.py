@@ -180,7 +180,10 @@ class HackStaticCollector:
 
 
 # Files that declare ORM tables name no source or sink, but the names of the tables are read from them.
-_DECLARES_TABLES = ("__tablename__", "db_table", "models.Model", "Table(", "::tableName", "Meta", "BaseModel")
+_DECLARES_TABLES = (
+    *("__tablename__", "db_table", "models.Model", "Table(", "::tableName", "Meta", "BaseModel"),
+    *("db.Model", "Model)", "AbstractUser", "AbstractBaseUser"),  # Flask-SQLAlchemy, Peewee, Django users
+)
 
 
 def _prefilter(text: str, models: Models) -> bool:

@@ -38,9 +38,23 @@ def _columns(tables: dict[str, str], cls: str, depth: int = 0) -> list[str]:
     return out
 
 
+# ``<name>#auth``: the name holds get_user_model(), the custom user model the scan declares (an
+# AbstractUser's table, under AUTH_USER_MODEL) or else Django's own ``auth_user``
+AUTH_USER = "#auth"
+AUTH_USER_MODEL = "#auth_user_model"
+_DJANGO_USER = "django.contrib.auth.models.User"
+
+
 def _table(tables: dict[str, str], cls: str) -> str | None:
+    """The table of a model (a form's: its model's); Django's user model is ``auth_user`` unless the scan
+    declares a custom one (what ``get_user_model()`` returns then)."""
     model = tables.get(f"{cls}#model")
-    return tables.get(model) if model else tables.get(cls)
+    if model:
+        cls = model
+    found = tables.get(cls)
+    if found is None and (cls + AUTH_USER in tables or cls == "get_user_model"):
+        return tables.get(AUTH_USER_MODEL, "auth_user")
+    return found
 
 
 def finish(flow: Flow, tables: dict[str, str]) -> list[Flow]:
@@ -101,7 +115,8 @@ def orm_table(flow: Flow, tables: dict[str, str]) -> Flow | None:
         if at < 0:
             return flow
     prefix, rest = name[:at], name[at + (5 if maybe else 4) :]
-    table = _table(tables, rest.partition("(")[0].rpartition(".")[2])
+    cls = rest.partition("(")[0]
+    table = "auth_user" if cls == _DJANGO_USER else _table(tables, cls.rpartition(".")[2])
     if table is None and maybe:
         return None
     if table is None:

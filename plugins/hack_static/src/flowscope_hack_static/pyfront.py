@@ -10,9 +10,12 @@ mentioning a source or a sink are parsed at all.
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from flowscope_hack_static.finish import AUTH_USER, AUTH_USER_MODEL
 from flowscope_hack_static.ir import Call, DictLit, Expr, FileIR, Function, Lit, Other, Stmt, Sub, Tmpl, Var
 from flowscope_hack_static.pylines import statement_lines
 
@@ -125,7 +128,8 @@ class _Lowering:
             elif isinstance(item, cst.ClassDef) and item.name.value == "Meta":
                 for inner in item.body.body:
                     for small in getattr(inner, "body", ()):
-                        found = _string_assign(small, "db_table")
+                        # Django's db_table, Peewee's table_name, Tortoise's table
+                        found = next(filter(None, (_string_assign(small, k) for k in _META_TABLE)), None)
                         if found:
                             self.ir.tables[name] = found
                             return
@@ -137,9 +141,11 @@ class _Lowering:
             self.ir.tables[name] = name.lower()
             return
         names = [self.module.code_for_node(b.value).rpartition(".")[2] for b in node.bases]
+        texts = [self._name(self.module.code_for_node(b.value)) for b in node.bases]
+        custom_user = any(b in ("AbstractUser", "AbstractBaseUser") for b in names)
         if (
             ("Model" in bases and "models" in self._name(bases.split("(")[0]))  # django.db.models.Model
-            or any(b in ("AbstractUser", "AbstractBaseUser") for b in names)  # a custom user model
+            or custom_user  # a custom user model
             or any(b in self.django for b in names)  # a subclass of a model declared above
         ):
             self.django.add(name)
@@ -150,6 +156,15 @@ class _Lowering:
                 else (parts[-3] if len(parts) > 2 and parts[-2] == "models" else "")
             )
             self.ir.tables[name] = f"{app}_{name.lower()}" if app else name.lower()
+            if custom_user:  # what get_user_model() returns (settings.AUTH_USER_MODEL)
+                self.ir.tables[AUTH_USER_MODEL] = self.ir.tables[name]
+        elif any(
+            t == "db.Model" or t.endswith(".db.Model") or t.startswith("flask_sqlalchemy.") for t in texts
+        ):
+            # Flask-SQLAlchemy names a db.Model's table after its class: PostComment -> post_comment
+            self.ir.tables[name] = _snake(name)
+        elif any(t in _LOWER_MODELS for t in texts):  # Peewee and Tortoise: the class name in lower case
+            self.ir.tables[name] = name.lower()
 
     def _decorator(self, node: cst.BaseExpression) -> str:
         """``@app.route("/x")`` -> ``app.route``; ``@strawberry.mutation`` -> ``strawberry.mutation``."""
@@ -236,6 +251,8 @@ class _Lowering:
                 if isinstance(value, cst.Call) and _dotted(value.func):
                     made = self._name(str(_dotted(value.func)))
                     self.ir.types[target.value] = made
+                    if made.rpartition(".")[2] == "get_user_model":  # User = get_user_model()
+                        self.ir.tables[target.value + AUTH_USER] = "1"
                     if value.args:  # its arguments: the servers of KafkaProducer(...) or Producer({...})
                         call = self.expr(value)
                         if isinstance(call, Call):
@@ -426,6 +443,16 @@ class _Lowering:
         receiver = self.expr(node.func.value) if isinstance(node.func, cst.Attribute) else None
         self.calls.append(callee)
         return Call(callee, args, kwargs, receiver)
+
+
+_LOWER_MODELS = frozenset(("peewee.Model", "tortoise.models.Model", "tortoise.Model"))
+_META_TABLE = ("db_table", "table_name", "table")
+_CAMEL = re.compile(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))")
+
+
+def _snake(name: str) -> str:
+    """Flask-SQLAlchemy's default ``__tablename__`` (its ``camel_to_snake_case``)."""
+    return _CAMEL.sub(r"_\1", name).lower().lstrip("_")
 
 
 def _string_assign(small: cst.CSTNode, name: str) -> str | None:

@@ -81,9 +81,13 @@ def orm_write(e: Call, how: str, made_here: dict[str, Call]) -> tuple[str, DictL
         if cls.endswith("Form") and how == "instance_receiver":  # ProfileForm(request.POST).save()
             data = inst.args[0] if inst.args else dict(inst.kwargs).get("data")
             return f"{kind}:{cls}", None, data
-        if inst.kwargs and inst.callee.replace("::", ".").rpartition(".")[2] == cls:  # User(email=x)
-            return f"{kind}:{cls}", DictLit(tuple(inst.kwargs)), None
-        if inst.callee.replace("::", ".").rpartition(".")[2] != cls:  # User.model_validate(user_in)
+        if cls == inst.callee.replace("::", ".").rpartition(".")[2] and "(" not in inst.callee:
+            cls = inst.callee.replace("::", ".")  # the class as imported (django.contrib.auth.models.User)
+        if inst.kwargs and cls.rpartition(".")[2] == inst.callee.replace("::", ".").rpartition(".")[2]:
+            return f"{kind}:{cls}", DictLit(tuple(inst.kwargs)), None  # User(email=x)
+        if (
+            inst.callee.replace("::", ".").rpartition(".")[2] != cls.rpartition(".")[2]
+        ):  # User.model_validate(x)
             return f"{kind}:{cls}", None, given
         return f"{kind}:{cls}", fields, None if fields is not None else given
     return f"{kind}:{describe(inst) if inst is not None else '?'}", None, given

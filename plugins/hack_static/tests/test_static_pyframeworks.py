@@ -1,0 +1,75 @@
+"""Python framework models: each rule on a small snippet written for it (table names, sources, sinks,
+propagation), so each rule is proven alone and a regression names the rule it broke."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowscope.contracts import CollectContext
+from flowscope.model import Signal
+from flowscope_hack_static.collector import HackStaticCollector, Settings
+
+
+def flows(root: Path, files: dict[str, str]) -> set[tuple[str, str]]:
+    """(source, target) of every unmasked flow a scan of ``files`` finds."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    settings = Settings(cache=False, workers=1)
+    ctx = CollectContext(collector="hack_static", settings=settings, base_dir=root)
+    out = [s for s in HackStaticCollector().collect(ctx) if isinstance(s, Signal)]
+    return {(str(s.source), str(s.target)) for s in out if not s.transformation.masking}
+
+
+PG = "postgres://default:5432/"
+REQ = "service://python-app/request#"
+
+
+def test_flask_sqlalchemy_names_a_db_model_table_after_its_class(tmp_path: Path) -> None:
+    models = (
+        "from app import db\n\n"
+        "class BlogPost(db.Model):\n    body = db.Column(db.Text)\n\n"
+        "class Account(db.Model):\n    __tablename__ = 'accounts'\n    email = db.Column(db.String)\n"
+    )
+    views = (
+        "from flask import request\nfrom app import db\nfrom app.models import BlogPost, Account\n\n"
+        "def post():\n"
+        "    db.session.add(BlogPost(body=request.form['body']))\n"
+        "    db.session.add(Account(email=request.form['email']))\n"
+    )
+    got = flows(tmp_path, {"app/models.py": models, "app/views.py": views})
+    assert got == {(REQ + "body", PG + "blog_post#body"), (REQ + "email", PG + "accounts#email")}
+
+
+def test_peewee_and_tortoise_tables(tmp_path: Path) -> None:
+    models = (
+        "import peewee\nfrom tortoise import models\n\n"
+        "class Person(peewee.Model):\n    email = peewee.CharField()\n\n"
+        "class Member(models.Model):\n    phone = CharField()\n    class Meta:\n        table = 'members'\n"
+    )
+    views = (
+        "from flask import request\nfrom app.models import Person, Member\n\n"
+        "def post(session):\n"
+        "    session.add(Person(email=request.form['email']))\n"
+        "    session.add(Member(phone=request.form['phone']))\n"
+    )
+    got = flows(tmp_path, {"app/models.py": models, "app/views.py": views})
+    assert got == {(REQ + "email", PG + "person#email"), (REQ + "phone", PG + "members#phone")}
+
+
+def test_django_user_model_is_auth_user_unless_the_scan_declares_one(tmp_path: Path) -> None:
+    views = (
+        "from django.contrib.auth import get_user_model\n"
+        "from django.contrib.auth.models import User as AuthUser\n\n"
+        "User = get_user_model()\n\n"
+        "def signup(request):\n"
+        "    User(email=request.POST['email']).save()\n"
+        "    AuthUser.objects.create(username=request.POST['username'])\n"
+    )
+    got = flows(tmp_path / "a", {"accounts/views.py": views})
+    assert got == {(REQ + "email", PG + "auth_user#email"), (REQ + "username", PG + "auth_user#username")}
+    custom = "from django.contrib.auth.models import AbstractUser\n\nclass Member(AbstractUser):\n    pass\n"
+    got = flows(tmp_path / "b", {"accounts/views.py": views, "people/models.py": custom})
+    assert (REQ + "email", PG + "people_member#email") in got  # get_user_model() is the custom model
+    assert (REQ + "username", PG + "auth_user#username") in got  # Django's own User stays auth_user
