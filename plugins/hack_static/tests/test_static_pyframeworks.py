@@ -73,3 +73,87 @@ def test_django_user_model_is_auth_user_unless_the_scan_declares_one(tmp_path: P
     got = flows(tmp_path / "b", {"accounts/views.py": views, "people/models.py": custom})
     assert (REQ + "email", PG + "people_member#email") in got  # get_user_model() is the custom model
     assert (REQ + "username", PG + "auth_user#username") in got  # Django's own User stays auth_user
+
+
+MODELS = "from app import db\n\nclass Users(db.Model):\n    __tablename__ = 'users'\n\nclass Teams(db.Model):\n    pass\n"
+
+
+def test_a_constructor_keeps_its_keyword_arguments_apart(tmp_path: Path) -> None:
+    """``Users(name=n, email=e, password=p)``: ``user.email`` is ``e`` alone, and ``user.id`` (the key the
+    store gave the object) none of them."""
+    views = (
+        "import logging\nfrom flask import request\nfrom app import db\nfrom app.models import Users, Teams\n\n"
+        "def register():\n"
+        "    user = Users(name=request.form['name'], email=request.form['email'], password=request.form['password'])\n"
+        "    db.session.add(user)\n"
+        "    logging.info(user.email)\n"
+        "    db.session.add(Teams(captain_id=user.id))\n"
+    )
+    got = flows(tmp_path, {"app/models.py": MODELS, "app/views.py": views})
+    assert (REQ + "email", "log://python/root#email") in got
+    assert not [f for f in got if f[1].startswith("log://") and f[0] != REQ + "email"]
+    assert not [f for f in got if "teams" in f[1]]
+    assert (REQ + "name", PG + "users#name") in got
+
+
+def test_an_attribute_set_after_the_constructor_is_written_too(tmp_path: Path) -> None:
+    views = (
+        "from flask import request\nfrom app import db\nfrom app.models import Users\n\n"
+        "def register():\n"
+        "    country = request.form.get('country')\n"
+        "    user = Users(email=request.form['email'])\n"
+        "    if country:\n"
+        "        user.country = country\n"
+        "    db.session.add(user)\n"
+    )
+    got = flows(tmp_path, {"app/models.py": MODELS, "app/views.py": views})
+    assert got == {(REQ + "email", PG + "users#email"), (REQ + "country", PG + "users#country")}
+
+
+def test_an_orm_query_returns_stored_records_not_its_filter(tmp_path: Path) -> None:
+    """``Users.query.filter_by(email=e).first()`` is a read: its result is no copy of ``e``."""
+    views = (
+        "import logging\nfrom flask import request\nfrom app.models import Users\n\n"
+        "def reset():\n"
+        "    email = request.form['email']\n"
+        "    user = Users.query.filter_by(email=email).first_or_404()\n"
+        "    found = Users.objects.get(email=email)\n"
+        "    logging.info('reset %s %s', user, found)\n"
+    )
+    assert flows(tmp_path, {"app/models.py": MODELS, "app/views.py": views}) == set()
+
+
+def test_a_validates_hook_that_hashes_masks_its_column(tmp_path: Path) -> None:
+    models = (
+        "from sqlalchemy.orm import validates\nfrom app import db\n\n"
+        "class Users(db.Model):\n    __tablename__ = 'users'\n\n"
+        "    @validates('password')\n"
+        "    def validate_password(self, key, plaintext):\n"
+        "        return hash_password(str(plaintext))\n"
+    )
+    views = (
+        "from flask import request\nfrom app import db\nfrom app.models import Users\n\n"
+        "def register():\n"
+        "    db.session.add(Users(email=request.form['email'], password=request.form['password']))\n"
+    )
+    got = flows(tmp_path, {"app/models.py": models, "app/views.py": views})
+    assert got == {(REQ + "email", PG + "users#email")}  # the password is stored hashed: masked
+
+
+def test_a_value_written_whole_is_not_spread_into_secret_columns(tmp_path: Path) -> None:
+    """``user.from_dict(request.get_json())``: the body is guessed into the model's personal columns,
+    but not into a password hash or a token (those are filled by hashing or by the server)."""
+    models = (
+        "from app import db\n\nclass User(db.Model):\n"
+        "    email = db.Column(db.String)\n    password_hash = db.Column(db.String)\n"
+        "    token = db.Column(db.String)\n"
+    )
+    views = (
+        "from flask import request\nfrom app import db\nfrom app.models import User\n\n"
+        "def create():\n"
+        "    user = User()\n"
+        "    user.from_dict(request.get_json())\n"
+        "    db.session.add(user)\n"
+    )
+    got = flows(tmp_path, {"app/models.py": models, "app/views.py": views})
+    assert got == {("service://python-app/request#email", PG + "user#email")}

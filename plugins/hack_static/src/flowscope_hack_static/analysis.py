@@ -29,7 +29,7 @@ from flowscope_hack_static.elements import (
     tagged,
 )
 from flowscope_hack_static.finish import TYPED, typed_asset
-from flowscope_hack_static.frame import Lookup
+from flowscope_hack_static.frame import OWN, Lookup
 from flowscope_hack_static.ir import (
     Call,
     DictLit,
@@ -128,6 +128,7 @@ _CPP_PLUMBING = (
     "Connection",
     "Map",
 )
+_IDS = frozenset(("id", "pk"))
 # parameters of a handler that are the framework's, not the request's
 _NOT_INPUT = frozenset(("self", "cls", "request", "req", "info", "root", "parent", "context", "ctx", "obj"))
 
@@ -354,6 +355,10 @@ class _Function(Calls, Sinks):
                     self.assign(part, {None: flatten(taint)}, strong=False)
             return
         var, key = path
+        if key is None and isinstance(target, Var) and self.lang == "python" and "." in var:
+            base, _, attr = var.rpartition(".")  # user.country = c: also a field of the local object user
+            if base in self.env and base not in OWN:
+                self.assign(Sub(Var(base), attr), taint, strong)
         if key is None and not isinstance(target, Sub):
             old = None if strong else self.env.get(var)
             if not old:  # a new value (the callers pass a taint of their own, never changed after)
@@ -437,6 +442,8 @@ class _Function(Calls, Sinks):
         for lb in base.get(None, frozenset()):
             if lb.narrow and shadowed:
                 continue
+            if key in _IDS and not lb.narrow and self.lang == "python":
+                continue  # user.id: the key the store gave the object, not the data put into it
             if lb.narrow and not lb.masked:
                 hops = lb.hops
                 if lb.source.namespace != PARAM_NS:

@@ -46,6 +46,14 @@ _TRANSFORMS = re.compile(
     re.I,
 )
 _POPS = frozenset(("pop", "remove", "erase", "discard", "unset"))
+# ORM queries: ``User.objects.get(email=e)``, ``Users.query.filter_by(email=e)`` return stored records
+_QUERIES = frozenset(("get", "filter", "filter_by", "where", "exclude", "get_or_404", "first_or_404"))
+
+
+def _is_class(callee: str) -> bool:
+    """A constructor call by the convention of the language: ``Users(...)``, ``models.User(...)``."""
+    last = callee.rpartition(".")[2]
+    return last[:1].isupper() and not last.isupper() and "(" not in callee
 
 
 def method_of(callee: str) -> str:
@@ -124,15 +132,30 @@ class Calls(Frame):
         identity = prop is not None and prop.receiver and prop.transformation == "IDENTITY"
         if identity and recv is not None and not own and not e.args and not e.kwargs:
             return recv_t  # $map->toArray(): the same value, keyed as it was
-        if prop is None and _LOOKUP.match(method) and not e.kwargs and not _TRANSFORMS.match(method):
-            flat = EMPTY  # get_user_stats(username): what is stored under its arguments, not the arguments
+        if (prop is None and _LOOKUP.match(method) and not e.kwargs and not _TRANSFORMS.match(method)) or (
+            method in _QUERIES and e.kwargs
+        ):
+            flat = EMPTY  # get_user_stats(username), filter_by(email=e): what is stored, not the arguments
         if (prop is None or prop.receiver) and recv is not None and not own:  # a method of a tainted value
             flat |= flatten(recv_t)
         if prop is not None and prop.transformation == "IDENTITY":
             return {None: flat}
+        if prop is None and self.lang == "python" and e.kwargs and _is_class(e.callee):
+            return self.construct(args, kwargs)
         if prop is not None:
             return {None: mark(flat, transformed=True)} if flat else {}
         return {None: mark(flat, transformed=True, opaque=1)} if flat else {}  # nothing models it
+
+    def construct(self, args: list[Taint], kwargs: dict[str, Taint]) -> Taint:
+        """``Users(name=n, email=e)``: an object whose fields are its keyword arguments, so ``user.name``
+        is ``n`` alone and ``user.id`` none of them (positional arguments: the object as a whole)."""
+        out: dict[str | None, frozenset[Label]] = {k: flatten(t) for k, t in kwargs.items() if t}
+        whole = EMPTY
+        for t in args:
+            whole = merge(whole, flatten(t))
+        if whole:
+            out[None] = mark(whole, transformed=True, opaque=1)
+        return out
 
     def source(self, e: Call, source: object) -> Taint:
         from flowscope_hack_static.packs import SourceModel

@@ -57,11 +57,19 @@ def _table(tables: dict[str, str], cls: str) -> str | None:
     return found
 
 
+SECRETS = "user.authorization."
+HASHED = "#hashed"  # ``<Class>#hashed``: columns its SQLAlchemy ``@validates`` hashes on every write
+
+
 def finish(flow: Flow, tables: dict[str, str]) -> list[Flow]:
     """The flow as the whole scan names it: none, one, or one per personal field of a value written whole."""
     named = orm_table(flow, tables)
     if named is None:
         return []
+    orm = _orm_class(flow.target.name)
+    hashed = tables.get(f"{orm}{HASHED}") if orm else None
+    if hashed and named.target.field in hashed.split(","):  # Users(password=p): stored as its hash
+        named = replace(named, masked=True)
     source, target = named.source, named.target
     typed = source.namespace.startswith(TYPED)
     path = source.name.rpartition("#")[0] if typed else ""
@@ -84,8 +92,8 @@ def finish(flow: Flow, tables: dict[str, str]) -> list[Flow]:
     out = []
     for column in columns:
         category = classify(column, owner or "")  # a Profile's name is a person's
-        if category is None:
-            continue
+        if category is None or category.startswith(SECRETS):
+            continue  # a password or token column is filled by hashing or by the server, not whole values
         src = naming.code(path, variable=column) if typed else Asset(source.namespace, source.name, column)
         dst = Asset(target.namespace, target.name, column if target.field is None else target.field)
         hops = (tagged(named.hops[0], category), *named.hops[1:]) if named.hops else named.hops

@@ -15,7 +15,7 @@ import re
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from flowscope_hack_static.finish import AUTH_USER, AUTH_USER_MODEL
+from flowscope_hack_static.finish import AUTH_USER, AUTH_USER_MODEL, HASHED
 from flowscope_hack_static.ir import Call, DictLit, Expr, FileIR, Function, Lit, Other, Stmt, Sub, Tmpl, Var
 from flowscope_hack_static.pylines import statement_lines
 
@@ -103,6 +103,7 @@ class _Lowering:
         elif isinstance(node, cst.ClassDef):
             self._table_of_class(node)
             self._fields_of_class(node)
+            self._hashed_columns(node)
             for item in node.body.body:
                 self._top(item, node.name.value)
         elif isinstance(node, cst.SimpleStatementLine):
@@ -165,6 +166,30 @@ class _Lowering:
             self.ir.tables[name] = _snake(name)
         elif any(t in _LOWER_MODELS for t in texts):  # Peewee and Tortoise: the class name in lower case
             self.ir.tables[name] = name.lower()
+
+    def _hashed_columns(self, node: cst.ClassDef) -> None:
+        """SQLAlchemy's ``@validates("password") def v(self, key, value): return hash_password(value)``:
+        the column is stored as the hash of whatever is written to it."""
+        cols: list[str] = []
+        for item in node.body.body:
+            if not isinstance(item, cst.FunctionDef):
+                continue
+            for d in item.decorators:
+                call = d.decorator
+                if (
+                    not isinstance(call, cst.Call)
+                    or (_dotted(call.func) or "").rpartition(".")[2] != "validates"
+                ):
+                    continue
+                body = self.module.code_for_node(item.body).lower()
+                if any(w in body for w in _HASHING):
+                    cols += [
+                        str(a.value.evaluated_value)
+                        for a in call.args
+                        if isinstance(a.value, cst.SimpleString)
+                    ]
+        if cols:
+            self.ir.tables[node.name.value + HASHED] = ",".join(cols)
 
     def _decorator(self, node: cst.BaseExpression) -> str:
         """``@app.route("/x")`` -> ``app.route``; ``@strawberry.mutation`` -> ``strawberry.mutation``."""
@@ -446,6 +471,7 @@ class _Lowering:
 
 
 _LOWER_MODELS = frozenset(("peewee.Model", "tortoise.models.Model", "tortoise.Model"))
+_HASHING = ("hash", "bcrypt", "argon2", "scrypt", "pbkdf2", "encrypt", "make_password")
 _META_TABLE = ("db_table", "table_name", "table")
 _CAMEL = re.compile(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))")
 

@@ -188,6 +188,11 @@ class Sinks(Frame):
             if record is not None:
                 data = {k: flatten(self.eval(v)) for k, v in record.entries}
                 data_expr = record
+                held = e.receiver if sink.orm == "instance_receiver" else arg(0)
+                if isinstance(held, Var) and sink.orm in ("instance_arg", "instance_receiver"):
+                    for k, labels in self.env.get(held.name, {}).items():  # user.country = c after User(...)
+                        if k is not None and labels:
+                            data[k] = data.get(k, frozenset()) | labels
             elif whole is not None:  # written whole: finish spreads it over the model's fields
                 data, data_expr = self.eval(whole), whole  # keyed where its fields are known
         if sink.kind == "sql":
