@@ -157,3 +157,67 @@ def test_a_value_written_whole_is_not_spread_into_secret_columns(tmp_path: Path)
     )
     got = flows(tmp_path, {"app/models.py": models, "app/views.py": views})
     assert got == {("service://python-app/request#email", PG + "user#email")}
+
+
+def test_a_wtforms_field_is_the_posted_field_of_its_name(tmp_path: Path) -> None:
+    views = (
+        "from app import db\nfrom app.forms import PostForm\nfrom app.models import Post\n\n"
+        "def index():\n"
+        "    form = PostForm()\n"
+        "    if form.validate_on_submit():\n"
+        "        db.session.add(Post(body=form.post.data, remember=form.remember_me.data))\n"
+    )
+    models = "from app import db\n\nclass Post(db.Model):\n    body = db.Column(db.Text)\n"
+    got = flows(tmp_path, {"app/models.py": models, "app/views.py": views})
+    assert got == {(REQ + "post", PG + "post#body")}  # what a person posts; remember_me is no data
+
+
+def test_a_management_command_output_is_a_log(tmp_path: Path) -> None:
+    cmd = (
+        "from django.core.management.base import BaseCommand\nfrom app.models import Profile\n\n"
+        "class Command(BaseCommand):\n"
+        "    def handle(self, **options):\n"
+        "        for profile in Profile.objects.all():\n"
+        "            self.stdout.write(f'Deleting {profile.user.email}')\n"
+    )
+    got = flows(tmp_path, {"app/management/commands/prune.py": cmd})
+    assert got == {("code://default/app/management/commands/prune.py#email", "log://python/stdout#email")}
+
+
+def test_a_session_named_db_writes_declared_models_only(tmp_path: Path) -> None:
+    models = "from app.db import Base\n\nclass User(Base):\n    __tablename__ = 'users'\n    email = Column(String)\n"
+    repo = (
+        "from app.models import User\n\n"
+        "class Repo:\n"
+        "    def __init__(self, db):\n        self.db = db\n\n"
+        "    def create(self, email, seen):\n"
+        "        self.db.add(User(email=email))\n"
+        "        seen.add(email)\n"
+    )
+    got = flows(tmp_path, {"app/models.py": models, "app/repo.py": repo})
+    assert got == {("code://default/app/repo.py#email", PG + "users#email")}  # a set's add is no write
+
+
+def test_a_django_email_message_is_sent_where_it_is_built(tmp_path: Path) -> None:
+    """The message goes out through a thread elsewhere: what it is built from is e-mailed."""
+    lib = (
+        "from django.core.mail import EmailMultiAlternatives as Message\n\n"
+        "def make_message(to, ctx):\n"
+        "    return Message('Hello', 'body', 'from@example.com', [to])\n\n"
+        "def notice(to, ctx):\n"
+        "    EmailThread(make_message(to, ctx)).start()\n"
+    )
+    cmd = "from app.emails import notice\n\ndef run(profile):\n    notice(profile.user.email, {})\n"
+    got = flows(tmp_path, {"app/emails.py": lib, "app/run.py": cmd})
+    assert ("code://default/app/run.py#email", "service://email/smtp#email") in got
+
+
+def test_a_framework_function_is_not_the_scanned_function_of_its_name(tmp_path: Path) -> None:
+    """``auth.login(request, user)`` is Django's login, not the project's ``emails.login``."""
+    lib = "from django.core.mail import send_mail\n\ndef login(to, ctx):\n    send_mail('Login', 'x', 'a@b.c', [to])\n"
+    view = (
+        "from django.contrib import auth\nfrom django.http import HttpRequest\n\n"
+        "def view(request: HttpRequest):\n"
+        "    auth.login(request, None)\n"
+    )
+    assert flows(tmp_path, {"app/emails.py": lib, "app/views.py": view}) == set()

@@ -45,7 +45,7 @@ from flowscope_hack_static.ir import (
     access_path,
     walk,
 )
-from flowscope_hack_static.packs import Models
+from flowscope_hack_static.packs import Models, SourceModel
 from flowscope_hack_static.passes import exposure, loop_carried, loop_ranges, settled
 from flowscope_hack_static.sinks import Sinks
 from flowscope_hack_static.taint import (
@@ -405,6 +405,13 @@ class _Function(Calls, Sinks):
         if name in self.env:
             return self.env[name]
         model = self.models.source_var(self.lang, name)
+        if model is None and name.count(".") >= 2 and self.stmt is not None:
+            head, _, rest = name.partition(".")  # form.email.data with form = SignupForm(): by its class
+            made = self.types.get(head)
+            if made:
+                model = self.models.source_var(self.lang, f"{made.rpartition('.')[2]}().{rest}")
+                if model is not None and model.field_part is not None:
+                    return self.typed_var(name, model.field_part, model)
         if model is None and "." in name:  # Python attribute paths: obj.field reads a field of obj
             base, _, attr = name.rpartition(".")
             return self.sub(Sub(Var(base), attr))
@@ -416,6 +423,16 @@ class _Function(Calls, Sinks):
             narrow=model.field is None,
         )
         return {None: frozenset({label})}
+
+    def typed_var(self, name: str, part: int, model: SourceModel) -> Taint:
+        """A field of an input object by the attribute naming it (WTForms' ``form.email.data``)."""
+        parts = name.split(".")
+        field = parts[part] if -len(parts) <= part < len(parts) else None
+        category = request_category(field, model.classify)
+        if category is None or self.stmt is None:  # form.submit.data, form.remember_me.data
+            return {}
+        ev = tagged(self.evidence(self.stmt), category)
+        return {None: frozenset({Label(asset(model.namespace, model.name, field), (ev,))})}
 
     def sub(self, e: Sub) -> Taint:
         return self.read_key(e.base, self.eval(e.base), e.key)

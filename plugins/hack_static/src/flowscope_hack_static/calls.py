@@ -50,6 +50,13 @@ _POPS = frozenset(("pop", "remove", "erase", "discard", "unset"))
 _QUERIES = frozenset(("get", "filter", "filter_by", "where", "exclude", "get_or_404", "first_or_404"))
 
 
+# a framework's own function (django.contrib.auth.login) is none of the scanned code's of that name
+_FRAMEWORKS = tuple(
+    f"{m}."
+    for m in ("django", "flask", "fastapi", "starlette", "werkzeug", "sqlalchemy", "celery", "pydantic")
+)
+
+
 def _is_class(callee: str) -> bool:
     """A constructor call by the convention of the language: ``Users(...)``, ``models.User(...)``."""
     last = callee.rpartition(".")[2]
@@ -111,7 +118,7 @@ class Calls(Frame):
                     data = merge(data, flatten(recv_t))
                 self.assign(e.args[prop.out_arg], {None: data}, strong=self.strong())
                 return {}
-        summary = self.lookup(self.cls, e.callee)
+        summary = None if e.callee.startswith(_FRAMEWORKS) else self.lookup(self.cls, e.callee)
         method = method_of(e.callee)
         if summary is not None:
             out = self.apply(summary, e, args, kwargs, recv_t, stmt)

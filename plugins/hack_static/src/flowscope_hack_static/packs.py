@@ -45,6 +45,7 @@ _SOURCE = {
     "name",
     "field",
     "field_arg",
+    "field_part",
     "classify",
     "languages",
 }
@@ -96,6 +97,9 @@ class SourceModel:
     decorator: str | None = None
     field: str | None = None
     field_arg: int | None = None
+    # a ``var`` source's field: this dotted part of the name (``form.email.data``, -2: ``email``); a var
+    # pattern ``Cls().rest`` matches a variable made by a call of ``Cls`` (``form = SignupForm()``)
+    field_part: int | None = None
     # only fields named as personal data (elements.request_category): the built-in framework models
     # (classify_fields: true); a pack's own declared sources mean every field they carry
     classify: bool = False
