@@ -221,3 +221,42 @@ def test_a_framework_function_is_not_the_scanned_function_of_its_name(tmp_path: 
         "    auth.login(request, None)\n"
     )
     assert flows(tmp_path, {"app/emails.py": lib, "app/views.py": view}) == set()
+
+
+def test_a_method_of_a_new_object_is_that_class_method_or_none(tmp_path: Path) -> None:
+    """``WebhookHandler(event).handle()`` is not some other class's ``handle`` of the same name."""
+    cmd = "class Command:\n    def handle(self):\n        self.stdout.write(self.event)\n"
+    view = (
+        "class WebhookHandler:\n"
+        "    def __init__(self, event):\n        self.event = event\n\n"
+        "    def handle(self):\n        return None\n\n"
+        "def hook(request):\n"
+        "    return WebhookHandler(request.headers['x-user-email']).handle()\n"
+    )
+    assert flows(tmp_path, {"app/cmd.py": cmd, "app/views.py": view}) == set()
+
+
+def test_a_django_create_view_saves_the_posted_form_into_its_model(tmp_path: Path) -> None:
+    models = (
+        "from django.contrib.auth.models import AbstractUser\nfrom django.db import models\n\n"
+        "class Member(AbstractUser):\n    pass\n\n"
+        "class Review(models.Model):\n    text = models.TextField()\n    rating = models.IntegerField()\n"
+    )
+    forms = (
+        "from django.contrib.auth.forms import UserCreationForm\nfrom .models import Member\n\n"
+        "class SignupForm(UserCreationForm):\n"
+        "    class Meta:\n        model = Member\n        fields = ('username', 'email', 'password1', 'password2')\n"
+    )
+    views = (
+        "from django.views.generic import CreateView, UpdateView, DetailView\n"
+        "from .forms import SignupForm\nfrom .models import Member, Review\n\n"
+        "class SignupView(CreateView):\n    model = Member\n    form_class = SignupForm\n\n"
+        "class ReviewEdit(UpdateView):\n    model = Review\n    fields = ['text']\n\n"
+        "class ReviewShow(DetailView):\n    model = Review\n"
+    )
+    got = flows(tmp_path, {"shop/models.py": models, "shop/forms.py": forms, "shop/views.py": views})
+    assert got == {
+        (REQ + "username", PG + "shop_member#username"),
+        (REQ + "email", PG + "shop_member#email"),  # the password fields: UserCreationForm hashes them
+        (REQ + "text", PG + "shop_review#text"),  # only the fields the view names
+    }

@@ -78,9 +78,13 @@ class Index:
                         return f"{cls}.{name}"
         if name in self.full:
             return name
-        last = name.rpartition(".")[2]
+        head, _, last = name.rpartition(".")
         if "(" in last:
             return None
+        if head.endswith(")"):  # WebhookHandler(event).handle(): that class's method or nothing
+            made = head[: head.find("(")].rpartition(".")[2]
+            if made[:1].isupper():
+                return f"{made}.{last}" if f"{made}.{last}" in self.full else None
         found = self.short.get(last)
         if found is None and last in self.several and "." in name:
             # m_database->createUser(dto) in UserService.createUser: another object's method, not its own

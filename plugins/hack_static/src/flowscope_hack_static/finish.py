@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from flowscope import naming
 from flowscope.model import Asset
-from flowscope_hack_static.classify import classify
+from flowscope_hack_static.classify import classify, request_field
 from flowscope_hack_static.elements import tagged
 from flowscope_hack_static.taint import Flow
 
@@ -92,6 +92,8 @@ def finish(flow: Flow, tables: dict[str, str]) -> list[Flow]:
     out = []
     for column in columns:
         category = classify(column, owner or "")  # a Profile's name is a person's
+        if category is None and not typed:  # a posted form's text, comment or bio: what a person wrote
+            category = request_field(column)
         if category is None or category.startswith(SECRETS):
             continue  # a password or token column is filled by hashing or by the server, not whole values
         src = naming.code(path, variable=column) if typed else Asset(source.namespace, source.name, column)

@@ -106,6 +106,7 @@ class _Lowering:
             self._hashed_columns(node)
             for item in node.body.body:
                 self._top(item, node.name.value)
+            self._generic_edit_view(node)
         elif isinstance(node, cst.SimpleStatementLine):
             for small in node.body:
                 self._module_small(small)
@@ -166,6 +167,45 @@ class _Lowering:
             self.ir.tables[name] = _snake(name)
         elif any(t in _LOWER_MODELS for t in texts):  # Peewee and Tortoise: the class name in lower case
             self.ir.tables[name] = name.lower()
+
+    def _generic_edit_view(self, node: cst.ClassDef) -> None:
+        """Django's ``CreateView``/``UpdateView`` with ``model = M`` and ``form_class = F`` (or ``fields``):
+        Django saves the posted form into ``M`` itself. Lowered as the method Django runs,
+        ``<View>.form_valid``: ``F(request.POST).save()``."""
+        names = {self._name(self.module.code_for_node(b.value)).rpartition(".")[2] for b in node.bases}
+        if not names & _EDIT_VIEWS:
+            return
+        attrs: dict[str, cst.BaseExpression] = {}
+        for item in node.body.body:
+            if isinstance(item, cst.SimpleStatementLine):
+                for small in item.body:
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                        target = small.targets[0].target
+                        if isinstance(target, cst.Name):
+                            attrs[target.value] = small.value
+        model, form = _dotted(attrs["model"]) if "model" in attrs else None, None
+        if "form_class" in attrs:
+            form = _dotted(attrs["form_class"])
+        if form is None and model is not None:  # fields = [...]: the form Django makes for the model
+            form = f"{node.name.value}Form"
+            self.ir.tables[f"{form}#model"] = model.rpartition(".")[2]
+            fields = attrs.get("fields")
+            if isinstance(fields, cst.List | cst.Tuple):
+                self.ir.tables[f"{form}#columns"] = ",".join(
+                    str(el.value.evaluated_value)
+                    for el in fields.elements
+                    if isinstance(el.value, cst.SimpleString)
+                )
+        if form is None:
+            return
+        form = form.rpartition(".")[2]
+        line, snip = self.line(node), self.snippet(node)
+        made = Call(form, (Var("request.POST"),))
+        save = Call(f"{form}(request.POST).save", (), (), made)
+        fn = Function(f"{node.name.value}.form_valid", line, (("self", None), ("form", None)), method=True)
+        fn.body.append(Stmt(save, line, snip))
+        fn.calls.append(save.callee)
+        self.ir.functions.append(fn)
 
     def _hashed_columns(self, node: cst.ClassDef) -> None:
         """SQLAlchemy's ``@validates("password") def v(self, key, value): return hash_password(value)``:
@@ -471,6 +511,7 @@ class _Lowering:
 
 
 _LOWER_MODELS = frozenset(("peewee.Model", "tortoise.models.Model", "tortoise.Model"))
+_EDIT_VIEWS = frozenset(("CreateView", "UpdateView"))
 _HASHING = ("hash", "bcrypt", "argon2", "scrypt", "pbkdf2", "encrypt", "make_password")
 _META_TABLE = ("db_table", "table_name", "table")
 _CAMEL = re.compile(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))")
