@@ -260,3 +260,46 @@ def test_a_django_create_view_saves_the_posted_form_into_its_model(tmp_path: Pat
         (REQ + "email", PG + "shop_member#email"),  # the password fields: UserCreationForm hashes them
         (REQ + "text", PG + "shop_review#text"),  # only the fields the view names
     }
+
+
+def test_an_objects_dict_is_all_its_fields(tmp_path: Path) -> None:
+    """``Schema(**data.__dict__)``: the typed input's personal fields reach the model written."""
+    models = (
+        "from app.db import Base\n\nclass User(Base):\n    __tablename__ = 'users'\n"
+        "    email = Column(String)\n    password = Column(String)\n"
+    )
+    types = (
+        "import strawberry\n\n@strawberry.input\nclass CreateUserInput:\n    email: str\n    password: str\n"
+    )
+    case = (
+        "from app.models import User\nfrom app.types import CreateUserInput\n\n"
+        "def execute(db, data: CreateUserInput):\n"
+        "    validated = Schema(**data.__dict__)\n"
+        "    validated.password = hasher.hash(validated.password)\n"
+        "    db.add(User(**validated.model_dump()))\n"
+    )
+    got = flows(tmp_path, {"app/models.py": models, "app/types.py": types, "app/case.py": case})
+    assert got == {("code://default/app/case.py#email", PG + "users#email")}  # the password is hashed
+
+
+def test_commit_writes_what_the_function_set_on_loaded_instances(tmp_path: Path) -> None:
+    models = (
+        "from flask_login import UserMixin\nfrom app import db\n\n"
+        "class User(UserMixin, db.Model):\n    email = db.Column(db.String)\n\n"
+        "class Note(db.Model):\n    text = db.Column(db.Text)\n"
+    )
+    views = (
+        "import sqlalchemy as sa\nfrom flask import request\nfrom flask_login import current_user\n"
+        "from app import db\nfrom app.models import User, Note\n\n"
+        "def profile():\n"
+        "    current_user.email = request.form['email']\n"
+        "    db.session.commit()\n\n"
+        "def edit(id):\n"
+        "    note = db.session.scalar(sa.select(Note).where(Note.id == id))\n"
+        "    note.text = request.form['text']\n"
+        "    other = Helper()\n"
+        "    other.body = request.form['comment']\n"
+        "    db.session.commit()\n"
+    )
+    got = flows(tmp_path, {"app/models.py": models, "app/views.py": views})
+    assert got == {(REQ + "email", PG + "user#email"), (REQ + "text", PG + "note#text")}

@@ -443,6 +443,8 @@ class _Function(Calls, Sinks):
     def read_key(self, base_expr: Expr, base: Taint, key: str | None) -> Taint:
         """Key ``key`` of a value: a field of what it holds, and a data element by its name when nothing
         modelled labels the value (``user.email`` of a parameter ``user``)."""
+        if key == "__dict__" and self.lang == "python":  # obj.__dict__: every field of the object
+            return base
         out = self.key_of(base, key)
         if key is not None and self.stmt is not None and only_params(flatten(base)):
             name = key.lower() if key.isupper() else key  # $_SERVER['REMOTE_ADDR']: a key, no constant

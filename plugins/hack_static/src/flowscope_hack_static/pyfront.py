@@ -145,6 +145,8 @@ class _Lowering:
         names = [self.module.code_for_node(b.value).rpartition(".")[2] for b in node.bases]
         texts = [self._name(self.module.code_for_node(b.value)) for b in node.bases]
         custom_user = any(b in ("AbstractUser", "AbstractBaseUser") for b in names)
+        if "UserMixin" in names:  # Flask-Login's current_user is an instance of this model
+            self.ir.tables["current_user#model"] = name
         if (
             ("Model" in bases and "models" in self._name(bases.split("(")[0]))  # django.db.models.Model
             or custom_user  # a custom user model

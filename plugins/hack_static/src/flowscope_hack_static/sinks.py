@@ -182,6 +182,9 @@ class Sinks(Frame):
             data_expr = None
         if sink.data_receiver and e.receiver is not None:
             data = {**data, None: data.get(None, frozenset()) | flatten(self.eval(e.receiver))}
+        if sink.orm == "dirty":
+            self.dirty(sink, stmt)
+            return True
         if sink.orm is not None:
             name, record, whole = orm_write(e, sink.orm, self.made)
             ok = True
@@ -221,6 +224,22 @@ class Sinks(Frame):
         if sink.relabel and not self.dead_here(stmt):
             self.relabel(self.target(sink, name, host, bootstrap), data_expr, stmt)
         return True
+
+    def dirty(self, sink: SinkModel, stmt: Stmt) -> None:
+        """``session.commit()`` writes the fields this function set on model instances it loaded
+        (``user = db.session.get(User, id); user.email = e``) or on Flask-Login's ``current_user``."""
+        changed: dict[str, dict[str | None, frozenset[Label]]] = {}
+        for var, taint in self.env.items():
+            base, _, attr = var.removeprefix("flask_login.").partition(".")
+            if attr and "." not in attr and base == "current_user" and taint:
+                changed.setdefault(base, {})[attr] = flatten(taint)
+            elif not attr and var in self.made:
+                cls = _model_of(self.made[var])
+                fields = {k: v for k, v in taint.items() if k is not None and v}
+                if cls is not None and fields:
+                    changed[cls] = {**changed.get(cls, {}), **fields}
+        for cls, data in changed.items():
+            self.flow_into(sink, f"orm?:{cls}", True, "", None, data, stmt)
 
     def target(self, sink: SinkModel, name: str, host: str = "", bootstrap: str | None = None) -> Asset:
         key = (4, id(sink), name, host, bootstrap)
@@ -333,3 +352,30 @@ class Sinks(Frame):
         elif isinstance(data_expr, Var):
             fields = [k for k in self.env.get(data_expr.name, {}) if k is not None]
             self.env[data_expr.name] = {k: frozenset({Label(with_field(target, k), (ev,))}) for k in fields}
+
+
+def _model_of(made: Call) -> str | None:
+    """The model class a query names: ``db.session.get(User, id)``, ``User.query.filter_by(...).first()``,
+    ``db.first_or_404(sa.select(User).where(...))``; None for anything else (a constructor is no load)."""
+    if _cap(made.callee.rpartition(".")[2]):
+        return None
+    todo: list[Expr] = [made]
+    while todo:
+        e = todo.pop(0)
+        if isinstance(e, Var):
+            found = next((p for p in e.name.split(".") if _cap(p)), None)
+            if found:
+                return found
+        elif isinstance(e, Call):
+            if ".query." in e.callee:  # User.query.get(id)
+                found = next((p for p in e.callee.partition(".query.")[0].split(".") if _cap(p)), None)
+                if found:
+                    return found
+            todo += [*e.args, *(v for _, v in e.kwargs)]
+            if e.receiver is not None:
+                todo.append(e.receiver)
+    return None
+
+
+def _cap(part: str) -> bool:
+    return part[:1].isupper() and not part.isupper()
