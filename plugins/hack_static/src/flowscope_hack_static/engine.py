@@ -82,8 +82,8 @@ class Index:
         if "(" in last:
             return None
         if head.endswith(")"):  # WebhookHandler(event).handle(): that class's method or nothing
-            made = head[: head.find("(")].rpartition(".")[2]
-            if made[:1].isupper():
+            made = head[: head.find("(")]
+            if made[:1].isupper() and "." not in made:  # not DB::Instance().f(): a static's result
                 return f"{made}.{last}" if f"{made}.{last}" in self.full else None
         found = self.short.get(last)
         if found is None and last in self.several and "." in name:
