@@ -142,11 +142,13 @@ def test_a_validates_hook_that_hashes_masks_its_column(tmp_path: Path) -> None:
 
 def test_a_value_written_whole_is_not_spread_into_secret_columns(tmp_path: Path) -> None:
     """``user.from_dict(request.get_json())``: the body is guessed into the model's personal columns,
-    but not into a password hash or a token (those are filled by hashing or by the server)."""
+    but not into a password hash or a token (those are filled by hashing or by the server), nor into a
+    relationship (other rows, not a column)."""
     models = (
         "from app import db\n\nclass User(db.Model):\n"
         "    email = db.Column(db.String)\n    password_hash = db.Column(db.String)\n"
         "    token = db.Column(db.String)\n"
+        "    followers: so.WriteOnlyMapped['User'] = so.relationship(back_populates='following')\n"
     )
     views = (
         "from flask import request\nfrom app import db\nfrom app.models import User\n\n"

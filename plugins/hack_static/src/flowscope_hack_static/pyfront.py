@@ -268,6 +268,10 @@ class _Lowering:
                         and isinstance(small.value, cst.Call)
                     ):
                         target = small.targets[0].target
+                    value = getattr(small, "value", None)
+                    made = (_dotted(value.func) or "") if isinstance(value, cst.Call) else ""
+                    if made.rpartition(".")[2] in _RELATIONS:  # posts = relationship(...): other rows
+                        continue
                     if isinstance(target, cst.Name) and not target.value.startswith("_"):
                         fields.append(target.value)
             elif isinstance(item, cst.ClassDef) and item.name.value == "Meta":
@@ -513,6 +517,7 @@ class _Lowering:
 
 
 _LOWER_MODELS = frozenset(("peewee.Model", "tortoise.models.Model", "tortoise.Model"))
+_RELATIONS = frozenset(("relationship", "relation", "backref", "association_proxy", "dynamic_loader"))
 _EDIT_VIEWS = frozenset(("CreateView", "UpdateView"))
 _HASHING = ("hash", "bcrypt", "argon2", "scrypt", "pbkdf2", "encrypt", "make_password")
 _META_TABLE = ("db_table", "table_name", "table")
