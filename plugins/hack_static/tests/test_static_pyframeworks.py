@@ -305,3 +305,21 @@ def test_commit_writes_what_the_function_set_on_loaded_instances(tmp_path: Path)
     )
     got = flows(tmp_path, {"app/models.py": models, "app/views.py": views})
     assert got == {(REQ + "email", PG + "user#email"), (REQ + "text", PG + "note#text")}
+
+
+def test_a_sqlalchemy_subclass_without_a_key_shares_its_base_table(tmp_path: Path) -> None:
+    models = (
+        "from app import db\n\n"
+        "class FieldEntries(db.Model):\n    __tablename__ = 'field_entries'\n"
+        "    id = db.Column(db.Integer, primary_key=True)\n    value = db.Column(db.JSON)\n\n"
+        "class UserFieldEntries(FieldEntries):\n    __mapper_args__ = {'polymorphic_identity': 'user'}\n\n"
+        "class Admin(FieldEntries):\n    __tablename__ = 'admins'\n"
+    )
+    views = (
+        "from flask import request\nfrom app import db\nfrom app.models import UserFieldEntries, Admin\n\n"
+        "def register():\n"
+        "    db.session.add(UserFieldEntries(value=request.form['comment']))\n"
+        "    db.session.add(Admin(value=request.form['bio']))\n"
+    )
+    got = flows(tmp_path, {"app/models.py": models, "app/views.py": views})
+    assert got == {(REQ + "comment", PG + "field_entries#value"), (REQ + "bio", PG + "admins#value")}

@@ -55,6 +55,7 @@ class _Lowering:
         self.ir = FileIR(path, "python")
         self.aliases: dict[str, str] = {}
         self.django: set[str] = set()  # the file's Django models, so their subclasses are models too
+        self.sqla: dict[str, str] = {}  # the file's SQLAlchemy models and their tables (for subclasses)
         self.calls: list[str] = []  # the current function's
         self.lines = source.splitlines()
 
@@ -125,7 +126,7 @@ class _Lowering:
                 for small in item.body:
                     found = _string_assign(small, "__tablename__")
                     if found:
-                        self.ir.tables[name] = found
+                        self.ir.tables[name] = self.sqla[name] = found
                         return
             elif isinstance(item, cst.ClassDef) and item.name.value == "Meta":
                 for inner in item.body.body:
@@ -169,6 +170,11 @@ class _Lowering:
             self.ir.tables[name] = _snake(name)
         elif any(t in _LOWER_MODELS for t in texts):  # Peewee and Tortoise: the class name in lower case
             self.ir.tables[name] = name.lower()
+        elif any(b in self.sqla for b in names) and "primary_key" not in self.module.code_for_node(node.body):
+            # SQLAlchemy single-table inheritance: a subclass with no key of its own shares its base's table
+            self.ir.tables[name] = next(self.sqla[b] for b in names if b in self.sqla)
+        if name in self.ir.tables and name not in self.django:
+            self.sqla[name] = self.ir.tables[name]
 
     def _generic_edit_view(self, node: cst.ClassDef) -> None:
         """Django's ``CreateView``/``UpdateView`` with ``model = M`` and ``form_class = F`` (or ``fields``):
