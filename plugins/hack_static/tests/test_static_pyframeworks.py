@@ -323,3 +323,67 @@ def test_a_sqlalchemy_subclass_without_a_key_shares_its_base_table(tmp_path: Pat
     )
     got = flows(tmp_path, {"app/models.py": models, "app/views.py": views})
     assert got == {(REQ + "comment", PG + "field_entries#value"), (REQ + "bio", PG + "admins#value")}
+
+
+def test_drf_serializers_create_user_and_request_user(tmp_path: Path) -> None:
+    """A DRF ModelSerializer saves what it was given into its Meta model; ``create_user(username, email,
+    password)`` writes the first two (the password is hashed); ``request.user`` is the user model."""
+    models = (
+        "from django.db import models\nfrom django.contrib.auth.models import AbstractUser\n\n"
+        "class Customer(AbstractUser):\n    phone = models.CharField(max_length=20)\n\n"
+        "class Review(models.Model):\n    text = models.TextField()\n    email = models.EmailField()\n"
+    )
+    serializers = (
+        "from rest_framework import serializers\nfrom .models import Review\n\n"
+        "class ReviewSerializer(serializers.ModelSerializer):\n"
+        "    class Meta:\n        model = Review\n        fields = ['text', 'email']\n"
+    )
+    views = (
+        "from django.contrib.auth import get_user_model\nfrom .serializers import ReviewSerializer\n\n"
+        "User = get_user_model()\n\n"
+        "def review(request):\n"
+        "    serializer = ReviewSerializer(data=request.data)\n"
+        "    serializer.is_valid(raise_exception=True)\n"
+        "    serializer.save()\n\n"
+        "def signup(request):\n"
+        "    User.objects.create_user(request.POST['username'], request.POST['email'], request.POST['password'])\n\n"
+        "def profile(request):\n"
+        "    request.user.phone = request.POST['phone']\n"
+        "    request.user.save()\n"
+    )
+    got = flows(
+        tmp_path, {"shop/models.py": models, "shop/serializers.py": serializers, "shop/views.py": views}
+    )
+    assert got == {
+        (REQ + "text", PG + "shop_review#text"),
+        (REQ + "email", PG + "shop_review#email"),
+        (REQ + "username", PG + "shop_customer#username"),
+        (REQ + "email", PG + "shop_customer#email"),
+        (REQ + "phone", PG + "shop_customer#phone"),
+    }
+
+
+def test_peewee_tortoise_create_and_asyncpg_parameters(tmp_path: Path) -> None:
+    models = (
+        "import peewee\nfrom tortoise.models import Model\n\n"
+        "class Person(peewee.Model):\n    email = peewee.CharField()\n\n"
+        "class Member(Model):\n    phone = fields.CharField(max_length=20)\n"
+    )
+    routes = (
+        "from fastapi import APIRouter\nfrom pydantic import BaseModel\nfrom .db import Person, Member\n\n"
+        "router = APIRouter()\n\n"
+        "class SignupIn(BaseModel):\n    email: str\n    phone: str\n\n"
+        "@router.post('/signup')\n"
+        "async def signup(body: SignupIn, conn=None):\n"
+        "    Person.create(email=body.email)\n"
+        "    await Member.create(phone=body.phone)\n"
+        "    await Widget.create(name=body.email)\n"
+        "    await conn.execute('INSERT INTO accounts (email, phone) VALUES ($1, $2)', body.email, body.phone)\n"
+    )
+    got = flows(tmp_path, {"api/db.py": models, "api/routes.py": routes})
+    assert got == {
+        (REQ + "email", PG + "person#email"),
+        (REQ + "phone", PG + "member#phone"),
+        (REQ + "email", PG + "accounts#email"),  # each parameter into its column
+        (REQ + "phone", PG + "accounts#phone"),
+    }  # Widget.create: no model the scan declares, no write

@@ -75,7 +75,16 @@ _SINK = {
     "statement_arg",
     "languages",
 }
-ORM_FORMS = ("insert_values", "instance_arg", "instance_receiver", "manager", "model_arg", "assignments", "dirty")
+ORM_FORMS = (
+    "insert_values",
+    "instance_arg",
+    "instance_receiver",
+    "manager",
+    "model_arg",
+    "assignments",
+    "dirty",
+    "model_class",
+)
 _PROPAGATOR = {"call", "transformation", "receiver", "key_arg", "out_arg", "languages"}
 _MASKING = {"call", "languages"}
 

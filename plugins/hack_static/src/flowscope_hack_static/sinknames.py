@@ -53,6 +53,12 @@ def orm_write(e: Call, how: str, made_here: dict[str, Call]) -> tuple[str, DictL
     for k, v in e.kwargs:  # get_or_create(email=e, defaults={"name": n}): both are written
         if k == "defaults" and isinstance(v, DictLit):
             kwargs += [(dk, dv) for dk, dv in v.entries if dk is not None]
+    method = e.callee.rpartition(".")[2]
+    if how == "manager" and method in ("create_user", "create_superuser"):  # (username, email, password)
+        kwargs += [
+            (k, v) for k, v in zip(("username", "email"), e.args, strict=False)
+        ]  # the password: hashed
+        kwargs = [(k, v) for k, v in kwargs if k != "password"]
     fields = DictLit(tuple(kwargs)) if kwargs else None
     if fields is None and e.args and isinstance(e.args[0], DictLit) and how != "manager":
         fields = e.args[0]
@@ -60,6 +66,8 @@ def orm_write(e: Call, how: str, made_here: dict[str, Call]) -> tuple[str, DictL
         return f"orm:{e.callee.partition('.objects')[0]}", fields, None
     if how == "assignments":
         return _assigned(e, made_here)
+    if how == "model_class":  # Peewee's and Tortoise's User.create(email=x): a declared model only
+        return f"orm?:{e.callee.rpartition('.')[0]}", fields, None
     if how == "insert_values":
         made = e.receiver
         if isinstance(made, Call):  # insert(users) / sqlalchemy.insert(User) / users.insert()
@@ -78,7 +86,7 @@ def orm_write(e: Call, how: str, made_here: dict[str, Call]) -> tuple[str, DictL
         cls = next((p for p in reversed(inst.callee.replace("::", ".").split(".")) if p[:1].isupper()), None)
         if cls is None:
             return f"orm?:{inst.callee}", None, given
-        if cls.endswith("Form") and how == "instance_receiver":  # ProfileForm(request.POST).save()
+        if cls.endswith(("Form", "Serializer")) and how == "instance_receiver":  # Form(request.POST).save()
             data = inst.args[0] if inst.args else dict(inst.kwargs).get("data")
             return f"{kind}:{cls}", None, data
         if cls == inst.callee.replace("::", ".").rpartition(".")[2] and "(" not in inst.callee:
@@ -90,6 +98,8 @@ def orm_write(e: Call, how: str, made_here: dict[str, Call]) -> tuple[str, DictL
         ):  # User.model_validate(x)
             return f"{kind}:{cls}", None, given
         return f"{kind}:{cls}", fields, None if fields is not None else given
+    if isinstance(inst, Var) and inst.name.endswith("request.user"):  # Django's signed-in user
+        return f"{kind}:get_user_model", None, given
     return f"{kind}:{describe(inst) if inst is not None else '?'}", None, given
 
 

@@ -198,6 +198,11 @@ class Sinks(Frame):
                             data[k] = data.get(k, frozenset()) | labels
             elif whole is not None:  # written whole: finish spreads it over the model's fields
                 data, data_expr = self.eval(whole), whole  # keyed where its fields are known
+                if isinstance(whole, Var):  # request.user.phone = p; request.user.save()
+                    prefix = whole.name + "."
+                    for var, taint in self.env.items():
+                        if var.startswith(prefix) and "." not in var[len(prefix) :] and taint:
+                            data = {**data, var[len(prefix) :]: flatten(taint)}
         if sink.kind == "sql":
             sql, ok = self.resolve(arg(sink.sql_arg))
             if ok and not writes(sql):  # SELECT ... WHERE email = ?: a read, not a write
@@ -208,7 +213,8 @@ class Sinks(Frame):
             name, ok = (
                 (table, True) if table else (f"unresolved:{describe(arg(sink.sql_arg) or Lit(None))}", False)
             )
-            if data_expr is None and columns and sink.sql_arg is not None:  # queryf(sql, $a, $b)
+            several = sink.sql_arg is not None and len(e.args) > sink.sql_arg + 2  # execute(sql, $1, $2)
+            if (data_expr is None or several) and columns and sink.sql_arg is not None:  # queryf(sql, $a, $b)
                 params = [p for p in e.args[sink.sql_arg + 1 :] if p != Other()]  # not callbacks
                 data = {col: flatten(self.eval(v)) for col, v in zip(columns, params, strict=False)}
             if isinstance(data_expr, DictLit) and columns and all(k is None for k, _ in data_expr.entries):
