@@ -241,7 +241,9 @@ class Sinks(Frame):
                 changed.setdefault(base, {})[attr] = flatten(taint)
             elif not attr and var in self.made:
                 cls = _model_of(self.made[var])
-                fields = {k: v for k, v in taint.items() if k is not None and v}
+                fields: dict[str | None, frozenset[Label]] = {
+                    k: v for k, v in taint.items() if k is not None and v
+                }
                 if cls is not None and fields:
                     changed[cls] = {**changed.get(cls, {}), **fields}
         for cls, data in changed.items():
