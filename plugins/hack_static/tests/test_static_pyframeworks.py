@@ -387,3 +387,21 @@ def test_peewee_tortoise_create_and_asyncpg_parameters(tmp_path: Path) -> None:
         (REQ + "email", PG + "accounts#email"),  # each parameter into its column
         (REQ + "phone", PG + "accounts#phone"),
     }  # Widget.create: no model the scan declares, no write
+
+
+def test_sqlalchemy_statements_executed(tmp_path: Path) -> None:
+    """``update(User).where(...).values(email=e)`` writes users.email; ``text("INSERT ...")`` with its
+    parameters is SQL; executing a ``select(...)`` is a read: no flow, not even an unresolved one."""
+    models = "class User(Base):\n    __tablename__ = 'users'\n    email = Column(String)\n"
+    crud = (
+        "from sqlalchemy import select, text, update\nfrom .models import User\n\n"
+        "def change_email(session, user_id, email):\n"
+        "    session.execute(update(User).where(User.id == user_id).values(email=email))\n\n"
+        "def audit(session, email):\n"
+        "    session.execute(text('INSERT INTO audit_emails (email) VALUES (:email)'), {'email': email})\n\n"
+        "def find(session, email):\n"
+        "    return session.execute(select(User).where(User.email == email)).scalar_one()\n"
+    )
+    got = flows(tmp_path, {"app/models.py": models, "app/crud.py": crud})
+    src = "code://default/app/crud.py#email"
+    assert got == {(src, PG + "users#email"), (src, PG + "audit_emails#email")}

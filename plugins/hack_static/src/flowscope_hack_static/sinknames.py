@@ -70,6 +70,8 @@ def orm_write(e: Call, how: str, made_here: dict[str, Call]) -> tuple[str, DictL
         return f"orm?:{e.callee.rpartition('.')[0]}", fields, None
     if how == "insert_values":
         made = e.receiver
+        while isinstance(made, Call) and _last(made.callee) not in ("insert", "update") and made.receiver:
+            made = made.receiver  # update(User).where(...).values(...): down to update(User)
         if isinstance(made, Call):  # insert(users) / sqlalchemy.insert(User) / users.insert()
             table = made.args[0] if made.args else made.receiver
             return f"orm:{describe(table) if table is not None else '?'}", fields, None
@@ -138,3 +140,22 @@ def servers(receiver: Expr | None, made_here: dict[str, Call], made_in_module: d
     if not first:
         return None
     return first if ":" in first else f"{first}:9092"  # Kafka's default port, as the probes name it
+
+
+def _last(callee: str) -> str:
+    return callee.rpartition(".")[2].partition("(")[0]
+
+
+# SQLAlchemy's statement builders: executing one runs what the builder says (a select reads; an insert's or
+# update's .values(...) is the write, modelled on the builder itself)
+BUILDERS = frozenset(("select", "insert", "update", "delete", "union", "union_all", "exists", "values"))
+
+
+def builder(e: Expr | None) -> bool:
+    """Whether ``e`` is a SQLAlchemy statement built in code (``select(User).where(...)``)."""
+    while isinstance(e, Call):
+        head = e.callee.partition("(")[0].rpartition(".")[2]
+        if _last(e.callee) in BUILDERS or head in BUILDERS:
+            return True
+        e = e.receiver
+    return False

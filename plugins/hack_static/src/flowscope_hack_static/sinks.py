@@ -15,7 +15,7 @@ from flowscope.model import Asset, Evidence
 from flowscope_hack_static.frame import Frame
 from flowscope_hack_static.ir import Call, DictLit, Expr, Lit, Other, Stmt, Sub, Tmpl, Var, access_path
 from flowscope_hack_static.packs import SinkModel
-from flowscope_hack_static.sinknames import orm_write, servers, sink_target
+from flowscope_hack_static.sinknames import builder, orm_write, servers, sink_target
 from flowscope_hack_static.sqlnames import PLACEHOLDERS, insert_columns, writes
 from flowscope_hack_static.taint import (
     PARAM_NS,
@@ -40,6 +40,8 @@ def _placeholder(i: int) -> str:
 
 class Sinks(Frame):
     def resolve(self, e: Expr | None) -> tuple[str, bool]:
+        if isinstance(e, Call) and e.callee.rpartition(".")[2] == "text" and e.args:  # sqlalchemy.text("...")
+            e = e.args[0]
         if isinstance(e, Lit) and e.value is not None:
             return e.value, True
         if isinstance(e, Var) and e.name in self.literals:  # key = f"user:{id}"; cache.set(key, ...)
@@ -204,6 +206,8 @@ class Sinks(Frame):
                         if var.startswith(prefix) and "." not in var[len(prefix) :] and taint:
                             data = {**data, var[len(prefix) :]: flatten(taint)}
         if sink.kind == "sql":
+            if self.lang == "python" and builder(arg(sink.sql_arg)):  # session.execute(select(User)...)
+                return True
             sql, ok = self.resolve(arg(sink.sql_arg))
             if ok and not writes(sql):  # SELECT ... WHERE email = ?: a read, not a write
                 return True
