@@ -405,3 +405,21 @@ def test_sqlalchemy_statements_executed(tmp_path: Path) -> None:
     got = flows(tmp_path, {"app/models.py": models, "app/crud.py": crud})
     src = "code://default/app/crud.py#email"
     assert got == {(src, PG + "users#email"), (src, PG + "audit_emails#email")}
+
+
+def test_a_django_model_the_scan_does_not_declare_gets_the_default_table(tmp_path: Path) -> None:
+    """``from hc.api.models import Channel`` in a Django file, the models module not scanned:
+    ``api_channel``; a model the scan declares keeps its own table."""
+    views = (
+        "from django.contrib.auth.models import User\nfrom hc.api.models import Channel\n"
+        "from hc.front.models import Check\n\n"
+        "def make_user(email):\n"
+        "    channel = Channel(kind='email')\n"
+        "    channel.value = email\n"
+        "    channel.save()\n"
+        "    Check(owner_email=email).save()\n"
+    )
+    models = "from django.db import models\n\nclass Check(models.Model):\n    class Meta:\n        db_table = 'checks'\n"
+    got = flows(tmp_path, {"hc/accounts/views.py": views, "hc/front/models.py": models})
+    src = "code://default/hc/accounts/views.py#email"
+    assert got == {(src, PG + "api_channel#value"), (src, PG + "checks#owner_email")}

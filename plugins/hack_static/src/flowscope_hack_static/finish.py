@@ -41,6 +41,7 @@ def _columns(tables: dict[str, str], cls: str, depth: int = 0) -> list[str]:
 # ``<name>#auth``: the name holds get_user_model(), the custom user model the scan declares (an
 # AbstractUser's table, under AUTH_USER_MODEL) or else Django's own ``auth_user``
 AUTH_USER = "#auth"
+DJANGO_DEFAULT = "#django_default"  # a model a Django file imports from <app>.models: <app>_<model>
 AUTH_USER_MODEL = "#auth_user_model"
 _DJANGO_USER = "django.contrib.auth.models.User"
 
@@ -54,7 +55,7 @@ def _table(tables: dict[str, str], cls: str) -> str | None:
     found = tables.get(cls)
     if found is None and (cls + AUTH_USER in tables or cls == "get_user_model"):
         return tables.get(AUTH_USER_MODEL, "auth_user")
-    return found
+    return found or tables.get(cls + DJANGO_DEFAULT)
 
 
 SECRETS = "user.authorization."

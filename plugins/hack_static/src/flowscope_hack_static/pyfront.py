@@ -15,7 +15,7 @@ import re
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from flowscope_hack_static.finish import AUTH_USER, AUTH_USER_MODEL, HASHED
+from flowscope_hack_static.finish import AUTH_USER, AUTH_USER_MODEL, DJANGO_DEFAULT, HASHED
 from flowscope_hack_static.ir import Call, DictLit, Expr, FileIR, Function, Lit, Other, Stmt, Sub, Tmpl, Var
 from flowscope_hack_static.pylines import statement_lines
 
@@ -72,6 +72,13 @@ class _Lowering:
         self.ir.constants["__name__"] = module.lstrip(".") or "__main__"
         for stmt in self.module.body:
             self._top(stmt, None)
+        if any(full.startswith("django.") for full in self.aliases.values()):
+            # a model imported from an app's models module (from hc.api.models import Channel), should the
+            # scan not declare it: Django's default table, <app>_<model>
+            for local, full in self.aliases.items():
+                parts = full.split(".")
+                if len(parts) >= 3 and parts[-2] == "models" and local[:1].isupper():
+                    self.ir.tables[f"{parts[-1]}{DJANGO_DEFAULT}"] = f"{parts[-3]}_{parts[-1].lower()}"
         return self.ir
 
     def _top(self, node: cst.CSTNode, cls: str | None) -> None:
