@@ -423,3 +423,26 @@ def test_a_django_model_the_scan_does_not_declare_gets_the_default_table(tmp_pat
     got = flows(tmp_path, {"hc/accounts/views.py": views, "hc/front/models.py": models})
     src = "code://default/hc/accounts/views.py#email"
     assert got == {(src, PG + "api_channel#value"), (src, PG + "checks#owner_email")}
+
+
+def test_a_model_instance_written_into_a_field_is_its_key(tmp_path: Path) -> None:
+    """``Project(owner=user)`` stores the user's key, not the user's e-mail; a manager's own query
+    (``Profile.objects.for_user(user)``) returns a stored profile, not its argument."""
+    models = (
+        "from django.db import models\n\n"
+        "class Person(models.Model):\n    email = models.EmailField()\n\n"
+        "class Project(models.Model):\n    owner = models.ForeignKey(Person)\n\n"
+        "class Profile(models.Model):\n    tz = models.CharField()\n"
+    )
+    views = (
+        "from app.models import Person, Project, Profile\n\n"
+        "def make(email):\n"
+        "    user = Person(email=email)\n"
+        "    user.save()\n"
+        "    project = Project(owner=user)\n"
+        "    project.save()\n"
+        "    profile = Profile.objects.for_user(user)\n"
+        "    profile.save()\n"
+    )
+    got = flows(tmp_path, {"app/models.py": models, "app/views.py": views})
+    assert got == {("code://default/app/views.py#email", PG + "app_person#email")}

@@ -143,12 +143,15 @@ class Calls(Frame):
             method in _QUERIES and e.kwargs
         ):
             flat = EMPTY  # get_user_stats(username), filter_by(email=e): what is stored, not the arguments
+        elif prop is None and self.lang == "python" and (".objects." in e.callee or ".query." in e.callee):
+            flat = EMPTY  # Profile.objects.for_user(user), User.query.first(): stored records
         if (prop is None or prop.receiver) and recv is not None and not own:  # a method of a tainted value
             flat |= flatten(recv_t)
         if prop is not None and prop.transformation == "IDENTITY":
             return {None: flat}
         if prop is None and self.lang == "python" and e.kwargs and _is_class(e.callee):
-            return self.construct(args, kwargs)
+            held = {k for k, v in e.kwargs if self.instance(v)}  # Project(owner=user): user's key only
+            return self.construct(args, {k: t for k, t in kwargs.items() if k not in held})
         if prop is not None:
             return {None: mark(flat, transformed=True)} if flat else {}
         return {None: mark(flat, transformed=True, opaque=1)} if flat else {}  # nothing models it

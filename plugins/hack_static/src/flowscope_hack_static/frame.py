@@ -80,6 +80,9 @@ class Frame:
     def dead_here(self, stmt: Stmt) -> bool:
         raise NotImplementedError
 
+    def instance(self, e: Expr) -> bool:
+        raise NotImplementedError
+
     def emit(
         self,
         lb: Label,

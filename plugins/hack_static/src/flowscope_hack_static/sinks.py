@@ -190,8 +190,8 @@ class Sinks(Frame):
         if sink.orm is not None:
             name, record, whole = orm_write(e, sink.orm, self.made)
             ok = True
-            if record is not None:
-                data = {k: flatten(self.eval(v)) for k, v in record.entries}
+            if record is not None:  # Project(owner=user): a model instance is stored as its key, no data
+                data = {k: flatten(self.eval(v)) for k, v in record.entries if not self.instance(v)}
                 data_expr = record
                 held = e.receiver if sink.orm == "instance_receiver" else arg(0)
                 if isinstance(held, Var) and sink.orm in ("instance_arg", "instance_receiver"):
@@ -234,6 +234,14 @@ class Sinks(Frame):
         if sink.relabel and not self.dead_here(stmt):
             self.relabel(self.target(sink, name, host, bootstrap), data_expr, stmt)
         return True
+
+    def instance(self, e: Expr) -> bool:
+        """Whether ``e`` is a variable holding a model instance (made by its class, or loaded by a query)."""
+        made = self.made.get(e.name) if isinstance(e, Var) else None
+        if made is None:
+            return False
+        last = made.callee.rpartition(".")[2]
+        return (_cap(last) and not last.endswith(("Form", "Serializer"))) or _model_of(made) is not None
 
     def dirty(self, sink: SinkModel, stmt: Stmt) -> None:
         """``session.commit()`` writes the fields this function set on model instances it loaded
