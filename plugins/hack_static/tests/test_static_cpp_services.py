@@ -7,7 +7,10 @@ import pytest
 
 from flowscope_hack_static import tsfront
 from flowscope_hack_static.engine import analyze_all
+from flowscope_hack_static.oatppendpoints import endpoints
 from flowscope_hack_static.packs import Models, load_models
+
+REQ = "service://cpp-app/request"
 
 
 @pytest.fixture(scope="module")
@@ -173,4 +176,127 @@ void Comment::create(const StringMap& formData, const HttpRequestPtr &req) {
     assert flows(models, c=src) == {
         ("code://default/c.cc#post", "log://cpp/spdlog#post"),
         ("service://cpp-app/request#receiver", "log://cpp/trantor#receiver"),
+    }
+
+
+def test_lambda_handlers_are_functions_with_their_parameters(models: Models) -> None:
+    """Crow's routes and Drogon's ``registerHandler`` take lambdas: a lambda's body is analyzed with its own
+    parameters (a ``crow::request``, an ``HttpRequestPtr``), named after the function holding it."""
+    src = """
+int main() {
+  CROW_ROUTE(app, "/signup").methods("POST"_method)([&db](const crow::request& req) {
+    auto x = crow::json::load(req.body);
+    CROW_LOG_INFO << "signup " << x["email"].s();
+    return crow::response(200);
+  });
+  app().registerHandler("/p", [](const HttpRequestPtr &req, std::function<void(const HttpResponsePtr &)> &&cb) {
+    LOG_INFO << req->getParameter("phone");
+  });
+  auto noop = [&] { return 1; };
+}
+"""
+    irs = [tsfront.lower(src.encode(), "main.cc", "cpp")]
+    got = {(f.function, str(f.source), str(f.target)) for r in analyze_all(irs, models) for f in r.flows}
+    assert got == {
+        ("main.lambda3", "service://cpp-app/request#email", "log://cpp/crow#email"),
+        ("main.lambda8", "service://cpp-app/request#phone", "log://cpp/trantor#phone"),
+    }
+
+
+def test_pistache_body_loggers_and_httplib(models: Models) -> None:
+    """Pistache's ``request.body()`` / ``request.query()`` hold what the client sent, read by key next;
+    ``logger.info`` (spdlog by value), loguru's ``LOG_F``, ``fmt::print`` log; cpp-httplib's ``cli.Post``
+    sends to its path."""
+    src = """
+void Api::create(const Rest::Request& request, Http::ResponseWriter response) {
+  auto body = nlohmann::json::parse(request.body());
+  std::string email = body["email"];
+  auto phone = request.query().get("phone");
+  logger.info("create {}", email);
+  LOG_F(INFO, "phone %s", phone.c_str());
+  fmt::print("page {}", request.query().get("page"));
+  httplib::Client cli("https://crm.example.com");
+  cli.Post("/contacts", email, "text/plain");
+}
+"""
+    assert flows(models, api=src) == {
+        ("service://cpp-app/request#email", "log://cpp/spdlog#email"),
+        ("service://cpp-app/request#phone", "log://cpp/loguru#phone"),
+        ("service://cpp-app/request#email", "http://default//contacts#email"),
+    }
+
+
+def test_oatpp_endpoints_are_handlers_through_service_to_query(models: Models) -> None:
+    """oatpp's ``ENDPOINT(..., BODY_DTO(Object<UserDto>, dto), QUERY(String, email))`` is a handler whose
+    body DTO is the request's content and whose query parameters are its own; ``m_userService.createUser``
+    is ``UserService``'s method and ``m_database->createUser`` ``UserDb``'s although three classes have one of
+    that name (the receiver's name says which), so the request's fields reach the table."""
+    ctrl = """
+class UserController : public oatpp::web::server::api::ApiController {
+  ENDPOINT_INFO(createUser) { info->summary = "Create"; }
+  ENDPOINT("POST", "users", createUser,
+           BODY_DTO(Object<UserDto>, userDto))
+  {
+    return createDtoResponse(Status::CODE_200, m_userService.createUser(userDto));
+  }
+  ENDPOINT("GET", "users/find", findUser, QUERY(String, email), HEADER(String, agent, "User-Agent"))
+  {
+    OATPP_LOGI("UserController", "find %s", email->c_str());
+    return createDtoResponse(Status::CODE_200, m_userService.find(email));
+  }
+};
+"""
+    svc = """
+oatpp::Object<UserDto> UserService::createUser(const oatpp::Object<UserDto>& dto) {
+  auto dbResult = m_database->createUser(dto);
+  return dto;
+}
+"""
+    db = """
+class UserDb : public oatpp::orm::DbClient {
+  QUERY(createUser, "INSERT INTO AppUser (email) VALUES (:user.email);", PARAM(oatpp::Object<UserDto>, user))
+};
+"""
+    irs = [
+        tsfront.lower(t.encode(), f"{n}.hpp", "cpp") for n, t in (("ctrl", ctrl), ("svc", svc), ("db", db))
+    ]
+    got = {(f.function, str(f.source), str(f.target)) for r in analyze_all(irs, models) for f in r.flows}
+    assert ("UserController.createUser", f"{REQ}#email", "sqlite://default/AppUser#email") in got
+    assert (
+        "UserController.findUser",
+        "code://default/ctrl.hpp#email",
+        "log://oatpp/UserController#email",
+    ) in got
+    assert ("UserService.createUser", "code://default/svc.hpp#email", "sqlite://default/AppUser#email") in got
+
+
+def test_oatpp_endpoint_rewrite_keeps_every_offset() -> None:
+    """The rewritten header has the macro's length and newlines, so lines and bytes after it stay put."""
+    src = b'  ENDPOINT("PUT", "users/{id}", putUser,\n     PATH(String, id),\n     BODY_DTO(Object<UserDto>, dto))\n{ x; }'
+    out = endpoints(src)
+    assert len(out) == len(src) and out.count(b"\n") == src.count(b"\n")
+    assert out.startswith(b"  void putUser(String id, BodyRequest dto)")
+    assert out.endswith(b"\n{ x; }")
+    assert endpoints(b'ENDPOINT("GET", "x", broken') == b'ENDPOINT("GET", "x", broken'
+
+
+def test_sql_built_as_strings_streams_and_format_calls(models: Models) -> None:
+    """SQL concatenated into a local and passed as ``sql.c_str()``, written into a ``std::stringstream`` and
+    run as ``ss.str()``, or made by ``fmt::format``: its table resolves; a formatted SELECT is a read."""
+    src = """
+void add(MYSQL *conn, sqlite3 *db, pqxx::work &txn, const std::string &email, const std::string &phone,
+         const std::string &city) {
+  std::string sql = "INSERT INTO users (email) VALUES ('" + email + "')";
+  mysql_query(conn, sql.c_str());
+  std::stringstream ss;
+  ss << "INSERT INTO contacts (phone) VALUES ('" << phone << "')";
+  sqlite3_exec(db, ss.str().c_str(), nullptr, nullptr, nullptr);
+  txn.exec(fmt::format("UPDATE places SET city = '{}' WHERE id = 1", city));
+  txn.exec(fmt::format("SELECT * FROM places WHERE city = '{}'", city));
+}
+"""
+    assert flows(models, sq=src) == {
+        ("code://default/sq.cc#email", "mysql://default:3306/users#email"),
+        ("code://default/sq.cc#phone", "sqlite://default/contacts#phone"),
+        ("code://default/sq.cc#city", "postgres://default:5432/places#city"),
     }

@@ -71,8 +71,8 @@ def request_category(field: str | None, strict: bool = True) -> str | None:
     return found
 
 
-# members of a C++ request holding what the client sent whole (Crow's ``req.body``, Pistache's ``body``)
-REQUEST_PARTS = frozenset(("body", "json", "form", "params", "url_params", "payload"))
+# members of a C++ request holding what the client sent whole (Crow's ``req.body``, Pistache's ``body()``)
+REQUEST_PARTS = frozenset(("body", "json", "form", "params", "url_params", "query", "payload"))
 
 
 def request_part(lb: Label, key: str) -> Label:

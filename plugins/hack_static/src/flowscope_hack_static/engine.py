@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flowscope_hack_static.analysis import analyze_function
+from flowscope_hack_static.classify import words
 from flowscope_hack_static.finish import finish
 from flowscope_hack_static.ir import FileIR
 from flowscope_hack_static.packs import Models
@@ -47,6 +48,23 @@ class Unit:
     result: Result = field(default_factory=Result)
     deps: Deps = field(default_factory=dict)
     summary: Summary = EMPTY
+
+
+_SAME = {"database": "db", "repository": "repo", "dao": "db"}
+
+
+def by_receiver(receiver: str, names: list[str]) -> str | None:
+    """Of several classes' methods of one name, the one whose class the receiver's name names:
+    ``m_userService.createUser`` is ``UserService``'s, ``m_database->createUser`` ``UserDb``'s (None when no
+    one class shares the most words with it)."""
+    want = {_SAME.get(w, w) for w in words(receiver.rpartition(".")[2])}
+    scored = [
+        (len(want & {_SAME.get(w, w) for w in words(n.rpartition(".")[0].rpartition(".")[2])}), n)
+        for n in names
+    ]
+    best = max((s for s, _ in scored), default=0)
+    top = [n for s, n in scored if s == best]
+    return top[0] if best and len(top) == 1 else None
 
 
 class Index:
@@ -89,7 +107,7 @@ class Index:
         if found is None and last in self.several and "." in name:
             # m_database->createUser(dto) in UserService.createUser: another object's method, not its own
             others = [n for n in self.several[last] if n.rpartition(".")[0] != cls]
-            found = others[0] if len(others) == 1 else None
+            found = others[0] if len(others) == 1 else by_receiver(name.rpartition(".")[0], others)
         return found
 
     def __call__(self, cls: str | None, callee: str) -> Summary | None:

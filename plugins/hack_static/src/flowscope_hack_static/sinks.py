@@ -29,8 +29,10 @@ from flowscope_hack_static.taint import (
     guard_value,
     with_field,
 )
+from flowscope_hack_static.tsnodes import tmpl_parts
 
 _MARK = "\x00"  # a name left to the callers: \0<parameter index>\0
+_FORMATS = frozenset(("format", "sformat", "string_format", "str_format", "vformat"))  # format("...{}", x)
 _SQL = re.compile(r"^\s*(?:INSERT|UPDATE|REPLACE|MERGE|UPSERT|SELECT|DELETE|WITH)\b", re.I)
 
 
@@ -52,10 +54,18 @@ class Sinks(Frame):
             e = e.receiver  # "https://{}/x".format(host)
         while isinstance(e, Call) and not (e.args and isinstance(e.args[0], Lit | Tmpl)) and e.receiver:
             e = e.receiver  # MessageBuilder("signups").payload(x): the builder's first literal
+        if isinstance(e, Var) and e.name in self.literals:  # sql.c_str(), ss.str(): what the local holds
+            e = self.literals[e.name]
+            if isinstance(e, Lit) and e.value is not None:
+                return e.value, True
         if isinstance(e, Call) and e.args and isinstance(e.args[0], Lit | Tmpl):
             last = e.callee.replace("::", ".").rpartition(".")[2]
-            if last[:1].isupper():  # cpr::Url{"https://..."}, MessageBuilder("topic"): what it wraps
+            if last == "StrCat":  # absl::StrCat("INSERT ... ('", x, "')")
+                e = Tmpl(tuple(p for a in e.args for p in tmpl_parts(a)))
+            elif last[:1].isupper() or last in _FORMATS:  # cpr::Url{"https://..."}, fmt::format("...", x)
                 e = e.args[0]
+                if isinstance(e, Lit) and e.value is not None:
+                    return e.value, True
         if isinstance(e, Var | Sub):
             key = e.name if isinstance(e, Var) else (e.key or "")
             const = self.ir.constants.get(key.rpartition(".")[2])
@@ -300,6 +310,11 @@ class Sinks(Frame):
         if name is None:
             return False
         sink = self.models.sink(self.lang, name)
+        if sink is None and isinstance(head, Var) and head.name in self.env:  # ss << "INSERT ..." << x
+            old = self.literals.get(head.name)
+            self.literals[head.name] = Tmpl(
+                (*(tmpl_parts(old) if old is not None else ()), *(q for p in parts for q in tmpl_parts(p)))
+            )
         data = frozenset().union(*(flatten(self.eval(p)) for p in parts))
         if isinstance(head, Call):
             self.eval(head)

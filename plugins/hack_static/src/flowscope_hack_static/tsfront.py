@@ -14,6 +14,7 @@ import warnings
 from functools import cache
 from typing import Any
 
+from flowscope_hack_static.cpplambdas import lower_lambdas
 from flowscope_hack_static.ir import (
     BOOLEAN_OPS,
     Call,
@@ -28,6 +29,7 @@ from flowscope_hack_static.ir import (
     Tmpl,
     Var,
 )
+from flowscope_hack_static.oatppendpoints import endpoints
 from flowscope_hack_static.tsnodes import (
     Node,
     children,
@@ -119,12 +121,19 @@ def lower(source: bytes, path: str, language: str, tree: Any = None, native: boo
     """``source``'s IR (``tree``: its tree-sitter tree, if it was parsed already). Statements and expressions
     are lowered by the C twin of this module (``_lower.c``) when it is built and usable (``native=False``:
     never); files, classes and function headers always here."""
-    if tree is None:
+    original = source
+    if language == "cpp" and b"ENDPOINT" in source:  # oatpp's controller macros, as method headers
+        source = endpoints(source)
+    if tree is None or source is not original:
         tree = parser(language).parse(source)
     lowering = _Lowering(source, path, language)
+    if source is not original:  # evidence quotes the code as written
+        lowering.lines = original.decode("utf-8", "replace").splitlines()
     if native is not False:
         lowering.use_native(tree.root_node)
     ir = lowering.run(tree.root_node)
+    if language == "cpp":
+        lower_lambdas(lowering, tree.root_node, source)
     if language == "cpp" and b"QUERY" in source:
         ir.functions.extend(declared_queries(source.decode("utf-8", "replace"), path))
     return ir
