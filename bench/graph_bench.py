@@ -227,7 +227,7 @@ def child(args: argparse.Namespace, phase: str) -> dict[str, Any]:
 
 
 def engine_walks(
-    args: argparse.Namespace, starts: list[int], start_ids: list[int], to_columns: Any
+    args: argparse.Namespace, starts: list[int], start_ids: list[tuple[int, int]], to_columns: Any
 ) -> tuple[dict[int, dict[int, float]], list[float]]:
     """The index walk alone (flowscope.walkindex.walk: reached positions and confidences, no names), the
     same output networkx's walk and the DuckDB query give. ``to_columns`` maps store ids to columns."""
@@ -240,7 +240,7 @@ def engine_walks(
     filters = (args.min_confidence, False, 0)
     out, times, cpu = {}, [], []
     for s, sid in zip(starts, start_ids, strict=True):
-        at = index.idx(np.array([sid]))
+        at = index.idx(np.array([sid[0]]), np.array([sid[1]]))
         cpu0 = time.process_time()
         took, recs = timed(lambda at=at: walk(index, at, True, args.depth, filters, stop))
         cpu.append(time.process_time() - cpu0)
@@ -265,7 +265,7 @@ def walks(args: argparse.Namespace, g: Graph, rows: list[tuple[str, str, str]]) 
     if args.index_only:  # column n is asset id datasets + 1 + n (see index_only_phase)
         base = g.datasets + 1
         ours, times = engine_walks(
-            args, starts, [base + s for s in starts], lambda ids: (ids - base).tolist()
+            args, starts, [(base + s, 1 + s // g.fields) for s in starts], lambda ids: (ids - base).tolist()
         )
         med, p95 = stats(times)
         sizes = [len(v) for v in ours.values()]
@@ -294,7 +294,11 @@ def _api_walks(
     rows.append(("flowscope graph.walk", f"{med * 1000:.1f} ms", f"p95 {p95 * 1000:.1f} ms over {len(starts)} starts "
                  f"(first after open {first_s * 1000:.1f} ms); reached {min(sizes):,}-{max(sizes):,} "
                  f"(median {int(statistics.median(sizes)):,}); named, sorted Reached with paths"))  # fmt: skip
-    start_ids = [store.lookup(g.asset(s))[0] for s in starts]  # type: ignore[index]
+    start_ids = []
+    for s in starts:
+        found = store.lookup(g.asset(s))
+        assert found is not None
+        start_ids.append(found)
 
     def to_columns(ids: np.ndarray) -> list[int]:
         named = store.assets_by_id(ids.tolist())

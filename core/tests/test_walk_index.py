@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from flowscope import graph, walkindex
@@ -230,3 +231,48 @@ def test_lineage_index_describes_and_rebuilds_the_index(tmp_path: Path) -> None:
     assert "(full;" in again.stdout  # the file on disk, as it was built
     rebuilt = CliRunner().invoke(app, ["lineage", "index", "--rebuild"])
     assert rebuilt.exit_code == 0 and "(full;" in rebuilt.stdout
+
+
+def test_wide_datasets_and_every_code_width_walk_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dataset with 300 fields: fields more than 255 places after their dataset node find it by binary
+    search instead of the one-byte back offset; walks from and through them equal the store walk."""
+    wide = Asset("pg://db", "wide")
+    fields = [wide.with_field(f"c{i:03d}") for i in range(300)]
+    out = [Asset("pg://db", f"out{j}") for j in range(3)]
+    job = Job("flowscope://sql", "job")
+    edges = [
+        Edge(job, f, out[i % 3].with_field(f.field or ""), CONFS[i % 6], {Basis("sql")})
+        for i, f in enumerate(fields)
+    ]
+    edges.append(Edge(job, out[0], wide, 0.9, {Basis("declared")}))  # back into the wide dataset
+    edges.append(Edge(job, out[1].with_field("c289"), fields[5], 0.8, {Basis("sql")}))
+    with Store.open(tmp_path / "s") as store:
+        store.replace("a", "repo", edges, [], [])
+        nodes = [wide, fields[0], fields[254], fields[255], fields[299], out[0], out[1].with_field("c289")]
+        for start in nodes:
+            for direction in ("down", "up"):
+                opts = graph.WalkOptions(depth=4, stop_at=frozenset({fields[290]}))
+                ref, got = both(monkeypatch, lambda: answer(graph.walk_many(store, [start], direction, opts)))  # noqa: B023
+                assert got == ref and got[0], (start, direction)
+        index = walkindex.index_for(store)
+        positions = index.idx(*zip(*(store.lookup(a) for a in nodes), strict=True))  # type: ignore[misc]
+        assert (positions >= 0).all()
+        assert index.ids[positions].tolist() == [store.lookup(a)[0] for a in nodes]  # type: ignore[index]
+        assert (index.dback == 255).sum() == 300 - 255 + 1
+
+
+@pytest.mark.parametrize("bits", [3, 24, 25, 32, 40])
+def test_edge_codes_read_back_at_every_width(bits: int) -> None:
+    from flowscope.walkindex.build import _pack_codes
+    from flowscope.walkindex.walk import code_view
+
+    rng = np.random.default_rng(bits)
+    codes = rng.integers(0, 2**bits, 1000, dtype=np.uint64)
+    width, stored = _pack_codes(codes, bits)
+    assert width == (3 if bits <= 24 else 4 if bits <= 32 else 8)
+    read = code_view({"dcode": stored, "code_bytes": np.array([width])}).astype(np.uint64)
+    if width == 3:
+        read &= np.uint64(0xFFFFFF)
+    assert read.tolist() == codes.tolist()

@@ -210,19 +210,19 @@ def walk_many(store: Store, starts: Sequence[Asset], direction: Direction, optio
     if not starts:
         raise UserError("a walk needs at least one start asset")
     ids = dict(_start_ids(store, a) for a in starts)
-    stop_ids = {i for i, _ in store.lookup_many(options.stop_at).values()}
+    stops = dict(store.lookup_many(options.stop_at).values())
     filters = (options.min_confidence, options.direct_only, kinds_mask(options.kinds))
     if _use_index():
         from flowscope.walkindex import walk_records
 
         columns, final, stopped, nodes = walk_records(
-            store, ids, direction == "down", options.depth, filters, stop_ids
+            store, ids, direction == "down", options.depth, filters, stops
         )
     else:
         from flowscope import walkstore
 
         columns, final, stopped = walkstore.walk(
-            store, ids, direction == "down", options.depth, filters, stop_ids
+            store, ids, direction == "down", options.depth, filters, set(stops)
         )
         # A step's near end need not be on the node chain: a field's edge taken from its dataset node's path.
         nodes = set(final) | {n for n in columns[4] if n >= 0}
@@ -307,7 +307,7 @@ def why(
     opts = options or WalkOptions(min_confidence=min_confidence)
     opts.check()
     filters = (opts.min_confidence, opts.direct_only, kinds_mask(opts.kinds))
-    stop_ids = {i for i, _ in store.lookup_many(opts.stop_at).values()}
+    stops = dict(store.lookup_many(opts.stop_at).values())
     src = _start_ids(store, source)
     dst_id, dst_ds = _start_ids(store, target)
     if src[0] == dst_id:
@@ -316,11 +316,11 @@ def why(
     if _use_index():
         from flowscope.walkindex import path_keys
 
-        keys = path_keys(store, src, targets, filters, stop_ids)
+        keys = path_keys(store, src, targets, filters, stops)
     else:
         from flowscope import walkstore
 
-        keys = walkstore.best_path(store, src, targets, filters, stop_ids)
+        keys = walkstore.best_path(store, src, targets, filters, set(stops))
     if keys is None:
         return None
     edges = store.edges_by_ids(keys)

@@ -8,19 +8,24 @@ as it is; the store moved on by writes that recorded which datasets they touched
 (those datasets' edges read again, the rest kept); otherwise, or when the file is missing or damaged,
 it is rebuilt from the store. A store folder that cannot be written to gets an index in memory.
 
-Layout (``N`` nodes — every dataset and field —, ``E`` edges — one per edge key —, ``C`` classes):
+Layout (``N`` nodes — every dataset and field —, ``D`` datasets, ``E`` edges — one per edge key —, ``C``
+classes):
 
-- nodes ordered by (dataset id, id), so a dataset node and its fields are one range: ``ids`` (store id
-  of each node), ``ds`` (position of its dataset), ``dsets`` (positions of dataset nodes), ``idx_of``
-  (store id -> position, -1 when absent);
-- downstream CSR: ``doff[N+1]``, ``dfar[E]`` (target positions), ``dcode[E]`` (job id and class id in
-  one integer: ``job << cls_bits | class``), edges ordered by (source, target, job);
+- nodes ordered by (dataset id, the dataset node first, id), so a dataset node and its fields are one
+  range: ``ids`` (store id of each node), ``dback`` (one byte: how far back its dataset node is, 255 for
+  "that far or farther", then found by binary search in ``dsets``), ``dsets`` and ``dset_ids`` (positions
+  and store ids of the dataset nodes, both increasing). A query finds an asset's position from its id and
+  its dataset's id by two binary searches, so no id-sized lookup table is kept;
+- downstream CSR: ``doff[N+1]``, ``dfar[E]`` (target positions), ``dcode`` (job id and class id in one
+  integer: ``job << cls_bits | class``; three bytes an edge when that fits in 24 bits, else 4 or 8,
+  ``code_bytes``), edges ordered by (source, target, job);
 - upstream CSR: ``uoff[N+1]`` and ``upos[E]``, the downstream position of each edge, ordered by (target,
   source, job) — the source is found from ``doff`` — so the upstream side costs 4 bytes an edge;
 - classes: ``cconf[C]`` (the confidence, float64 as stored: products equal the store walk's bit for bit),
   ``cflag_off``/``cflags`` (the flags of the rows that make up the key: DIRECT/INDIRECT, masked, kinds).
 
-About 12-13 bytes an edge and 20 a node on disk (measured figures in ``bench/README.md``).
+About 11 bytes an edge and 14 a node on disk (measured figures in ``bench/README.md``): a 100M-edge,
+22M-asset graph in about 1.4 GB.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FILE_NAME = "walk.idx"
-VERSION = 1
+VERSION = 2
 # A patch reads the touched datasets' edges again and rewrites every array: past this share of the
 # datasets (and this many) a full build reads less overall.
 PATCH_MAX_SHARE = 0.25
@@ -149,11 +154,12 @@ def remove(directory: Path) -> None:
         os.unlink(directory / FILE_NAME)
 
 
-def _stop_mask(index: WalkIndex, stop_ids: set[int]) -> np.ndarray | None:
-    if not stop_ids:
+def _stop_mask(index: WalkIndex, stops: dict[int, int]) -> np.ndarray | None:
+    """Stop-at assets (id -> dataset id) as a mask over index positions; None for none."""
+    if not stops:
         return None
     stop = np.zeros(index.n, bool)
-    found = index.idx(np.array(sorted(stop_ids), np.int64))
+    found = index.idx(np.array(list(stops), np.int64), np.array(list(stops.values()), np.int64))
     stop[found[found >= 0]] = True
     return stop
 
@@ -164,13 +170,14 @@ def walk_records(
     down: bool,
     depth: int,
     filters: tuple[float, bool, int],
-    stop_ids: set[int],
+    stops: dict[int, int],
 ) -> tuple[tuple[list[Any], ...], dict[int, int], set[int], set[int]]:
     """:func:`flowscope.walkstore.walk` on the index: the same records, final records and stopped nodes,
-    in store ids."""
+    in store ids. ``starts`` and ``stops`` map asset ids to their dataset ids."""
     index = index_for(store)
-    at = index.idx(np.array(sorted(starts), np.int64))
-    recs = walk(index, at[at >= 0], down, depth, filters, _stop_mask(index, stop_ids))
+    first = sorted(starts)
+    at = index.idx(np.array(first, np.int64), np.array([starts[i] for i in first], np.int64))
+    recs = walk(index, at[at >= 0], down, depth, filters, _stop_mask(index, stops))
 
     def ids(positions: np.ndarray) -> np.ndarray:  # only the entries asked for: the file is mapped
         out: np.ndarray = index.ids[positions].astype(np.int64)
@@ -183,7 +190,7 @@ def walk_records(
     final = dict(zip(ids(recs.reached).tolist(), recs.final.tolist(), strict=True))
     stopped = set(ids(recs.stopped).tolist())
     # Starts the index does not hold have no edges; a stopped one is still reported as stopped.
-    stopped |= {n for n, ds in starts.items() if n in stop_ids or ds in stop_ids}
+    stopped |= {n for n, ds in starts.items() if n in stops or ds in stops}
     # Assets to name: the reached ones and every step's near end (a field's edge can be taken from its
     # dataset node's path, so the near end need not be on the chain).
     named = set(np.concatenate([ids(recs.reached), near[near >= 0]]).tolist())
@@ -195,13 +202,16 @@ def path_keys(
     source: tuple[int, int],
     targets: tuple[int, int, bool],
     filters: tuple[float, bool, int],
-    stop_ids: set[int],
+    stops: dict[int, int],
 ) -> list[tuple[int, int, int]] | None:
-    """:func:`flowscope.walkstore.best_path` on the index."""
+    """:func:`flowscope.walkstore.best_path` on the index (``stops``: asset id -> dataset id)."""
     index = index_for(store)
-    at = index.idx(np.array([source[0], targets[0], targets[1]], np.int64))
+    at = index.idx(
+        np.array([source[0], targets[0], targets[1]], np.int64),
+        np.array([source[1], targets[1], targets[1]], np.int64),
+    )
     if at[0] < 0:
         return None
     dst = int(at[1])  # -1 when the target has no edges: only a dataset target's fields can be reached
     dst_ds = int(at[2]) if at[2] >= 0 else -2
-    return best_path(index, int(at[0]), (dst, dst_ds, targets[2]), filters, _stop_mask(index, stop_ids))
+    return best_path(index, int(at[0]), (dst, dst_ds, targets[2]), filters, _stop_mask(index, stops))

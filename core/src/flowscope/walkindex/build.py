@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from flowscope.walkindex.walk import code_view
+
 ROW = np.dtype([("key", "<i8"), ("jf", "<i8"), ("conf", "<f8")])
 _ROWS = "SELECT (src << 32) | dst, (job_id << 32) | flags, confidence FROM edge_rows WHERE dst != 0"
 _IDS = "SELECT value FROM json_each(?)"
@@ -129,42 +131,52 @@ def changed(conn: sqlite3.Connection, datasets: list[int], classes: Classes) -> 
 
 
 def compose(nodes: np.ndarray, edges: EdgeList, classes: Classes) -> dict[str, np.ndarray]:
-    """The index arrays (see :mod:`flowscope.walkindex`): nodes ordered by (dataset id, id), so a dataset
-    and its fields are one range, and both directions' adjacency in CSR form."""
+    """The index arrays (see :mod:`flowscope.walkindex`): nodes ordered by (dataset id, dataset node
+    first, id), so a dataset and its fields are one range, and both directions' adjacency in CSR form."""
     node_id, node_ds = nodes[:, 0], nodes[:, 1]
-    order = np.lexsort((node_id, node_ds))
-    ids = node_id[order]
+    order = np.lexsort((node_id, node_id != node_ds, node_ds))
+    ids, ds_id = node_id[order], node_ds[order]
     n = len(ids)
     max_id = int(ids.max()) if n else 0
+    dsets = np.flatnonzero(ids == ds_id)
+    dset_ids = ids[dsets]
+    j = np.searchsorted(dset_ids, ds_id)
+    if n and ((j >= len(dsets)).any() or (dset_ids[np.minimum(j, len(dsets) - 1)] != ds_id).any()):
+        raise ValueError("an asset's dataset is not in the store")
+    back = np.arange(n, dtype=np.int64) - dsets[j] if n else np.empty(0, np.int64)
+    del j, ds_id
+    # Store id -> position, for the edges only (queries find positions by binary search, see Index.idx).
     idx_of = np.full(max_id + 1, -1, np.int32)
     idx_of[ids] = np.arange(n, dtype=np.int32)
-    ds = idx_of[node_ds[order]]
-    if n and (ds < 0).any():
-        raise ValueError("an asset's dataset is not in the store")
     # Edges whose ends are not assets (a store written by hand) cannot be walked: left out.
     inside = (edges.src <= max_id) & (edges.dst <= max_id)
     s = np.where(inside, idx_of[np.minimum(edges.src, max_id)], -1)
     t = np.where(inside, idx_of[np.minimum(edges.dst, max_id)], -1)
+    del idx_of, inside
     ok = (s >= 0) & (t >= 0)
     s, t, job, cls = s[ok], t[ok], edges.job[ok], edges.cls[ok]
     down = np.lexsort((job, t, s))
     s, t, job, cls = s[down], t[down], job[down], cls[down]
+    del down
     e = len(s)
     cls_bits = max(1, (len(classes.conf) - 1).bit_length())
     job_bits = int(job.max()).bit_length() if e else 1
-    code_type = np.uint32 if job_bits + cls_bits <= 32 else np.uint64
+    code = (job.astype(np.uint64) << np.uint64(cls_bits)) | cls.astype(np.uint64)
+    del job, cls
     off_type = np.uint32 if e < 2**32 else np.int64
-    dsets = np.flatnonzero(ds == np.arange(n, dtype=np.int32)).astype(np.int32)
+    id_type = np.int32 if max_id < 2**31 else np.int64
     flag_off = np.zeros(len(classes.flags) + 1, np.int64)
     flag_off[1:] = np.cumsum([len(f) for f in classes.flags])
+    code_bytes, dcode = _pack_codes(code, job_bits + cls_bits)
     return {
-        "ids": ids.astype(np.int32 if max_id < 2**31 else np.int64),
-        "ds": ds,
-        "dsets": dsets,
-        "idx_of": idx_of,
+        "ids": ids.astype(id_type),
+        "dback": np.minimum(back, 255).astype(np.uint8),
+        "dsets": dsets.astype(np.int32 if n < 2**31 else np.int64),
+        "dset_ids": dset_ids.astype(id_type),
         "doff": _offsets(s, n, off_type),
         "dfar": t.astype(np.int32),
-        "dcode": ((job.astype(np.uint64) << np.uint64(cls_bits)) | cls.astype(np.uint64)).astype(code_type),
+        "dcode": dcode,
+        "code_bytes": np.array([code_bytes], np.int64),
         "uoff": _offsets(t, n, off_type),
         "upos": np.argsort(t, kind="stable").astype(off_type),
         "cconf": np.array(classes.conf, np.float64),
@@ -172,6 +184,29 @@ def compose(nodes: np.ndarray, edges: EdgeList, classes: Classes) -> dict[str, n
         "cflags": np.array([f for fs in classes.flags for f in fs], np.int64),
         "cls_bits": np.array([cls_bits], np.int64),
     }
+
+
+def _pack_codes(code: np.ndarray, bits: int) -> tuple[int, np.ndarray]:
+    """Edge codes in 3 bytes each when they fit in 24 bits (most stores: a few million jobs and a few
+    dozen classes), stored back to back plus a byte of padding; else 4 or 8."""
+    if bits <= 24:
+        raw = np.zeros(3 * len(code) + 1, np.uint8)
+        as_bytes = code.astype("<u4").view(np.uint8).reshape(-1, 4)
+        raw[: 3 * len(code)].reshape(-1, 3)[:] = as_bytes[:, :3]
+        return 3, raw
+    if bits <= 32:
+        return 4, code.astype(np.uint32)
+    return 8, code
+
+
+def ds_positions(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The dataset position of every node of an index (what ``dback`` encodes)."""
+    n = len(arrays["ids"])
+    pos = np.arange(n, dtype=np.int64)
+    out: np.ndarray = pos - arrays["dback"]
+    far = np.flatnonzero(arrays["dback"] == 255)
+    out[far] = arrays["dsets"][np.searchsorted(arrays["dsets"], far, side="right") - 1]
+    return out
 
 
 def _offsets(near: np.ndarray, n: int, dtype: type) -> np.ndarray:
@@ -183,12 +218,14 @@ def _offsets(near: np.ndarray, n: int, dtype: type) -> np.ndarray:
 def edges_of(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, EdgeList, Classes]:
     """An index's nodes, edges (store ids) and classes, as :func:`full` reads them: what a patch keeps."""
     ids = arrays["ids"].astype(np.int64)
-    nodes = np.stack([ids, ids[arrays["ds"]]], axis=1)
+    nodes = np.stack([ids, ids[ds_positions(arrays)]], axis=1)
     n = len(ids)
     counts: np.ndarray = np.diff(arrays["doff"].astype(np.int64))
     near = np.repeat(np.arange(n, dtype=np.int64), counts)
     bits = np.uint64(int(arrays["cls_bits"][0]))
-    code = arrays["dcode"].astype(np.uint64)
+    code = code_view(arrays).astype(np.uint64)
+    if int(arrays["code_bytes"][0]) == 3:
+        code &= np.uint64(0xFFFFFF)
     edges = EdgeList(
         ids[near],
         ids[arrays["dfar"]],

@@ -26,17 +26,28 @@ import numpy as np
 from flowscope.edgeflags import DIRECT, INDIRECT
 
 
+def code_view(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The edge codes as an array of unsigned integers; three-byte codes (stored back to back, one byte
+    of padding at the end) are read as overlapping little-endian uint32 whose top byte is masked off."""
+    raw = arrays["dcode"]
+    if int(arrays["code_bytes"][0]) != 3:
+        return raw
+    count = (len(raw) - 1) // 3
+    return np.ndarray((count,), "<u4", buffer=raw, strides=(3,)) if count else np.empty(0, "<u4")
+
+
 class Index:
     """The arrays of one walk index (see :mod:`flowscope.walkindex.build` for how they are made)."""
 
     def __init__(self, arrays: dict[str, np.ndarray]) -> None:
         self.ids = arrays["ids"]
-        self.ds = arrays["ds"]
+        self.dback = arrays["dback"]
         self.dsets = arrays["dsets"]
-        self.idx_of = arrays["idx_of"]
+        self.dset_ids = arrays["dset_ids"]
         self.doff = arrays["doff"]
         self.dfar = arrays["dfar"]
-        self.dcode = arrays["dcode"]
+        self.dcode = code_view(arrays)
+        self.code_mask = 0xFFFFFF if int(arrays["code_bytes"][0]) == 3 else -1
         self.uoff = arrays["uoff"]
         self.upos = arrays["upos"]
         self.cconf = arrays["cconf"]
@@ -52,12 +63,29 @@ class Index:
         except IndexError:
             return Scratch(self.n)
 
-    def idx(self, store_ids: np.ndarray) -> np.ndarray:
-        """Index positions of store asset ids; -1 for assets the index does not hold (no edges yet)."""
+    def codes(self, edges: np.ndarray) -> np.ndarray:
+        """The job and class code of edges (downstream positions), as int64."""
+        out: np.ndarray = self.dcode[edges].astype(np.int64)
+        if self.code_mask != -1:
+            out &= self.code_mask
+        return out
+
+    def idx(self, store_ids: np.ndarray, ds_ids: np.ndarray) -> np.ndarray:
+        """Index positions of store assets given as (id, dataset id); -1 for assets the index does not
+        hold (no edges yet). Two binary searches on the mapped arrays (dataset ids, then the ids inside
+        that dataset's range): a lookup reads a few pages, not an id-sized table."""
         ids = np.asarray(store_ids, np.int64)
-        inside = (ids >= 0) & (ids < len(self.idx_of))
+        ds_ids = np.asarray(ds_ids, np.int64)
         out = np.full(len(ids), -1, np.int64)
-        out[inside] = self.idx_of[ids[inside]]
+        found = np.searchsorted(self.dset_ids, ds_ids)
+        for i, (j, want) in enumerate(zip(found.tolist(), ids.tolist(), strict=True)):
+            if j >= len(self.dsets) or int(self.dset_ids[j]) != int(ds_ids[i]):
+                continue
+            lo = int(self.dsets[j])
+            hi = int(self.dsets[j + 1]) if j + 1 < len(self.dsets) else self.n
+            at = lo + int(np.searchsorted(self.ids[lo:hi], want))
+            if at < hi and int(self.ids[at]) == want:
+                out[i] = at
         return out
 
     def classes(self, min_conf: float, direct_only: bool, kinds: int) -> tuple[np.ndarray, np.ndarray]:
@@ -81,8 +109,14 @@ class Index:
         return ok, passing
 
     def ds_of(self, nodes: np.ndarray) -> np.ndarray:
-        """The dataset node of each node (positions, int64)."""
-        out: np.ndarray = self.ds[nodes].astype(np.int64)
+        """The dataset node of each node (positions, int64): its distance back to it is stored in a
+        byte; 255 means "that far or farther", looked up among the dataset positions."""
+        nodes = np.asarray(nodes, np.int64)
+        back = self.dback[nodes]
+        out: np.ndarray = nodes - back
+        far = np.flatnonzero(back == 255)
+        if len(far):
+            out[far] = self.dsets[np.searchsorted(self.dsets, nodes[far], side="right") - 1]
         return out
 
     def group_end(self, datasets: np.ndarray) -> np.ndarray:
@@ -177,7 +211,7 @@ def walk(
             else:
                 edge = ix.upos[pos].astype(np.int64)
                 far = np.searchsorted(ix.doff, edge, side="right").astype(np.int64) - 1
-            code = ix.dcode[edge]
+            code = ix.codes(edge)
             cand = np.repeat(pconf, cnt)
             cand *= ceff[code & mask]
             # Each target's best candidate; ties to the first edge in index order.
@@ -195,7 +229,7 @@ def walk(
             w = np.searchsorted(ends, pick, side="right")
             for col, value in zip(
                 cols,
-                (t, c, np.full(m, level, np.int64), code[pick].astype(np.int64), near[w], s.cur[pred[w]]),
+                (t, c, np.full(m, level, np.int64), code[pick], near[w], s.cur[pred[w]]),
                 strict=True,
             ):
                 col.append(value)
@@ -313,7 +347,7 @@ def best_path(
     ok_cls, _ = ix.classes(*filters)
     conf_of = ix.cconf.tolist()
     dst, dst_ds, dataset_target = targets
-    ids, ds = ix.ids, ix.ds
+    ids = ix.ids
     dist: dict[int, tuple[float, int]] = {source: (0.0, 0)}
     prev: dict[int, tuple[int, int, int, int]] = {}
     heap = [(0.0, 0, int(ids[source]), source)]
@@ -324,7 +358,7 @@ def best_path(
         if node in done:
             continue
         done.add(node)
-        node_ds = int(ds[node])
+        node_ds = int(ix.ds_of(np.array([node]))[0])
         if node != source and (node in (dst, dst_ds) or (dataset_target and node_ds == dst_ds)):
             keys = []
             while node in prev:
@@ -338,12 +372,16 @@ def best_path(
         else:
             nodes = np.array([node_ds, node])
         pos, which = _ranges(ix.doff[nodes], ix.doff[nodes + 1])
-        codes = ix.dcode[pos].astype(np.int64)
-        for near, far, code in zip(nodes[which].tolist(), ix.dfar[pos].tolist(), codes.tolist(), strict=True):
+        codes = ix.codes(pos)
+        fars = ix.dfar[pos].astype(np.int64)
+        far_is_ds = (ix.ds_of(fars) == fars).tolist()
+        for near, far, code, is_ds in zip(
+            nodes[which].tolist(), fars.tolist(), codes.tolist(), far_is_ds, strict=True
+        ):
             cls = code & mask
             if not ok_cls[cls] or far in done or conf_of[cls] <= 0.0:
                 continue
-            key = (d - math.log(conf_of[cls]), coarse + (int(ds[far]) == far))
+            key = (d - math.log(conf_of[cls]), coarse + is_ds)
             if key < dist.get(far, (math.inf, 0)):
                 dist[far] = key
                 prev[far] = (node, code >> ix.bits, near, far)
