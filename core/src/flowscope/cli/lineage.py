@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flowscope import assetref, graph, terminal
+from flowscope.cli.fasttable import print_table
 from flowscope.errors import UserError
 from flowscope.model import Asset, Edge
 from flowscope.store import Store
@@ -172,13 +173,12 @@ def _print_traversal(t: graph.Traversal, limit: int = DEFAULT_LIMIT) -> None:
     )
     if not t.reached:
         return
-    table = Table("asset", "confidence", "hops", "writer job" if t.direction == "down" else "reader job")
     shown = t.reached if not limit else t.reached[:limit]
-    for r in shown:
-        table.add_row(
-            literal(r.asset.id), f"{r.confidence:.3f}", str(r.hops), literal(f"{r.via[0]}/{r.via[1]}")
-        )
-    console.print(table)
+    print_table(
+        console,
+        ["asset", "confidence", "hops", "writer job" if t.direction == "down" else "reader job"],
+        [(r.asset.id, f"{r.confidence:.3f}", str(r.hops), f"{r.via[0]}/{r.via[1]}") for r in shown],
+    )
     if len(shown) < len(t.reached):
         console.print(
             f"{len(t.reached) - len(shown):,} more not shown (the most confident come first): "
