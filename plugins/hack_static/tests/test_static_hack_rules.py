@@ -81,3 +81,107 @@ class UserStore {
         ("code://default/UserStore.php#phone", f"{DB}/users#phone_number"),
         ("code://default/UserStore.php#email", f"{DB}/profiles#contact"),
     }
+
+
+MUTATOR = """<?hh
+final class UserMutator {
+  private Map<string, mixed> $data = Map {};
+  public static function create(): this { return new UserMutator(); }
+  public function setEmail(string $value): this {
+    $this->data["email"] = $value;
+    return $this;
+  }
+  public function setNote(string $value): this {
+    $this->data["note"] = $value;
+    return $this;
+  }
+  public function save(): void {
+    DB::insert("users", $this->data->toArray());
+  }
+}
+"""
+
+
+def test_a_builder_chain_reaches_its_own_class_save_and_no_namesake(models: Models) -> None:
+    # UserMutator::create()->...->save() is UserMutator's save; AuditMutator's save is not in the scan,
+    # so its chain resolves to nothing rather than to the one save() the scan holds
+    ctrl = """<?hh
+class SignupController {
+  public static function post(): void {
+    UserMutator::create()->setEmail($_POST['email'])->save();
+    AuditMutator::create()->setNote($_POST['comment'])->save();
+  }
+}
+"""
+    assert flows(models, UserMutator=MUTATOR, SignupController=ctrl) == {
+        (f"{REQ}#email", f"{DB}/users#email")
+    }
+
+
+def test_a_fluent_chain_on_a_local_object_fills_that_object(models: Models) -> None:
+    # $mail->addTo(...)->addSubstitution(...): what the later links get goes into $mail too
+    src = """<?hh
+class Mailer {
+  public static function notify(): void {
+    foreach (DB::query("SELECT * FROM users") as $row) {
+      $mail = new SendGrid\\Email();
+      $mail->setFrom("noreply@example.com")
+        ->setSubject("Hello")
+        ->addSubstitution("%first_name%", array($row['fname']));
+      $client = new SendGrid("key");
+      $client->send($mail);
+    }
+  }
+}
+"""
+    assert flows(models, Mailer=src) == {
+        ("code://default/Mailer.php#fname", "service://email/sendgrid#fname")
+    }
+
+
+def test_request_helpers_named_by_their_field_are_sources(models: Models) -> None:
+    # list($v, $err) = getPOSTString('uname'): the request's uname (a username) in both variables,
+    # passed to a helper of another file that inserts it
+    store = """<?hh
+class Accounts {
+  public static function createUser(string $username, string $phone): void {
+    $row = Map {'username' => $username, 'phone_number' => $phone};
+    DB::insert('users', $row->toArray());
+  }
+}
+"""
+    ctrl = """<?hh
+class SignupController {
+  public static function post(): void {
+    list($username, $error) = getPOSTString('uname');
+    $phone = filter_input(INPUT_POST, 'phone');
+    $page = getGETString('page');
+    Accounts::createUser($username, $phone);
+    error_log("signup page " . $page);
+  }
+}
+"""
+    got = {f for f in flows(models, Accounts=store, SignupController=ctrl) if f[0].startswith(REQ)}
+    assert got == {(f"{REQ}#uname", f"{DB}/users#username"), (f"{REQ}#phone", f"{DB}/users#phone_number")}
+
+
+def test_a_bare_request_id_stored_as_a_things_id_is_no_personal_data(models: Models) -> None:
+    src = """<?hh
+class FeedbackController {
+  public static function post(): void {
+    $data = Map {'event_id' => $_POST['id'], 'user_id' => $_POST['uid']};
+    DB::insert('feedback', $data->toArray());
+  }
+}
+"""
+    assert flows(models, FeedbackController=src) == {(f"{REQ}#uid", f"{DB}/feedback#user_id")}
+
+
+def test_short_forms_php_forms_use() -> None:
+    from flowscope_hack_static.classify import classify
+
+    assert classify("fname") == "user.name.first"
+    assert classify("lname") == "user.name.last"
+    assert classify("uname") == "user.account.username"
+    assert classify("special_needs") == "user.health_and_medical"
+    assert classify("fname_template") is None

@@ -63,6 +63,13 @@ def _is_class(callee: str) -> bool:
     return last[:1].isupper() and not last.isupper() and "(" not in callee
 
 
+def chain_root(recv: Expr) -> Expr:
+    """The object a chain of method calls starts from: ``$mail`` of ``$mail->addTo($e)->setFrom($f)``."""
+    while isinstance(recv, Call) and recv.receiver is not None:
+        recv = recv.receiver
+    return recv
+
+
 def method_of(callee: str) -> str:
     return callee.rpartition(".")[2].rpartition(">")[2].rpartition(":")[2]
 
@@ -187,6 +194,11 @@ class Calls(Frame):
     ) -> Taint | None:
         """What an unmodelled method means for its object (None: nothing special, the caller decides)."""
         local = isinstance(recv, Var) and recv.name in self.env  # a variable of this function, no module
+        into = recv  # where data given to the method goes
+        if not local and self.lang == "hack" and isinstance(recv, Call):
+            root = chain_root(recv)  # Hack builders: $mail->addTo($e)->addSubstitution('%n%', $n) fill $mail
+            if isinstance(root, Var) and root.name in self.env and root.name not in OWN:
+                into = root
         if local and method == "clear" and not e.args:
             if self.strong():
                 self.env[recv.name] = {}  # type: ignore[union-attr]
@@ -203,8 +215,8 @@ class Calls(Frame):
             field = "_".join(words(method))
             if field:  # user.setEmail(x): the field; $b->setEmail($x)->save(): the builder carries it
                 value = flatten(args[0])
-                if access_path(recv) is not None or isinstance(recv, Sub):
-                    self.assign(Sub(recv, field), {None: value}, strong=self.strong())
+                if access_path(into) is not None or isinstance(into, Sub):
+                    self.assign(Sub(into, field), {None: value}, strong=self.strong() and into is recv)
                 out = dict(recv_t)
                 out[field] = merge(out.get(field, EMPTY), value)
                 return out
@@ -217,12 +229,12 @@ class Calls(Frame):
                     return self.key_of(recv_t, field)
                 return self.read_key(recv, recv_t, field) if classify(field) else {}
             return None
-        if local and not _LOOKUP.match(method):  # parts.append(x), $mail->addTo($email): into the object
+        if (local or into is not recv) and not _LOOKUP.match(method):  # parts.append(x), $mail->addTo($e)
             data = EMPTY
             for t in args:
                 data = merge(data, flatten(t))
             if data:
-                self.assign(recv, {None: mark(data, transformed=True)}, strong=False)
+                self.assign(into, {None: mark(data, transformed=True)}, strong=False)
         return None
 
     def apply(

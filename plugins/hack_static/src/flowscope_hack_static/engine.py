@@ -19,6 +19,7 @@ pool; later rounds run in the parent on the functions that need them.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from flowscope_hack_static.packs import Models
 from flowscope_hack_static.taint import Result, Summary
 
 _SELF = ("this.", "self.", "static.", "parent.", "cls.")
+# Hack/PHP: UserMutator::create()->setEmail($e)->save(): a chain rooted at a static call of a class
+_STATIC_ROOT = re.compile(r"^\\?(?:\w+\\)*(\w+)::\w+\(.*->\w+$", re.S)
 EMPTY = Summary()
 
 Key = tuple[str | None, str]  # (caller's class, callee text)
@@ -103,6 +106,13 @@ class Index:
             made = head[: head.find("(")]
             if made[:1].isupper() and "." not in made:  # not DB::Instance().f(): a static's result
                 return f"{made}.{last}" if f"{made}.{last}" in self.full else None
+        root = _STATIC_ROOT.match(callee) if callee.count("->") > 1 else None
+        if root is not None and root.group(1) not in ("self", "static", "parent"):
+            # a builder, NotifyLogMutator::create()->setText($t)->save(): NotifyLogMutator's save, never a
+            # namesake of another class the scan happens to hold (UserMutator.save); a singleton's one call
+            # (DB::getInstance()->insertUser($u)) is left to the short name
+            own = f"{root.group(1)}.{last}"
+            return own if own in self.full else None
         found = self.short.get(last)
         if found is None and last in self.several and "." in name:
             # m_database->createUser(dto) in UserService.createUser: another object's method, not its own

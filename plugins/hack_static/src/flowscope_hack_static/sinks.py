@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 
 from flowscope.model import Asset, Evidence
+from flowscope_hack_static.classify import UNIQUE_ID, classify, of_a_thing
+from flowscope_hack_static.elements import category_of
 from flowscope_hack_static.frame import Frame
 from flowscope_hack_static.ir import Call, DictLit, Expr, Lit, Other, Stmt, Sub, Tmpl, Var, access_path
 from flowscope_hack_static.packs import SinkModel
@@ -365,6 +367,10 @@ class Sinks(Frame):
                 int(lb.source.name), lb.source.field, dst, hops, masked, transformed, guards, unresolved
             )
             self.param_sinks.add(param)
+        elif (
+            dst.field and category_of(hops) == UNIQUE_ID and not classify(dst.field) and of_a_thing(dst.field)
+        ):
+            return  # $_POST['id'] stored as feedback.event_id: the event's id, not a person's
         else:
             if _MARK in dst.name:  # named by a parameter no caller fills in: this function's own flow
                 names = {i: n for n, i in self.params.items()}
