@@ -185,3 +185,79 @@ def test_short_forms_php_forms_use() -> None:
     assert classify("uname") == "user.account.username"
     assert classify("special_needs") == "user.health_and_medical"
     assert classify("fname_template") is None
+
+
+def test_php_open_tag_comments_and_attributes_parse() -> None:
+    # <?php, '# comment' and #[Attribute] each broke the Hack grammar: the class's methods were lost
+    src = """<?php
+namespace App;
+
+#[Route('/join')]
+class JoinController {  # a PHP comment
+  public function join(): void {
+    error_log($_POST['email']);
+  }
+}
+"""
+    ir, _, _ = lower_file("hack", src.encode(), src, True, "JoinController.php")
+    assert ir is not None and not ir.error_regions
+    assert [f.name for f in ir.functions] == ["JoinController.join"]
+
+
+def test_pdo_prepared_statements_positional_bound_and_named(models: Models) -> None:
+    src = """<?php
+class Signup {
+  public function add(\\PDO $pdo): void {
+    $stmt = $pdo->prepare('INSERT INTO signups (phone, city) VALUES (?, ?)');
+    $stmt->execute([$_POST['phone'], $_POST['city']]);
+    $upd = $pdo->prepare('UPDATE profiles SET display_name = :shown WHERE id = :id');
+    $upd->bindValue(':shown', $_POST['full_name']);
+    $upd->bindValue(':id', $_POST['user_id']);
+    $upd->execute();
+    $pdo->prepare('INSERT INTO notes (email) VALUES (:email)')->execute([':email' => $_POST['email']]);
+    $q = $pdo->prepare('SELECT * FROM members WHERE email = ?');
+    $q->execute([$_POST['email']]);
+  }
+}
+"""
+    assert flows(models, Signup=src) == {
+        (f"{REQ}#phone", f"{DB}/signups#phone"),
+        (f"{REQ}#city", f"{DB}/signups#city"),
+        (f"{REQ}#full_name", f"{DB}/profiles#display_name"),  # user_id is only in WHERE
+        (f"{REQ}#email", f"{DB}/notes#email"),
+    }
+
+
+def test_doctrine_persist_of_a_declared_entity_and_symfony_request_bags(models: Models) -> None:
+    entity = """<?php
+namespace App\\Entity;
+
+#[ORM\\Entity]
+#[ORM\\Table(name: 'members')]
+class Member {
+  private ?string $email = null;
+  public function setEmail(string $email): self {
+    $this->email = $email;
+    return $this;
+  }
+}
+
+class Report {
+  public function setEmail(string $email): void {}
+}
+"""
+    ctrl = """<?php
+class JoinController {
+  public function join(Request $request, EntityManagerInterface $em): void {
+    $member = new Member();
+    $member->setEmail($request->request->get('email'));
+    $em->persist($member);
+    $report = new Report();
+    $report->setEmail($request->query->get('email'));
+    $em->persist($report);
+  }
+}
+"""
+    assert flows(models, Entity__Member=entity, JoinController=ctrl) == {
+        (f"{REQ}#email", f"{DB}/members#email")
+    }

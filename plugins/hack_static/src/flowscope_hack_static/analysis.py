@@ -88,6 +88,8 @@ def analyze_function(ir: FileIR, fn: Function, models: Models, lookup: Lookup) -
 
 
 BUDGET = 200_000  # labels a function's assignments may move before it is analyzed coarsely
+# a Symfony request's parameter bags: $request->request (POST), ->query (GET), ->cookies: the request still
+_BAGS = frozenset(("request", "query", "cookies", "attributes", "files"))
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _TYPING = frozenset(
     [
@@ -464,6 +466,9 @@ class _Function(Calls, Sinks):
             if key in _IDS and not lb.narrow and self.lang == "python":
                 continue  # user.id: the key the store gave the object, not the data put into it
             if lb.narrow and not lb.masked:
+                if key in _BAGS and self.lang == "hack":  # Symfony's $request->request->get('email')
+                    out.add(lb)
+                    continue
                 hops = lb.hops
                 if lb.source.namespace != PARAM_NS:
                     typed = lb.source.namespace.startswith(TYPED)  # only a personal field of a typed value

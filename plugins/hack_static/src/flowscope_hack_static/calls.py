@@ -45,6 +45,7 @@ _TRANSFORMS = re.compile(
     r"cleaned|clean|encoded|utf8|string|str)(?:[A-Z_]|$)",
     re.I,
 )
+_BINDS = frozenset(("bindValue", "bindParam"))  # PDO: $stmt->bindValue(':email', $email)
 _POPS = frozenset(("pop", "remove", "erase", "discard", "unset"))
 # ORM queries: ``User.objects.get(email=e)``, ``Users.query.filter_by(email=e)`` return stored records
 _QUERIES = frozenset(("get", "filter", "filter_by", "where", "exclude", "get_or_404", "first_or_404"))
@@ -129,6 +130,9 @@ class Calls(Frame):
         method = method_of(e.callee)
         if summary is not None:
             out = self.apply(summary, e, args, kwargs, recv_t, stmt)
+            if self.lang == "hack" and isinstance(recv, Var) and not own and _SETTER.match(method):
+                # $member->setEmail($e) of a declared entity: what its summary returns, and $member's email
+                self.method(e, method, recv, recv_t, args, True)
             if out or recv is None or own or summary.sinks:
                 return out
             # a model's own setter or getter whose member the analysis does not follow (C++ firstName_)
@@ -211,6 +215,9 @@ class Calls(Frame):
             return out if method == "pop" else {}
         if not unmodelled:
             return None
+        if local and method in _BINDS and len(e.args) >= 2 and isinstance(e.args[0], Lit) and e.args[0].value:
+            self.assign(Sub(recv, e.args[0].value.lstrip(":")), {None: flatten(args[1])}, strong=False)
+            return {}
         if len(e.args) == 1 and not e.kwargs and method != "set" and _SETTER.match(method):
             field = "_".join(words(method))
             if field:  # user.setEmail(x): the field; $b->setEmail($x)->save(): the builder carries it

@@ -1,4 +1,4 @@
-"""PHP-style arrays in Hack files, rewritten as Hack collections so the grammar parses the code around them.
+"""PHP-style arrays (and the ``<?php`` tag) in Hack files, rewritten so the Hack grammar parses the code.
 
 The bundled tree-sitter Hack grammar knows Hack's ``dict[...]``, ``vec[...]``, ``Map {...}`` but not the
 PHP forms older Hack (HHVM 3.x, ``<?hh`` files from before 2019) still used everywhere:
@@ -75,6 +75,54 @@ def php_arrays(data: bytes) -> bytes:
     return bytes(out + data[at:])
 
 
+_HASHES = re.compile(
+    rb"""(?P<skip>//[^\n]*|/\*.*?\*/|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(?P<attr>\#\[)|(?P<line>\#)""", re.S
+)
+_ATTR_END = re.compile(rb"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[\[\]]""")
+
+
+def php_comments(data: bytes) -> bytes:
+    """PHP's ``# comment`` and ``#[Attribute(...)]`` written as ``//`` and ``/*...*/`` comments (the Hack
+    grammar has neither); a Doctrine entity's ``#[ORM\\Table(name: 'users')]`` stays readable as a comment."""
+    if b"#" not in data:
+        return data
+    out = bytearray()
+    at = 0
+    pos = 0
+    while True:
+        m = _HASHES.search(data, pos)
+        if m is None:
+            break
+        pos = m.end()
+        if m.lastgroup == "skip":
+            continue
+        if m.lastgroup == "line":
+            out += data[at : m.start()] + b"//"
+            at = pos
+            continue
+        depth, end = 1, None
+        for b in _ATTR_END.finditer(data, pos):
+            tok = b.group()
+            depth += 1 if tok == b"[" else -1 if tok == b"]" else 0
+            if depth == 0:
+                end = b.start()
+                break
+        if end is None or b"*/" in data[pos:end]:
+            return data
+        out += data[at : m.start()] + b"/*" + data[pos:end] + b"*/"
+        at = pos = end + 1
+    return bytes(out + data[at:]) if out else data
+
+
+def php_open_tag(data: bytes) -> bytes:
+    """``<?php`` written ``<?hh `` (same length): the Hack grammar reads no file that opens with ``<?php``,
+    and PHP-style Hack (and PHP) files do."""
+    at = data.find(b"<?php", 0, 256)
+    if at < 0 or (data[:at].strip() and not data.startswith(b"#!")):
+        return data
+    return data[:at] + b"<?hh " + data[at + 5 :]
+
+
 def error_count(node: Any) -> int:
     """ERROR and missing nodes of a tree, walking only the subtrees that hold some."""
     if node.type == "ERROR" or node.is_missing:
@@ -87,10 +135,11 @@ def error_count(node: Any) -> int:
 def parse_hack(parser: Any, data: bytes) -> Any:
     """The tree of a Hack file: of ``data``, or of ``php_arrays(data)`` when that has fewer errors (the
     tree's ``text`` is the source it was parsed from, which lowering must read)."""
+    data = php_open_tag(data)
     tree = parser.parse(data)
     if not tree.root_node.has_error:
         return tree
-    fixed = php_arrays(data)
+    fixed = php_arrays(php_comments(data))
     if fixed == data:
         return tree
     second = parser.parse(fixed)

@@ -42,6 +42,27 @@ def _placeholder(i: int) -> str:
     return f"{_MARK}{i}{_MARK}"
 
 
+_SET = re.compile(r"`?(\w+)`?\s*=\s*:(\w+)")
+_VALUES = re.compile(r"\bVALUES\s*\((.*?)\)", re.I | re.S)
+_WHERE = re.compile(r"\bWHERE\b", re.I)
+
+
+def placeholders(sql: str, columns: list[str]) -> dict[str, str]:
+    """A statement's ``:name`` placeholders -> the column each writes (``SET a = :x``, ``VALUES (:x, ...)``
+    by position); one that appears only after ``WHERE`` writes nothing (``""``)."""
+    parts = _WHERE.split(sql, maxsplit=1)
+    head, where = parts[0], parts[1] if len(parts) > 1 else ""
+    out = {ph: col for col, ph in _SET.findall(head)}
+    values = _VALUES.search(head)
+    if values:
+        for col, item in zip(columns, values.group(1).split(","), strict=False):
+            if item.strip().startswith(":"):
+                out[item.strip()[1:]] = col
+    for ph in re.findall(r":(\w+)", where):
+        out.setdefault(ph, "")
+    return out
+
+
 class Sinks(Frame):
     def resolve(self, e: Expr | None) -> tuple[str, bool]:
         if isinstance(e, Call) and e.callee.rpartition(".")[2] == "text" and e.args:  # sqlalchemy.text("...")
@@ -194,7 +215,10 @@ class Sinks(Frame):
             every = [*args, *kwargs.values()]
             data = {None: frozenset().union(*(flatten(t) for t in every)) if every else frozenset()}
             data_expr = None
-        if sink.data_receiver and e.receiver is not None:
+        if sink.data_receiver and e.receiver is not None and sink.kind == "sql":  # a statement bound first
+            for k, v in self.eval(e.receiver).items():  # $stmt->bindValue(':email', $e): keyed
+                data = {**data, k: data.get(k, frozenset()) | v}
+        elif sink.data_receiver and e.receiver is not None:
             data = {**data, None: data.get(None, frozenset()) | flatten(self.eval(e.receiver))}
         if sink.orm == "dirty":
             self.dirty(sink, stmt)
@@ -220,7 +244,8 @@ class Sinks(Frame):
         if sink.kind == "sql":
             if self.lang == "python" and builder(arg(sink.sql_arg)):  # session.execute(select(User)...)
                 return True
-            sql, ok = self.resolve(arg(sink.sql_arg))
+            made = self.receiver_name(e, "made") if sink.name_from == "made" else None
+            sql, ok = made if made is not None else self.resolve(arg(sink.sql_arg))  # $pdo->prepare(sql)
             if ok and not writes(sql):  # SELECT ... WHERE email = ?: a read, not a write
                 return True
             if not ok and sink.require_literal:
@@ -233,6 +258,10 @@ class Sinks(Frame):
             if (data_expr is None or several) and columns and sink.sql_arg is not None:  # queryf(sql, $a, $b)
                 params = [p for p in e.args[sink.sql_arg + 1 :] if p != Other()]  # not callbacks
                 data = {col: flatten(self.eval(v)) for col, v in zip(columns, params, strict=False)}
+            if ":" in sql and any(k is not None for k in data):  # execute([':email' => $e]), bindValue
+                named = placeholders(sql, columns)  # :display_name -> its column; only in WHERE: none
+                keyed = ((named.get(k.lstrip(":"), k.lstrip(":")) if k else k, v) for k, v in data.items())
+                data = {k: v for k, v in keyed if k != ""}
             if isinstance(data_expr, DictLit) and columns and all(k is None for k, _ in data_expr.entries):
                 data = {
                     col: flatten(self.eval(v))

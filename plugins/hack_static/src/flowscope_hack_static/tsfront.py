@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from flowscope_hack_static.cpplambdas import lower_lambdas
+from flowscope_hack_static.hackorm import entity_table
 from flowscope_hack_static.ir import (
     BOOLEAN_OPS,
     Call,
@@ -286,6 +287,8 @@ class _Lowering:
             kind = child.type
             if kind in _CLASSES:
                 name = child.child_by_field_name("name")
+                if self.language == "hack" and name is not None:
+                    self._entity(child, self.text(name))
                 self._visit(child, self.text(name) or cls)
             elif kind in functions:
                 self._function(child, cls)
@@ -296,6 +299,17 @@ class _Lowering:
                 self._visit(child, cls)
             elif child.named_child_count:  # names, types, comments: nothing inside
                 self._visit(child, cls)
+
+    def _entity(self, node: Node, name: str) -> None:
+        """Hack/PHP: a Doctrine entity's table, from the annotations or attributes (comments) before it."""
+        notes: list[str] = []
+        prev = node.prev_named_sibling
+        while prev is not None and prev.type == "comment" and len(notes) < 32:
+            notes.append(self.text(prev))
+            prev = prev.prev_named_sibling
+        table = entity_table(name, "\n".join(notes)) if notes else None
+        if table:
+            self.ir.tables[name] = table
 
     def _constant(self, node: Node) -> None:
         named = node.named_children
