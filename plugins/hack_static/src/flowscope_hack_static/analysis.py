@@ -174,7 +174,7 @@ class _Function(Calls, Sinks):
         positional = [n for n, i in sorted(self.params.items(), key=lambda p: p[1]) if i >= 0]
         kw = self.fn.kwargs_param
         summary = Summary(
-            widen_sinks(self.param_sinks),
+            widen_sinks(self.param_sinks.values()),
             widen(frozenset(self.returns)),
             tuple(positional),
             self.params.get(kw, -2) if kw else -2,
@@ -289,7 +289,7 @@ class _Function(Calls, Sinks):
     def begin(self) -> None:
         self.flows = []
         self.binds = {}
-        self.param_sinks = set()
+        self.param_sinks = {}
         self.returns = set()
         self.dead = 0
 

@@ -278,20 +278,32 @@ class Calls(Frame):
 
         ev = self.evidence(stmt)
         dead = self.dead_here(stmt)
+        # a summary has many entries per parameter and key (one per sink): each key read once per call
+        reads: dict[tuple[int, str | None], frozenset[Label]] = {}
         for ps in summary.sinks:
             t = given(ps.param)
             if t is None:
                 continue
             target = self.param_name(ps.target, e)
-            for lb in flatten(self.key_of(t, ps.field)):
+            labels = reads.get((ps.param, ps.field))
+            if labels is None:
+                labels = reads[(ps.param, ps.field)] = flatten(self.key_of(t, ps.field))
+            if not labels:
+                continue
+            guards = guards_of(stmt.guards, ps.guards)
+            unresolved = ps.unresolved and "unresolved:" in target.name
+            for lb in labels:
+                if ps.opaque or lb.opaque > OPAQUE_MAX:
+                    opaque = min(lb.opaque + ps.opaque, OPAQUE_MAX)
+                    lb = Label(lb.source, lb.hops, lb.masked, lb.transformed, lb.narrow, opaque)
                 self.emit(
-                    lb._replace(opaque=min(lb.opaque + ps.opaque, OPAQUE_MAX)),
+                    lb,
                     target,
                     (*lb.hops, ev, *ps.hops),
                     lb.masked or ps.masked,
                     lb.transformed or ps.transformed,
-                    guards_of(stmt.guards, ps.guards),
-                    ps.unresolved and "unresolved:" in target.name,
+                    guards,
+                    unresolved,
                     dead,
                 )
         out: set[Label] = set()

@@ -37,7 +37,8 @@ class Frame:
         self.coarse = False
         self.everything: frozenset[Label] = EMPTY
         self.flows: list[Flow] = []
-        self.param_sinks: set[ParamSink] = set()
+        # (param, field, target, flags, guards) -> the entry with the fewest hops (see taint.widen_sinks)
+        self.param_sinks: dict[tuple[object, ...], ParamSink] = {}
         self.returns: set[Label] = set()
         self.dead = 0
         self._ev_stmt: Stmt | None = None

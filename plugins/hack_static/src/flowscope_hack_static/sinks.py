@@ -29,6 +29,7 @@ from flowscope_hack_static.taint import (
     describe,
     flatten,
     guard_value,
+    sorts_before,
     with_field,
 )
 from flowscope_hack_static.tsnodes import tmpl_parts
@@ -392,10 +393,13 @@ class Sinks(Frame):
         if dead:
             self.dead += 1
         elif lb.source.namespace == PARAM_NS:
-            param = ParamSink(
-                int(lb.source.name), lb.source.field, dst, hops, masked, transformed, guards, unresolved
-            )
-            self.param_sinks.add(param)
+            # kept widened as they come: a set of them hashed every hop of every entry, again per call
+            key = (int(lb.source.name), lb.source.field, dst, masked, transformed, guards, unresolved)
+            cur = self.param_sinks.get(key)
+            if cur is None or sorts_before(0, hops, cur.opaque, cur.hops):
+                self.param_sinks[key] = ParamSink(
+                    int(lb.source.name), lb.source.field, dst, hops, masked, transformed, guards, unresolved
+                )
         elif (
             dst.field and category_of(hops) == UNIQUE_ID and not classify(dst.field) and of_a_thing(dst.field)
         ):

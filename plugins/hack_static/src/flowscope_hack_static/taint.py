@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -192,8 +193,18 @@ def mark(
     )
 
 
-def _rank(lb: Label) -> tuple[int, int, tuple[str, ...]]:
-    return lb.opaque, len(lb.hops), tuple(ev.location for ev in lb.hops)
+def sorts_before(
+    opaque: int, hops: tuple[Evidence, ...], cur_opaque: int, cur_hops: tuple[Evidence, ...]
+) -> bool:
+    """Whether (opaque, number of hops, hop locations) sorts before the current best's: the widening order.
+    Compared field by field so the locations (a tuple built per value) are only looked at on a tie."""
+    if opaque != cur_opaque:
+        return opaque < cur_opaque
+    if len(hops) != len(cur_hops):
+        return len(hops) < len(cur_hops)
+    if hops is cur_hops:
+        return False
+    return tuple(ev.location for ev in hops) < tuple(ev.location for ev in cur_hops)
 
 
 def widen(labels: frozenset[Label]) -> frozenset[Label]:
@@ -207,7 +218,7 @@ def widen(labels: frozenset[Label]) -> frozenset[Label]:
     for lb in labels:
         key = (lb.source, lb.masked, lb.transformed, lb.narrow)
         cur = best.get(key)
-        if cur is None or _rank(lb) < _rank(cur):
+        if cur is None or sorts_before(lb.opaque, lb.hops, cur.opaque, cur.hops):
             best[key] = lb
     return labels if len(best) == len(labels) else frozenset(best.values())
 
@@ -252,7 +263,7 @@ def describe(expr: Expr) -> str:
     return "expr"
 
 
-def widen_sinks(sinks: set[ParamSink]) -> frozenset[ParamSink]:
+def widen_sinks(sinks: Iterable[ParamSink]) -> frozenset[ParamSink]:
     """One entry per parameter, field, target and flags: the one with the fewest hops (then the first
     locations). A recursive call reaches a sink by ever longer paths; kept all, a summary would grow every
     round and never settle; kept the shortest, it settles, and so every scan ends at the same summaries."""
@@ -260,13 +271,9 @@ def widen_sinks(sinks: set[ParamSink]) -> frozenset[ParamSink]:
     for ps in sinks:
         key = (ps.param, ps.field, ps.target, ps.masked, ps.transformed, ps.guards, ps.unresolved)
         cur = best.get(key)
-        if cur is None or _sink_rank(ps) < _sink_rank(cur):
+        if cur is None or sorts_before(ps.opaque, ps.hops, cur.opaque, cur.hops):
             best[key] = ps
     return frozenset(best.values())
-
-
-def _sink_rank(ps: ParamSink) -> tuple[int, int, tuple[str, ...]]:
-    return ps.opaque, len(ps.hops), tuple(ev.location for ev in ps.hops)
 
 
 def widen_flows(flows: list[Flow]) -> list[Flow]:
@@ -275,7 +282,6 @@ def widen_flows(flows: list[Flow]) -> list[Flow]:
     for f in flows:
         key = (f.function, f.source, f.target, f.masked, f.transformed, f.guards, f.unresolved)
         cur = best.get(key)
-        rank = (f.opaque, len(f.hops), tuple(ev.location for ev in f.hops))
-        if cur is None or rank < (cur.opaque, len(cur.hops), tuple(ev.location for ev in cur.hops)):
+        if cur is None or sorts_before(f.opaque, f.hops, cur.opaque, cur.hops):
             best[key] = f
     return list(best.values()) if len(best) < len(flows) else flows
