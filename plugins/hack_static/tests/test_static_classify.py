@@ -37,6 +37,19 @@ from flowscope_hack_static.classify import CATEGORIES, classify, technical
         ("name", "product", None),
         ("id", "", None),
         ("title", "", None),
+        # names of things, not people: plural ``names`` is personal only on a person
+        ("pk_names", "", None),
+        ("middlewareNames", "", None),
+        ("csp_file_names", "", None),
+        ("user_names", "", "user.name"),
+        ("names", "customer", "user.name"),
+        # anti-forgery tokens and an application's own secrets are no one's credentials
+        ("integration_csrf_token", "", None),
+        ("xsrf_token", "", None),
+        ("client_secret", "", None),
+        ("slack_client_secret", "", None),
+        ("access_token", "", "user.authorization.credentials"),
+        ("api_key", "", "user.authorization.credentials"),
     ],
 )
 def test_names_are_classified_by_their_words(name: str, qualifier: str, category: str | None) -> None:

@@ -122,7 +122,6 @@ VOCABULARY: dict[str, str] = {
     "middle name": NAME,
     "nickname": NAME,
     "maiden name": NAME,
-    "names": NAME,
     "real name": NAME,
     "contact name": NAME,
     "username": USERNAME,
@@ -319,6 +318,9 @@ EXCLUDE = frozenset(
         "sha1",
         "sha256",
         "salt",
+        "csrf",  # anti-forgery values: random per session or form, about no one
+        "xsrf",
+        "nonce",
         "mask",
         "masked",
         "policy",
@@ -375,7 +377,12 @@ EXCLUDE = frozenset(
     ]
 )
 # ambiguous on their own, personal on a person
-AMBIGUOUS = {"name": NAME, "id": UNIQUE_ID, "pk": UNIQUE_ID, "location": LOCATION}
+# ("names": ``pk_names``, ``middleware_names``, ``file_names`` are things' names, ``user_names`` people's)
+AMBIGUOUS = {"name": NAME, "names": NAME, "id": UNIQUE_ID, "pk": UNIQUE_ID, "location": LOCATION}
+# an application's own credentials, never a person's: an OAuth app's ``client_secret``, a signing key
+APP_SECRETS = frozenset(
+    ("client secret", "app secret", "consumer secret", "secret key", "webhook secret", "signing secret")
+)
 PERSON = frozenset(
     [
         "user",
@@ -490,7 +497,10 @@ def classify(name: str, qualifier: str = "") -> str | None:
         return None
     for size in range(min(_MAX_PHRASE, len(ws)), 0, -1):
         for i in range(len(ws) - size + 1):
-            hit = VOCABULARY.get(" ".join(ws[i : i + size]))
+            phrase = " ".join(ws[i : i + size])
+            if phrase in APP_SECRETS:
+                return None
+            hit = VOCABULARY.get(phrase)
             if hit is not None:  # an excluding word outside the phrase: ``email_template``
                 rest = ws[:i] + ws[i + size :]
                 return None if any(w in EXCLUDE for w in rest) else hit
