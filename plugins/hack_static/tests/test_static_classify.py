@@ -50,6 +50,14 @@ from flowscope_hack_static.classify import CATEGORIES, classify, technical
         ("slack_client_secret", "", None),
         ("access_token", "", "user.authorization.credentials"),
         ("api_key", "", "user.authorization.credentials"),
+        # store credit, settings and flags about personal data are not the data
+        ("gift_card", "", None),
+        ("gift_card_payment_gateway_id", "", None),
+        ("card_number", "", "user.financial.credit_card"),
+        ("country_tax_configuration", "", None),
+        ("draft_save_billing_address", "", None),
+        ("saved_address", "", "user.contact.address"),
+        ("gift_recipient_email", "", "user.contact.email"),
     ],
 )
 def test_names_are_classified_by_their_words(name: str, qualifier: str, category: str | None) -> None:

@@ -292,6 +292,9 @@ EXCLUDE = frozenset(
         "len",
         "status",
         "config",
+        "configuration",
+        "configurations",
+        "save",  # save_billing_address, save_card: whether to keep it, a flag
         "settings",
         "setting",
         "backend",
@@ -379,9 +382,19 @@ EXCLUDE = frozenset(
 # ambiguous on their own, personal on a person
 # ("names": ``pk_names``, ``middleware_names``, ``file_names`` are things' names, ``user_names`` people's)
 AMBIGUOUS = {"name": NAME, "names": NAME, "id": UNIQUE_ID, "pk": UNIQUE_ID, "location": LOCATION}
-# an application's own credentials, never a person's: an OAuth app's ``client_secret``, a signing key
-APP_SECRETS = frozenset(
-    ("client secret", "app secret", "consumer secret", "secret key", "webhook secret", "signing secret")
+# phrases that name no one's data although a word of theirs does: an application's own credentials (an
+# OAuth app's ``client_secret``, a signing key) and store credit (a ``gift_card`` is no payment card)
+NOT_PERSONAL = frozenset(
+    (
+        "client secret",
+        "app secret",
+        "consumer secret",
+        "secret key",
+        "webhook secret",
+        "signing secret",
+        "gift card",
+        "gift cards",
+    )
 )
 PERSON = frozenset(
     [
@@ -498,7 +511,7 @@ def classify(name: str, qualifier: str = "") -> str | None:
     for size in range(min(_MAX_PHRASE, len(ws)), 0, -1):
         for i in range(len(ws) - size + 1):
             phrase = " ".join(ws[i : i + size])
-            if phrase in APP_SECRETS:
+            if phrase in NOT_PERSONAL:
                 return None
             hit = VOCABULARY.get(phrase)
             if hit is not None:  # an excluding word outside the phrase: ``email_template``
