@@ -196,15 +196,21 @@ def mark(
 def sorts_before(
     opaque: int, hops: tuple[Evidence, ...], cur_opaque: int, cur_hops: tuple[Evidence, ...]
 ) -> bool:
-    """Whether (opaque, number of hops, hop locations) sorts before the current best's: the widening order.
-    Compared field by field so the locations (a tuple built per value) are only looked at on a tie."""
+    """Whether (opaque, number of hops, hop locations, then snippets and tags) sorts before the current
+    best's: the widening order, total so that no choice depends on the order values arrive in. Compared
+    field by field so the locations (a tuple built per value) are only looked at on a tie."""
     if opaque != cur_opaque:
         return opaque < cur_opaque
     if len(hops) != len(cur_hops):
         return len(hops) < len(cur_hops)
     if hops is cur_hops:
         return False
-    return tuple(ev.location for ev in hops) < tuple(ev.location for ev in cur_hops)
+    here, there = tuple(ev.location for ev in hops), tuple(ev.location for ev in cur_hops)
+    if here != there:
+        return here < there
+    # the same places with other snippets or tags: still one order, whatever order they came in (a set's
+    # order varies with PYTHONHASHSEED, and a cached scan meets them in another order than a fresh one)
+    return tuple((ev.snippet, ev.detail) for ev in hops) < tuple((ev.snippet, ev.detail) for ev in cur_hops)
 
 
 def widen(labels: frozenset[Label]) -> frozenset[Label]:
