@@ -47,3 +47,17 @@ def test_the_builtin_reader_without_flowscope_sql(without_sql_plugin: None) -> N
     got = targets()
     assert "postgres://default:5432/users#email" in got
     assert any("unresolved:" in t for t in got), "the comment hides the INSERT from the small reader"
+
+
+def test_an_execute_given_no_statement_is_no_database_write() -> None:
+    """graphql-core's ``document.execute(root=..., context=...)`` (saleor's webhook payloads) is no DB-API
+    call: every database API takes the statement first. A cursor's execute with one still is."""
+    code = (
+        "def payload(document, cur, user):\n"
+        "    email = user.email\n"
+        "    document.execute(root=(email, 1), context=None, return_promise=True)\n"
+        "    cur.execute(sql_text, (email,))\n"
+    )
+    [result] = analyze_all([pyfront.lower(code, "a.py")], load_models([]))
+    got = sorted(str(f.target) for f in result.flows)
+    assert got and all("sql_text" in t for t in got), got

@@ -191,6 +191,10 @@ class Sinks(Frame):
 
         if sink.statement is not None:
             return self.prepared_statement(e, sink, args, stmt)
+        if sink.kind == "sql" and sink.sql_arg is not None and arg(sink.sql_arg) is None:
+            # no statement passed where every database API takes it: graphql-core's
+            # document.execute(root=..., context=...), a task runner's job.execute() - not a database write
+            return False
 
         name, ok = (sink.name, True) if sink.name else self.resolve(arg(sink.name_arg))
         if sink.kind == "http" and not sink.name:
