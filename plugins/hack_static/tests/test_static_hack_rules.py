@@ -261,3 +261,30 @@ class JoinController {
     assert flows(models, Entity__Member=entity, JoinController=ctrl) == {
         (f"{REQ}#email", f"{DB}/members#email")
     }
+
+
+def test_php_loggers_files_analytics_and_guzzle(models: Models) -> None:
+    src = """<?php
+class Welcome {
+  public function send(): void {
+    $email = $_POST['email'];
+    $this->logger->info('signup', ['email' => $email]);
+    Log::warning('signup of '.$email);
+    file_put_contents('/var/log/signups.log', $email, FILE_APPEND);
+    Segment::identify(['userId' => 7, 'traits' => ['email' => $email]]);
+    $mp = Mixpanel::getInstance('token');
+    $mp->track('signup', ['mail' => $email]);
+    $http = new GuzzleHttp\\Client();
+    $http->post('https://crm.example.com/leads', ['json' => ['email' => $email]]);
+    $this->logger->info('page '.$_GET['page']);
+  }
+}
+"""
+    got = {t for s, t in flows(models, Welcome=src) if s == f"{REQ}#email"}
+    assert got == {
+        "log://hack/app#email",
+        "file//var/log/signups.log#email",
+        "https://api.mixpanel.com//track#mail",
+        "https://api.segment.io//v1/identify#traits",
+        "https://crm.example.com//leads#json",
+    }
