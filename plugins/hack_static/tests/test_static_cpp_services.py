@@ -300,3 +300,28 @@ void add(MYSQL *conn, sqlite3 *db, pqxx::work &txn, const std::string &email, co
         ("code://default/sq.cc#phone", "sqlite://default/contacts#phone"),
         ("code://default/sq.cc#city", "postgres://default:5432/places#city"),
     }
+
+
+def test_nested_request_records_are_narrowed_by_the_next_key(models: Models) -> None:
+    """A request's nested message or object about a person (gRPC's ``request->user()``, a JSON body's
+    ``["account"]``) is narrowed by the accessor or key read next (``user.email()``, ``["city"]``); a
+    nested message about something else (``request->options()``) and a dump of one (``DebugString()``)
+    are not sources."""
+    src = """
+Status Impl::CreateUser(ServerContext* context, const CreateUserRequest* request, CreateUserReply* reply) {
+  const auto& user = request->user();
+  spdlog::info("creating {}", user.email());
+  LOG(INFO) << "phone " << request->profile().phone_number() << " page " << request->options().page_size();
+  std::cout << request->user().DebugString() << std::endl;
+  return Status::OK;
+}
+void C::h(const HttpRequestPtr &req) {
+  auto json = req->getJsonObject();
+  LOG_INFO << (*json)["account"]["city"].asString();
+}
+"""
+    assert flows(models, g=src) == {
+        (f"{REQ}#email", "log://cpp/spdlog#email"),
+        (f"{REQ}#phone_number", "log://cpp/glog#phone_number"),
+        (f"{REQ}#city", "log://cpp/trantor#city"),
+    }

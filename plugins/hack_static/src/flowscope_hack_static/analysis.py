@@ -21,11 +21,11 @@ from flowscope.model import Asset, Evidence
 from flowscope_hack_static.calls import Calls
 from flowscope_hack_static.classify import classify
 from flowscope_hack_static.elements import (
-    REQUEST_PARTS,
     element,
     only_params,
     request_category,
     request_part,
+    request_record,
     tagged,
 )
 from flowscope_hack_static.finish import TYPED, typed_asset
@@ -472,8 +472,8 @@ class _Function(Calls, Sinks):
                 hops = lb.hops
                 if lb.source.namespace != PARAM_NS:
                     typed = lb.source.namespace.startswith(TYPED)  # only a personal field of a typed value
-                    if self.lang == "cpp" and not typed and lb.source.field is None and key in REQUEST_PARTS:
-                        out.add(request_part(lb, key))  # crow::json::load(req.body)["email"]
+                    if self.lang == "cpp" and not typed and lb.source.field is None and request_record(key):
+                        out.add(request_part(lb, key))  # crow::json::load(req.body)["email"], json["user"]
                         continue
                     category = (
                         classify(key)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from flowscope_hack_static.classify import classify, words
-from flowscope_hack_static.elements import REQUEST_PARTS, request_category, tagged
+from flowscope_hack_static.elements import request_category, request_record, tagged
 from flowscope_hack_static.frame import OWN, Frame
 from flowscope_hack_static.ir import BOOLEAN_OPS, Call, Expr, Lit, Stmt, Sub, Var, access_path
 from flowscope_hack_static.taint import (
@@ -232,7 +232,7 @@ class Calls(Frame):
                 return self.read_key(recv, recv_t, "_".join(words(method)) or method)
             if self.lang == "cpp" and any(lb.narrow for lb in flatten(recv_t)):
                 field = "_".join(words(method)) or method  # request->email(), not req->path()
-                if field in REQUEST_PARTS:  # Pistache's request.body(), request.query(): all it was sent
+                if request_record(field):  # Pistache's request.body(), gRPC's request->user(): narrowed next
                     return self.key_of(recv_t, field)
                 return self.read_key(recv, recv_t, field) if classify(field) else {}
             return None

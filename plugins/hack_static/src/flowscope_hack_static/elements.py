@@ -14,7 +14,15 @@ from functools import lru_cache
 
 from flowscope import naming
 from flowscope.model import Asset, Evidence
-from flowscope_hack_static.classify import CONTENT, classify, of_a_thing, request_field, technical, words
+from flowscope_hack_static.classify import (
+    CONTENT,
+    PERSON,
+    classify,
+    of_a_thing,
+    request_field,
+    technical,
+    words,
+)
 from flowscope_hack_static.taint import PARAM_NS, Label, with_field
 
 CATEGORY = "data_category"
@@ -75,10 +83,24 @@ def request_category(field: str | None, strict: bool = True) -> str | None:
 REQUEST_PARTS = frozenset(("body", "json", "form", "params", "url_params", "query", "payload"))
 
 
+_RECORDS = PERSON | {"profile", "info", "details"}
+
+
+def request_record(key: str) -> bool:
+    """A member of a request holding more than one value: its whole body (``req.body``), or a nested
+    message or object about a person (gRPC's ``request->user()``, JSON's ``json["profile"]``)."""
+    if key in REQUEST_PARTS:
+        return True
+    ws = words(key)
+    return bool(ws) and ws[-1] in _RECORDS and classify(key) is None
+
+
 def request_part(lb: Label, key: str) -> Label:
-    """A request's member holding its whole body: user content when used whole, and still narrowed by the
-    key read next (``crow::json::load(req.body)["username"]`` is the request's ``username``)."""
-    hops = (tagged(lb.hops[0], CONTENT), *lb.hops[1:]) if lb.hops else lb.hops
+    """A request's member holding its whole body or a nested record: its content when used whole, and
+    still narrowed by the key read next (``crow::json::load(req.body)["username"]`` is the request's
+    ``username``, ``request->user().email()`` its ``email``)."""
+    category = CONTENT if key in REQUEST_PARTS else request_category(key) or CONTENT
+    hops = (tagged(lb.hops[0], category), *lb.hops[1:]) if lb.hops else lb.hops
     return Label(with_field(lb.source, key), hops, lb.masked, lb.transformed, True, lb.opaque)
 
 
