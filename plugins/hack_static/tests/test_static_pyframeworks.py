@@ -446,3 +446,32 @@ def test_a_model_instance_written_into_a_field_is_its_key(tmp_path: Path) -> Non
     )
     got = flows(tmp_path, {"app/models.py": models, "app/views.py": views})
     assert got == {("code://default/app/views.py#email", PG + "app_person#email")}
+
+
+def test_form_save_commit_false_then_fields_then_save(tmp_path: Path) -> None:
+    """``review = form.save(commit=False); review.ip = ...; review.save()``: the form's fields and the
+    ones set after; Flask-Mail's ``send_message(subject, recipients=[email])`` e-mails the recipients."""
+    models = (
+        "from django.db import models\n\nclass Review(models.Model):\n"
+        "    text = models.TextField()\n    ip = models.GenericIPAddressField()\n"
+    )
+    forms = (
+        "from django import forms\nfrom .models import Review\n\n"
+        "class ReviewForm(forms.ModelForm):\n    class Meta:\n        model = Review\n        fields = ['text']\n"
+    )
+    views = (
+        "from .forms import ReviewForm\n\n"
+        "def review(request):\n"
+        "    form = ReviewForm(request.POST)\n"
+        "    review = form.save(commit=False)\n"
+        "    review.ip = request.META['REMOTE_ADDR']\n"
+        "    review.save()\n\n"
+        "def notify(mail, email):\n"
+        "    mail.send_message('Hello', recipients=[email])\n"
+    )
+    got = flows(tmp_path, {"shop/models.py": models, "shop/forms.py": forms, "shop/views.py": views})
+    assert got == {
+        (REQ + "text", PG + "shop_review#text"),
+        (REQ + "REMOTE_ADDR", PG + "shop_review#ip"),
+        ("code://default/shop/views.py#email", "service://email/smtp#email"),
+    }

@@ -82,6 +82,8 @@ def orm_write(e: Call, how: str, made_here: dict[str, Call]) -> tuple[str, DictL
     inst = given
     if isinstance(inst, Var) and inst.name in made_here:
         inst = made_here[inst.name]
+    if isinstance(inst, Call) and inst.callee.endswith(".save") and isinstance(inst.receiver, Var):
+        inst = made_here.get(inst.receiver.name, inst)  # review = form.save(commit=False): the form's
     if isinstance(inst, Call):
         # User(...), User.model_validate(...), User.objects.get(...): the model is the capitalized name;
         # an instance a plain function returned (get_user(...)) is a write only to a declared model

@@ -234,18 +234,11 @@ class Sinks(Frame):
             if record is not None:  # Project(owner=user): a model instance is stored as its key, no data
                 data = {k: flatten(self.eval(v)) for k, v in record.entries if not self.instance(v)}
                 data_expr = record
-                held = e.receiver if sink.orm == "instance_receiver" else arg(0)
-                if isinstance(held, Var) and sink.orm in ("instance_arg", "instance_receiver"):
-                    for k, labels in self.env.get(held.name, {}).items():  # user.country = c after User(...)
-                        if k is not None and labels:
-                            data[k] = data.get(k, frozenset()) | labels
             elif whole is not None:  # written whole: finish spreads it over the model's fields
                 data, data_expr = self.eval(whole), whole  # keyed where its fields are known
-                if isinstance(whole, Var):  # request.user.phone = p; request.user.save()
-                    prefix = whole.name + "."
-                    for var, taint in self.env.items():
-                        if var.startswith(prefix) and "." not in var[len(prefix) :] and taint:
-                            data = {**data, var[len(prefix) :]: flatten(taint)}
+            held = e.receiver if sink.orm == "instance_receiver" else arg(0)
+            if isinstance(held, Var) and sink.orm in ("instance_arg", "instance_receiver", "model_arg"):
+                data = self.set_fields(held.name, data)
         if sink.kind == "sql":
             if self.lang == "python" and builder(arg(sink.sql_arg)):  # session.execute(select(User)...)
                 return True
@@ -280,6 +273,22 @@ class Sinks(Frame):
         if sink.relabel and not self.dead_here(stmt):
             self.relabel(self.target(sink, name, host, bootstrap), data_expr, stmt)
         return True
+
+    def set_fields(self, var: str, data: Taint) -> Taint:
+        """What the function set on the instance before writing it: ``user.country = c`` after
+        ``User(...)``, ``request.user.phone = p``, ``review.ip = ip`` after ``form.save(commit=False)``."""
+        out = dict(data)
+        made = self.made.get(var)
+        form = made is not None and made.callee.rpartition(".")[2].endswith(("Form", "Serializer"))
+        for k, labels in {} if form else self.env.get(var, {}).items():  # a form's arguments: no fields
+            if k is not None and labels:
+                out[k] = out.get(k, frozenset()) | labels
+        prefix = var + "."
+        for name, taint in self.env.items():
+            if name.startswith(prefix) and "." not in name[len(prefix) :] and taint:
+                key = name[len(prefix) :]
+                out[key] = out.get(key, frozenset()) | flatten(taint)
+        return out
 
     def instance(self, e: Expr) -> bool:
         """Whether ``e`` is a variable holding a model instance (made by its class, or loaded by a query)."""
