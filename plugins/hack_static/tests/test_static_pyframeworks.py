@@ -475,3 +475,20 @@ def test_form_save_commit_false_then_fields_then_save(tmp_path: Path) -> None:
         (REQ + "REMOTE_ADDR", PG + "shop_review#ip"),
         ("code://default/shop/views.py#email", "service://email/smtp#email"),
     }
+
+
+def test_a_field_computed_by_unmodelled_calls_is_not_the_data(tmp_path: Path) -> None:
+    """``order.subtotal = price_for(email)``: a value computed from the e-mail by code nothing models is
+    not the e-mail; ``order.note = email.strip()`` is."""
+    models = "from django.db import models\n\nclass Order(models.Model):\n    customer_email = models.EmailField()\n"
+    views = (
+        "from shop.models import Order\n\n"
+        "def place(email):\n"
+        "    order = Order(customer_email=email)\n"
+        "    order.subtotal = price_for(email)\n"
+        "    order.note = email.strip()\n"
+        "    order.save()\n"
+    )
+    got = flows(tmp_path, {"shop/models.py": models, "shop/views.py": views})
+    src = "code://default/shop/views.py#email"
+    assert got == {(src, PG + "shop_order#customer_email"), (src, PG + "shop_order#note")}

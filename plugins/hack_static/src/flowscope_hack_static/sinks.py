@@ -282,12 +282,12 @@ class Sinks(Frame):
         form = made is not None and made.callee.rpartition(".")[2].endswith(("Form", "Serializer"))
         for k, labels in {} if form else self.env.get(var, {}).items():  # a form's arguments: no fields
             if k is not None and labels:
-                out[k] = out.get(k, frozenset()) | labels
+                out[k] = out.get(k, frozenset()) | _plain(labels)
         prefix = var + "."
         for name, taint in self.env.items():
             if name.startswith(prefix) and "." not in name[len(prefix) :] and taint:
                 key = name[len(prefix) :]
-                out[key] = out.get(key, frozenset()) | flatten(taint)
+                out[key] = out.get(key, frozenset()) | _plain(flatten(taint))
         return out
 
     def instance(self, e: Expr) -> bool:
@@ -305,11 +305,11 @@ class Sinks(Frame):
         for var, taint in self.env.items():
             base, _, attr = var.removeprefix("flask_login.").partition(".")
             if attr and "." not in attr and base == "current_user" and taint:
-                changed.setdefault(base, {})[attr] = flatten(taint)
+                changed.setdefault(base, {})[attr] = _plain(flatten(taint))
             elif not attr and var in self.made:
                 cls = _model_of(self.made[var])
                 fields: dict[str | None, frozenset[Label]] = {
-                    k: v for k, v in taint.items() if k is not None and v
+                    k: _plain(v) for k, v in taint.items() if k is not None and v
                 }
                 if cls is not None and fields:
                     changed[cls] = {**changed.get(cls, {}), **fields}
@@ -466,3 +466,10 @@ def _model_of(made: Call) -> str | None:
 
 def _cap(part: str) -> bool:
     return part[:1].isupper() and not part.isupper()
+
+
+def _plain(labels: frozenset[Label]) -> frozenset[Label]:
+    """The labels of data set on a field as it came (``user.country = country``), not of values computed
+    from it by calls nothing models (``order.subtotal = base_subtotal(order, lines)``): a field set apart
+    from its write counts only for the data itself."""
+    return frozenset(lb for lb in labels if not lb.opaque)
