@@ -492,3 +492,27 @@ def test_a_field_computed_by_unmodelled_calls_is_not_the_data(tmp_path: Path) ->
     got = flows(tmp_path, {"shop/models.py": models, "shop/views.py": views})
     src = "code://default/shop/views.py#email"
     assert got == {(src, PG + "shop_order#customer_email"), (src, PG + "shop_order#note")}
+
+
+def test_mongodb_databases_and_print(tmp_path: Path) -> None:
+    """pymongo/motor writes by collection (``$set`` opens to its fields; a filter is a read), encode's
+    ``databases`` ``execute(query=..., values={...})``, and ``print`` as output a service logs."""
+    views = (
+        "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n"
+        "@router.post('/signup')\n"
+        "async def signup(email: str, phone: str, db=None, database=None):\n"
+        "    await db.users.insert_one({'email': email, 'phone': phone})\n"
+        "    await db['profiles'].update_one({'email': email}, {'$set': {'phone': phone}})\n"
+        "    await database.execute(query='INSERT INTO people (email) VALUES (:email)', values={'email': email})\n"
+        "    await database.fetch_one(query='SELECT * FROM people WHERE email = :email', values={'email': email})\n"
+        "    print(f'signed up {email}')\n"
+    )
+    got = flows(tmp_path, {"app/views.py": views})
+    mongo = "mongodb://default:27017/"
+    assert got == {
+        (REQ + "email", mongo + "users#email"),
+        (REQ + "phone", mongo + "users#phone"),
+        (REQ + "phone", mongo + "profiles#phone"),
+        (REQ + "email", PG + "people#email"),
+        (REQ + "email", "log://python/stdout#email"),
+    }

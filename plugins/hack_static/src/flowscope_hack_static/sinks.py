@@ -117,6 +117,8 @@ class Sinks(Frame):
         ``receiver``: the receiver's own name (``send_welcome.delay(...)``)."""
         if isinstance(e.receiver, Call) and how == "made":  # logging.getLogger("audit").info(x)
             made: Call | None = e.receiver
+        elif isinstance(e.receiver, Sub) and e.receiver.key and how == "receiver":  # db["users"].insert_one
+            return e.receiver.key, True
         elif not isinstance(e.receiver, Var):
             return None
         elif how == "receiver":
@@ -220,6 +222,11 @@ class Sinks(Frame):
             every = [*args, *kwargs.values()]
             data = {None: frozenset().union(*(flatten(t) for t in every)) if every else frozenset()}
             data_expr = None
+        if isinstance(data_expr, DictLit) and any(k and k.startswith("$") for k, _ in data_expr.entries):
+            data = {}  # MongoDB's {"$set": {"email": e}}: the fields inside the operators
+            for _, inner in data_expr.entries:
+                for k, v in self.eval(inner).items():
+                    data[k] = data.get(k, frozenset()) | v
         if sink.data_receiver and e.receiver is not None and sink.kind == "sql":  # a statement bound first
             for k, v in self.eval(e.receiver).items():  # $stmt->bindValue(':email', $e): keyed
                 data = {**data, k: data.get(k, frozenset()) | v}
@@ -243,7 +250,8 @@ class Sinks(Frame):
             if self.lang == "python" and builder(arg(sink.sql_arg)):  # session.execute(select(User)...)
                 return True
             made = self.receiver_name(e, "made") if sink.name_from == "made" else None
-            sql, ok = made if made is not None else self.resolve(arg(sink.sql_arg))  # $pdo->prepare(sql)
+            query = arg(sink.sql_arg) or dict(e.kwargs).get("query")  # databases' execute(query=...)
+            sql, ok = made if made is not None else self.resolve(query)  # $pdo->prepare(sql)
             if ok and not writes(sql):  # SELECT ... WHERE email = ?: a read, not a write
                 return True
             if not ok and sink.require_literal:
