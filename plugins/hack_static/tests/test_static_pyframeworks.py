@@ -516,3 +516,21 @@ def test_mongodb_databases_and_print(tmp_path: Path) -> None:
         (REQ + "email", PG + "people#email"),
         (REQ + "email", "log://python/stdout#email"),
     }
+
+
+def test_a_drf_model_view_set_saves_request_data_through_its_serializer(tmp_path: Path) -> None:
+    models = "from django.db import models\n\nclass Contact(models.Model):\n    email = models.EmailField()\n"
+    serializers = (
+        "from rest_framework import serializers\nfrom .models import Contact\n\n"
+        "class ContactSerializer(serializers.ModelSerializer):\n"
+        "    class Meta:\n        model = Contact\n        fields = '__all__'\n"
+    )
+    views = (
+        "from rest_framework import viewsets, generics\nfrom .models import Contact\n"
+        "from .serializers import ContactSerializer\n\n"
+        "class ContactViewSet(viewsets.ModelViewSet):\n"
+        "    queryset = Contact.objects.all()\n    serializer_class = ContactSerializer\n\n"
+        "class ContactList(generics.ListAPIView):\n    serializer_class = ContactSerializer\n"
+    )
+    got = flows(tmp_path, {"crm/models.py": models, "crm/serializers.py": serializers, "crm/views.py": views})
+    assert got == {(REQ + "email", PG + "crm_contact#email")}

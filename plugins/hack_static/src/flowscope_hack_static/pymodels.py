@@ -108,9 +108,11 @@ class ModelFacts:
     def _generic_edit_view(self, node: cst.ClassDef) -> None:
         """Django's ``CreateView``/``UpdateView`` with ``model = M`` and ``form_class = F`` (or ``fields``):
         Django saves the posted form into ``M`` itself. Lowered as the method Django runs,
-        ``<View>.form_valid``: ``F(request.POST).save()``."""
+        ``<View>.form_valid``: ``F(request.POST).save()``; DRF's ``ModelViewSet`` and create/update views
+        likewise, ``<View>.perform_create``: ``S(request.data).save()`` of their ``serializer_class``."""
         names = {self._name(self.module.code_for_node(b.value)).rpartition(".")[2] for b in node.bases}
-        if not names & _EDIT_VIEWS:
+        drf = bool(names & _DRF_WRITES)
+        if not names & _EDIT_VIEWS and not drf:
             return
         attrs: dict[str, cst.BaseExpression] = {}
         for item in node.body.body:
@@ -123,6 +125,9 @@ class ModelFacts:
         model, form = _dotted(attrs["model"]) if "model" in attrs else None, None
         if "form_class" in attrs:
             form = _dotted(attrs["form_class"])
+        if drf:  # a DRF view set or create/update view: its serializer_class saves request.data
+            form = _dotted(attrs["serializer_class"]) if "serializer_class" in attrs else None
+            model = None
         if form is None and model is not None:  # fields = [...]: the form Django makes for the model
             form = f"{node.name.value}Form"
             self.ir.tables[f"{form}#model"] = model.rpartition(".")[2]
@@ -137,9 +142,11 @@ class ModelFacts:
             return
         form = form.rpartition(".")[2]
         line, snip = self.line(node), self.snippet(node)
-        made = Call(form, (Var("request.POST"),))
-        save = Call(f"{form}(request.POST).save", (), (), made)
-        fn = Function(f"{node.name.value}.form_valid", line, (("self", None), ("form", None)), method=True)
+        posted = Var("request.data" if drf else "request.POST")
+        made = Call(form, (posted,))
+        save = Call(f"{form}({posted.name}).save", (), (), made)
+        method = "perform_create" if drf else "form_valid"
+        fn = Function(f"{node.name.value}.{method}", line, (("self", None), ("form", None)), method=True)
         fn.body.append(Stmt(save, line, snip))
         fn.calls.append(save.callee)
         self.ir.functions.append(fn)
@@ -220,6 +227,19 @@ class ModelFacts:
 _LOWER_MODELS = frozenset(("peewee.Model", "tortoise.models.Model", "tortoise.Model"))
 _RELATIONS = frozenset(("relationship", "relation", "backref", "association_proxy", "dynamic_loader"))
 _EDIT_VIEWS = frozenset(("CreateView", "UpdateView"))
+# Django REST framework's views that save request.data through their serializer_class
+_DRF_WRITES = frozenset(
+    (
+        "ModelViewSet",
+        "CreateAPIView",
+        "ListCreateAPIView",
+        "UpdateAPIView",
+        "RetrieveUpdateAPIView",
+        "RetrieveUpdateDestroyAPIView",
+        "CreateModelMixin",
+        "UpdateModelMixin",
+    )
+)
 _HASHING = ("hash", "bcrypt", "argon2", "scrypt", "pbkdf2", "encrypt", "make_password")
 _META_TABLE = ("db_table", "table_name", "table")
 _CAMEL = re.compile(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))")
