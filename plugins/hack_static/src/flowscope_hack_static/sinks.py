@@ -193,7 +193,12 @@ class Sinks(Frame):
 
         if sink.statement is not None:
             return self.prepared_statement(e, sink, args, stmt)
-        if sink.kind == "sql" and sink.sql_arg is not None and arg(sink.sql_arg) is None:
+        if (
+            sink.kind == "sql"
+            and sink.sql_arg is not None
+            and arg(sink.sql_arg) is None
+            and not _query_kwarg(e)
+        ):
             # no statement passed where every database API takes it: graphql-core's
             # document.execute(root=..., context=...), a task runner's job.execute() - not a database write
             return False
@@ -481,3 +486,8 @@ def _plain(labels: frozenset[Label]) -> frozenset[Label]:
     from it by calls nothing models (``order.subtotal = base_subtotal(order, lines)``): a field set apart
     from its write counts only for the data itself."""
     return frozenset(lb for lb in labels if not lb.opaque)
+
+
+def _query_kwarg(e: Call) -> bool:
+    """encode databases' ``execute(query="INSERT ...", values={...})``: the statement by keyword."""
+    return any(k == "query" for k, _ in e.kwargs)
