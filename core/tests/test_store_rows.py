@@ -26,7 +26,7 @@ from flowscope.model import (
     SourceLocation,
     Transformation,
 )
-from flowscope.store import Store, rows
+from flowscope.store import Store, rows, write
 from flowscope.store.codec import decode_edge, edge_doc
 
 KINDS = [
@@ -192,3 +192,30 @@ def test_the_collector_is_back_on_after_a_paused_phase_even_when_it_fails() -> N
         assert not gc.isenabled()  # the inner pause leaves it to the outer one
         raise RuntimeError("boom")
     assert gc.isenabled()
+
+
+def test_shared_keys_by_one_index_scan_equal_the_per_row_probes(tmp_path: Path) -> None:
+    """A bulk load finds the keys it shares with one ordered pass; the answer is the probes' answer."""
+    rng = random.Random(9)
+    assets, jobs = random_world(rng)
+    with Store.open(tmp_path / "s") as store:
+        for scope in range(3):
+            store.replace("c", f"s{scope}", random_edges(rng, assets, jobs, 150), [], [])
+        conn = store.connection
+        for (scope_id,) in conn.execute("SELECT id FROM scopes").fetchall():
+            lo, hi = write.scope_range(scope_id)
+            probed = write.shared_keys(conn, lo, hi)
+            assert probed and probed == write.shared_keys(conn, lo, hi, scan=True)
+
+
+def test_a_trusted_signal_equals_the_checked_one() -> None:
+    job, a, b = Job("j", "x"), Asset("n", "a", "f"), Asset("n", "b")
+    ev = (Evidence("ingest", "declared", "f.jsonl:3"),)
+    for match in (None, "FAILED_RUN"):
+        fast = Signal.trusted("declared", job, a, b, Transformation(), ev, match, T0, T0)
+        assert fast == Signal(
+            "declared", job, a, b, Transformation(), ev, match=match, first_seen=T0, last_seen=T0
+        )
+        assert vars(fast) == vars(
+            Signal("declared", job, a, b, Transformation(), ev, match=match, first_seen=T0, last_seen=T0)
+        )

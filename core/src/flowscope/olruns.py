@@ -354,7 +354,8 @@ def _signal(
     match: str | None,
     when: datetime | None,
 ) -> Signal:
-    return Signal("declared", job, source, target, t, evidence, match=match, first_seen=when, last_seen=when)
+    assert match in (None, FAILED_RUN)
+    return Signal.trusted("declared", job, source, target, t, evidence, match, when, when)
 
 
 def _run_signals(
@@ -377,13 +378,14 @@ def _run_signals(
             lineage = (out.get("facets") or {}).get("columnLineage") or {}
             fields = lineage.get("fields") if isinstance(lineage, dict) else None
             for out_field, spec in (fields if isinstance(fields, dict) else {}).items():
+                field_target: Asset | None = None  # made once per output field, not per input
                 for inf in (spec or {}).get("inputFields") or []:
                     if is_dataset(inf) and inf.get("field"):
                         source = aliases.canonical(inf["namespace"], inf["name"], str(inf["field"]))
+                        if field_target is None:
+                            field_target = target.with_field(str(out_field))
                         for t in _transformations_of(inf, spec):
-                            sig = _signal(
-                                job, source, target.with_field(str(out_field)), t, evidence, match, when
-                            )
+                            sig = _signal(job, source, field_target, t, evidence, match, when)
                             yield item.index, sig, origin, False
             for inf in (lineage.get("dataset") if isinstance(lineage, dict) else None) or []:
                 if is_dataset(inf):

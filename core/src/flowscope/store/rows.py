@@ -18,7 +18,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from flowscope import scoring
 from flowscope.edgeflags import DIRECT, INDIRECT, KIND_BITS, MASKED
@@ -29,7 +28,7 @@ AssetKey = tuple[str, str, str]
 JobKey = tuple[str, str]
 NO_TARGET: AssetKey = ("", "", "")
 ASSET_CACHE_MAX = 400_000  # ~150 MB of names and ids; past it the cache starts again (ids stay in SQLite)
-OBJECT_CACHE_MAX = 200_000  # evidence and jobs remembered by identity, per write
+OBJECT_CACHE_MAX = 20_000  # entries per cache; past it the cache starts again (edges come grouped by job)
 # (id, job_id, src, dst, src_ds, dst_ds, confidence, own, sampled, bases, data, flags)
 Row = tuple[int, int, int, int, int, int, float, float, bool, str, str, int]
 
@@ -113,8 +112,8 @@ class RowMaker:
         # bases -> (evidence summary for merging, kind bits, JSON, score of the bases alone)
         self._bases: dict[object, tuple[str, int, str, float]] = {}
         self._transforms: dict[object, tuple[int, str]] = {}
-        self._strings: dict[frozenset[str], str] = {frozenset(): "[]"}
-        self._times: dict[tuple[datetime, Any], str] = {}
+        self._strings: dict[object, str] = {frozenset(): "[]"}
+        self._times: dict[int, tuple[datetime, str]] = {}
         self._evidence: dict[int, tuple[Evidence, str]] = {}
         self._jobs: dict[int, tuple[Job, str]] = {}
 
@@ -122,6 +121,8 @@ class RowMaker:
         key: object = next(iter(bases)) if len(bases) == 1 else frozenset(bases)
         hit = self._bases.get(key)
         if hit is None:
+            if len(self._bases) >= OBJECT_CACHE_MAX:
+                self._bases.clear()
             ordered = sorted(bases, key=_basis_order)
             bits = 0
             for b in ordered:
@@ -141,6 +142,8 @@ class RowMaker:
         key: object = next(iter(transforms)) if len(transforms) == 1 else frozenset(transforms)
         hit = self._transforms.get(key)
         if hit is None:
+            if len(self._transforms) >= OBJECT_CACHE_MAX:
+                self._transforms.clear()
             ordered = sorted(transforms)
             flags = 0
             for t in ordered:
@@ -152,35 +155,39 @@ class RowMaker:
         return hit
 
     def _strings_json(self, values: set[str]) -> str:
-        key = frozenset(values)
+        key: object = next(iter(values)) if len(values) == 1 else frozenset(values)
         hit = self._strings.get(key)
         if hit is None:
-            hit = self._strings[key] = _encode(sorted(key))
+            if len(self._strings) >= OBJECT_CACHE_MAX:
+                self._strings.clear()
+            hit = self._strings[key] = _encode(sorted(values))
         return hit
 
     def _time_json(self, value: datetime | None) -> str:
         if value is None:
             return "null"
-        key = (value, value.utcoffset())  # equal instants in two zones print differently
-        hit = self._times.get(key)
+        # By identity (the edges of one event share its time object; held by the cache, so its id is
+        # not reused while cached), not by value: equal instants in two zones print differently.
+        hit = self._times.get(id(value))
         if hit is None:
-            hit = self._times[key] = _encode(value.isoformat())
-        return hit
+            if len(self._times) >= OBJECT_CACHE_MAX:
+                self._times.clear()
+            hit = self._times[id(value)] = (value, _encode(value.isoformat()))
+        return hit[1]
+
+    def _one_evidence(self, ev: Evidence) -> str:
+        cache = self._evidence
+        hit = cache.get(id(ev))
+        if hit is None:  # held by the cache, so its id is not reused while cached
+            if len(cache) >= OBJECT_CACHE_MAX:
+                cache.clear()
+            hit = cache[id(ev)] = (ev, _encode([ev.collector, ev.kind, ev.location, ev.snippet, ev.detail]))
+        return hit[1]
 
     def _evidence_json(self, evidence: list[Evidence]) -> str:
-        cache = self._evidence
-        parts = []
-        for ev in evidence:
-            hit = cache.get(id(ev))
-            if hit is None:  # the cache holds the object, so its id is not reused while cached
-                if len(cache) >= OBJECT_CACHE_MAX:
-                    cache.clear()
-                hit = cache[id(ev)] = (
-                    ev,
-                    _encode([ev.collector, ev.kind, ev.location, ev.snippet, ev.detail]),
-                )
-            parts.append(hit[1])
-        return "[" + ",".join(parts) + "]"
+        if len(evidence) == 1:
+            return "[" + self._one_evidence(evidence[0]) + "]"
+        return "[" + ",".join(map(self._one_evidence, evidence)) + "]"
 
     def _job_json(self, job: Job) -> str:
         hit = self._jobs.get(id(job))
