@@ -325,7 +325,8 @@ def derive(items: Iterable[Located]) -> Derived:
             out.infos[item.index].extend(dataset_infos(ds, out.aliases))
         if is_dataset(item.event.get("job")):
             runs[_run_key(item)].append(item)
-    covered: set[tuple[tuple[str, str], Asset, Asset]] = set()
+    # (job, source dataset, target dataset) as plain strings: no Asset made or hashed per signal
+    covered: set[tuple[str, str, str, str, str, str]] = set()
     fallbacks: list[tuple[int, Signal, tuple[int, int]]] = []
     for run in runs.values():
         failed = any(i.event.get("eventType") in FAILED_STATES for i in run)
@@ -335,12 +336,16 @@ def derive(items: Iterable[Located]) -> Derived:
                 fallbacks.append((index, sig, origin))
                 continue
             if sig.target is not None:
-                covered.add((sig.job.key, sig.source.dataset, sig.target.dataset))
+                src, dst = sig.source, sig.target
+                covered.add(
+                    (sig.job.namespace, sig.job.name, src.namespace, src.name, dst.namespace, dst.name)
+                )
             out.signals[index].append((sig, origin))
     # Dataset-level edges only for pairs no event of the job gave column lineage for.
     for index, sig, origin in fallbacks:
         assert sig.target is not None
-        if (sig.job.key, sig.source, sig.target) not in covered:
+        src, dst = sig.source, sig.target  # dataset-level: their own datasets
+        if (sig.job.namespace, sig.job.name, src.namespace, src.name, dst.namespace, dst.name) not in covered:
             out.signals[index].append((sig, origin))
     return out
 
