@@ -13,6 +13,13 @@ file's events under new run ids (another scope holding the same edge keys, so ev
 Each ``flowscope ingest`` runs as a new process of the console script; its wall clock, CPU seconds and peak
 RSS (``wait4``) are its own. Edges/s is the stored edge count (from the command's summary line) over the wall
 clock; per CPU-second beside it, since on a shared VM the wall clock includes waiting for a core.
+
+``--bulk 1000000,10000000`` measures the other path, a scan's bulk load: ``Store.replace`` of a layered graph
+(``graph_bench.py``'s, built in numpy) into an empty store, streamed as ``Edge`` objects made chunk by chunk,
+in a child process per size. Its CPU seconds include making the ``Edge`` objects (what a scan's merge step
+hands over; timed alone on the first 500k edges and shown beside). Peak RSS is sampled every 20 ms during the
+store call (``/proc/self/statm``), so it is the store's peak including the graph's arrays, not the numpy
+generator's own earlier peak (shown as "graph made").
 """
 
 from __future__ import annotations
@@ -117,18 +124,87 @@ def ingest(store: Path, path: Path) -> dict[str, Any]:
     return {"events": int(m[1]), "edges": int(m[2]), "wall": wall, "usage": usage}
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def bulk_child(edges: int, store: Path) -> None:
+    """Child process of ``--bulk``: one bulk load; prints one JSON line."""
+    import resource
+    import threading
+
+    from graph_bench import Graph, LazyEdges
+
+    from flowscope.store import Store
+
+    graph = Graph(argparse.Namespace(seed=7, fields=10, assets=0, edges=edges, graph="layered", layers=20))
+    made = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lazy = LazyEdges(graph)
+    c0, sample = time.process_time(), min(500_000, len(graph.src))
+    for n, _ in enumerate(lazy, 1):
+        if n >= sample:
+            break
+    gen_per_edge = (time.process_time() - c0) / sample
+    peak, done = [_rss_mb()], threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], _rss_mb())
+
+    threading.Thread(target=watch, daemon=True).start()
+    with Store.open(store) as s:
+        t0, c0 = time.perf_counter(), time.process_time()
+        s.replace("bench", "bulk", lazy, [], [])
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    done.set()
+    print(json.dumps({"edges": len(graph.src), "wall": wall, "cpu": cpu, "gen_cpu": gen_per_edge * len(graph.src),
+                      "graph_made_mb": made, "peak_mb": max(peak[0], _rss_mb()),
+                      "db_mb": (store / "lineage.db").stat().st_size / 1e6}))  # fmt: skip
+
+
+def bulk(sizes: list[int], root: Path) -> None:
+    print(f"\n{'bulk load (Store.replace)':<26} {'edges':>11} {'wall s':>7} {'edges/s':>9} {'CPU s':>7} "
+          f"{'edges/CPU-s':>11} {'w/o Edges':>10} {'peak RSS':>9} {'graph made':>10} {'db':>8}")  # fmt: skip
+    for n in sizes:
+        store = root / f"bulk-{n}"
+        shutil.rmtree(store, ignore_errors=True)
+        cmd = [sys.executable, __file__, "--bulk-child", str(n), "--cache", str(store)]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode:
+            raise SystemExit(f"bulk load of {n} edges failed: {done.stderr}")
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        e = r["edges"]
+        print(f"{'into an empty store':<26} {e:>11,} {r['wall']:>7.1f} {e / r['wall']:>9,.0f} {r['cpu']:>7.1f} "
+              f"{e / r['cpu']:>11,.0f} {e / (r['cpu'] - r['gen_cpu']):>10,.0f} {r['peak_mb']:>6,.0f} MB "
+              f"{r['graph_made_mb']:>7,.0f} MB {r['db_mb']:>5,.0f} MB")  # fmt: skip
+        shutil.rmtree(store, ignore_errors=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--edges", type=int, default=1_000_000)
     p.add_argument("--fields", type=int, default=10)
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--cache", type=Path, help="folder for the event files and the store (default: temporary)")
+    p.add_argument(
+        "--bulk", help="comma-separated edge counts: bulk loads (Store.replace) instead of ingests"
+    )
+    p.add_argument("--bulk-child", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.bulk_child:
+        bulk_child(args.bulk_child, args.cache)
+        return
     root = args.cache or Path(tempfile.mkdtemp(prefix="flowscope-ingest-bench-"))
     root.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, {_nproc()} CPUs, {_ram_gb():.0f} GB RAM; "
           f"Python {platform.python_version()}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")  # fmt: skip
+    if args.bulk:
+        bulk([int(n) for n in args.bulk.split(",")], root)
+        if args.cache is None:
+            shutil.rmtree(root)
+        return
     files = {
         "first": root / "first.jsonl",
         "second": root / "second.jsonl",
