@@ -29,6 +29,10 @@ JobKey = tuple[str, str]
 NO_TARGET: AssetKey = ("", "", "")
 ASSET_CACHE_MAX = 400_000  # ~150 MB of names and ids; past it the cache starts again (ids stay in SQLite)
 OBJECT_CACHE_MAX = 20_000  # entries per cache; past it the cache starts again (edges come grouped by job)
+_FIND = (
+    "SELECT n.ns, n.name, n.field, a.id, a.ds FROM temp.need n CROSS "
+    "JOIN assets a ON a.namespace = n.ns AND a.name = n.name AND a.field = n.field"
+)
 # (id, job_id, src, dst, src_ds, dst_ds, confidence, own, sampled, bases, data, flags)
 Row = tuple[int, int, int, int, int, int, float, float, bool, str, str, int]
 
@@ -63,19 +67,24 @@ class IdResolver:
         c = self.conn
         c.execute("DELETE FROM temp.need")
         c.executemany("INSERT INTO temp.need VALUES (?, ?, ?)", sorted(missing))
-        c.execute(
-            "INSERT OR IGNORE INTO assets (namespace, name, field, ds) SELECT ns, name, '', 0 FROM temp.need WHERE field = ''"
-        )
-        c.execute("UPDATE assets SET ds = id WHERE ds = 0")
-        c.execute(
-            "INSERT OR IGNORE INTO assets (namespace, name, field, ds) SELECT n.ns, n.name, n.field, d.id "
-            "FROM temp.need n CROSS JOIN assets d ON d.namespace = n.ns AND d.name = n.name AND d.field = '' "
-            "WHERE n.field != ''"
-        )
-        found = c.execute(
-            "SELECT n.ns, n.name, n.field, a.id, a.ds FROM temp.need n CROSS "
-            "JOIN assets a ON a.namespace = n.ns AND a.name = n.name AND a.field = n.field"
-        )
+        # Look up first: a re-scan or an overlapping scope names assets the store already has, and one join
+        # is all they need; only the rest are created (datasets first, in name order) and looked up again.
+        found = c.execute(_FIND).fetchall()
+        if len(found) < len(missing):
+            c.execute(
+                "DELETE FROM temp.need WHERE EXISTS (SELECT 1 FROM assets a "
+                "WHERE a.namespace = need.ns AND a.name = need.name AND a.field = need.field)"
+            )
+            c.execute(
+                "INSERT OR IGNORE INTO assets (namespace, name, field, ds) SELECT ns, name, '', 0 FROM temp.need WHERE field = ''"
+            )
+            c.execute("UPDATE assets SET ds = id WHERE ds = 0")
+            c.execute(
+                "INSERT OR IGNORE INTO assets (namespace, name, field, ds) SELECT n.ns, n.name, n.field, d.id "
+                "FROM temp.need n CROSS JOIN assets d ON d.namespace = n.ns AND d.name = n.name AND d.field = '' "
+                "WHERE n.field != ''"
+            )
+            found += c.execute(_FIND).fetchall()
         for ns, name, field, id_, ds in found:
             known[(ns, name, field)] = (id_, ds)
 
