@@ -288,3 +288,21 @@ class Welcome {
         "https://api.segment.io//v1/identify#traits",
         "https://crm.example.com//leads#json",
     }
+
+
+def test_sql_built_with_sprintf_names_its_table(models: Models) -> None:
+    src = """<?hh
+class Legacy {
+  public static async function add(AsyncMysqlConnection $conn): Awaitable<void> {
+    $sql = sprintf("INSERT INTO members (email) VALUES ('%s')", $_POST['email']);
+    await $conn->query($sql);
+    await $conn->query(Str\\format("SELECT * FROM members WHERE phone = '%s'", $_POST['phone']));
+    $city = $_POST['city'];
+    await $conn->query("INSERT INTO visits (city) VALUES ('$city')");
+  }
+}
+"""
+    assert flows(models, Legacy=src) == {
+        (f"{REQ}#email", f"{DB}/members#email"),
+        (f"{REQ}#city", f"{DB}/visits#city"),
+    }

@@ -43,6 +43,7 @@ def _placeholder(i: int) -> str:
     return f"{_MARK}{i}{_MARK}"
 
 
+_PRINTF = frozenset(("sprintf", "vsprintf", "Str\\format", "HH\\Lib\\Str\\format", "\\sprintf"))
 _SET = re.compile(r"`?(\w+)`?\s*=\s*:(\w+)")
 _VALUES = re.compile(r"\bVALUES\s*\((.*?)\)", re.I | re.S)
 _WHERE = re.compile(r"\bWHERE\b", re.I)
@@ -68,6 +69,10 @@ class Sinks(Frame):
     def resolve(self, e: Expr | None) -> tuple[str, bool]:
         if isinstance(e, Call) and e.callee.rpartition(".")[2] == "text" and e.args:  # sqlalchemy.text("...")
             e = e.args[0]
+        if self.lang == "hack" and isinstance(e, Var) and e.name not in self.literals and e.name in self.made:
+            e = self.made[e.name]  # $sql = sprintf('INSERT INTO users (email) VALUES (%s)', $e); query($sql)
+        if self.lang == "hack" and isinstance(e, Call) and e.callee in _PRINTF and e.args:
+            e = e.args[0]  # the format is the statement; its arguments are the data
         if isinstance(e, Lit) and e.value is not None:
             return e.value, True
         if isinstance(e, Var) and e.name in self.literals:  # key = f"user:{id}"; cache.set(key, ...)
@@ -268,7 +273,8 @@ class Sinks(Frame):
             several = sink.sql_arg is not None and len(e.args) > sink.sql_arg + 2  # execute(sql, $1, $2)
             if (data_expr is None or several) and columns and sink.sql_arg is not None:  # queryf(sql, $a, $b)
                 params = [p for p in e.args[sink.sql_arg + 1 :] if p != Other()]  # not callbacks
-                data = {col: flatten(self.eval(v)) for col, v in zip(columns, params, strict=False)}
+                if params or self.lang != "hack":  # Hack's query($sql) of a sprintf: the statement's own data
+                    data = {col: flatten(self.eval(v)) for col, v in zip(columns, params, strict=False)}
             if ":" in sql and any(k is not None for k in data):  # execute([':email' => $e]), bindValue
                 named = placeholders(sql, columns)  # :display_name -> its column; only in WHERE: none
                 keyed = ((named.get(k.lstrip(":"), k.lstrip(":")) if k else k, v) for k, v in data.items())
