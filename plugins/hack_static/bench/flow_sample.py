@@ -165,6 +165,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     doc = safe_load(path.read_text(encoding="utf-8"), str(path))
     rows = []
     totals: dict[str, int] = defaultdict(int)
+    by_analysis: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for repo in doc["repos"]:
         verdicts: dict[str, int] = defaultdict(int)
         for f in repo["flows"]:
@@ -172,6 +173,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                 raise SystemExit(f"{path}: {repo['repo']}: unknown verdict {f['verdict']!r}")
             verdicts[f["verdict"]] += 1
             totals[f["verdict"]] += 1
+            by_analysis[str(repo.get("round", repo.get("analysis", "?")))][f["verdict"]] += 1
         n = sum(verdicts.values())
         name = f"{repo['repo']}@{repo.get('analysis', '?')}"
         rows.append((name, repo["commit"][:12], repo.get("flows_total", "?"), n, dict(verdicts)))
@@ -190,10 +192,11 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(
             f"{repo[:36]:36} {commit:12} {total:>6} {judged:>6} {v.get('real', 0):>5} {share:>6.2f}  {other}"
         )
-    other = ", ".join(f"{k} {c}" for k, c in sorted(totals.items()) if k != "real")
-    print(
-        f"{'overall':36} {'':12} {'':>6} {n:>6} {totals['real']:>5} {totals['real'] / n if n else 0:>6.2f}  {other}"
-    )
+    for analysis, t in sorted(by_analysis.items()):
+        judged = sum(t.values())
+        other = ", ".join(f"{k} {c}" for k, c in sorted(t.items()) if k != "real")
+        label = f"overall, round {analysis}"
+        print(f"{label:36} {'':12} {'':>6} {judged:>6} {t['real']:>5} {t['real'] / judged:>6.2f}  {other}")
     return 0
 
 
