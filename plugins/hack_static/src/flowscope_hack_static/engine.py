@@ -11,7 +11,8 @@ what lets a cached scan (starting from the last scan's summaries) give exactly w
 guards are kept once each and summaries of one name merge the same in any order, so recursion converges.
 
 Callees are resolved by name: ``$this->f()`` and ``self.f()`` within the caller's class, ``Cls::f()`` and
-``f()`` by qualified name, anything else by its last name when exactly one function with a summary has it.
+``f()`` by qualified name, anything else by its last name when exactly one function with a summary has it;
+a call on a receiver (``headers.get(k)``) never by a module-level function's name unless through its module.
 The first analysis of every function needs no summaries, so it runs beside the front end on the process
 pool; later rounds run in the parent on the functions that need them.
 """
@@ -70,11 +71,36 @@ def by_receiver(receiver: str, names: list[str]) -> str | None:
     return top[0] if best and len(top) == 1 else None
 
 
-class Index:
-    """Callee text -> the summary of the function it names, over the non-empty summaries of a round."""
+def places_of(path: str) -> frozenset[str]:
+    """The names a module-level function of ``path`` is reached through: its module and packages
+    (``hc/lib/curl.py`` -> curl, lib, hc), as in ``curl.get(u)`` or ``from hc.lib.curl import get``."""
+    parts = path.replace("\\", "/").split("/")
+    parts[-1] = parts[-1].rpartition(".")[0] or parts[-1]
+    return frozenset(p for p in parts if p and p != "__init__")
 
-    def __init__(self, summaries: dict[str, Summary]) -> None:
+
+def module_places(names: list[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """Module-level function name -> the places of the files that define it, of (name, path) pairs."""
+    out: dict[str, frozenset[str]] = {}
+    for name, path in names:
+        if "." not in name:
+            out[name] = out.get(name, frozenset()) | places_of(path)
+    return out
+
+
+class Index:
+    """Callee text -> the summary of the function it names, over the non-empty summaries of a round.
+
+    ``places`` (module-level function -> its modules and packages) keeps a call on a receiver,
+    ``headers.get(k)`` or ``X.objects.get(pk=1)``, from resolving to a module-level function ``get``: only a
+    call through that function's module (``curl.get(u)``) or a static/namespace call (``ns::get()``) does.
+    Without ``places`` (an over-approximation of what may resolve) any function of the name is kept."""
+
+    def __init__(
+        self, summaries: dict[str, Summary], places: dict[str, frozenset[str]] | None = None
+    ) -> None:
         self.full = summaries
+        self.places = places
         short: dict[str, list[str]] = defaultdict(list)
         for name in summaries:
             short[name.rpartition(".")[2]].append(name)
@@ -114,11 +140,26 @@ class Index:
             own = f"{root.group(1)}.{last}"
             return own if own in self.full else None
         found = self.short.get(last)
+        if found is not None and not self._reachable(found, head, callee):
+            return None
         if found is None and last in self.several and "." in name:
             # m_database->createUser(dto) in UserService.createUser: another object's method, not its own
-            others = [n for n in self.several[last] if n.rpartition(".")[0] != cls]
-            found = others[0] if len(others) == 1 else by_receiver(name.rpartition(".")[0], others)
+            others = [
+                n
+                for n in self.several[last]
+                if n.rpartition(".")[0] != cls and self._reachable(n, head, callee)
+            ]
+            found = others[0] if len(others) == 1 else by_receiver(head, others)
         return found
+
+    def _reachable(self, found: str, head: str, callee: str) -> bool:
+        """Whether a call ``head.last`` may be of ``found``: a method, any; a module-level function, only
+        through its module or a package of it (``curl.get``), or by a static or namespace call (``ns::get``)."""
+        if "." in found or not head or self.places is None:
+            return True
+        if callee.rfind("::") > max(callee.rfind("->"), callee.rfind(".")):
+            return True
+        return head.rpartition(".")[2] in self.places.get(found, ())
 
     def __call__(self, cls: str | None, callee: str) -> Summary | None:
         name = self.resolve(cls, callee)
@@ -192,6 +233,7 @@ def first_units(ir: FileIR, file: int, models: Models) -> list[Unit]:
     summaries of the file's own functions: the first round, done beside the front end. Calls into other
     files resolve later; a call the whole program resolves differently makes the function stale then."""
     units = [Unit(file, i, fn.name) for i, fn in enumerate(ir.functions)]
+    places = module_places([(u.name, ir.path) for u in units])
     summaries: dict[str, Summary] = {}
     index = NO_SUMMARIES
     for i in bottom_up(ir):
@@ -201,7 +243,7 @@ def first_units(ir: FileIR, file: int, models: Models) -> list[Unit]:
             old = summaries.get(unit.name)
             s = unit.summary
             summaries[unit.name] = s if old is None else old.merged(s)
-            index = Index(summaries)
+            index = Index(summaries, places)
     return units
 
 
@@ -261,16 +303,20 @@ def solve(
     models: Models,
     max_rounds: int = 32,
     todo: set[int] | None = None,
+    path_of: Callable[[int], str] | None = None,
 ) -> set[int]:
     """Bring ``units`` (analyzed at least once, or listed in ``todo``) to the fixed point.
 
+    ``path_of`` gives a file's path without lowering it again (default: its IR's path).
     Returns the files some of whose functions were analyzed again.
     """
+    where = path_of or (lambda i: ir_of(i).path)
+    places = module_places([(u.name, where(u.file)) for u in units if "." not in u.name])
     pending = set(todo or ())
     touched: set[int] = set()
     rounds = 1
     while rounds < max(1, max_rounds) or pending:
-        index = Index(merged([u for i, u in enumerate(units) if i not in pending]))
+        index = Index(merged([u for i, u in enumerate(units) if i not in pending]), places)
         stale = pending | {i for i, u in enumerate(units) if i not in pending and index.stale(u.deps)}
         pending = set()
         if not stale:

@@ -186,7 +186,7 @@ def _analyze_files(
         irs[i] = ir
         return ir
 
-    touched = solve(ir_of, units, models, max_rounds, reset)
+    touched = solve(ir_of, units, models, max_rounds, reset, lambda i: jobs[i].rel)
     tables = {name: table for out in outcomes for name, table in out.tables.items()}
     for u in units:
         out = outcomes[u.file]
