@@ -188,11 +188,11 @@ def bounded(
     )
 
 
-def _stored_links(
-    store: Store, shown: set[Asset], options: graph.WalkOptions, links: dict[tuple[str, str], Link], room: int
-) -> int:
-    """Add the stored edges between shown assets that are not links yet, most confident first, while
-    there is room; return how many were left out."""
+def stored_between(
+    store: Store, shown: set[Asset], options: graph.WalkOptions
+) -> list[tuple[Asset, Asset, float, list[str], tuple[str, str]]]:
+    """The stored edges between shown assets that pass the walk's filters, as (source, target, confidence,
+    evidence kinds, job): a second path into a node that the best-path tree left out. The web page uses it too."""
     ids = store.lookup_many(shown)
     by_id = {i: a for a, (i, _) in ids.items()}
     rows = store.adjacent(
@@ -202,16 +202,26 @@ def _stored_links(
         direct_only=options.direct_only,
         kinds=kinds_mask(options.kinds),
     )
-    jobs = store.jobs_by_id({r[5] for r in rows if r[0] in by_id and r[2] in by_id})
+    wanted = [r for r in rows if r[0] != r[2] and r[0] in by_id and r[2] in by_id]
+    jobs = store.jobs_by_id({r[5] for r in wanted})
+    return [
+        (by_id[near], by_id[far], conf, kinds_of(flags), jobs[job])
+        for near, _, far, _, conf, job, flags in wanted
+    ]
+
+
+def _stored_links(
+    store: Store, shown: set[Asset], options: graph.WalkOptions, links: dict[tuple[str, str], Link], room: int
+) -> int:
+    """Add the stored edges between shown assets that are not links yet, most confident first, while
+    there is room; return how many were left out."""
     extra: dict[tuple[str, str], Link] = {}
-    for near, _, far, _, conf, job, flags in rows:
-        if near == far or near not in by_id or far not in by_id:
-            continue
-        key = (by_id[near].id, by_id[far].id)
+    for src, dst, conf, kinds, job in stored_between(store, shown, options):
+        key = (src.id, dst.id)
         link = links.get(key) or extra.setdefault(key, Link(*key, conf))
         link.confidence = max(link.confidence, conf)
-        link.kinds.update(kinds_of(flags))
-        link.jobs.add(jobs[job])
+        link.kinds.update(kinds)
+        link.jobs.add(job)
     best = sorted(extra.values(), key=lambda k: (-k.confidence, k.source, k.target))
     for link in best[: max(room, 0)]:
         links[(link.source, link.target)] = link

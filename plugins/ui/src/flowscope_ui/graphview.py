@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flowscope import graph
-from flowscope.edgeflags import kinds_mask, kinds_of
 from flowscope.graph import Reached, WalkOptions
 from flowscope.model import Asset
+from flowscope.neighbourhood import stored_between
 from flowscope.store import Store
 
 Direction = Literal["down", "up", "both"]
@@ -171,7 +171,8 @@ def neighbourhood(
         near = asset_at(anchor_of(position[r.asset], keep, memo))
         src, dst = (near, r.asset) if d == "down" else (r.asset, near)
         add_hop(src, dst, step.confidence, step.kinds, step.job)
-    _stored_edges(store, shown, options, add_hop)
+    for src, dst, conf, kinds, job in stored_between(store, shown, options):  # second paths into a node
+        add_hop(src, dst, conf, kinds, job)
     group_nodes = []
     for (d, at), positions in sorted(groups.items(), key=lambda kv: (kv[0][0], asset_at(kv[0][1]).id)):
         anchor = asset_at(at)
@@ -200,20 +201,3 @@ def neighbourhood(
         "nodes": nodes + group_nodes,
         "edges": [h.to_json() for h in hops.values()],
     }
-
-
-def _stored_edges(store: Store, shown: set[Asset], options: WalkOptions, add_hop: Any) -> None:
-    """Stored edges between shown assets that the tree left out (a second path into a node)."""
-    ids = store.lookup_many(shown)
-    by_id = {i: a for a, (i, _) in ids.items()}
-    rows = store.adjacent(
-        list(ids.values()),
-        "down",
-        options.min_confidence,
-        direct_only=options.direct_only,
-        kinds=kinds_mask(options.kinds),
-    )
-    wanted = [r for r in rows if r[0] in by_id and r[2] in by_id and r[0] != r[2]]
-    jobs = store.jobs_by_id({r[5] for r in wanted})
-    for near, _, far, _, conf, job, flags in wanted:
-        add_hop(by_id[near], by_id[far], conf, kinds_of(flags), jobs[job])
